@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test run, from a fresh clone: set-up, lint, types, then the test suite.
+# The suite starts its own servers (registry, token server, PostgreSQL, SMTP and webhook receivers).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash ci/setup.sh
+.venv/bin/ruff check .
+.venv/bin/ruff format --check driftwatch tests benchmarks
+.venv/bin/mypy
+.venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,5 @@
+"""`python -m driftwatch` runs the CLI."""
+
+from driftwatch.cli import main
+
+main()
