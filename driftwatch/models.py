@@ -7,12 +7,17 @@ None of these classes knows about the database, the network or the terminal.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from datetime import datetime
+from enum import Enum, IntEnum
 
 from driftwatch.reference import ImageReference
 
 __all__ = [
     "BaseImageUse",
+    "Drift",
+    "DriftKind",
+    "Observation",
+    "Severity",
     "OsRelease",
     "Platform",
     "PlatformImage",
@@ -153,3 +158,70 @@ class BaseImageUse:
     stage: str | None = None
     platform: str | None = None
     notes: tuple[str, ...] = field(default=())
+
+
+class Severity(IntEnum):
+    """How serious a drift is; `--fail-on LEVEL` fails on this level and above."""
+
+    DIGEST = 1  # the bytes moved, the OS did not (rebuilds, platforms coming and going)
+    OS = 2  # the OS point release moved (12.5 -> 12.6)
+    RELEASE = 3  # the OS release moved (bullseye -> bookworm): the incident
+
+    @classmethod
+    def from_fail_on(cls, level: str) -> Severity | None:
+        """`never|digest|os|release` -> the lowest severity that fails (None: never fail)."""
+        return None if level == "never" else cls[level.upper()]
+
+
+class DriftKind(str, Enum):
+    """What changed under a reference; the values are the names used in every output."""
+
+    OS_RELEASE = "os-release"
+    OS_POINT_RELEASE = "os-point-release"
+    DIGEST = "digest"
+    PLATFORM_ADDED = "platform-added"
+    PLATFORM_REMOVED = "platform-removed"
+    TAG_VANISHED = "tag-vanished"
+    TAG_REAPPEARED = "tag-reappeared"
+
+    @property
+    def severity(self) -> Severity:
+        """The severity every drift of this kind has."""
+        if self is DriftKind.OS_RELEASE:
+            return Severity.RELEASE
+        if self is DriftKind.OS_POINT_RELEASE:
+            return Severity.OS
+        return Severity.DIGEST
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one run saw for one reference: its top digest and platforms, or that it was missing."""
+
+    reference: ImageReference
+    observed_at: datetime
+    digest: str | None  # None when the tag was not found (404)
+    media_type: str | None = None
+    platforms: tuple[PlatformImage, ...] = ()
+
+    @property
+    def missing(self) -> bool:
+        """True when the registry said the tag does not exist."""
+        return self.digest is None
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One change between two observations of a reference, for one platform (or the whole tag)."""
+
+    kind: DriftKind
+    reference: ImageReference
+    platform: str | None  # None for tag-level kinds (tag-vanished, tag-reappeared)
+    old: PlatformImage | None
+    new: PlatformImage | None
+    detected_at: datetime
+
+    @property
+    def severity(self) -> Severity:
+        """Severity of this drift's kind."""
+        return self.kind.severity
