@@ -124,6 +124,71 @@ def _read_toml(file: Path) -> dict[str, Any]:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
 
 
+# The documented surface of the config file; docs/reference/configuration.md is generated from it
+# and a test keeps it in step with what the loader accepts.
+REFERENCE: tuple[tuple[str, str, str, str], ...] = (
+    ("images", "list of strings", "[]", "Image references to watch besides those found in files."),
+    (
+        "exclude",
+        "list of globs",
+        "[]",
+        "Paths to skip while looking for Dockerfiles and compose files.",
+    ),
+    ("platforms", "list of strings", "[] (all)", "Only these platforms, e.g. `linux/amd64`."),
+    (
+        "build_args",
+        "table of strings",
+        "{}",
+        "Values for Dockerfile `ARG`s, as `--build-arg` gives.",
+    ),
+    (
+        "db",
+        "string (URL)",
+        "SQLite in the user data dir",
+        "History database: a path, "
+        "`sqlite:///file.db` or `postgresql+psycopg://...`; `DRIFTWATCH_DB` overrides.",
+    ),
+    (
+        "notify",
+        "list of URLs or tables",
+        "[]",
+        "Apprise URLs, or `{url = ..., on = [...]}` "
+        "tables routing by severity (`release`, `os`, `digest`, `error`).",
+    ),
+    ("os_detect", "`fast` / `full` / `off`", "`fast`", "How to find the OS release of an image."),
+    ("fail_on", "`never` / `digest` / `os` / `release`", "`release`", "What makes a run fail."),
+    ("concurrency", "integer", "16", "Requests in flight at once, across registries."),
+    ("timeout", "seconds", "30", "Timeout of one HTTP request."),
+    ("retries", "integer", "3", "Retries of a request that failed for a transient reason."),
+    (
+        "registries.<host>.endpoint",
+        "URL",
+        "none",
+        "Send this registry's requests elsewhere (a pull-through mirror, a local registry).",
+    ),
+    (
+        "registries.<host>.insecure",
+        "boolean",
+        "false",
+        "Allow plain HTTP and unverified TLS (loopback hosts are allowed plain HTTP anyway).",
+    ),
+    (
+        "registries.<host>.concurrency",
+        "integer",
+        "`concurrency`",
+        "Requests in flight to this registry.",
+    ),
+    ("osinfo.max_bytes", "integer", "268435456", "Layer bytes read per image before giving up."),
+    ("osinfo.max_seconds", "seconds", "120", "Time spent per image before giving up."),
+    ("lint.disable", "list of rule ids", "[]", "Lint rules to switch off, e.g. `DW003`."),
+    (
+        "lint.min_severity",
+        "`error` / `warning` / `note`",
+        "`warning`",
+        "Lowest severity that fails `lint`.",
+    ),
+)
+
 _SCALARS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "db": (str, "db"),
     "os_detect": (str, "os_detect"),

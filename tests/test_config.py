@@ -93,3 +93,10 @@ def test_bad_config_names_file_and_key(tmp_path: Path, text: str, fragment: str)
 def test_missing_explicit_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_reference_documents_every_accepted_key() -> None:
+    from driftwatch import config
+
+    documented = {name.split(".")[0] for name, *_ in config.REFERENCE}
+    assert documented == config._TOP_KEYS
