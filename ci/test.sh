@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
 .venv/bin/ruff check .
-.venv/bin/ruff format --check driftwatch tests benchmarks
+.venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
 .venv/bin/python -m pytest -q "$@"

@@ -56,5 +56,7 @@ def config_reference() -> str:
         "| key | type | default | meaning |",
         "| --- | --- | --- | --- |",
     ]
-    lines += [f"| `{key}` | {kind} | {default} | {text} |" for key, kind, default, text in REFERENCE]
+    lines += [
+        f"| `{key}` | {kind} | {default} | {text} |" for key, kind, default, text in REFERENCE
+    ]
     return "\n".join(lines) + "\n"

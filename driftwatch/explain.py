@@ -1,0 +1,130 @@
+"""Turn a Drift into the sentence a person needs: what moved, from what to what, and the fix.
+
+Every output (check, scan, alerts, annotations) uses these words, so the same change reads the
+same everywhere.
+"""
+
+from __future__ import annotations
+
+from driftwatch.models import Drift, DriftKind, OsRelease, PlatformImage
+from driftwatch.reference import ImageReference
+
+__all__ = ["describe_drift", "pinned_from_line", "short_digest", "title_for"]
+
+ACCEPT_HINT = "to move on deliberately: run `driftwatch lock`"
+
+
+def short_digest(digest: str | None, length: int = 12) -> str:
+    """`sha256:0123456789ab...`: enough to tell digests apart in a sentence."""
+    if not digest:
+        return "none"
+    algorithm, _, hexpart = digest.partition(":")
+    return f"{algorithm}:{hexpart[:length]}..." if len(hexpart) > length else digest
+
+
+def pinned_from_line(written: str | ImageReference, digest: str) -> str:
+    """The FROM line that rebuilds exactly `digest`, keeping the tag for readers."""
+    text = written.familiar if isinstance(written, ImageReference) else written
+    text = text.split("@", 1)[0]
+    return f"FROM {text}@{digest}"
+
+
+def title_for(drift: Drift) -> str:
+    """A short title for annotations and alert headings."""
+    titles = {
+        DriftKind.OS_RELEASE: "Base image moved to another OS release",
+        DriftKind.OS_POINT_RELEASE: "Base image moved to another OS point release",
+        DriftKind.DIGEST: "Base image rebuilt",
+        DriftKind.PLATFORM_ADDED: "Base image gained a platform",
+        DriftKind.PLATFORM_REMOVED: "Base image lost a platform",
+        DriftKind.TAG_VANISHED: "Base image tag vanished",
+        DriftKind.TAG_REAPPEARED: "Base image tag reappeared",
+    }
+    return titles[drift.kind]
+
+
+def describe_drift(drift: Drift, *, written: str | None = None, pin: str | None = None) -> str:
+    """One paragraph: `<image> (<platform>) moved from X to Y: digest a -> b. <fix>`.
+
+    `written` is the reference as the user wrote it (default: its familiar form); `pin` is the
+    digest that rebuilds what they had (the old index digest, so multi-arch builds keep working).
+    """
+    name = written or drift.reference.familiar
+    where = f"{name} ({drift.platform})" if drift.platform else name
+    old, new = drift.old, drift.new
+    sentence = _SENTENCES[drift.kind](where, old, new)
+    fix = _fix(drift, name, pin)
+    return f"{sentence} {fix}".strip()
+
+
+def _os(image: PlatformImage | None) -> str:
+    return image.os.describe() if image and image.os else "an unknown OS"
+
+
+def _digest_of(image: PlatformImage | None) -> str:
+    return short_digest(image.digest if image else None)
+
+
+def _digests(old: PlatformImage | None, new: PlatformImage | None) -> str:
+    return f"digest {_digest_of(old)} -> {_digest_of(new)}"
+
+
+def _moved(where: str, old: PlatformImage | None, new: PlatformImage | None) -> str:
+    return f"{where} moved from {_os(old)} to {_os(new)}: {_digests(old, new)}."
+
+
+def _point(where: str, old: PlatformImage | None, new: PlatformImage | None) -> str:
+    return (
+        f"{where} moved from {_point_name(old.os if old else None)} to "
+        f"{_point_name(new.os if new else None)}: {_digests(old, new)}."
+    )
+
+
+def _point_name(os_release: OsRelease | None) -> str:
+    if os_release is None:
+        return "an unknown OS"
+    if os_release.point_release:
+        base = os_release.describe().split(" (")[0].rsplit(" ", 1)[0]
+        suffix = f" ({os_release.codename})" if os_release.codename else ""
+        return f"{base} {os_release.point_release}{suffix}"
+    return os_release.describe()
+
+
+def _rebuilt(where: str, old: PlatformImage | None, new: PlatformImage | None) -> str:
+    return f"{where} was rebuilt on the same OS ({_os(new)}): {_digests(old, new)}."
+
+
+def _added(where: str, old: PlatformImage | None, new: PlatformImage | None) -> str:
+    return f"{where} is a new platform of this tag ({_os(new)}, {_digest_of(new)})."
+
+
+def _removed(where: str, old: PlatformImage | None, new: PlatformImage | None) -> str:
+    return f"{where} is no longer served by this tag (was {_digest_of(old)})."
+
+
+def _vanished(where: str, old: PlatformImage | None, new: PlatformImage | None) -> str:
+    return f"{where} no longer exists in the registry (was {_digest_of(old)})."
+
+
+def _reappeared(where: str, old: PlatformImage | None, new: PlatformImage | None) -> str:
+    return f"{where} exists again ({_digest_of(new)})."
+
+
+_SENTENCES = {
+    DriftKind.OS_RELEASE: _moved,
+    DriftKind.OS_POINT_RELEASE: _point,
+    DriftKind.DIGEST: _rebuilt,
+    DriftKind.PLATFORM_ADDED: _added,
+    DriftKind.PLATFORM_REMOVED: _removed,
+    DriftKind.TAG_VANISHED: _vanished,
+    DriftKind.TAG_REAPPEARED: _reappeared,
+}
+
+
+def _fix(drift: Drift, name: str, pin: str | None) -> str:
+    if drift.kind in (DriftKind.PLATFORM_ADDED, DriftKind.TAG_REAPPEARED):
+        return "To accept it: run `driftwatch lock`."
+    digest = pin or (drift.old.digest if drift.old else None)
+    if digest is None:
+        return "To accept it: run `driftwatch lock`."
+    return f"To build what you had: {pinned_from_line(name, digest)}; {ACCEPT_HINT}."
