@@ -1,0 +1,93 @@
+"""The core of every online command: references in, Observations (digests + OS per platform) out.
+
+resolve (registry) -> OS release of each platform image not seen before (osinfo) -> Observation.
+Never prints; a reference that fails comes back as a ResolveFailure, a tag that is gone as an
+Observation with no digest (so history can tell "vanished" from "could not check").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timezone
+
+from driftwatch.errors import DriftwatchError
+from driftwatch.models import (
+    Observation,
+    OsRelease,
+    Platform,
+    PlatformImage,
+    Resolution,
+    ResolveFailure,
+)
+from driftwatch.reference import ImageReference
+
+__all__ = ["OsDetector", "Resolver", "observe", "observation_from"]
+
+# (resolution, platform image) -> its OS release; raises driftwatch errors on failure.
+OsDetector = Callable[[Resolution, PlatformImage], Awaitable[OsRelease]]
+Resolver = Callable[
+    [Sequence[ImageReference], Sequence[Platform]], Awaitable[list[Resolution | ResolveFailure]]
+]
+OS_CONCURRENCY = 8
+
+
+async def observe(
+    references: Sequence[ImageReference],
+    resolve: Resolver,
+    *,
+    platforms: Sequence[Platform] = (),
+    detect_os: OsDetector | None = None,
+    now: datetime | None = None,
+) -> list[Observation | ResolveFailure]:
+    """Resolve `references` (in order) and, when `detect_os` is given, fill each platform's OS."""
+    observed_at = now or datetime.now(timezone.utc)
+    results = await resolve(references, platforms)
+    if detect_os is not None:
+        results = await _with_os(results, detect_os)
+    return [_to_observation(result, observed_at) for result in results]
+
+
+def observation_from(resolution: Resolution, observed_at: datetime) -> Observation:
+    """The Observation a successful resolution amounts to."""
+    return Observation(
+        reference=resolution.reference,
+        observed_at=observed_at,
+        digest=resolution.digest,
+        media_type=resolution.media_type,
+        platforms=resolution.platforms,
+    )
+
+
+def _to_observation(
+    result: Resolution | ResolveFailure, observed_at: datetime
+) -> Observation | ResolveFailure:
+    if isinstance(result, Resolution):
+        return observation_from(result, observed_at)
+    if result.error_type == "NotFound":
+        return Observation(reference=result.reference, observed_at=observed_at, digest=None)
+    return result
+
+
+async def _with_os(
+    results: Sequence[Resolution | ResolveFailure], detect_os: OsDetector
+) -> list[Resolution | ResolveFailure]:
+    """Detect the OS of every platform image, a bounded number at once, keeping order."""
+    limit = asyncio.Semaphore(OS_CONCURRENCY)
+
+    async def one(resolution: Resolution, image: PlatformImage) -> PlatformImage:
+        async with limit:
+            try:
+                found = await detect_os(resolution, image)
+            except DriftwatchError as exc:  # one image's failure is data, not a crash
+                found = OsRelease(id=None, source="error", undetermined=exc.message)
+        return dataclasses.replace(image, os=found)
+
+    async def each(result: Resolution | ResolveFailure) -> Resolution | ResolveFailure:
+        if isinstance(result, ResolveFailure):
+            return result
+        images = await asyncio.gather(*(one(result, image) for image in result.platforms))
+        return dataclasses.replace(result, platforms=tuple(images))
+
+    return list(await asyncio.gather(*(each(result) for result in results)))
