@@ -100,9 +100,16 @@ def mask(text: str, urls: Iterable[str] = ()) -> str:
     secrets = set(_known)
     for url in urls:
         secrets |= secret_parts(url)
+    shown: list[str] = []
+
+    def park(match: re.Match[str]) -> str:
+        shown.append(mask_url(match.group(0)))
+        return f"\x00{len(shown) - 1}\x00"
+
+    text = _URL.sub(park, text)
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, MASK)
-    return _URL.sub(lambda match: mask_url(match.group(0)), text)
+    return re.sub("\x00(\\d+)\x00", lambda match: shown[int(match.group(1))], text)
 
 
 class _MaskingFilter(logging.Filter):
