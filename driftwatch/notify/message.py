@@ -22,6 +22,7 @@ _HEADLINES = {
     Severity.OS: "moved to a new OS point release",
     Severity.DIGEST: "changed",
 }
+_IMAGE_HEADINGS = {**_HEADLINES, Severity.DIGEST: "new digest"}
 _ROUTE_OF = {Severity.RELEASE: "release", Severity.OS: "os", Severity.DIGEST: "digest"}
 
 
@@ -146,7 +147,7 @@ def _image_section(
     fixes = [fmt.item(line) for line in _fix_lines(fmt, ref, drifts, pinned)]
     return "\n\n".join(
         [
-            fmt.heading(f"{ref.familiar}: {_HEADLINES[drifts[0].severity]}"),
+            fmt.heading(f"{ref.familiar}: {_IMAGE_HEADINGS[drifts[0].severity]}"),
             "\n".join(changes),
             _usage_line(fmt, found),
             "\n".join(["To fix:", *fixes]),
