@@ -126,7 +126,12 @@ class _Format:
         return f"`{text}`" if self.markdown else text
 
     def item(self, text: str, level: int = 0) -> str:
-        return "  " * level + "- " + text
+        indent = "    " if self.markdown else "  "  # python-markdown nests at four spaces
+        return indent * level + "- " + text
+
+    def lead_in(self, text: str, items: list[str]) -> str:
+        """A line introducing a list; Markdown needs a blank line before the list."""
+        return (text + ("\n\n" if self.markdown else "\n")) + "\n".join(items)
 
 
 def _image_section(
@@ -150,7 +155,7 @@ def _image_section(
             fmt.heading(f"{ref.familiar}: {_IMAGE_HEADINGS[drifts[0].severity]}"),
             "\n".join(changes),
             _usage_line(fmt, found),
-            "\n".join(["To fix:", *fixes]),
+            fmt.lead_in("To fix:", fixes),
         ]
     )
 

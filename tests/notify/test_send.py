@@ -85,9 +85,13 @@ def test_mailto_reaches_the_smtp_receiver_as_rendered_markdown(smtp_receiver: Sm
     mail = smtp_receiver.messages[0]
     assert mail["Subject"] == "1 base image moved to a new OS release"
     assert smtp_receiver.handler.envelopes[0][1] == ["ops@example.com"]
-    text = SmtpReceiver.text_of(mail)
-    assert "Debian 11 (bullseye) -&gt; Debian 12 (bookworm)" in text or "Debian 11 (bullseye) -> Debian 12 (bookworm)" in text
-    assert f"<code>FROM python:3.11-slim@{digest(1)}</code>" in text
+    plain = mail.get_body(preferencelist=("plain",))
+    html = mail.get_body(preferencelist=("html",))
+    assert plain is not None and html is not None
+    assert "Debian 11 (bullseye) -> Debian 12 (bookworm)" in plain.get_content()
+    html_text = html.get_content()
+    assert "<li>digest <code>sha256:111111111111</code> -&gt; <code>sha256:222222222222</code></li>" in html_text
+    assert f"<li>Keep the old build: <code>FROM python:3.11-slim@{digest(1)}</code></li>" in html_text
 
 
 def test_json_gets_plain_text() -> None:
