@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from driftwatch.cli._common import EXIT_OK, EXIT_REGISTRY, config_from
@@ -44,4 +46,5 @@ def notify(ctx: click.Context, send_test: bool, retry: bool, extra_urls: tuple[s
         else:
             failed += 1
             click.echo(f"failed  {destination.display}: {result.error}")
-    ctx.exit(EXIT_REGISTRY if failed else EXIT_OK)
+    # sys.exit, not ctx.exit: main() runs click with standalone_mode=False, which drops Exit codes.
+    sys.exit(EXIT_REGISTRY if failed else EXIT_OK)

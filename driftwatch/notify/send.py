@@ -102,7 +102,7 @@ def deliver(destination: Destination, message: Message) -> DeliveryResult:
     if sent:
         return DeliveryResult(True)
     reason = _reason(captured.getvalue(), destination)
-    _log.warning("notification to %s failed: %s", destination.display, reason)
+    _log.info("notification to %s failed: %s", destination.display, reason)
     return DeliveryResult(False, reason)
 
 

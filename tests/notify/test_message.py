@@ -43,9 +43,14 @@ def test_several_drifts_batch_into_one_message_worst_first() -> None:
     message = compose(drifts, [], {}, markdown=True)
     assert message is not None and message.markdown
     assert message.title == "2 base images moved to a new OS release (+2 more changed)"
-    order = [message.body.index(f"### {name}:") for name in ("node:20", "python:3.11-slim", "nginx:1", "redis:7")]
+    order = [
+        message.body.index(f"### {name}:")
+        for name in ("node:20", "python:3.11-slim", "nginx:1", "redis:7")
+    ]
     assert order == sorted(order)
-    assert message.body.index("linux/amd64: Debian 11") < message.body.index("linux/arm64/v8: Debian 11")
+    assert message.body.index("linux/amd64: Debian 11") < message.body.index(
+        "linux/arm64/v8: Debian 11"
+    )
     assert "linux/amd64: Debian 12 (bookworm) point release 12.5 -> 12.6" in message.body
     assert "rebuilt, same OS (Debian 12 (bookworm))" in message.body
 

@@ -26,7 +26,9 @@ def bullseye_to_bookworm():  # type: ignore[no-untyped-def]
     ]
 
 
-def test_one_batched_message_per_destination_reaches_the_receiver(http_receiver: HttpReceiver) -> None:
+def test_one_batched_message_per_destination_reaches_the_receiver(
+    http_receiver: HttpReceiver,
+) -> None:
     destination = Destination.from_url(http_receiver.url("hooks/run"))
     planned = plan([destination], bullseye_to_bookworm(), [("ghcr.io/o/a:1", "timeout")], USAGES)
     assert len(planned) == 1
@@ -70,7 +72,9 @@ def test_receiver_down_is_a_masked_failure_not_an_exception(
 
 
 def test_receiver_answering_500_is_a_failure(failing_receiver: HttpReceiver) -> None:
-    result = deliver(Destination.from_url(failing_receiver.url("fail-secret-31")), Message("t", "b"))
+    result = deliver(
+        Destination.from_url(failing_receiver.url("fail-secret-31")), Message("t", "b")
+    )
     assert not result.ok
     assert len(failing_receiver.posts) == 1
     assert result.error and "500" in result.error and "fail-secret-31" not in result.error
@@ -90,8 +94,13 @@ def test_mailto_reaches_the_smtp_receiver_as_rendered_markdown(smtp_receiver: Sm
     assert plain is not None and html is not None
     assert "Debian 11 (bullseye) -> Debian 12 (bookworm)" in plain.get_content()
     html_text = html.get_content()
-    assert "<li>digest <code>sha256:111111111111</code> -&gt; <code>sha256:222222222222</code></li>" in html_text
-    assert f"<li>Keep the old build: <code>FROM python:3.11-slim@{digest(1)}</code></li>" in html_text
+    assert (
+        "<li>digest <code>sha256:111111111111</code> -&gt; <code>sha256:222222222222</code></li>"
+        in html_text
+    )
+    assert (
+        f"<li>Keep the old build: <code>FROM python:3.11-slim@{digest(1)}</code></li>" in html_text
+    )
 
 
 def test_json_gets_plain_text() -> None:
