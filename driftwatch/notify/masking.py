@@ -97,7 +97,8 @@ def register_secrets(urls: Iterable[str]) -> None:
 
 def mask(text: str, urls: Iterable[str] = ()) -> str:
     """`text` with every URL shown in display form and every known or given secret replaced."""
-    secrets = set(_known)
+    with _lock:
+        secrets = set(_known)
     for url in urls:
         secrets |= secret_parts(url)
     shown: list[str] = []

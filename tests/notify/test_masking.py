@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from receivers import HttpReceiver
 
 from driftwatch.notify import Destination, deliver, mask, mask_url
 from driftwatch.notify.message import Message
@@ -60,6 +61,18 @@ def test_destination_repr_str_and_display_are_masked(url: str) -> None:
     for text in (repr(destination), str(destination), destination.display, destination.fingerprint):
         assert url.split("://")[1] not in text
         assert not any(s in text for s in [*SECRETS, "pw-secret-9", "hook-secret-9"])
+
+
+def test_a_successful_send_logs_no_webhook_path(
+    caplog: pytest.LogCaptureFixture, http_receiver: HttpReceiver
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    assert deliver(
+        Destination.from_url(http_receiver.url("ok-secret-path-77")), Message("t", "b")
+    ).ok
+    assert http_receiver.posts[0].path == "/ok-secret-path-77"
+    assert "POST" in caplog.text  # apprise and urllib3 did log the request, masked
+    assert "ok-secret-path-77" not in caplog.text
 
 
 def test_apprise_and_urllib3_logs_are_masked(
