@@ -19,6 +19,7 @@ from driftwatch.reference import ImageReference
 __all__ = ["DeliveryResult", "deliver", "plan", "renders_markdown"]
 
 _TRUNCATED = "\n\n(message truncated; run `driftwatch events` for the rest)"
+_WEBHOOK_SCHEMES = frozenset({"json", "jsons", "xml", "xmls", "form", "forms"})
 _log = logging.getLogger("driftwatch.notify")
 
 
@@ -48,11 +49,18 @@ def _formats(service: Any) -> tuple[str, ...]:
 
 
 def renders_markdown(destination: Destination) -> bool:
-    """True when the service shows Markdown (or HTML, which apprise converts Markdown into)."""
+    """True when the service shows Markdown (or HTML, which apprise converts Markdown into).
+
+    Generic webhooks (json://, xml://, form://) list every format but feed programs: plain text.
+    """
     service = _service(destination)
     if service is None:
         return False
-    return _formats(service)[0] in ("markdown", "html")
+    formats = _formats(service)
+    if formats[0] in ("markdown", "html"):
+        return True
+    scheme = destination.url.partition("://")[0].lower()
+    return "markdown" in formats and scheme not in _WEBHOOK_SCHEMES
 
 
 def plan(

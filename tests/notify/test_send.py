@@ -103,9 +103,19 @@ def test_mailto_reaches_the_smtp_receiver_as_rendered_markdown(smtp_receiver: Sm
     )
 
 
-def test_json_gets_plain_text() -> None:
-    assert not renders_markdown(Destination.from_url("json://127.0.0.1:1/x"))
-    assert renders_markdown(Destination.from_url("json://127.0.0.1:1/x?format=markdown"))
+@pytest.mark.parametrize(
+    ("url", "markdown"),
+    [
+        ("json://127.0.0.1:1/x", False),
+        ("json://127.0.0.1:1/x?format=markdown", True),
+        ("ntfy://ntfy.sh/topic", False),
+        ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ", True),
+        ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", True),
+        ("mailto://u:p@example.com", True),
+    ],
+)
+def test_markdown_only_where_the_service_renders_it(url: str, markdown: bool) -> None:
+    assert renders_markdown(Destination.from_url(url)) is markdown
 
 
 def test_long_bodies_are_cut_at_a_line_to_the_service_limit() -> None:
