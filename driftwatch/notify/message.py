@@ -120,12 +120,15 @@ class _Format:
         self.markdown = markdown
 
     def heading(self, text: str) -> str:
+        """A section heading."""
         return f"### {text}" if self.markdown else f"== {text} =="
 
     def code(self, text: str) -> str:
+        """Text to copy as is (a FROM line, a command)."""
         return f"`{text}`" if self.markdown else text
 
     def item(self, text: str, level: int = 0) -> str:
+        """A list item, nested `level` deep."""
         indent = "    " if self.markdown else "  "  # python-markdown nests at four spaces
         return indent * level + "- " + text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,8 @@ def test_env_splits_on_space_and_commas_before_urls_but_not_inside_queries() -> 
     assert split_env(f"{A}, {B}\n{mail},{C}") == [A, B, mail, C]
 
 
-def test_invalid_url_names_the_entry_without_its_secret() -> None:
+def test_invalid_url_names_the_entry_without_its_secret(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     with pytest.raises(ConfigError) as caught:
         load_destinations(
             Config(), ["json://127.0.0.1:1/fine", "slack://tokenonly-secret-77"], env={}
@@ -44,6 +46,8 @@ def test_invalid_url_names_the_entry_without_its_secret() -> None:
     message = caught.value.message
     assert "--notify[1]" in message and "slack://****" in message
     assert "tokenonly-secret-77" not in message
+    assert "Could not load Slack URL" in caplog.text  # apprise logged it, masked
+    assert "tokenonly-secret-77" not in caplog.text
 
 
 def test_unknown_route_is_a_config_error() -> None:
