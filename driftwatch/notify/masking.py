@@ -13,6 +13,7 @@ import re
 import threading
 import traceback
 from collections.abc import Iterable
+from typing import Protocol
 from urllib.parse import parse_qsl, unquote
 
 __all__ = ["MASK", "install_log_masking", "mask", "mask_url", "register_secrets", "secret_parts"]
@@ -24,6 +25,14 @@ _DOMAIN = re.compile(r"(?=.{1,253}$)[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+\.?")
 _SECRET_KEY = re.compile(r"token|key|secret|pass|pwd|auth|sig|hook|cred|session", re.I)
 _MIN_SECRET = 3
 _LOGGERS = ("apprise", "urllib3.connectionpool", "urllib3.connection", "requests")
+
+
+class _HasUrl(Protocol):
+    """Anything with a secret `url`, such as a Destination."""
+
+    @property
+    def url(self) -> str: ...
+
 
 _known: set[str] = set()
 _lock = threading.Lock()
@@ -95,12 +104,12 @@ def register_secrets(urls: Iterable[str]) -> None:
     install_log_masking()
 
 
-def mask(text: str, urls: Iterable[str] = ()) -> str:
+def mask(text: str, destinations: Iterable[str | _HasUrl] = ()) -> str:
     """`text` with every URL shown in display form and every known or given secret replaced."""
     with _lock:
         secrets = set(_known)
-    for url in urls:
-        secrets |= secret_parts(url)
+    for item in destinations:
+        secrets |= secret_parts(item if isinstance(item, str) else item.url)
     shown: list[str] = []
 
     def park(match: re.Match[str]) -> str:

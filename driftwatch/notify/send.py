@@ -102,6 +102,8 @@ def deliver(destination: Destination, message: Message) -> DeliveryResult:
     body_format = apprise.NotifyFormat.MARKDOWN if message.markdown else apprise.NotifyFormat.TEXT
     sender = apprise.Apprise()
     sender.add(service)
+    # The capture is on apprise's process-wide logger: deliver one message at a time, or two
+    # concurrent failures may swap reasons.
     with apprise.LogCapture(level=logging.WARNING) as captured:  # type: ignore[no-untyped-call]
         try:
             sent = bool(sender.notify(body=body, title=message.title, body_format=body_format))

@@ -44,9 +44,10 @@ def test_mask_url_keeps_only_scheme_and_true_host(url: str, shown: str) -> None:
 
 def test_mask_hides_known_secrets_in_free_text() -> None:
     text = f"failed: {SLACK} said no; token TIiajkdnlazkcOXrIdevi7FQ and url /A1BRTD4JD/x"
-    masked = mask(text, [SLACK])
-    assert not any(secret in masked for secret in SECRETS)
-    assert "slack://****" in masked
+    for given in ([SLACK], [Destination.from_url(SLACK)]):
+        masked = mask(text, given)
+        assert not any(secret in masked for secret in SECRETS)
+        assert "slack://****" in masked
 
 
 def test_mask_leaves_ordinary_text_alone() -> None:
