@@ -17,6 +17,7 @@ from driftwatch.errors import DriftwatchError
 
 # name -> "module:attribute"; modules load lazily so `driftwatch --help` stays fast.
 COMMANDS: dict[str, str] = {
+    "notify": "driftwatch.cli.notify:notify",
     "resolve": "driftwatch.cli.resolve:resolve",
 }
 
