@@ -58,7 +58,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the group and turn every error into a one-line message."""
     try:
-        cli.main(args=argv, prog_name="driftwatch", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="driftwatch", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:
@@ -82,3 +82,4 @@ def main(argv: list[str] | None = None) -> None:
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else 0)
