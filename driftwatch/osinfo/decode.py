@@ -103,7 +103,9 @@ class LayerDecoder:
         if self._zstd is None:
             writer = _SinkWriter(self._sink)
             self._zstd = zstandard.ZstdDecompressor().stream_writer(
-                writer, write_size=OUT_CHUNK, write_return_read=True
+                writer,  # type: ignore[arg-type]  # any object with write() will do
+                write_size=OUT_CHUNK,
+                write_return_read=True,
             )
         try:
             self._zstd.write(data)

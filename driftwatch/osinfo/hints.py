@@ -28,7 +28,9 @@ _ALPINE_TOKEN = re.compile(r"alpine(\d+\.\d+)")
 _TOKENS = re.compile(r"[-_.:/@]")
 
 
-def hint_from_annotations(annotations: Mapping[str, str], source: str = "annotation") -> OsRelease | None:
+def hint_from_annotations(
+    annotations: Mapping[str, str], source: str = "annotation"
+) -> OsRelease | None:
     """The release named by `base.name` (debian:bookworm-slim) or `version` (trixie), if any."""
     base = annotations.get(BASE_NAME)
     if base:
@@ -81,7 +83,9 @@ def _from_image_name(name: str, source: str) -> OsRelease | None:
     short = repo.rsplit("/", 1)[-1].lower()
     tokens = _TOKENS.split(tag.lower())
     if short == "ubuntu" and ubuntu_by_version(tag):
-        return OsRelease("ubuntu", ".".join(tag.split(".")[:2]), ubuntu_by_version(tag), source=source)
+        return OsRelease(
+            "ubuntu", ".".join(tag.split(".")[:2]), ubuntu_by_version(tag), source=source
+        )
     if short == "alpine" and re.fullmatch(r"\d+\.\d+(\.\d+)?", tag):
         return OsRelease("alpine", tag, source=source)
     if short == "debian":

@@ -18,14 +18,14 @@ from driftwatch.osinfo.interface import BlobSource
 from driftwatch.osinfo.osrelease import POINT_RELEASE_FILES, release_from_files
 from driftwatch.osinfo.tarscan import LayerEntry, LayerFacts, TarScanner
 
-__all__ = ["Budget", "BoundHit", "NeedMore", "scan_layer", "settle"]
+__all__ = ["Budget", "NeedMore", "Undetermined", "scan_layer", "settle"]
 
 OS_RELEASE_PATHS = ("etc/os-release", "usr/lib/os-release")
 MAX_LINK_HOPS = 40
 
 
-class BoundHit(Exception):
-    """A byte or time bound was reached; the message says which (internal, never escapes)."""
+class Undetermined(Exception):
+    """A bound was reached or a layer cannot be read; the message says why (internal)."""
 
 
 class NeedMore(Exception):
@@ -47,22 +47,22 @@ class Budget:
     def afford(self, size: int | None, read: int, total: int) -> None:
         """Refuse a layer of `size` bytes before downloading it when it cannot fit."""
         if size is not None and self.used + size > self.max_bytes:
-            raise BoundHit(
+            raise Undetermined(
                 f"byte bound of {self.max_bytes} reached after {read} of {total} layers "
                 f"({self.used} bytes read, next layer {size} bytes)"
             )
 
     def spend(self, count: int) -> None:
-        """Count downloaded bytes; raise BoundHit past either bound."""
+        """Count downloaded bytes; raise Undetermined past either bound."""
         self.used += count
         if self.used > self.max_bytes:
-            raise BoundHit(f"byte bound of {self.max_bytes} reached inside a layer")
+            raise Undetermined(f"byte bound of {self.max_bytes} reached inside a layer")
         self.tick()
 
     def tick(self) -> None:
-        """Raise BoundHit once the time bound has passed."""
+        """Raise Undetermined once the time bound has passed."""
         if time.monotonic() - self.started > self.max_seconds:
-            raise BoundHit(f"time bound of {self.max_seconds:g}s reached")
+            raise Undetermined(f"time bound of {self.max_seconds:g}s reached")
 
 
 async def scan_layer(
@@ -108,7 +108,7 @@ class _Layer:
 
 
 def settle(facts: Sequence[LayerFacts], complete: bool) -> OsRelease:
-    """The release the layers (top first) show; raises NeedMore when lower layers could change it."""
+    """The release the layers (top first) show; NeedMore when lower layers could change it."""
     layers = [_Layer(item) for item in facts]
     for path in OS_RELEASE_PATHS:
         entry = _resolve(layers, path, complete)
@@ -123,7 +123,9 @@ def settle(facts: Sequence[LayerFacts], complete: bool) -> OsRelease:
     if extra_path is None:
         return release
     extra = _resolve(layers, extra_path, complete)
-    return release_from_files(entry.content, f"layer:{path}", {extra_path: extra.content if extra else None})
+    return release_from_files(
+        entry.content, f"layer:{path}", {extra_path: extra.content if extra else None}
+    )
 
 
 def _lookup(layers: Sequence[_Layer], path: str, complete: bool) -> LayerEntry | None:

@@ -66,7 +66,10 @@ def release_from_files(
 
 
 def _point_release(
-    os_id: str | None, version_id: str | None, fields: Mapping[str, str], extra: Mapping[str, str | None]
+    os_id: str | None,
+    version_id: str | None,
+    fields: Mapping[str, str],
+    extra: Mapping[str, str | None],
 ) -> str | None:
     """The point release (12.5, 3.19.1, 24.04.1, 9.4) where the image says it."""
     if os_id in POINT_RELEASE_FILES:
@@ -85,7 +88,7 @@ def _point_release(
 
 
 def release_line(release: OsRelease) -> str | None:
-    """What must stay equal for the OS release to count as unmoved: `debian bookworm`, `alpine 3.19`."""
+    """What must stay equal for the release to count as unmoved: `debian bookworm`, `alpine 3.19`."""
     if release.id is None:
         return None
     if release.codename and release.id in ("debian", "ubuntu"):

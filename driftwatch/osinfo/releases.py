@@ -61,7 +61,7 @@ _UNSTABLE = ("unstable", "sid")
 
 
 def debian_codename(codename: str, at: datetime | None = None) -> tuple[str | None, str] | None:
-    """(version_id, codename) for a Debian codename; version_id is None while it is not stable yet."""
+    """(version_id, codename) of a Debian codename; version_id is None until it is stable."""
     for release in DEBIAN_RELEASES:
         if release.codename == codename:
             return (release.version if _released(release, at) else None), codename
