@@ -88,7 +88,7 @@ def _point_release(
 
 
 def release_line(release: OsRelease) -> str | None:
-    """What must stay equal for the release to count as unmoved: `debian bookworm`, `alpine 3.19`."""
+    """What must stay equal for the release to be unmoved: `debian bookworm`, `alpine 3.19`."""
     if release.id is None:
         return None
     if release.codename and release.id in ("debian", "ubuntu"):
