@@ -21,7 +21,9 @@ def test_seen_manifest_costs_no_request_at_all(tmp_path: Path) -> None:
     again = MemorySource(store)
     cached = asyncio.run(detect_os(again, digest, cache=DiskCache(tmp_path)))
     assert first.requests and again.requests == []
-    assert cached.source == f"cache:{found.source}" and cached.codename == found.codename == "bookworm"
+    assert (
+        cached.source == f"cache:{found.source}" and cached.codename == found.codename == "bookworm"
+    )
     assert cached.point_release == "12.4"
 
 
@@ -29,7 +31,9 @@ def test_new_manifest_over_known_layers_fetches_only_its_manifest() -> None:
     store = ImageStore()
     base = store.add_layer(debian())
     first = store.add_image([base, app_layer(seed=1)])
-    second = store.add_image([base, app_layer(seed=1)], style="docker")  # same layers, other manifest
+    second = store.add_image(
+        [base, app_layer(seed=1)], style="docker"
+    )  # same layers, other manifest
     cache = MemoryCache()
     asyncio.run(detect_os(MemorySource(store), first, cache=cache))
     source = MemorySource(store)
@@ -44,12 +48,17 @@ def test_layer_facts_say_nothing_too() -> None:
     digest = store.add_image([debian(), app])
     cache = MemoryCache()
     asyncio.run(detect_os(MemorySource(store), digest, cache=cache))
-    assert cache.data[f"layer/{app['digest']}"] == {"entries": [["app", "dir", None, None]], "opaque": []}
+    assert cache.data[f"layer/{app['digest']}"] == {
+        "entries": [["app", "dir", None, None]],
+        "opaque": [],
+    }
 
 
 def test_modes_are_cached_apart() -> None:
     store = ImageStore()
-    digest = store.add_image([debian()], annotations={"org.opencontainers.image.version": "bullseye"})
+    digest = store.add_image(
+        [debian()], annotations={"org.opencontainers.image.version": "bullseye"}
+    )
     cache = MemoryCache()
     fast = asyncio.run(detect_os(MemorySource(store), digest, cache=cache))
     full = asyncio.run(detect_os(MemorySource(store), digest, cache=cache, mode="full"))
