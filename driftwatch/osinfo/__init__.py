@@ -14,7 +14,7 @@ from driftwatch.osinfo.detect import (
     detect_os,
     detect_platforms,
 )
-from driftwatch.osinfo.interface import BlobSource, OsCache
+from driftwatch.osinfo.interface import BlobSource, BoundSource, OsCache, RegistryBlobs
 from driftwatch.osinfo.osrelease import parse_os_release, release_line
 
 __all__ = [
@@ -22,9 +22,11 @@ __all__ = [
     "DEFAULT_MAX_SECONDS",
     "MODES",
     "BlobSource",
+    "BoundSource",
     "DiskCache",
     "MemoryCache",
     "OsCache",
+    "RegistryBlobs",
     "default_cache_dir",
     "detect_os",
     "detect_platforms",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["BlobSource", "OsCache"]
+from driftwatch.reference import ImageReference
+
+__all__ = ["BlobSource", "BoundSource", "OsCache", "RegistryBlobs"]
 
 
 class BlobSource(Protocol):
@@ -39,3 +42,41 @@ class OsCache(Protocol):
     def put(self, key: str, value: Mapping[str, Any]) -> None:
         """Store `value` under `key`; failures to store are silent (the cache is only a saving)."""
         ...
+
+
+class RegistryBlobs(Protocol):
+    """The registry client's blob methods, which take the repository on every call."""
+
+    async def get_manifest(self, ref: ImageReference, digest: str) -> tuple[bytes, str]:
+        """Verified manifest bytes and media type."""
+        ...
+
+    async def get_blob(self, ref: ImageReference, digest: str, max_bytes: int) -> bytes:
+        """A verified small blob."""
+        ...
+
+    def stream_blob(
+        self, ref: ImageReference, digest: str
+    ) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        """A blob as chunks; DigestMismatch after the last one when the bytes lie."""
+        ...
+
+
+@dataclass(frozen=True)
+class BoundSource:
+    """A BlobSource made of the registry client and one repository: `BoundSource(client, ref)`."""
+
+    client: RegistryBlobs
+    reference: ImageReference
+
+    async def get_manifest(self, digest: str) -> tuple[bytes, str]:
+        """The manifest from the client, for this repository."""
+        return await self.client.get_manifest(self.reference, digest)
+
+    async def get_blob(self, digest: str, max_bytes: int) -> bytes:
+        """A small blob from the client, for this repository."""
+        return await self.client.get_blob(self.reference, digest, max_bytes)
+
+    def stream_blob(self, digest: str) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        """A streamed blob from the client, for this repository."""
+        return self.client.stream_blob(self.reference, digest)

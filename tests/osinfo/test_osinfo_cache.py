@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
 from imagefactory import ImageStore, MemorySource, app_layer, debian
 
 from driftwatch.models import OsRelease
-from driftwatch.osinfo import DiskCache, MemoryCache, default_cache_dir, detect_os
+from driftwatch.osinfo import BoundSource, DiskCache, MemoryCache, default_cache_dir, detect_os
 from driftwatch.osinfo.cache import release_from_json, release_to_json
+from driftwatch.reference import ImageReference, parse_reference
 
 
 def test_seen_manifest_costs_no_request_at_all(tmp_path: Path) -> None:
@@ -108,3 +111,34 @@ def test_release_json_round_trip_and_bad_shapes() -> None:
     assert release_from_json(release_to_json(release)) == release
     assert release_from_json({"id": 3}) is None
     assert release_from_json({}) is None
+
+
+class ClientLike:
+    """Something shaped like the registry client: every call names the repository."""
+
+    def __init__(self, source: MemorySource) -> None:
+        self.source = source
+        self.seen: set[str] = set()
+
+    async def get_manifest(self, ref: ImageReference, digest: str) -> tuple[bytes, str]:
+        self.seen.add(str(ref))
+        return await self.source.get_manifest(digest)
+
+    async def get_blob(self, ref: ImageReference, digest: str, max_bytes: int) -> bytes:
+        self.seen.add(str(ref))
+        return await self.source.get_blob(digest, max_bytes)
+
+    def stream_blob(
+        self, ref: ImageReference, digest: str
+    ) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        self.seen.add(str(ref))
+        return self.source.stream_blob(digest)
+
+
+def test_bound_source_adapts_a_client_to_one_repository() -> None:
+    store = ImageStore()
+    digest = store.add_image([debian(), app_layer()])
+    client = ClientLike(MemorySource(store))
+    ref = parse_reference("localhost:5000/base/debian:12")
+    release = asyncio.run(detect_os(BoundSource(client, ref), digest))
+    assert release.codename == "bookworm" and client.seen == {"localhost:5000/base/debian:12"}
