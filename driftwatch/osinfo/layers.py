@@ -92,6 +92,7 @@ class _Layer:
         self.entries = {entry.path: entry for entry in facts.entries}
         self.opaque = frozenset(facts.opaque)
         self.dirs = {parent for path in self.entries for parent in _parents(path)}
+        self.dirs.update(d for folder in self.opaque for d in (*_parents(folder), folder))
 
     def decide(self, path: str) -> LayerEntry | None | bool:
         """The entry this layer gives `path`, None when it hides it, False when it says nothing."""

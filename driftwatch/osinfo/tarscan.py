@@ -118,7 +118,7 @@ class TarScanner:
             self._zero_blocks += 1
             return
         self._zero_blocks = 0
-        if _checksum(block) != _number(block[148:156], self._fail):
+        if _number(block[148:156], self._fail) not in _checksums(block):
             raise self._fail("header checksum mismatch")
         kind = block[156:157]
         size = _number(block[124:136], self._fail)
@@ -204,8 +204,11 @@ def _text(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def _checksum(block: bytes) -> int:
-    return sum(block[:148]) + 8 * 32 + sum(block[156:])
+def _checksums(block: bytes) -> tuple[int, int]:
+    """The header checksum as unsigned bytes (POSIX) and as signed bytes (some old tars)."""
+    unsigned = sum(block[:148]) + 8 * 32 + sum(block[156:])
+    high = sum(1 for b in block[:148] + block[156:] if b > 127)
+    return unsigned, unsigned - 256 * high
 
 
 def _number(field: bytes, fail: Callable[[str], OsDetectionError]) -> int:

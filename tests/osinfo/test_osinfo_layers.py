@@ -77,3 +77,11 @@ def test_point_release_file_in_a_lower_layer_needs_that_layer() -> None:
     with pytest.raises(NeedMore):
         settle([top], complete=False)
     assert settle([top], complete=True).point_release is None
+
+
+def test_opaque_marker_alone_makes_its_directory_exist() -> None:
+    scanner = TarScanner("t")
+    scanner.feed(tar_bytes([opaque("etc")]))
+    top = scanner.finish()
+    assert top.opaque == ("etc",)
+    assert settle([top, facts(file("etc/os-release", DEBIAN))], complete=True).id is None
