@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import posixpath
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
+from driftwatch.errors import OsDetectionError
 from driftwatch.models import OsRelease
 from driftwatch.osinfo.decode import LayerDecoder
 from driftwatch.osinfo.interface import BlobSource
@@ -78,11 +79,21 @@ async def scan_layer(
 
     decoder = LayerDecoder(label, media_type, sink)
     async with source.stream_blob(digest) as chunks:
-        async for chunk in chunks:
-            budget.spend(len(chunk))
-            decoder.feed(chunk)
-    decoder.close()
+        try:
+            async for chunk in chunks:
+                budget.spend(len(chunk))
+                decoder.feed(chunk)
+            decoder.close()
+        except OsDetectionError:
+            await _drain(chunks, budget)  # bytes that lie about their digest are the root cause
+            raise
     return scanner.finish()
+
+
+async def _drain(chunks: AsyncIterator[bytes], budget: Budget) -> None:
+    """Read a broken layer to its end so the source can raise DigestMismatch if the bytes lie."""
+    async for chunk in chunks:
+        budget.spend(len(chunk))
 
 
 class _Layer:

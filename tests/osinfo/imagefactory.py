@@ -435,3 +435,37 @@ class MemorySource:
 
     def blob_requests(self) -> list[tuple[str, str]]:
         return [r for r in self.requests if r[0] != "manifest"]
+
+
+# ---- pushing to a real registry ----------------------------------------------------------------
+
+
+def push(
+    store: ImageStore, base_url: str, repository: str, tags: dict[str, str] | None = None
+) -> None:
+    """Push every blob, then every manifest (by digest, and under `tags`: tag -> digest)."""
+    import httpx
+
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        for digest in store.blobs:
+            data = store.blobs[digest]
+            body = data.read_bytes() if isinstance(data, Path) else data
+            started = client.post(f"/v2/{repository}/blobs/uploads/")
+            started.raise_for_status()
+            location = started.headers["Location"]
+            joiner = "&" if "?" in location else "?"
+            client.put(
+                f"{location}{joiner}digest={digest}",
+                content=body,
+                headers={"Content-Type": "application/octet-stream"},
+            ).raise_for_status()
+        names = {digest: [digest] for digest in store.manifests}
+        for tag, digest in (tags or {}).items():
+            names[digest].append(tag)
+        for digest, (body, media_type) in store.manifests.items():
+            for name in names[digest]:
+                client.put(
+                    f"/v2/{repository}/manifests/{name}",
+                    content=body,
+                    headers={"Content-Type": media_type},
+                ).raise_for_status()
