@@ -181,14 +181,17 @@ class TarScanner:
         depth = path.count("/") + 1
         if base == _OPAQUE:
             self._opaque.add(folder)
-        elif base.startswith(_WHITEOUT):
+            return
+        if base.startswith(_WHITEOUT):
             target = posixpath.join(folder, base[len(_WHITEOUT) :])
             if depth <= SHALLOW or base[len(_WHITEOUT) :] in RELEASE_FILE_NAMES:
                 self._entries[target] = LayerEntry(target, "whiteout")
-        elif kind in _REGULAR and content is not None:
+            return
+        previous = self._entries.pop(path, None)  # a later member replaces an earlier one
+        if kind in _REGULAR and content is not None:
             self._entries[path] = LayerEntry(path, "file", content)
         elif kind == b"1" and base in RELEASE_FILE_NAMES:
-            linked = self._entries.get(normalise(link))
+            linked = previous if normalise(link) == path else self._entries.get(normalise(link))
             self._entries[path] = LayerEntry(path, "file", linked.content if linked else None)
         elif kind == b"2" and (depth <= SHALLOW or base in RELEASE_FILE_NAMES):
             self._entries[path] = LayerEntry(path, "symlink", target=link)

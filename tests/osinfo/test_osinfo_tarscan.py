@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import gzip
+import io
 import tarfile
 
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from imagefactory import directory, file, hardlink, opaque, symlink, tar_bytes, whiteout
 
 from driftwatch.errors import OsDetectionError
 from driftwatch.osinfo.decode import OUT_CHUNK, LayerDecoder, compression_of
-from driftwatch.osinfo.tarscan import LayerEntry, LayerFacts, TarScanner, normalise
+from driftwatch.osinfo.tarscan import (
+    RELEASE_FILE_NAMES,
+    LayerEntry,
+    LayerFacts,
+    TarScanner,
+    normalise,
+)
 
 ENTRIES = [
     file("etc/debian_version", "12.5\n"),
@@ -153,3 +162,50 @@ def test_media_types() -> None:
     assert compression_of("application/vnd.oci.image.layer.v1.tar+zstd") == "zstd"
     assert compression_of("application/vnd.oci.image.layer.nondistributable.v1.tar") == "none"
     assert compression_of("application/vnd.in-toto+json") is None
+
+
+NAMES = st.sampled_from(["etc", "usr", "lib", "os-release", "debian_version", "x", "d" * 120])
+PATHS = st.lists(NAMES, min_size=1, max_size=4).map("/".join)
+ENTRY = st.one_of(
+    st.builds(file, PATHS, st.binary(max_size=3000)),
+    st.builds(symlink, PATHS, PATHS),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    entries=st.lists(ENTRY, max_size=8),
+    step=st.integers(7, 3000),
+    fmt=st.sampled_from([tarfile.PAX_FORMAT, tarfile.GNU_FORMAT]),
+)
+def test_scanner_agrees_with_tarfile(entries: list, step: int, fmt: int) -> None:
+    unique = list({entry.path: entry for entry in entries}.values())
+    kept = {entry.path: entry for entry in scan(tar_bytes(unique, fmt), step).entries}
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes(unique, fmt))) as tar:
+        last = {
+            normalise(member.name): member for member in tar.getmembers()
+        }  # later wins, as in tar
+        for name, member in last.items():
+            base, depth = name.rsplit("/", 1)[-1], name.count("/") + 1
+            if member.isfile() and base in RELEASE_FILE_NAMES:
+                data = tar.extractfile(member).read()  # type: ignore[union-attr]
+                assert kept[name].content == data[: 64 * 1024].decode("utf-8", "replace")
+            elif member.issym() and (depth <= 3 or base in RELEASE_FILE_NAMES):
+                assert kept[name].target == member.linkname
+            elif member.isdir() and depth <= 3:
+                assert kept[name].kind == "dir"
+            else:
+                assert name not in kept
+
+
+def test_a_later_member_replaces_an_earlier_one() -> None:
+    facts = scan(
+        tar_bytes(
+            [file("etc/os-release", "ID=old\n"), file("etc/x", "1"), file("etc", "now a file")]
+        )
+    )
+    assert facts.entries == (LayerEntry("etc/os-release", "file", "ID=old\n"),)
+    again = scan(
+        tar_bytes([file("etc/os-release", "ID=old\n"), file("etc/os-release", "ID=new\n")])
+    )
+    assert again.entries[-1].content == "ID=new\n"
