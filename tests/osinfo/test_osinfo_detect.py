@@ -290,3 +290,23 @@ def test_foreign_media_type_is_undetermined() -> None:
     other = store.add_blob(b"{}", "application/vnd.example.artifact")
     release, _ = detect(store, store.add_image([layer, other]))
     assert release.id is None and release.undetermined and "not readable" in release.undetermined
+
+
+def test_full_mode_hint_on_an_image_without_os_release() -> None:
+    store = ImageStore()
+    digest = store.add_image(
+        [app_layer()], annotations={"org.opencontainers.image.base.name": "debian:bookworm"}
+    )
+    full, _ = detect(store, digest, mode="full")
+    assert full.id is None
+    assert (
+        full.disagreement == "annotation says debian bookworm, the filesystem shows no os-release"
+    )
+
+
+def test_detect_platforms_on_a_single_manifest() -> None:
+    store = ImageStore()
+    digest = store.add_image([alpine()], style="docker")
+    (image,) = asyncio.run(detect_platforms(MemorySource(store), digest))
+    assert image.platform is None and image.digest == digest and image.os is not None
+    assert image.os.describe() == "Alpine 3.19.1"
