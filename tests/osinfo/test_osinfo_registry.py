@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from imagefactory import ImageStore, app_layer, debian, push, ubuntu
+from imagefactory import ImageStore, app_layer, debian, file, push, ubuntu
 
 from driftwatch.errors import DigestMismatch
 from driftwatch.osinfo import MemoryCache, detect_platforms
@@ -148,7 +148,9 @@ def test_layer_corrupted_in_registry_storage_is_a_digest_mismatch(
 ) -> None:
     url, data_root = registry
     store = ImageStore()
-    base = store.add_layer(debian())
+    base = store.add_layer(
+        [*debian(), file("etc/hostname", "only here")]
+    )  # blobs are shared across repositories
     digest = store.add_image([base])
     push(store, url, "test/corrupt")
     hexdigest = base["digest"].removeprefix("sha256:")
@@ -163,3 +165,36 @@ def test_layer_corrupted_in_registry_storage_is_a_digest_mismatch(
     assert f"layer/{base['digest']}" not in cache.data and not cache.data.keys() & {
         f"manifest/fast/{digest}"
     }
+
+
+def skopeo_copy(url: str, name: str, destination: str) -> None:
+    skopeo = shutil.which("skopeo")
+    assert skopeo, "skopeo must be installed (apt-get install skopeo)"
+    source = f"docker://{url.removeprefix('http://')}/{name}"
+    command = [
+        skopeo,
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        source,
+        destination,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_skopeo_accepts_the_factory_images(registry: tuple[str, Path], tmp_path: Path) -> None:
+    """An independent tool copies every platform and verifies every digest the factory wrote."""
+    url = registry[0]
+    store = ImageStore()
+    amd64 = store.add_image([debian(), app_layer()], codec="zstd")
+    arm64 = store.add_image([ubuntu()], codec="none", platform=("linux", "arm64"))
+    index = store.add_index([(amd64, "linux/amd64", {}), (arm64, "linux/arm64", {})])
+    docker = store.add_image([debian(), app_layer()], style="docker")
+    push(store, url, "test/skopeo", {"v1": index, "docker": docker})
+    skopeo_copy(url, "test/skopeo:v1", f"oci:{tmp_path / 'oci'}:v1")
+    copied = {p.name for p in (tmp_path / "oci" / "blobs" / "sha256").iterdir()}
+    assert {amd64[7:], arm64[7:], index[7:]} <= copied
+    skopeo_copy(url, "test/skopeo:docker", f"dir:{tmp_path / 'dir'}")
+    assert (tmp_path / "dir" / "manifest.json").read_bytes() == store.manifests[docker][0]
