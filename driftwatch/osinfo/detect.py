@@ -205,6 +205,8 @@ def _cross_check(found: OsRelease, hints: list[OsRelease]) -> OsRelease:
 def _agrees(hint: OsRelease, found: OsRelease) -> bool:
     if hint.id != found.id:
         return False
+    if hint.codename == "sid" and found.id == "debian" and found.version_id is None:
+        return True  # sid's os-release names the testing codename (forky/sid): both unreleased
     if hint.codename and found.codename:
         return hint.codename == found.codename
     return release_line(hint) == release_line(found)

@@ -310,3 +310,19 @@ def test_detect_platforms_on_a_single_manifest() -> None:
     (image,) = asyncio.run(detect_platforms(MemorySource(store), digest))
     assert image.platform is None and image.digest == digest and image.os is not None
     assert image.os.describe() == "Alpine 3.19.1"
+
+
+def test_full_mode_sid_image_showing_the_testing_codename_agrees() -> None:
+    store = ImageStore()
+    digest = store.add_image(
+        [debian_testing("forky")], history=[DEBIAN_SH.format(suite="unstable", epoch=TRIXIE_EPOCH)]
+    )
+    full, _ = detect(store, digest, mode="full")
+    assert (full.codename, full.version_id, full.disagreement) == ("forky", None, None)
+    stable_hint = store.add_image(
+        [debian_testing("forky")], history=[DEBIAN_SH.format(suite="stable", epoch=TRIXIE_EPOCH)]
+    )
+    lied, _ = detect(store, stable_hint, mode="full")
+    assert (
+        lied.disagreement == "config-history says debian trixie, the filesystem shows debian forky"
+    )

@@ -10,7 +10,7 @@ import pytest
 import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from imagefactory import directory, file, hardlink, opaque, symlink, tar_bytes, whiteout
+from imagefactory import compress, directory, file, hardlink, opaque, symlink, tar_bytes, whiteout
 
 from driftwatch.errors import OsDetectionError
 from driftwatch.osinfo.decode import OUT_CHUNK, LayerDecoder, compression_of
@@ -209,3 +209,19 @@ def test_a_later_member_replaces_an_earlier_one() -> None:
         tar_bytes([file("etc/os-release", "ID=old\n"), file("etc/os-release", "ID=new\n")])
     )
     assert again.entries[-1].content == "ID=new\n"
+
+
+@pytest.mark.parametrize("codec", ["gzip", "zstd"])
+def test_a_bound_raised_by_the_sink_stops_decompression(codec: str) -> None:
+    blob = compress(b"\0" * (8 * 1024 * 1024), codec)
+    calls: list[int] = []
+
+    def sink(data: bytes) -> None:
+        calls.append(len(data))
+        if len(calls) == 2:
+            raise TimeoutError("bound")
+
+    decoder = LayerDecoder("t", f"x.tar+{codec}", sink)
+    with pytest.raises(TimeoutError):
+        decoder.feed(blob)
+    assert len(calls) == 2
