@@ -25,6 +25,7 @@ _DEBIAN_SH = re.compile(
     r"debian\.sh\s+--arch\s+'?[\w-]+'?\s+\S+\s+'(?P<suite>[\w.-]+)'\s+'@(?P<epoch>\d+)'"
 )
 _ALPINE_TOKEN = re.compile(r"alpine(\d+\.\d+)")
+_ALPINE_ROOTFS = re.compile(r"alpine-minirootfs-(?P<version>\d+\.\d+\.\d+)-")
 _TOKENS = re.compile(r"[-_.:/@]")
 
 
@@ -53,7 +54,7 @@ def hint_from_config(config: Mapping[str, Any]) -> OsRelease | None:
     if isinstance(history, list):
         for step in history:
             created_by = step.get("created_by", "") if isinstance(step, dict) else ""
-            found = _from_debian_sh(str(created_by))
+            found = _from_debian_sh(str(created_by)) or _from_alpine_rootfs(str(created_by))
             if found:
                 return found
     labels = (config.get("config") or {}).get("Labels") or {}
@@ -73,6 +74,15 @@ def _from_debian_sh(created_by: str) -> OsRelease | None:
     if named is None:
         return None
     return OsRelease("debian", named[0], named[1], source="config-history")
+
+
+def _from_alpine_rootfs(created_by: str) -> OsRelease | None:
+    """`ADD alpine-minirootfs-3.20.3-x86_64.tar.gz /` in the official Alpine image."""
+    found = _ALPINE_ROOTFS.search(created_by)
+    if not found:
+        return None
+    version = found["version"]
+    return OsRelease("alpine", version, point_release=version, source="config-history")
 
 
 def _from_image_name(name: str, source: str) -> OsRelease | None:

@@ -88,3 +88,19 @@ def test_label_hints() -> None:
         }
     )
     assert ubuntu is not None and ubuntu.codename == "jammy"
+
+
+def test_alpine_minirootfs_history_line() -> None:
+    hint = hint_from_config(
+        {
+            "history": [
+                {"created_by": "/bin/sh -c #(nop) ADD file:abc in / "},
+                {"created_by": "ADD alpine-minirootfs-3.20.3-aarch64.tar.gz / # buildkit"},
+            ]
+        }
+    )
+    assert hint is not None and (hint.id, hint.version_id, hint.point_release) == (
+        "alpine",
+        "3.20.3",
+        "3.20.3",
+    )
