@@ -122,18 +122,29 @@ class TarScanner:
             raise self._fail("header checksum mismatch")
         kind = block[156:157]
         size = _number(block[124:136], self._fail)
+        if size < 0:
+            raise self._fail("negative member size")
         if kind in (b"x", b"L", b"K"):
             self._collect(kind.decode(), block, size, size)
             return
         if kind == b"g":
             self._skip = size + (-size % _BLOCK)
             return
-        size = int(self._pax.get("size", size))
+        size = self._pax_size(size)
         if kind in _REGULAR and _basename_of(self._name(block)) in RELEASE_FILE_NAMES:
             self._collect("file", block, size, min(size, MAX_CONTENT))
             return
         self._member(block, kind, None)
         self._skip = size + (-size % _BLOCK)
+
+    def _pax_size(self, size: int) -> int:
+        """The member size, as a pending pax record overrides it."""
+        text = self._pax.get("size")
+        if text is None:
+            return size
+        if not text.isdigit():
+            raise self._fail(f"bad pax size {text[:20]!r}")
+        return int(text)
 
     def _collect(self, what: str, block: bytes, size: int, keep: int) -> None:
         if what != "file" and size > MAX_META:

@@ -225,3 +225,40 @@ def test_a_bound_raised_by_the_sink_stops_decompression(codec: str) -> None:
     with pytest.raises(TimeoutError):
         decoder.feed(blob)
     assert len(calls) == 2
+
+
+def _header(name: bytes, size_field: bytes, kind: bytes = b"0") -> bytes:
+    block = bytearray(512)
+    block[0 : len(name)] = name
+    block[124:136] = size_field
+    block[156:157] = kind
+    block[148:156] = b" " * 8
+    block[148:156] = b"%06o\0 " % sum(block)
+    return bytes(block)
+
+
+def test_hostile_headers_are_errors_not_hangs() -> None:
+    with pytest.raises(OsDetectionError, match="negative"):
+        scan(_header(b"a", b"\xff" * 12))
+    pax = b"30 size=12345678901234567890x\n"
+    with pytest.raises(OsDetectionError, match="bad pax size"):
+        scan(
+            _header(b"p", b"%011o\0" % len(pax), b"x")
+            + pax.ljust(512, b"\0")
+            + _header(b"a", b"0" * 11 + b"\0")
+        )
+    with pytest.raises(OsDetectionError, match="numeric"):
+        scan(_header(b"a", b"zz" * 6))
+
+
+@settings(max_examples=200, deadline=None)
+@given(noise=st.binary(min_size=1, max_size=4000), at=st.integers(0, 4000))
+def test_damaged_tar_raises_only_our_error(noise: bytes, at: int) -> None:
+    data = tar_bytes(ENTRIES[:3])
+    damaged = data[:at] + noise + data[at + len(noise) :]
+    try:
+        facts = scan(damaged, 997)
+    except OsDetectionError as exc:
+        assert str(exc).startswith("layer test ")
+    else:
+        assert all(entry.kind in ("file", "dir", "symlink", "whiteout") for entry in facts.entries)
