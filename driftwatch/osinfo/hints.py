@@ -57,7 +57,8 @@ def hint_from_config(config: Mapping[str, Any]) -> OsRelease | None:
             found = _from_debian_sh(str(created_by)) or _from_alpine_rootfs(str(created_by))
             if found:
                 return found
-    labels = (config.get("config") or {}).get("Labels") or {}
+    container = config.get("config")
+    labels = container.get("Labels") if isinstance(container, dict) else None
     if isinstance(labels, dict):
         labels = {str(k): str(v) for k, v in labels.items()}
         return hint_from_annotations(labels, "config-label") or _from_ubi_labels(labels)

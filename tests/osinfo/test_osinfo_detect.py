@@ -6,12 +6,16 @@ import asyncio
 import gzip
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from imagefactory import (
+    LAYER_TYPES,
     ImageStore,
     MemorySource,
     alpine,
     amazonlinux,
     app_layer,
+    compress,
     debian,
     debian_testing,
     distroless,
@@ -326,3 +330,25 @@ def test_full_mode_sid_image_showing_the_testing_codename_agrees() -> None:
     assert (
         lied.disagreement == "config-history says debian trixie, the filesystem shows debian forky"
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    codec=st.sampled_from(["gzip", "zstd", "none"]),
+    at=st.integers(0, 3000),
+    noise=st.binary(min_size=1, max_size=64),
+)
+def test_damaged_layers_give_our_error_or_an_answer(codec: str, at: int, noise: bytes) -> None:
+    store = ImageStore()
+    blob = compress(tar_bytes(debian()), codec)
+    damaged = blob[:at] + noise + blob[at + len(noise) :]
+    layer = store.add_blob(
+        damaged, LAYER_TYPES[("oci", codec)]
+    )  # stored under its own (new) digest
+    digest = store.add_image([layer])
+    try:
+        release, _ = detect(store, digest)
+    except OsDetectionError as exc:
+        assert exc.message.startswith("layer sha256:")
+    else:
+        assert release.undetermined is None

@@ -104,3 +104,17 @@ def test_alpine_minirootfs_history_line() -> None:
         "3.20.3",
         "3.20.3",
     )
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"config": []},
+        {"config": {"Labels": []}},
+        {"history": "x"},
+        {"history": [{"created_by": None}]},
+        {"config": {"Labels": {"version": 3}}},
+    ],
+)
+def test_odd_config_shapes_give_no_hint(config: dict) -> None:
+    assert hint_from_config(config) is None
