@@ -63,7 +63,7 @@ def parse_manifest(body: bytes, media_type: str) -> ImageManifest:
     try:
         config = _descriptor(data["config"])
         layers = tuple(_descriptor(item) for item in data.get("layers") or [])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise InvalidResponse(f"image manifest is malformed: {exc}") from exc
     return ImageManifest(config, layers, _strings(data.get("annotations")))
 
@@ -73,7 +73,7 @@ def parse_index(body: bytes) -> tuple[Mapping[str, str], tuple[Descriptor, ...]]
     data = _json(body)
     try:
         entries = tuple(_descriptor(item) for item in data["manifests"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise InvalidResponse(f"image index is malformed: {exc}") from exc
     return _strings(data.get("annotations")), tuple(e for e in entries if not e.is_attestation)
 
