@@ -59,6 +59,7 @@ class OsRelease:
     point_release: str | None = None
     source: str = "unknown"
     undetermined: str | None = None  # why the release could not be settled, when it could not
+    disagreement: str | None = None  # full mode: where a cheaper hint contradicts the filesystem
 
     @property
     def known(self) -> bool:

@@ -1,0 +1,103 @@
+"""os-release parsing, point releases, release lines and the Debian/Ubuntu tables."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from driftwatch.models import OsRelease
+from driftwatch.osinfo.osrelease import parse_os_release, release_from_files, release_line
+from driftwatch.osinfo.releases import debian_suite, ubuntu_by_codename, ubuntu_by_version
+
+
+def at(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
+
+
+def test_parse_quotes_comments_and_junk() -> None:
+    text = "# c\nNAME=\"Debian GNU/Linux\"\nID=debian\nVERSION='12 (bookworm)'\nbad line\nlower=x\nEMPTY=\n"
+    assert parse_os_release(text) == {
+        "NAME": "Debian GNU/Linux",
+        "ID": "debian",
+        "VERSION": "12 (bookworm)",
+        "EMPTY": "",
+    }
+
+
+def test_unbalanced_quote_is_kept_not_fatal() -> None:
+    assert parse_os_release('PRETTY_NAME="Broken\n')["PRETTY_NAME"] == "Broken"
+
+
+def test_debian_point_release_from_debian_version() -> None:
+    text = 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'
+    release = release_from_files(text, "x", {"etc/debian_version": "12.5\n"})
+    assert (release.point_release, release.describe()) == ("12.5", "Debian 12 (bookworm)")
+    assert (
+        release_from_files(text, "x", {"etc/debian_version": "bookworm/sid"}).point_release is None
+    )
+
+
+def test_distroless_codename_from_version_parentheses() -> None:
+    text = 'PRETTY_NAME="Distroless"\nID=debian\nVERSION_ID="12"\nVERSION="Debian GNU/Linux 12 (bookworm)"\n'
+    assert release_from_files(text, "x").codename == "bookworm"
+
+
+def test_wolfi_is_rolling() -> None:
+    release = release_from_files('ID=wolfi\nVERSION_ID="20230201"\n', "x")
+    assert (release.version_id, release.point_release, release_line(release)) == (
+        "rolling",
+        "20230201",
+        "wolfi rolling",
+    )
+
+
+@pytest.mark.parametrize(
+    ("release", "line"),
+    [
+        (OsRelease("debian", "12", "bookworm"), "debian bookworm"),
+        (OsRelease("debian", None, "forky"), "debian forky"),
+        (OsRelease("alpine", "3.19.1"), "alpine 3.19"),
+        (OsRelease("rhel", "9.4"), "rhel 9"),
+        (OsRelease("ubuntu", "24.04", "noble"), "ubuntu noble"),
+        (OsRelease("amzn", "2023"), "amzn 2023"),
+        (OsRelease(None), None),
+    ],
+)
+def test_release_line(release: OsRelease, line: str | None) -> None:
+    assert release_line(release) == line
+
+
+@pytest.mark.parametrize(
+    ("suite", "day", "expected"),
+    [
+        ("stable", "2019-07-05", ("9", "stretch")),
+        ("stable", "2019-07-06", ("10", "buster")),
+        ("stable", "2023-06-09", ("11", "bullseye")),
+        ("stable", "2023-06-10", ("12", "bookworm")),
+        ("stable", "2025-08-08", ("12", "bookworm")),
+        ("stable", "2025-08-09", ("13", "trixie")),
+        ("oldstable", "2025-09-01", ("12", "bookworm")),
+        ("oldoldstable", "2025-09-01", ("11", "bullseye")),
+        ("testing", "2025-06-10", (None, "trixie")),
+        ("testing", "2025-09-01", (None, "forky")),
+        ("unstable", "2025-09-01", (None, "sid")),
+        ("bookworm", "2022-01-01", (None, "bookworm")),  # not yet released then
+        ("bookworm", "2024-01-01", ("12", "bookworm")),
+        ("nonsense", "2024-01-01", None),
+    ],
+)
+def test_debian_suites_by_date(
+    suite: str, day: str, expected: tuple[str | None, str] | None
+) -> None:
+    assert debian_suite(suite, at(day)) == expected
+
+
+def test_alias_without_a_date_is_not_guessed() -> None:
+    assert debian_suite("stable", None) is None
+
+
+def test_ubuntu_tables() -> None:
+    assert ubuntu_by_codename("Noble") == "24.04"
+    assert ubuntu_by_version("22.04.4") == "jammy"
+    assert ubuntu_by_version("99.04") is None
