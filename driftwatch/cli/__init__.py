@@ -18,6 +18,9 @@ from driftwatch.errors import DriftwatchError
 # name -> "module:attribute"; modules load lazily so `driftwatch --help` stays fast.
 COMMANDS: dict[str, str] = {
     "resolve": "driftwatch.cli.resolve:resolve",
+    "images": "driftwatch.cli.images:images",
+    "lint": "driftwatch.cli.lint:lint",
+    "pin": "driftwatch.cli.pin:pin",
 }
 
 EXIT_INTERNAL = 70
