@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -48,7 +49,7 @@ def lint(
     if fmt == "github":
         _github_extras(findings, failing)
     if failing:
-        ctx.exit(EXIT_FINDINGS)
+        sys.exit(EXIT_FINDINGS)  # ctx.exit is swallowed by main() (standalone_mode=False)
 
 
 def _github_extras(findings: list[Finding], failing: list[Finding]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def pin(
     _rewrite(inventory, changes, write=write, show_diff=not check)
     if check and changes:
         click.echo(f"{len(changes)} reference(s) to pin", err=True)
-        ctx.exit(EXIT_FINDINGS)
+        sys.exit(EXIT_FINDINGS)  # ctx.exit is swallowed by main() (standalone_mode=False)
 
 
 def _resolve(config: Config, refs: Sequence[ImageReference]) -> dict[ImageReference, str]:

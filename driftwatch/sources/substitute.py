@@ -74,6 +74,11 @@ def _substitute(
     name = match.group("braced") or match.group("name")
     value = values.get(name)
     op, word = match.group("op"), match.group("word") or ""
+    if "$" in word:  # `${A:+-$B}`: the word is itself substituted
+        inner = expand(word, values, escape=None)
+        word = inner.text
+        missing.extend(inner.missing)
+        errors.extend(inner.errors)
     is_set = value is not None
     non_empty = bool(value)
     if op is None:
