@@ -73,12 +73,7 @@ def _substitute(
         return ""
     name = match.group("braced") or match.group("name")
     value = values.get(name)
-    op, word = match.group("op"), match.group("word") or ""
-    if "$" in word:  # `${A:+-$B}`: the word is itself substituted
-        inner = expand(word, values, escape=None)
-        word = inner.text
-        missing.extend(inner.missing)
-        errors.extend(inner.errors)
+    op, raw_word = match.group("op"), match.group("word") or ""
     is_set = value is not None
     non_empty = bool(value)
     if op is None:
@@ -87,6 +82,8 @@ def _substitute(
         return value or ""
     present = non_empty if op.startswith(":") else is_set
     kind = op[-1]
+    uses_word = (kind == "-" and not present) or (kind == "+" and present)
+    word = _expand_word(raw_word, values, missing, errors) if uses_word else raw_word
     if kind == "-":
         return value if present and value is not None else word
     if kind == "+":
@@ -94,3 +91,15 @@ def _substitute(
     if not present:  # "?"
         errors.append(f"{name}: {word}" if word else f"{name} is not set")
     return value or ""
+
+
+def _expand_word(
+    word: str, values: Mapping[str, str | None], missing: list[str], errors: list[str]
+) -> str:
+    """Substitute inside the word of `${A:-word}` / `${A:+word}` (only when it is used)."""
+    if "$" not in word:
+        return word
+    inner = expand(word, values, escape=None)
+    missing.extend(inner.missing)
+    errors.extend(inner.errors)
+    return inner.text
