@@ -70,7 +70,7 @@ def _mapping_value(loader: yaml.SafeLoader, node: yaml.Node, key: str) -> yaml.N
     if not isinstance(node, yaml.MappingNode):
         return None
     loader.flatten_mapping(node)
-    for key_node, value in node.value:
+    for key_node, value in reversed(node.value):  # the last one wins, as after a merge
         if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
             found: yaml.Node = value
             return found

@@ -93,13 +93,16 @@ def _arg(state: _State, instruction: Instruction, escape: str) -> None:
 
 def _env(state: _State, instruction: Instruction, escape: str) -> None:
     """ENV K=V ... (or the old `ENV K V`): stage variables visible to COPY --from."""
-    if state.stage_vars is None:
+    parts = instruction.text.split(None, 1)
+    if state.stage_vars is None or len(parts) < 2:
         return
-    parts = instruction.text.split(None, 2)
-    if len(parts) == 3 and "=" not in parts[1]:
-        state.stage_vars[parts[1]] = expand(parts[2], state.stage_vars, escape=escape).text
+    body = parts[1]
+    first = body.split(None, 1)
+    if "=" not in first[0]:
+        value = first[1] if len(first) > 1 else ""
+        state.stage_vars[first[0]] = expand(value, state.stage_vars, escape=escape).text
         return
-    for match in _ARG_DECL.finditer(parts[1] + " " + parts[2] if len(parts) == 3 else ""):
+    for match in _ARG_DECL.finditer(body):
         if match.group(2) is not None:
             value = expand(_unquote(match.group(2)), state.stage_vars, escape=escape).text
             state.stage_vars[match.group(1)] = value
@@ -209,7 +212,7 @@ def _use(
         except InvalidReference as exc:
             problem = str(exc)
     if result.text != written and reference is not None:
-        notes = (*notes, f"resolved from build arguments to {result.text}")
+        notes = (*notes, f"resolved from variables to {result.text}")
     stage = state.stage if kind is not UseKind.SYNTAX else None
     return BaseImageUse(
         state.file, line, column, written, kind, reference, problem, stage, platform, notes, ignore
