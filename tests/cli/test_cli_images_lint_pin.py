@@ -76,7 +76,7 @@ def test_lint_github_writes_summary_and_outputs(repo: Path, tmp_path: Path) -> N
     assert result.returncode == 1
     assert "\n::error file=svc/Dockerfile,line=3,col=6,title=DW004 " in result.stdout
     assert "| DW004 |" in summary.read_text()
-    assert "findings=4\n" in output.read_text()
+    assert output.read_text() == "findings=3\nfailing=3\n"
 
 
 def test_lint_sarif_is_json(repo: Path) -> None:
