@@ -176,8 +176,11 @@ def _common_root(paths: Sequence[Path]) -> Path:
 
 
 def _relative(path: Path, base: Path) -> str:
-    """`path` relative to `base`, with forward slashes."""
-    return Path(os.path.relpath(os.path.abspath(path), base)).as_posix()
+    """`path` relative to `base`, with forward slashes (fast path for paths under `base`)."""
+    text, prefix = os.path.abspath(path), str(base) + os.sep
+    if text.startswith(prefix):
+        return text[len(prefix) :].replace(os.sep, "/")
+    return Path(os.path.relpath(text, base)).as_posix()
 
 
 class _Walker:
@@ -208,15 +211,16 @@ class _Walker:
             visited.add((info.st_dev, info.st_ino))
             dirnames[:] = [d for d in sorted(dirnames) if self._enter(Path(folder, d), visited)]
             for name in sorted(filenames):
+                if not (is_dockerfile_name(name) or is_compose_name(name)):
+                    continue
                 path = Path(folder, name)
-                rel = _relative(path, self.base)
-                if (is_dockerfile_name(name) or is_compose_name(name)) and not self._excluded(rel):
+                if not self.exclude or not self._excluded(_relative(path, self.base)):
                     yield path
 
     def _enter(self, path: Path, visited: set[tuple[int, int]]) -> bool:
         """Whether to descend into `path`: not skipped, not excluded, not a loop."""
         rel = _relative(path, self.base)
-        if path.name in SKIP_DIRS or self._excluded(rel) or (path / "pyvenv.cfg").exists():
+        if path.name in SKIP_DIRS or self._excluded(rel) or os.path.exists(path / "pyvenv.cfg"):
             return False
         try:
             info = os.stat(path)

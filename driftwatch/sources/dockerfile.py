@@ -265,6 +265,8 @@ def _run(state: _State, instruction: Instruction, escape: str) -> None:
 
 def _flags(instruction: Instruction) -> list[re.Match[str]]:
     """The `--flag=value` tokens right after the keyword."""
+    if "--" not in instruction.text:
+        return []
     flags = []
     for token in list(_TOKEN.finditer(instruction.text))[1:]:
         if not token.group().startswith("--"):

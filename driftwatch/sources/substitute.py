@@ -40,6 +40,8 @@ def expand(
     dollar_escape: bool = False,
 ) -> Expansion:
     """Substitute variables in `word`; a None value means declared but not set."""
+    if "$" not in word:
+        return Expansion(word)
     missing: list[str] = []
     errors: list[str] = []
     out: list[str] = []
