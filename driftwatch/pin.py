@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from driftwatch.errors import InputError
 from driftwatch.models import BaseImageUse
 from driftwatch.reference import ImageReference
-from driftwatch.sources.inventory import Inventory
+from driftwatch.sources.inventory import SPLIT_NOTE, Inventory
 
 __all__ = ["PinEdit", "apply_pins", "plan_pins", "refs_to_resolve", "unified_diff"]
 
@@ -45,8 +45,8 @@ def _unpinnable(use: BaseImageUse) -> str | None:
             f"written with variables ({use.written}); pin the ARG default or the build "
             "argument instead"
         )
-    if any("line continuation" in note for note in use.notes):
-        return "the reference is split by a line continuation"
+    if SPLIT_NOTE in use.notes:
+        return "the reference is split across lines"
     return None
 
 

@@ -15,7 +15,7 @@ import yaml
 from driftwatch.errors import InvalidReference
 from driftwatch.models import BaseImageUse, UseKind
 from driftwatch.reference import parse_reference
-from driftwatch.sources.inventory import FileProblem
+from driftwatch.sources.inventory import SPLIT_NOTE, FileProblem
 from driftwatch.sources.substitute import expand
 from driftwatch.sources.suppress import ignored_rules
 
@@ -97,6 +97,19 @@ def _service(
     image = _mapping_value(loader, node, "image")
     if isinstance(image, yaml.ScalarNode):
         result.uses.append(_image_use(image, file, text, lines, environ, name))
+    elif image is not None:
+        line, column = image.start_mark.line + 1, image.start_mark.column + 1
+        result.uses.append(
+            BaseImageUse(
+                file,
+                line,
+                column,
+                "",
+                UseKind.COMPOSE,
+                problem="`image` is not a string",
+                stage=name,
+            )
+        )
 
 
 def _image_use(
@@ -119,9 +132,9 @@ def _image_use(
             reference = parse_reference(expanded.text)
         except InvalidReference as exc:
             problem = str(exc)
-    notes = [f"service {service}"]
+    notes = [f"service {service}"] + ([SPLIT_NOTE] if "\n" in written else [])
     if reference is not None and expanded.text != written:
-        notes.append(f"interpolated to {expanded.text}")
+        notes.append(f"resolves to {expanded.text}")
     ignore = ignored_rules(_comments_for(lines, line))
     return BaseImageUse(
         file,

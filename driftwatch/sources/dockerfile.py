@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from driftwatch.errors import InvalidReference
 from driftwatch.models import BaseImageUse, UseKind
 from driftwatch.reference import parse_reference
-from driftwatch.sources.inventory import FileProblem
+from driftwatch.sources.inventory import SPLIT_NOTE, FileProblem
 from driftwatch.sources.lexer import Instruction, lex
 from driftwatch.sources.substitute import Expansion, expand
 from driftwatch.sources.suppress import ignored_rules
@@ -175,7 +175,7 @@ def _emit(
     line, column = instruction.position(start)
     notes: tuple[str, ...] = ()
     if not instruction.contiguous(start, start + len(written)):
-        notes = ("reference is split by a line continuation",)
+        notes = (SPLIT_NOTE,)
     use = _use(
         state,
         written,

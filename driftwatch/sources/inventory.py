@@ -7,7 +7,10 @@ from pathlib import Path
 
 from driftwatch.models import BaseImageUse
 
-__all__ = ["FileProblem", "Inventory"]
+__all__ = ["SPLIT_NOTE", "FileProblem", "Inventory"]
+
+# The note on a use whose text spans lines: it is reported but never rewritten in place.
+SPLIT_NOTE = "reference is split across lines"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ import pytest
 from driftwatch.cli.images import use_record
 from driftwatch.config import Config
 from driftwatch.lint import lint
+from driftwatch.models import BaseImageUse
 from driftwatch.sources import find_image_uses
+from driftwatch.sources.inventory import SPLIT_NOTE
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DOCKERFILES = sorted((ASSETS / "dockerfiles").glob("*.expected.json"))
@@ -44,7 +46,7 @@ def test_compose_case(case: Path) -> None:
     assert [[f.file, f.line, f.column, f.rule_id] for f in lint(inventory)] == expected["lint"]
 
 
-def _all_uses() -> list[tuple[Path, object]]:
+def _all_uses() -> list[tuple[Path, BaseImageUse]]:
     root = ASSETS
     inventory = find_image_uses(
         [ASSETS / "dockerfiles", ASSETS / "compose"], Config(), environ={}, root=root
@@ -56,12 +58,12 @@ def test_every_position_points_at_the_written_text() -> None:
     """line/column are 1-based and count characters of the original line (BOM excluded)."""
     checked = 0
     for path, use in _all_uses():
-        if not use.written or use.notes and "split" in " ".join(use.notes):  # type: ignore[attr-defined]
+        if not use.written or SPLIT_NOTE in use.notes:
             continue
         text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
-        line = text.split("\n")[use.line - 1]  # type: ignore[attr-defined]
-        start = use.column - 1  # type: ignore[attr-defined]
-        assert line[start : start + len(use.written)] == use.written, (path, use)  # type: ignore[attr-defined]
+        line = text.split("\n")[use.line - 1]
+        start = use.column - 1
+        assert line[start : start + len(use.written)] == use.written, (path, use)
         checked += 1
     assert checked > 80
 
@@ -69,7 +71,7 @@ def test_every_position_points_at_the_written_text() -> None:
 def test_rules_of_the_issue_are_covered() -> None:
     """The corpus exercises every kind, every lint rule and every problem class."""
     uses = [use for _, use in _all_uses()]
-    kinds = {use.kind.value for use in uses}  # type: ignore[attr-defined]
+    kinds = {use.kind.value for use in uses}
     assert kinds == {"from", "copy-from", "mount-from", "syntax", "compose"}
     rules = set()
     for expected_file in DOCKERFILES:
