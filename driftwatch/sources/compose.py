@@ -15,6 +15,7 @@ import yaml
 from driftwatch.errors import InvalidReference
 from driftwatch.models import BaseImageUse, UseKind
 from driftwatch.reference import parse_reference
+from driftwatch.sources.dockerfile import shorten
 from driftwatch.sources.inventory import SPLIT_NOTE, FileProblem
 from driftwatch.sources.substitute import expand
 from driftwatch.sources.suppress import ignored_rules
@@ -131,7 +132,7 @@ def _image_use(
         try:
             reference = parse_reference(expanded.text)
         except InvalidReference as exc:
-            problem = str(exc)
+            problem = shorten(str(exc))
     notes = [f"service {service}"] + ([SPLIT_NOTE] if "\n" in written else [])
     if reference is not None and expanded.text != written:
         notes.append(f"resolves to {expanded.text}")
@@ -153,7 +154,7 @@ def _image_use(
 
 def _problem(missing: tuple[str, ...], errors: tuple[str, ...], text: str) -> str | None:
     if errors:
-        return "; ".join(errors)
+        return shorten("; ".join(errors))
     if missing:
         names = ", ".join(missing)
         return f"variable {names} is not set (compose would substitute an empty string)"

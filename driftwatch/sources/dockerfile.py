@@ -18,7 +18,15 @@ from driftwatch.sources.lexer import Instruction, lex
 from driftwatch.sources.substitute import Expansion, expand
 from driftwatch.sources.suppress import ignored_rules
 
-__all__ = ["parse_dockerfile"]
+__all__ = ["parse_dockerfile", "shorten"]
+
+MAX_MESSAGE = 300
+
+
+def shorten(message: str) -> str:
+    """A problem message cut to a readable length (references can be absurdly long)."""
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "..."
+
 
 PLATFORM_ARGS = frozenset(
     f"{prefix}{suffix}"
@@ -210,7 +218,7 @@ def _use(
         try:
             reference = parse_reference(result.text)
         except InvalidReference as exc:
-            problem = str(exc)
+            problem = shorten(str(exc))
     if result.text != written and reference is not None:
         notes = (*notes, f"resolved from variables to {result.text}")
     stage = state.stage if kind is not UseKind.SYNTAX else None
@@ -222,7 +230,7 @@ def _use(
 def _expansion_problem(result: Expansion, scope: Mapping[str, str | None]) -> str | None:
     """Why a substituted reference cannot be used, or None."""
     if result.errors:
-        return "; ".join(result.errors)
+        return shorten("; ".join(result.errors))
     reasons = []
     for name in result.missing:
         if name in PLATFORM_ARGS:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["Directive", "Instruction", "Lexed", "lex"]
 
-_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(.*?)[ \t]*$")
+_DIRECTIVE = re.compile(r"[ \t]*#[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(.*)")
 _KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 _HEREDOC = re.compile(r"(?<!<)<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
@@ -90,9 +90,10 @@ def _directives(lines: list[str]) -> tuple[list[Directive], str, int]:
         name = match.group(1).lower() if match else ""
         if not match or name not in _KNOWN_DIRECTIVES or any(d.name == name for d in found):
             return found, escape, index
-        found.append(Directive(name, match.group(2), index + 1, match.start(2) + 1))
-        if name == "escape" and match.group(2) in ("\\", "`"):
-            escape = match.group(2)
+        value = match.group(2).rstrip(" \t")
+        found.append(Directive(name, value, index + 1, match.start(2) + 1))
+        if name == "escape" and value in ("\\", "`"):
+            escape = value
     return found, escape, len(lines)
 
 

@@ -131,3 +131,20 @@ def test_saved_fuzz_corpus() -> None:
         else:
             uses, _ = parse_dockerfile(text, path.name, {})
             check_positions(text, uses)
+
+
+def test_pathological_lines_stay_fast() -> None:
+    """Inputs that made earlier regexes quadratic, and absurdly long references."""
+    import time
+
+    cases = [
+        "# syntax=a" + " " * 200_000 + "b\nFROM x:1\n",
+        "FROM " + "a-" * 200_000 + "!\n",
+        "FROM " + "${" * 100_000 + "\n",
+        "RUN <<EOF\n" + "x\n" * 100_000 + "EOF\nFROM a:1\n",
+    ]
+    for text in cases:
+        start = time.perf_counter()
+        uses, _ = parse_dockerfile(text, "Dockerfile", {})
+        assert time.perf_counter() - start < 5
+        assert all(len(use.problem or "") <= 300 for use in uses)
