@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from driftwatch.cli._common import EXIT_FINDINGS, warn
+from driftwatch.cli._common import EXIT_FINDINGS, EXIT_REGISTRY, warn
 from driftwatch.cli.images import scan, scan_options
 from driftwatch.config import Config
 from driftwatch.errors import InputError
@@ -36,22 +36,44 @@ def pin(
     if write and check:
         raise click.UsageError("--write and --check exclude each other")
     config, inventory = scan(ctx, paths, build_args)
-    digests = _resolve(config, refs_to_resolve(inventory, update=update))
+    if check and not update:
+        _check_offline(inventory)
+        return
+    digests, failed = _resolve(config, refs_to_resolve(inventory, update=update))
     edits = plan_pins(inventory, digests, update=update)
     for edit in edits:
         if not edit.pinnable:
             warn(f"{edit.file}:{edit.line}:{edit.column}: not pinnable: {edit.reason}")
     changes = [edit for edit in edits if edit.pinnable]
     _rewrite(inventory, changes, write=write, show_diff=not check)
+    if failed:
+        sys.exit(EXIT_REGISTRY)
     if check and changes:
-        click.echo(f"{len(changes)} reference(s) to pin", err=True)
+        click.echo(f"{len(changes)} reference(s) to pin or refresh", err=True)
         sys.exit(EXIT_FINDINGS)  # ctx.exit is swallowed by main() (standalone_mode=False)
 
 
-def _resolve(config: Config, refs: Sequence[ImageReference]) -> dict[ImageReference, str]:
-    """Index digests for `refs` from the registry client; failures are warned about."""
+def _check_offline(inventory: Inventory) -> None:
+    """`--check` without `--update` needs no registry: is any literal reference unpinned?"""
+    to_pin = 0
+    for edit in plan_pins(inventory, {}):
+        where = f"{edit.file}:{edit.line}:{edit.column}"
+        if (edit.reason or "").startswith("no digest"):
+            to_pin += 1
+            warn(f"{where}: {edit.old} is not pinned")
+        else:
+            warn(f"{where}: not pinnable: {edit.reason}")
+    if to_pin:
+        click.echo(f"{to_pin} reference(s) to pin (run `driftwatch pin --write`)", err=True)
+        sys.exit(EXIT_FINDINGS)
+
+
+def _resolve(
+    config: Config, refs: Sequence[ImageReference]
+) -> tuple[dict[ImageReference, str], int]:
+    """Index digests for `refs` from the registry client, and how many failed (warned about)."""
     if not refs:
-        return {}
+        return {}, 0
     from driftwatch.models import Resolution
     from driftwatch.registry.client import RegistryClient  # type: ignore[import-not-found,unused-ignore]
 
@@ -60,12 +82,14 @@ def _resolve(config: Config, refs: Sequence[ImageReference]) -> dict[ImageRefere
             return list(await client.resolve_all(list(refs)))
 
     digests: dict[ImageReference, str] = {}
+    failed = 0
     for result in asyncio.run(run()):
         if isinstance(result, Resolution):
             digests[result.reference.without_digest()] = result.digest
         else:
+            failed += 1
             warn(f"{getattr(result, 'reference', '?')}: {getattr(result, 'reason', result)}")
-    return digests
+    return digests, failed
 
 
 def _rewrite(inventory: Inventory, changes: list[PinEdit], *, write: bool, show_diff: bool) -> None:

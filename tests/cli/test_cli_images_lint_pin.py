@@ -100,3 +100,14 @@ def test_pin_check_with_everything_pinned_needs_no_registry(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     assert "not pinnable: cannot be resolved" in result.stderr
     assert run(tmp_path, "pin", "--check", "--write").returncode == 2
+
+
+def test_pin_check_finds_unpinned_offline(tmp_path: Path) -> None:
+    """`pin --check` without `--update` needs no registry."""
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.19\nFROM ${X:-debian:bookworm}\n")
+    result = run(tmp_path, "pin", "--check")
+    assert result.returncode == 1
+    assert "Dockerfile:1:6: alpine:3.19 is not pinned" in result.stderr
+    assert "Dockerfile:2:6: not pinnable: written with variables" in result.stderr
+    assert "1 reference(s) to pin" in result.stderr
+    assert (tmp_path / "Dockerfile").read_text() == "FROM alpine:3.19\nFROM ${X:-debian:bookworm}\n"
