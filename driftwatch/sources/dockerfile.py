@@ -85,7 +85,8 @@ def _ignore(state: _State, instruction: Instruction, escape: str) -> None:
 
 def _arg(state: _State, instruction: Instruction, escape: str) -> None:
     """ARG NAME[=default] ...: global before the first FROM, stage-scoped after it."""
-    body = instruction.text.split(None, 1)[1] if " " in instruction.text.strip() else ""
+    parts = instruction.text.split(None, 1)
+    body = parts[1] if len(parts) == 2 else ""
     scope = state.global_args if state.stage_vars is None else state.stage_vars
     for match in _ARG_DECL.finditer(body):
         name, default = match.group(1), match.group(2)

@@ -122,3 +122,14 @@ def test_default_root_is_the_working_directory(
     assert inventory.uses[0].file == "deep/er/Dockerfile"
     inventory = find_image_uses([], Config(), environ={})
     assert inventory.files == ("deep/er/Dockerfile",)
+
+
+def test_tabs_separate_arguments(tmp_path: Path) -> None:
+    make(
+        tmp_path,
+        {"Dockerfile": "ARG\tTAG=3.19\tOTHER=x\nFROM\talpine:${TAG}\tAS\tbase\nFROM base\n"},
+    )
+    inventory = find_image_uses([tmp_path], Config(), environ={}, root=tmp_path)
+    [use] = inventory.uses
+    assert (use.line, use.column, use.stage) == (2, 6, "base")
+    assert str(use.reference) == "docker.io/library/alpine:3.19"
