@@ -159,6 +159,7 @@ class BaseImageUse:
     stage: str | None = None
     platform: str | None = None
     notes: tuple[str, ...] = field(default=())
+    ignore: tuple[str, ...] = field(default=())  # rule ids an inline comment suppresses; "*" = all
 
 
 class Severity(IntEnum):

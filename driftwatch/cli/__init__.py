@@ -19,6 +19,9 @@ from driftwatch.errors import DriftwatchError
 COMMANDS: dict[str, str] = {
     "notify": "driftwatch.cli.notify:notify",
     "resolve": "driftwatch.cli.resolve:resolve",
+    "images": "driftwatch.cli.images:images",
+    "lint": "driftwatch.cli.lint:lint",
+    "pin": "driftwatch.cli.pin:pin",
 }
 
 EXIT_INTERNAL = 70

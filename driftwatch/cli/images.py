@@ -1,0 +1,96 @@
+"""`driftwatch images`: the inventory of base images, offline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from driftwatch.cli._common import config_from, warn
+from driftwatch.config import Config
+from driftwatch.models import BaseImageUse
+from driftwatch.sources import Inventory, find_image_uses
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def scan_options(function: F) -> F:
+    """PATH... and --build-arg, shared by images, lint and pin."""
+    function = click.option(
+        "--build-arg",
+        "build_args",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override a Dockerfile ARG (repeatable); wins over `build_args` in the config.",
+    )(function)
+    return click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))(function)
+
+
+def parse_build_args(values: Sequence[str]) -> dict[str, str]:
+    """`KEY=VALUE` strings to a dict; a malformed one is a usage error."""
+    result = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{value!r} is not KEY=VALUE", param_hint="--build-arg")
+        result[key] = text
+    return result
+
+
+def scan(
+    ctx: click.Context, paths: Sequence[Path], build_args: Sequence[str]
+) -> tuple[Config, Inventory]:
+    """Load the config, walk `paths`, and warn (stderr) about every file that could not be read."""
+    config = config_from(ctx)
+    inventory = find_image_uses(list(paths), config, parse_build_args(build_args))
+    for problem in inventory.problems:
+        where = f"{problem.file}:{problem.line}" if problem.line else problem.file
+        warn(f"{where}: {problem.reason}")
+    return config, inventory
+
+
+def use_record(use: BaseImageUse) -> dict[str, Any]:
+    """The JSON object for one use."""
+    return {
+        "file": use.file,
+        "line": use.line,
+        "column": use.column,
+        "kind": use.kind.value,
+        "written": use.written,
+        "reference": str(use.reference) if use.reference else None,
+        "problem": use.problem,
+        "stage": use.stage,
+        "platform": use.platform,
+        "notes": list(use.notes),
+    }
+
+
+def _text_line(use: BaseImageUse) -> str:
+    target = str(use.reference) if use.reference else f"(unresolved: {use.problem})"
+    return f"{use.file}:{use.line}:{use.column}\t{use.kind.value}\t{use.written}\t{target}"
+
+
+@click.command("images")
+@scan_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_context
+def images(
+    ctx: click.Context, paths: tuple[Path, ...], build_args: tuple[str, ...], fmt: str
+) -> None:
+    """List every base image PATHs use (default: the current directory), offline."""
+    _, inventory = scan(ctx, paths, build_args)
+    if fmt == "json":
+        click.echo(json.dumps([use_record(use) for use in inventory.uses], indent=2))
+        return
+    for use in inventory.uses:
+        click.echo(_text_line(use))
+    count = len(inventory.uses)
+    click.echo(
+        f"{count} image reference{'s' if count != 1 else ''} in {len(inventory.files)} files",
+        err=True,
+    )

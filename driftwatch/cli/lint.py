@@ -1,0 +1,62 @@
+"""`driftwatch lint`: DW001-DW004 over the inventory, offline, in the format CI wants."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from driftwatch import __version__
+from driftwatch.cli._common import EXIT_FINDINGS
+from driftwatch.cli.images import scan, scan_options
+from driftwatch.errors import ConfigError
+from driftwatch.lint import RULES
+from driftwatch.lint import lint as run_lint
+from driftwatch.report import FORMATS, SEVERITIES, at_or_above, render
+from driftwatch.report.finding import Finding
+from driftwatch.report.github import append_step_summary, write_outputs
+
+
+@click.command("lint")
+@scan_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--min-severity",
+    type=click.Choice(SEVERITIES),
+    default=None,
+    help="Exit 1 when findings at or above this remain (default: config, else warning).",
+)
+@click.option("--disable", multiple=True, metavar="RULE", help="Skip a rule (repeatable).")
+@click.pass_context
+def lint(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    build_args: tuple[str, ...],
+    fmt: str,
+    min_severity: str | None,
+    disable: tuple[str, ...],
+) -> None:
+    """Check that every base image has a tag, an OS release, a digest and resolves."""
+    config, inventory = scan(ctx, paths, build_args)
+    minimum = min_severity or config.lint_min_severity
+    if minimum not in SEVERITIES:
+        raise ConfigError(f"lint.min_severity must be one of {', '.join(SEVERITIES)}")
+    findings = run_lint(inventory, (*config.lint_disable, *disable))
+    click.echo(render(findings, fmt, rules=RULES, version=__version__), nl=False)
+    failing = at_or_above(findings, minimum)
+    if fmt == "github":
+        _github_extras(findings, failing)
+    if failing:
+        sys.exit(EXIT_FINDINGS)  # ctx.exit is swallowed by main() (standalone_mode=False)
+
+
+def _github_extras(findings: list[Finding], failing: list[Finding]) -> None:
+    """Job summary and step outputs, when running inside GitHub Actions."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        append_step_summary(findings, Path(summary), "driftwatch lint")
+    output = os.environ.get("GITHUB_OUTPUT")
+    if output:
+        write_outputs({"findings": str(len(findings)), "failing": str(len(failing))}, Path(output))

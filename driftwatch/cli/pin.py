@@ -1,0 +1,111 @@
+"""`driftwatch pin`: rewrite unpinned references to `<as written>@sha256:<index digest>`."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from driftwatch.cli._common import EXIT_FINDINGS, EXIT_REGISTRY, warn
+from driftwatch.cli.images import scan, scan_options
+from driftwatch.config import Config
+from driftwatch.errors import InputError
+from driftwatch.pin import PinEdit, apply_pins, plan_pins, refs_to_resolve, unified_diff
+from driftwatch.reference import ImageReference
+from driftwatch.sources import Inventory
+
+
+@click.command("pin")
+@scan_options
+@click.option("--write", is_flag=True, help="Rewrite the files (default: print a diff).")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 when something is unpinned.")
+@click.option("--update", is_flag=True, help="Also refresh digests that are pinned but stale.")
+@click.pass_context
+def pin(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    build_args: tuple[str, ...],
+    write: bool,
+    check: bool,
+    update: bool,
+) -> None:
+    """Pin every external base image by its index digest, keeping the tag for readers."""
+    if write and check:
+        raise click.UsageError("--write and --check exclude each other")
+    config, inventory = scan(ctx, paths, build_args)
+    if check and not update:
+        _check_offline(inventory)
+        return
+    digests, failed = _resolve(config, refs_to_resolve(inventory, update=update))
+    edits = plan_pins(inventory, digests, update=update)
+    for edit in edits:
+        if not edit.pinnable:
+            warn(f"{edit.file}:{edit.line}:{edit.column}: not pinnable: {edit.reason}")
+    changes = [edit for edit in edits if edit.pinnable]
+    _rewrite(inventory, changes, write=write, show_diff=not check)
+    if failed:
+        sys.exit(EXIT_REGISTRY)
+    if check and changes:
+        click.echo(f"{len(changes)} reference(s) to pin or refresh", err=True)
+        sys.exit(EXIT_FINDINGS)  # ctx.exit is swallowed by main() (standalone_mode=False)
+
+
+def _check_offline(inventory: Inventory) -> None:
+    """`--check` without `--update` needs no registry: is any literal reference unpinned?"""
+    to_pin = 0
+    for edit in plan_pins(inventory, {}):
+        where = f"{edit.file}:{edit.line}:{edit.column}"
+        if (edit.reason or "").startswith("no digest"):
+            to_pin += 1
+            warn(f"{where}: {edit.old} is not pinned")
+        else:
+            warn(f"{where}: not pinnable: {edit.reason}")
+    if to_pin:
+        click.echo(f"{to_pin} reference(s) to pin (run `driftwatch pin --write`)", err=True)
+        sys.exit(EXIT_FINDINGS)
+
+
+def _resolve(
+    config: Config, refs: Sequence[ImageReference]
+) -> tuple[dict[ImageReference, str], int]:
+    """Index digests for `refs` from the registry client, and how many failed (warned about)."""
+    if not refs:
+        return {}, 0
+    from driftwatch.models import Resolution
+    from driftwatch.registry.client import RegistryClient  # type: ignore[import-not-found,unused-ignore]
+
+    async def run() -> list[object]:
+        async with RegistryClient(config) as client:
+            return list(await client.resolve_all(list(refs)))
+
+    digests: dict[ImageReference, str] = {}
+    failed = 0
+    for result in asyncio.run(run()):
+        if isinstance(result, Resolution):
+            digests[result.reference.without_digest()] = result.digest
+        else:
+            failed += 1
+            warn(f"{getattr(result, 'reference', '?')}: {getattr(result, 'reason', result)}")
+    return digests, failed
+
+
+def _rewrite(inventory: Inventory, changes: list[PinEdit], *, write: bool, show_diff: bool) -> None:
+    """Apply the changes file by file: write them, or print a unified diff."""
+    by_file: dict[str, list[PinEdit]] = {}
+    for edit in changes:
+        by_file.setdefault(edit.file, []).append(edit)
+    for file, edits in sorted(by_file.items()):
+        path = inventory.root / file
+        try:
+            before = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{file}: cannot be read again: {exc}") from exc
+        after = apply_pins(before, edits)
+        if write:
+            path.write_bytes(after.encode("utf-8"))
+            click.echo(f"pinned {len(edits)} reference(s) in {file}", err=True)
+        elif show_diff:
+            click.echo(unified_diff(file, before, after), nl=False)

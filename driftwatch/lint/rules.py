@@ -1,0 +1,90 @@
+"""The lint rules DW001-DW004: one check function per rule over one BaseImageUse."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from driftwatch.lint.osrelease import is_os_based, names_os_release
+from driftwatch.models import BaseImageUse, UseKind
+from driftwatch.report.finding import Rule
+
+__all__ = ["CHECKS", "RULES"]
+
+RULES = (
+    Rule(
+        "DW001",
+        "tag-missing-or-latest",
+        "Image has no tag or uses `latest`",
+        "A reference without a tag means `latest`, which points to whatever was pushed last.",
+        "Write the exact version you tested, e.g. `python:3.12.3-slim-bookworm`.",
+        severity="error",
+    ),
+    Rule(
+        "DW002",
+        "tag-without-os-release",
+        "Tag does not name the OS release",
+        "The image is built on an OS (Debian, Ubuntu, Alpine, ...) but its tag does not say which "
+        "release; the tag will silently move to the next release (bullseye -> bookworm -> trixie).",
+        "Add the release to the tag, e.g. `python:3.12-slim-bookworm`, `node:20-alpine3.19`.",
+    ),
+    Rule(
+        "DW003",
+        "not-pinned-by-digest",
+        "Image is not pinned by digest",
+        "A tag can be re-pointed at any time; only a digest names exact bytes.",
+        "Run `driftwatch pin --write` to append `@sha256:<index digest>` and keep the tag.",
+    ),
+    Rule(
+        "DW004",
+        "unresolvable-reference",
+        "Image reference cannot be resolved",
+        "The reference depends on an unset ARG or variable, or does not follow the reference "
+        "grammar, so nobody can tell which image a build will use.",
+        "Give the ARG a default (or pass --build-arg / set build_args), or fix the reference.",
+        severity="error",
+    ),
+)
+_BY_ID = {rule.id: rule for rule in RULES}
+
+Check = Callable[[BaseImageUse], "str | None"]
+
+
+def _dw001(use: BaseImageUse) -> str | None:
+    ref = use.reference
+    if ref is None:
+        return None
+    if ref.tag is None and ref.digest is None:
+        return f"`{use.written}` has no tag, so it means `latest`"
+    if ref.tag == "latest":
+        return f"`{use.written}` uses `latest`, which moves with every push"
+    return None
+
+
+def _dw002(use: BaseImageUse) -> str | None:
+    ref = use.reference
+    if ref is None or ref.tag is None or use.kind is UseKind.SYNTAX:
+        return None
+    if is_os_based(ref) and not names_os_release(ref):
+        return f"`{use.written}` does not name its OS release; the tag can move to a new one"
+    return None
+
+
+def _dw003(use: BaseImageUse) -> str | None:
+    if use.reference is None or use.reference.digest is not None:
+        return None
+    return f"`{use.written}` is not pinned by digest"
+
+
+def _dw004(use: BaseImageUse) -> str | None:
+    if use.reference is not None:
+        return None
+    shown = f"`{use.written}`" if use.written else "the image"
+    return f"{shown} cannot be resolved: {use.problem or 'unknown reason'}"
+
+
+CHECKS: dict[str, Check] = {"DW001": _dw001, "DW002": _dw002, "DW003": _dw003, "DW004": _dw004}
+
+
+def rule(rule_id: str) -> Rule:
+    """The Rule with this id."""
+    return _BY_ID[rule_id]

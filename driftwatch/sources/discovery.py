@@ -1,0 +1,246 @@
+"""Walk the given paths, read every Dockerfile and compose file, and build the Inventory.
+
+Unreadable, binary, non-UTF-8 files and symlink loops become FileProblems; nothing here raises
+for one bad file, so the other files are always processed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from fnmatch import fnmatch
+from pathlib import Path
+
+from driftwatch.config import Config
+from driftwatch.models import BaseImageUse
+from driftwatch.sources.compose import parse_compose, read_dotenv
+from driftwatch.sources.dockerfile import parse_dockerfile
+from driftwatch.sources.inventory import FileProblem, Inventory
+
+__all__ = ["find_image_uses", "is_compose_name", "is_dockerfile_name", "read_text"]
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+    }
+)
+
+
+def is_dockerfile_name(name: str) -> bool:
+    """Dockerfile, Containerfile, *.Dockerfile, *.dockerfile, Dockerfile.*, Containerfile.*."""
+    lower = name.lower()
+    if lower.endswith(".dockerignore"):
+        return False
+    bases = ("dockerfile", "containerfile")
+    return (
+        lower in bases
+        or lower.startswith(tuple(f"{b}." for b in bases))
+        or lower.endswith(tuple(f".{b}" for b in bases))
+    )
+
+
+def is_compose_name(name: str) -> bool:
+    """compose.y(a)ml, compose.*.y(a)ml and docker-compose*.y(a)ml."""
+    lower = name.lower()
+    if not lower.endswith((".yml", ".yaml")):
+        return False
+    return lower.startswith(("compose.", "docker-compose"))
+
+
+def read_text(path: Path) -> str:
+    """The file's text without a BOM; raises _Unreadable with a one-line reason."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise _Unreadable(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _Unreadable(_os_reason(exc)) from exc
+    if b"\x00" in data:
+        raise _Unreadable("binary file (contains NUL bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Unreadable(f"not valid UTF-8 (byte {exc.start})") from exc
+    return text.removeprefix("\ufeff")
+
+
+class _Unreadable(Exception):
+    """Internal: a file that cannot be parsed; becomes a FileProblem, never escapes."""
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == 40:  # ELOOP
+        return "symlink loop"
+    if isinstance(exc, FileNotFoundError):
+        return "does not exist (broken symlink?)"
+    return f"unreadable: {exc.strerror or exc}"
+
+
+def find_image_uses(
+    paths: Sequence[Path],
+    config: Config,
+    build_args: Mapping[str, str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    root: Path | None = None,
+) -> Inventory:
+    """Every external image reference under `paths` (default: the current directory)."""
+    paths = list(paths) or [Path(".")]
+    base = (root or _common_root(paths)).resolve()
+    env = dict(os.environ if environ is None else environ)
+    walker = _Walker(base, config.exclude)
+    dockerfiles, composes = walker.collect(paths)
+    problems = list(walker.problems)
+    uses: list[BaseImageUse] = []
+    extra_args: dict[Path, dict[str, str]] = {}
+    for compose in composes:
+        _parse_compose_file(compose, base, env, uses, problems, extra_args, dockerfiles)
+    for dockerfile in dockerfiles:
+        args = {**config.build_args, **extra_args.get(dockerfile, {}), **(build_args or {})}
+        rel = _relative(dockerfile, base)
+        try:
+            found, file_problems = parse_dockerfile(read_text(dockerfile), rel, args)
+        except _Unreadable as exc:
+            problems.append(FileProblem(rel, str(exc)))
+            continue
+        uses.extend(found)
+        problems.extend(file_problems)
+    files = tuple(sorted(_relative(p, base) for p in [*composes, *dockerfiles]))
+    uses.sort(key=lambda u: (u.file, u.line, u.column))
+    problems.sort(key=lambda p: (p.file, p.line or 0))
+    return Inventory(tuple(uses), tuple(problems), base, files)
+
+
+def _parse_compose_file(
+    compose: Path,
+    base: Path,
+    env: dict[str, str],
+    uses: list[BaseImageUse],
+    problems: list[FileProblem],
+    extra_args: dict[Path, dict[str, str]],
+    dockerfiles: list[Path],
+) -> None:
+    """Parse one compose file; queue the Dockerfiles its builds name, with their args."""
+    rel = _relative(compose, base)
+    try:
+        text = read_text(compose)
+    except _Unreadable as exc:
+        problems.append(FileProblem(rel, str(exc)))
+        return
+    values = {**_dotenv(compose.parent / ".env"), **env}
+    result = parse_compose(text, rel, values)
+    uses.extend(result.uses)
+    problems.extend(result.problems)
+    for build in result.builds:
+        target = Path(os.path.normpath(compose.parent / build.dockerfile))
+        if not target.is_file():
+            problems.append(
+                FileProblem(
+                    rel, f"service {build.service}: build Dockerfile {build.dockerfile} not found"
+                )
+            )
+            continue
+        extra_args.setdefault(target, dict(build.args))
+        if target not in dockerfiles:
+            dockerfiles.append(target)
+
+
+def _dotenv(path: Path) -> dict[str, str]:
+    """The compose `.env` beside a compose file; empty when missing or unreadable."""
+    try:
+        return read_dotenv(read_text(path)) if path.is_file() else {}
+    except (_Unreadable, OSError):
+        return {}
+
+
+def _common_root(paths: Sequence[Path]) -> Path:
+    """The working directory when every path is inside it, else the paths' common folder."""
+    cwd = Path.cwd().resolve()
+    absolute = [p.resolve() for p in paths]
+    if all(p == cwd or cwd in p.parents for p in absolute):
+        return cwd
+    folders = [p if p.is_dir() else p.parent for p in absolute]
+    return Path(os.path.commonpath([str(f) for f in folders]))
+
+
+def _relative(path: Path, base: Path) -> str:
+    """`path` relative to `base`, with forward slashes (fast path for paths under `base`)."""
+    text, prefix = os.path.abspath(path), str(base) + os.sep
+    if text.startswith(prefix):
+        return text[len(prefix) :].replace(os.sep, "/")
+    return Path(os.path.relpath(text, base)).as_posix()
+
+
+class _Walker:
+    """Collects candidate files, pruning skipped and excluded folders and symlink loops."""
+
+    def __init__(self, base: Path, exclude: Sequence[str]) -> None:
+        self.base, self.exclude = base, tuple(exclude)
+        self.problems: list[FileProblem] = []
+
+    def collect(self, paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+        dockerfiles: list[Path] = []
+        composes: list[Path] = []
+        for path in paths:
+            if path.is_dir():
+                for found in self._walk(path):
+                    (composes if is_compose_name(found.name) else dockerfiles).append(found)
+            elif path.is_file() or path.is_symlink():
+                is_yaml = path.name.lower().endswith((".yml", ".yaml"))
+                (composes if is_yaml else dockerfiles).append(Path(os.path.abspath(path)))
+            else:
+                self.problems.append(FileProblem(_relative(path, self.base), "does not exist"))
+        return list(dict.fromkeys(dockerfiles)), list(dict.fromkeys(composes))
+
+    def _walk(self, top: Path) -> Iterator[Path]:
+        visited: set[tuple[int, int]] = set()
+        for folder, dirnames, filenames in os.walk(os.path.abspath(top), followlinks=True):
+            info = os.stat(folder)
+            visited.add((info.st_dev, info.st_ino))
+            dirnames[:] = [d for d in sorted(dirnames) if self._enter(Path(folder, d), visited)]
+            for name in sorted(filenames):
+                if not (is_dockerfile_name(name) or is_compose_name(name)):
+                    continue
+                path = Path(folder, name)
+                if not self.exclude or not self._excluded(_relative(path, self.base)):
+                    yield path
+
+    def _enter(self, path: Path, visited: set[tuple[int, int]]) -> bool:
+        """Whether to descend into `path`: not skipped, not excluded, not a loop."""
+        rel = _relative(path, self.base)
+        if path.name in SKIP_DIRS or self._excluded(rel) or os.path.exists(path / "pyvenv.cfg"):
+            return False
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            self.problems.append(FileProblem(rel, _os_reason(exc)))
+            return False
+        if (info.st_dev, info.st_ino) in visited and path.is_symlink():
+            self.problems.append(FileProblem(rel, "symlink loop (folder already visited)"))
+            return False
+        return True
+
+    def _excluded(self, rel: str) -> bool:
+        parts = rel.split("/")
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        for pattern in self.exclude:
+            patterns = (
+                (pattern.rstrip("/"), pattern[3:].rstrip("/"))
+                if pattern.startswith("**/")
+                else (pattern.rstrip("/"),)
+            )
+            if any(fnmatch(prefix, p) for prefix in prefixes for p in patterns):
+                return True
+        return False

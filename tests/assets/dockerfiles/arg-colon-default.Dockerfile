@@ -1,0 +1,1 @@
+FROM ${IMG:-debian:bookworm}

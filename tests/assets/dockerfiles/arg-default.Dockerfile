@@ -1,0 +1,2 @@
+ARG PY=3.12
+FROM python:${PY}-slim-bookworm

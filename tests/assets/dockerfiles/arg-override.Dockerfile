@@ -1,0 +1,2 @@
+ARG BASE=python:3.11-slim
+FROM ${BASE}

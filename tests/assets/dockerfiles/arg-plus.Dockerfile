@@ -1,0 +1,2 @@
+ARG VARIANT=slim
+FROM python:3.12${VARIANT:+-$VARIANT}-bookworm

@@ -1,0 +1,3 @@
+# a comment first
+# syntax=docker/dockerfile:1
+FROM alpine:3.19

@@ -1,0 +1,3 @@
+FROM
+FROM   
+FROM --platform=linux/arm64

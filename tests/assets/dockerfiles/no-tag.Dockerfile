@@ -1,0 +1,2 @@
+FROM nginx
+COPY site /usr/share/nginx/html

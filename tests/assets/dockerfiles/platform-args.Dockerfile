@@ -1,0 +1,1 @@
+FROM --platform=$TARGETPLATFORM ${TARGETARCH}/alpine:3.19

@@ -1,0 +1,3 @@
+FROM alpine:3.19 AS Builder
+FROM builder
+FROM BUILDER AS again

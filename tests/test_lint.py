@@ -1,0 +1,95 @@
+"""Lint rules DW001-DW004, the OS-release heuristic of DW002, suppression and config disabling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from driftwatch.config import Config
+from driftwatch.errors import ConfigError
+from driftwatch.lint import lint
+from driftwatch.lint.osrelease import is_os_based, names_os_release
+from driftwatch.reference import parse_reference
+from driftwatch.sources import Inventory, find_image_uses
+
+D = "sha256:" + "b" * 64
+
+
+def scan(tmp_path: Path, text: str) -> Inventory:
+    (tmp_path / "Dockerfile").write_text(text)
+    return find_image_uses([tmp_path], Config(), environ={}, root=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("reference", "needs_release"),
+    [
+        ("python:3.12-slim", True),
+        ("python:3.12.3-slim-bookworm", False),
+        ("node:20-alpine", True),
+        ("node:20.11.1-alpine3.19", False),
+        ("golang:1.22", True),
+        ("golang:1.22-bullseye", False),
+        ("debian:stable-slim", True),
+        ("debian:12.5-slim", False),
+        ("debian:trixie", False),
+        ("ubuntu:rolling", True),
+        ("ubuntu:24.04", False),
+        ("ubuntu:jammy-20240227", False),
+        ("alpine:edge", True),
+        ("alpine:3.19.1", False),
+        ("eclipse-temurin:21-jre", True),
+        ("eclipse-temurin:21-jre-noble", False),
+        ("amazoncorretto:21-al2023", False),
+        ("amazonlinux:2023", False),
+        ("nvidia/cuda:12.4.1-runtime-ubuntu22.04", False),
+        ("mcr.microsoft.com/dotnet/aspnet:8.0", True),
+        ("mcr.microsoft.com/dotnet/aspnet:8.0-bookworm-slim", False),
+        ("cgr.dev/chainguard/python:latest", True),
+        ("cgr.dev/chainguard/wolfi-base:latest", False),
+        ("registry.access.redhat.com/ubi9/python-311:1-66", False),
+        ("gcr.io/distroless/static-debian12:nonroot", False),
+        ("ghcr.io/org/app:1.0", False),  # not OS-based as far as driftwatch knows
+        ("docker/dockerfile:1", False),
+    ],
+)
+def test_dw002_heuristic(reference: str, needs_release: bool) -> None:
+    ref = parse_reference(reference)
+    assert (is_os_based(ref) and not names_os_release(ref)) is needs_release
+
+
+def test_every_rule_fires_with_position_and_fix(tmp_path: Path) -> None:
+    inventory = scan(tmp_path, "ARG X\nFROM nginx\nFROM python:3.12-slim\nFROM $X\n")
+    found = {(f.rule_id, f.line, f.column, f.severity) for f in lint(inventory)}
+    assert found == {
+        ("DW001", 2, 6, "error"),  # DW002 stays quiet: DW001 already says "no tag"
+        ("DW003", 2, 6, "warning"),
+        ("DW002", 3, 6, "warning"),
+        ("DW003", 3, 6, "warning"),
+        ("DW004", 4, 6, "error"),
+    }
+    assert all(f.help for f in lint(inventory))
+    dw004 = next(f for f in lint(inventory) if f.rule_id == "DW004")
+    assert "--build-arg X=" in dw004.message
+
+
+def test_pinned_exact_image_is_clean(tmp_path: Path) -> None:
+    assert lint(scan(tmp_path, f"FROM python:3.12.3-slim-bookworm@{D}\n")) == []
+
+
+def test_inline_and_config_suppression(tmp_path: Path) -> None:
+    inventory = scan(
+        tmp_path,
+        "# driftwatch: ignore=DW003\nFROM python:3.12.3-slim-bookworm\n\n"
+        "# driftwatch: ignore=dw002, DW003\nFROM python:3.12\n"
+        "# unrelated comment\n\nFROM node:20\n",
+    )
+    assert {(f.rule_id, f.line) for f in lint(inventory)} == {("DW002", 8), ("DW003", 8)}
+    assert {(f.rule_id, f.line) for f in lint(inventory, ["dw003"])} == {("DW002", 8)}
+    with pytest.raises(ConfigError, match="DW999"):
+        lint(inventory, ["DW999"])
+
+
+def test_blank_line_breaks_the_suppression_comment(tmp_path: Path) -> None:
+    inventory = scan(tmp_path, "# driftwatch: ignore\n\nFROM alpine:3.19\n")
+    assert [f.rule_id for f in lint(inventory)] == ["DW003"]
