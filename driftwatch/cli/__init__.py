@@ -18,6 +18,9 @@ from driftwatch.errors import DriftwatchError
 # name -> "module:attribute"; modules load lazily so `driftwatch --help` stays fast.
 COMMANDS: dict[str, str] = {
     "resolve": "driftwatch.cli.resolve:resolve",
+    "db": "driftwatch.cli.db:db",
+    "history": "driftwatch.cli.history:history",
+    "events": "driftwatch.cli.events:events",
 }
 
 EXIT_INTERNAL = 70
