@@ -70,7 +70,11 @@ def test_index_digest_change_without_platform_change_is_nothing() -> None:
         (BOOKWORM, OsRelease("debian", "12", "bookworm", point_release="12.1"), "os-point-release"),
         (BOOKWORM, BOOKWORM, "digest"),
         (BOOKWORM, OsRelease("ubuntu", "24.04", "noble"), "os-release"),
-        (OsRelease("ubuntu", "22.04", "jammy"), OsRelease("ubuntu", "24.04", "noble"), "os-release"),
+        (
+            OsRelease("ubuntu", "22.04", "jammy"),
+            OsRelease("ubuntu", "24.04", "noble"),
+            "os-release",
+        ),
         (OsRelease("alpine", "3.19.1"), OsRelease("alpine", "3.19.2"), "os-point-release"),
         (OsRelease("alpine", "3.19.1"), OsRelease("alpine", "3.20.0"), "os-release"),
         (OsRelease("rhel", "9.4"), OsRelease("rhel", "9.5"), "os-point-release"),

@@ -218,10 +218,12 @@ class HistoryStore:
             return int(conn.execute(select(func.count()).select_from(OBS)).scalar_one())
 
     # alert outbox -----------------------------------------------------------------------
-    def enqueue_deliveries(self, event_ids: Sequence[int], destinations: Sequence[str]) -> None:
+    def enqueue_deliveries(
+        self, event_ids: Sequence[int], destinations: Sequence[str], now: datetime | None = None
+    ) -> None:
         """Queue every event for every destination (a stable fingerprint, never the URL)."""
         with self._write() as conn:
-            outbox.enqueue(conn, event_ids, destinations, _now())
+            outbox.enqueue(conn, event_ids, destinations, utc(now) if now else _now())
 
     def claim_deliveries(
         self, destination: str, now: datetime, claimer: str, lease: timedelta = outbox.LEASE

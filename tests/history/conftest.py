@@ -25,7 +25,9 @@ ENV_URL = "DRIFTWATCH_TEST_POSTGRES_URL"
 
 
 def _pg_bin(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(p.split("/")[4]))
+    found = sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(p.split("/")[4])
+    )
     if not found:
         raise RuntimeError(f"PostgreSQL's {name} is not installed: apt-get install -y postgresql")
     return found[-1]
@@ -53,11 +55,15 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(folder, "postgres", "postgres")
     port = _free_port()
     subprocess.run(
-        _as_postgres([_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
+        _as_postgres(
+            [_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+        ),
         check=True,
         capture_output=True,
     )
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
+    options = (
+        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
+    )
     ctl = [_pg_bin("pg_ctl"), "-D", str(data), "-w", "-l", str(folder / "log")]
     subprocess.run(_as_postgres([*ctl, "-o", options, "start"]), check=True, capture_output=True)
     try:
@@ -70,8 +76,12 @@ def postgres_server() -> Iterator[str]:
 def _admin(url: str) -> psycopg.Connection[tuple[object, ...]]:
     parsed = make_url(url)
     return psycopg.connect(
-        host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password,
-        dbname=parsed.database, autocommit=True,
+        host=parsed.host,
+        port=parsed.port,
+        user=parsed.username,
+        password=parsed.password,
+        dbname=parsed.database,
+        autocommit=True,
     )
 
 
