@@ -15,8 +15,6 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-import pytest
-
 from driftwatch.history import HistoryStore
 from driftwatch.models import DriftKind, Observation, OsRelease, PlatformImage
 from driftwatch.reference import parse_reference
