@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Engine, Table, func, select, update
+from sqlalchemy import Connection, Engine, Table, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from driftwatch.drift import compare, platform_key
+from driftwatch.drift import compare
 from driftwatch.errors import DriftwatchError, StoreError
 from driftwatch.history import migrations, outbox, queries
 from driftwatch.history.convert import (
@@ -23,7 +22,6 @@ from driftwatch.history.convert import (
     fingerprint,
     os_from_row,
     os_values,
-    platform_values,
     utc,
 )
 from driftwatch.history.engine import WRITE, display_url, make_engine, parse_url, resolve_url
@@ -39,6 +37,7 @@ from driftwatch.history.tables import (
     RunRow,
     table,
 )
+from driftwatch.history.writes import insert_observation, lock_reference, new_id, seen_again
 from driftwatch.models import Drift, DriftKind, Observation, OsRelease
 from driftwatch.reference import ImageReference
 
@@ -141,7 +140,7 @@ class HistoryStore:
             raise StoreError(f"run trigger {trigger!r} is not one of {', '.join(TRIGGERS)}")
         values = {"trigger": trigger, "started_at": _now(), "checked": 0, "drifts": 0, "errors": 0}
         with self._write() as conn:
-            return _new_id(conn.execute(RUNS.insert().values(values)))
+            return new_id(conn.execute(RUNS.insert().values(values)))
 
     def finish_run(self, run_id: int, *, checked: int, drifts: int, errors: int) -> None:
         """Record the end of a run and what it counted."""
@@ -154,17 +153,17 @@ class HistoryStore:
         """Store what a run saw for a reference and return the drifts since the last time."""
         at = utc(observation.observed_at)
         with self._write() as conn:
-            ref_id = _lock_reference(conn, observation.reference, at)
+            ref_id = lock_reference(conn, observation.reference, at)
             latest = queries.latest_row(conn, ref_id)
             if latest is not None and latest["fingerprint"] == fingerprint(observation):
-                _seen_again(conn, latest, run_id, at)
+                seen_again(conn, latest, run_id, at)
                 return ()
             previous = queries.observation(conn, observation.reference, latest)
             drifts = compare(previous, observation)
-            new_id = _insert_observation(conn, ref_id, run_id, observation, at)
+            obs_id = insert_observation(conn, ref_id, run_id, observation, at)
             for drift in drifts:
                 values = drift_values(drift)
-                values.update(reference_id=ref_id, run_id=run_id, new_observation_id=new_id)
+                values.update(reference_id=ref_id, run_id=run_id, new_observation_id=obs_id)
                 values["old_observation_id"] = latest["id"] if latest is not None else None
                 conn.execute(insert_ignore(conn, EVENTS, values))
             return drifts
@@ -173,7 +172,7 @@ class HistoryStore:
         """Note that a reference could not be checked in this run (never a drift)."""
         at = _now()
         with self._write() as conn:
-            ref_id = _lock_reference(conn, reference, at)
+            ref_id = lock_reference(conn, reference, at)
             values = {"run_id": run_id, "reference_id": ref_id, "reason": reason[:500]}
             conn.execute(FAILURES.insert().values(failed_at=at, **values))
 
@@ -256,62 +255,5 @@ class HistoryStore:
             return outbox.pending(conn)
 
 
-def _new_id(result: CursorResult[Any]) -> int:
-    """The primary key an INSERT created."""
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _lock_reference(conn: Connection, reference: ImageReference, at: datetime) -> int:
-    """The reference's row id, created if needed and locked for this transaction."""
-    values = {
-        "canonical": str(reference),
-        "registry_host": reference.registry,
-        "repository": reference.repository,
-        "tag": reference.tag,
-        "first_seen": at,
-        "last_seen": at,
-    }
-    conn.execute(insert_ignore(conn, REFS, values))
-    query = select(REFS.c.id, REFS.c.last_seen).where(REFS.c.canonical == str(reference))
-    row = conn.execute(query.with_for_update()).one()
-    if utc(row.last_seen) < at:
-        conn.execute(update(REFS).where(REFS.c.id == row.id).values(last_seen=at))
-    return int(row.id)
-
-
-def _seen_again(conn: Connection, latest: Any, run_id: int, at: datetime) -> None:
-    """The same state seen again: move last_seen forward instead of adding a row."""
-    values: dict[str, Any] = {"last_run_id": run_id}
-    if utc(latest["last_seen"]) < at:
-        values["last_seen"] = at
-    conn.execute(update(OBS).where(OBS.c.id == latest["id"]).values(values))
-
-
-def _insert_observation(
-    conn: Connection, ref_id: int, run_id: int, observation: Observation, at: datetime
-) -> int:
-    """Insert an observation and its platforms; return its id."""
-    values = {
-        "reference_id": ref_id,
-        "first_run_id": run_id,
-        "last_run_id": run_id,
-        "digest": observation.digest,
-        "media_type": observation.media_type,
-        "fingerprint": fingerprint(observation),
-        "first_seen": at,
-        "last_seen": at,
-    }
-    obs_id = _new_id(conn.execute(OBS.insert().values(values)))
-    rows = [
-        {"observation_id": obs_id, **platform_values(image, platform_key(image))}
-        for image in observation.platforms
-    ]
-    if rows:
-        conn.execute(PLATFORMS.insert(), rows)
-    return obs_id
