@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table, select
+from sqlalchemy import Connection, RowMapping, Table, bindparam, select
 
 from driftwatch.history.convert import platform_image, stored_drift_parts, utc
 from driftwatch.history.records import StoredDrift, TimelineEntry
@@ -26,6 +26,9 @@ REFS: Table = table(ReferenceRow)
 OBS: Table = table(ObservationRow)
 PLATFORMS: Table = table(ObservationPlatformRow)
 EVENTS: Table = table(DriftEventRow)
+_LATEST = (
+    select(OBS).where(OBS.c.reference_id == bindparam("ref_id")).order_by(OBS.c.id.desc()).limit(1)
+)
 
 
 def reference_id(conn: Connection, reference: ImageReference) -> int | None:
@@ -37,8 +40,7 @@ def reference_id(conn: Connection, reference: ImageReference) -> int | None:
 
 def latest_row(conn: Connection, ref_id: int) -> RowMapping | None:
     """The newest observation row of a reference."""
-    query = select(OBS).where(OBS.c.reference_id == ref_id).order_by(OBS.c.id.desc()).limit(1)
-    row = conn.execute(query).first()
+    row = conn.execute(_LATEST, {"ref_id": ref_id}).first()
     return None if row is None else row._mapping
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Table, select, update
+from sqlalchemy import Connection, CursorResult, Table, bindparam, select, update
 
 from driftwatch.drift import platform_key
 from driftwatch.history.convert import fingerprint, platform_values, utc
@@ -19,6 +19,18 @@ __all__ = ["insert_observation", "lock_reference", "new_id", "seen_again"]
 REFS: Table = table(ReferenceRow)
 OBS: Table = table(ObservationRow)
 PLATFORMS: Table = table(ObservationPlatformRow)
+# Built once: the unchanged-reference path runs these for every reference of every scan.
+_LOCK = (
+    select(REFS.c.id, REFS.c.last_seen)
+    .where(REFS.c.canonical == bindparam("canonical"))
+    .with_for_update()
+)
+_TOUCH_REF = update(REFS).where(REFS.c.id == bindparam("ref_id")).values(last_seen=bindparam("at"))
+_TOUCH_OBS = (
+    update(OBS)
+    .where(OBS.c.id == bindparam("obs_id"))
+    .values(last_run_id=bindparam("run_id"), last_seen=bindparam("at"))
+)
 
 
 def new_id(result: CursorResult[Any]) -> int:
@@ -30,8 +42,8 @@ def new_id(result: CursorResult[Any]) -> int:
 
 def lock_reference(conn: Connection, reference: ImageReference, at: datetime) -> int:
     """The reference's row id, created if needed and locked (FOR UPDATE) for this transaction."""
-    query = select(REFS.c.id, REFS.c.last_seen).where(REFS.c.canonical == str(reference))
-    row = conn.execute(query.with_for_update()).first()
+    params = {"canonical": str(reference)}
+    row = conn.execute(_LOCK, params).first()
     if row is None:
         values = {
             "canonical": str(reference),
@@ -42,18 +54,16 @@ def lock_reference(conn: Connection, reference: ImageReference, at: datetime) ->
             "last_seen": at,
         }
         conn.execute(insert_ignore(conn, REFS, values))  # a concurrent run may have won
-        row = conn.execute(query.with_for_update()).one()
+        row = conn.execute(_LOCK, params).one()
     if utc(row.last_seen) < at:
-        conn.execute(update(REFS).where(REFS.c.id == row.id).values(last_seen=at))
+        conn.execute(_TOUCH_REF, {"ref_id": row.id, "at": at})
     return int(row.id)
 
 
 def seen_again(conn: Connection, latest: Any, run_id: int, at: datetime) -> None:
     """The same state seen again: move last_seen forward instead of adding a row."""
-    values: dict[str, Any] = {"last_run_id": run_id}
-    if utc(latest["last_seen"]) < at:
-        values["last_seen"] = at
-    conn.execute(update(OBS).where(OBS.c.id == latest["id"]).values(values))
+    last_seen = max(utc(latest["last_seen"]), at)
+    conn.execute(_TOUCH_OBS, {"obs_id": latest["id"], "run_id": run_id, "at": last_seen})
 
 
 def insert_observation(
