@@ -172,3 +172,21 @@ def test_platform_image_without_os_round_trips(store: HistoryStore) -> None:
     seen = Observation(ref, at(0), digest("i"), INDEX, (PlatformImage(AMD, digest("a"), "m", 123),))
     store.record(store.start_run("ci"), seen)
     assert store.latest(ref) == seen
+
+
+def test_record_many_is_record_in_one_transaction(store: HistoryStore) -> None:
+    run = store.start_run("cron")
+    refs = ["a.test/x:1", "a.test/y:1"]
+    assert store.record_many(run, [observe(r, 0, "b1", debian("bullseye")) for r in refs]) == [
+        (),
+        (),
+    ]
+    again = [
+        observe(refs[0], 1, "b1", debian("bullseye")),
+        observe(refs[1], 1, "b2", debian("bookworm")),
+    ]
+    result = store.record_many(run, again)
+    assert result[0] == ()
+    assert [d.kind for d in result[1]] == [DriftKind.OS_RELEASE, DriftKind.OS_RELEASE]
+    assert store.observation_count() == 3
+    assert len(store.events()) == 2
