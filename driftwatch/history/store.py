@@ -37,7 +37,14 @@ from driftwatch.history.tables import (
     RunRow,
     table,
 )
-from driftwatch.history.writes import insert_observation, lock_reference, new_id, seen_again
+from driftwatch.history.writes import (
+    fill_from_cache,
+    insert_observation,
+    learn_os,
+    lock_reference,
+    new_id,
+    seen_again,
+)
 from driftwatch.models import Drift, DriftKind, Observation, OsRelease
 from driftwatch.reference import ImageReference
 
@@ -255,8 +262,10 @@ def _record(conn: Connection, run_id: int, observation: Observation) -> tuple[Dr
     latest = queries.latest_row(conn, ref_id)
     if latest is not None and latest["fingerprint"] == fingerprint(observation):
         seen_again(conn, latest, run_id, at)
+        learn_os(conn, latest, observation)
         return ()
-    previous = queries.observation(conn, observation.reference, latest)
+    previous = fill_from_cache(conn, queries.observation(conn, observation.reference, latest))
+    observation = fill_from_cache(conn, observation) or observation
     drifts = compare(previous, observation)
     obs_id = insert_observation(conn, ref_id, run_id, observation, at)
     for drift in drifts:

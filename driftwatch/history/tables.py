@@ -81,6 +81,7 @@ class ObservationRow(SQLModel, table=True):
     digest: str | None = Field(default=None, max_length=200)
     media_type: str | None = Field(default=None, max_length=200)
     fingerprint: str = Field(max_length=64)
+    os_unknown: int = 0  # platforms whose OS is not known yet (filled in when learned)
     first_seen: datetime = _when()  # type: ignore[assignment]
     last_seen: datetime = _when()  # type: ignore[assignment]
 

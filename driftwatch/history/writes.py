@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Table, bindparam, select, update
+from sqlalchemy import Connection, CursorResult, RowMapping, Table, bindparam, func, select, update
 
 from driftwatch.drift import platform_key
-from driftwatch.history.convert import fingerprint, platform_values, utc
+from driftwatch.history.convert import fingerprint, os_from_row, os_values, platform_values, utc
 from driftwatch.history.sql import insert_ignore
-from driftwatch.history.tables import ObservationPlatformRow, ObservationRow, ReferenceRow, table
-from driftwatch.models import Observation
+from driftwatch.history.tables import (
+    ObservationPlatformRow,
+    ObservationRow,
+    OsCacheRow,
+    ReferenceRow,
+    table,
+)
+from driftwatch.models import Observation, PlatformImage
 from driftwatch.reference import ImageReference
 
-__all__ = ["insert_observation", "lock_reference", "new_id", "seen_again"]
+__all__ = [
+    "fill_from_cache",
+    "insert_observation",
+    "learn_os",
+    "lock_reference",
+    "new_id",
+    "seen_again",
+]
 
 REFS: Table = table(ReferenceRow)
 OBS: Table = table(ObservationRow)
 PLATFORMS: Table = table(ObservationPlatformRow)
+OS_CACHE: Table = table(OsCacheRow)
+_CACHED = select(OS_CACHE).where(OS_CACHE.c.digest == bindparam("digest"))
 # Built once: the unchanged-reference path runs these for every reference of every scan.
 _LOCK = (
     select(REFS.c.id, REFS.c.last_seen)
@@ -77,6 +93,7 @@ def insert_observation(
         "digest": observation.digest,
         "media_type": observation.media_type,
         "fingerprint": fingerprint(observation),
+        "os_unknown": sum(not _known(image) for image in observation.platforms),
         "first_seen": at,
         "last_seen": at,
     }
@@ -88,3 +105,41 @@ def insert_observation(
     if rows:
         conn.execute(PLATFORMS.insert(), rows)
     return obs_id
+
+
+def _known(image: PlatformImage) -> bool:
+    return image.os is not None and image.os.known
+
+
+def fill_from_cache(conn: Connection, observation: Observation | None) -> Observation | None:
+    """Platforms with an unknown OS get the one the OS cache holds for their digest."""
+    if observation is None or all(_known(image) for image in observation.platforms):
+        return observation
+    platforms = []
+    for image in observation.platforms:
+        row = None if _known(image) else conn.execute(_CACHED, {"digest": image.digest}).first()
+        cached = None if row is None else os_from_row(row._mapping)
+        platforms.append(replace(image, os=cached) if cached and cached.known else image)
+    return replace(observation, platforms=tuple(platforms))
+
+
+def learn_os(conn: Connection, latest: RowMapping, observation: Observation) -> None:
+    """The same state seen again with OS releases that were unknown before: store them."""
+    if not latest["os_unknown"] or not any(_known(image) for image in observation.platforms):
+        return
+    for image in observation.platforms:
+        if _known(image):
+            conn.execute(
+                update(PLATFORMS)
+                .where(
+                    PLATFORMS.c.observation_id == latest["id"],
+                    PLATFORMS.c.platform == platform_key(image),
+                    PLATFORMS.c.os_id.is_(None),
+                )
+                .values(os_values(image.os))
+            )
+    unknown = select(func.count()).where(
+        PLATFORMS.c.observation_id == latest["id"], PLATFORMS.c.os_id.is_(None)
+    )
+    count = conn.execute(unknown).scalar_one()
+    conn.execute(update(OBS).where(OBS.c.id == latest["id"]).values(os_unknown=count))

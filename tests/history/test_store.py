@@ -190,3 +190,27 @@ def test_record_many_is_record_in_one_transaction(store: HistoryStore) -> None:
     assert [d.kind for d in result[1]] == [DriftKind.OS_RELEASE, DriftKind.OS_RELEASE]
     assert store.observation_count() == 3
     assert len(store.events()) == 2
+
+
+def test_an_os_learned_later_still_catches_the_next_release_change(store: HistoryStore) -> None:
+    run = store.start_run("cron")
+    store.record(run, observe(REF, 0, "b1", None))  # OS detection failed this time
+    assert store.record(run, observe(REF, 1, "b1", debian("bullseye"))) == ()
+    latest = store.latest(parse_reference(REF))
+    assert latest is not None and {p.os for p in latest.platforms} == {debian("bullseye")}
+    drifts = store.record(run, observe(REF, 2, "b2", debian("bookworm")))
+    assert {d.kind for d in drifts} == {DriftKind.OS_RELEASE}
+
+
+def test_unknown_os_is_filled_from_the_content_addressed_cache(store: HistoryStore) -> None:
+    run = store.start_run("cron")
+    first = observe(REF, 0, "b1", None)
+    store.record(run, first)
+    for image in first.platforms:
+        store.remember_os(image.digest, debian("bullseye"))
+    second = observe(REF, 1, "b2", None)
+    for image in second.platforms:
+        store.remember_os(image.digest, debian("bookworm"))
+    drifts = store.record(run, second)
+    assert {d.kind for d in drifts} == {DriftKind.OS_RELEASE}
+    assert all(d.new and d.new.os == debian("bookworm") for d in drifts)

@@ -88,6 +88,7 @@ def _metadata() -> MetaData:
         _s("digest", 200),
         _s("media_type", 200),
         _s("fingerprint", 64, False),
+        Column("os_unknown", Integer, nullable=False),
         _when("first_seen"),
         _when("last_seen"),
         Index("ix_observation_reference_id_id", "reference_id", "id"),
