@@ -15,7 +15,9 @@ from driftwatch.cli._history_output import (
     short,
     when,
 )
+from driftwatch.errors import UsageError
 from driftwatch.history import TimelineEntry
+from driftwatch.models import Platform
 from driftwatch.reference import parse_reference
 
 CSV_HEADER = (
@@ -43,6 +45,8 @@ def history(
 ) -> None:
     """Show the timeline of REFERENCE: digests, first/last seen, OS release, drift events."""
     ref = parse_reference(reference)
+    if platform is not None:
+        _check_platform(platform)
     store = open_store(config_from(ctx), db_url)
     entries = store.timeline(ref, platform)
     if fmt == "json":
@@ -54,6 +58,14 @@ def history(
     else:
         header = ("PLATFORM", "DIGEST", "OS", "FIRST SEEN", "LAST SEEN", "EVENTS")
         emit_table(header, [_table_row(e) for e in entries])
+
+
+def _check_platform(text: str) -> None:
+    """Refuse a --platform that is not os/arch[/variant]."""
+    try:
+        Platform.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"--platform: {exc}") from None
 
 
 def _kinds(entry: TimelineEntry) -> str:

@@ -264,6 +264,8 @@ def _record(conn: Connection, run_id: int, observation: Observation) -> tuple[Dr
         seen_again(conn, latest, run_id, at)
         learn_os(conn, latest, observation)
         return ()
+    if latest is not None and at < utc(latest["last_seen"]):
+        return ()  # stale: a run that looked later already recorded a newer state
     previous = fill_from_cache(conn, queries.observation(conn, observation.reference, latest))
     observation = fill_from_cache(conn, observation) or observation
     drifts = compare(previous, observation)

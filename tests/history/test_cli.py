@@ -162,6 +162,10 @@ def _driftwatch(*args: str) -> subprocess.CompletedProcess[str]:
         (["events", "--db", "mysql://dw:s3cret@h/dw"], "only sqlite:///FILE and postgresql"),
         (["events", "--since", "yesterday", "--db", "{tmp}/x.db"], "--since 'yesterday'"),
         (["history", "Python:3", "--db", "{tmp}/x.db"], "repository name must be lowercase"),
+        (
+            ["history", "python:3", "--platform", "amd64", "--db", "{tmp}/x.db"],
+            "--platform: platform 'amd64'",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2(args: list[str], message: str, tmp_path: Path) -> None:

@@ -214,3 +214,33 @@ def test_unknown_os_is_filled_from_the_content_addressed_cache(store: HistorySto
     drifts = store.record(run, second)
     assert {d.kind for d in drifts} == {DriftKind.OS_RELEASE}
     assert all(d.new and d.new.os == debian("bookworm") for d in drifts)
+
+
+def test_a_stale_observation_recorded_late_changes_nothing(store: HistoryStore) -> None:
+    run_a, run_b = store.start_run("ci"), store.start_run("ci")
+    store.record(run_a, observe(REF, 0, "b1", debian("bullseye")))
+    store.record(
+        run_b, observe(REF, 5, "b2", debian("bookworm"))
+    )  # run B looked later, wrote first
+    assert store.record(run_a, observe(REF, 3, "b1", debian("bullseye"))) == ()
+    assert len(store.events()) == 2
+    latest = store.latest(parse_reference(REF))
+    assert latest is not None and latest.observed_at == at(5)
+
+
+def test_concurrent_claims_never_share_a_delivery(store: HistoryStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    run = store.start_run("cron")
+    for day in range(6):
+        store.record(run, observe(REF, day, f"b{day}", debian("bookworm", f"12.{day}")))
+    ids = [e.id for e in store.events()]
+    assert len(ids) == 10
+    store.enqueue_deliveries(ids, ["hook:x"], at(10))
+
+    def claim(n: int) -> list[int]:
+        return [e.id for e in store.claim_deliveries("hook:x", at(10), f"claimer-{n}")]
+
+    with ThreadPoolExecutor(8) as pool:
+        claimed = [i for batch in pool.map(claim, range(8)) for i in batch]
+    assert sorted(claimed) == sorted(ids)
