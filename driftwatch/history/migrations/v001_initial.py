@@ -49,8 +49,8 @@ def _os(prefix: str, full: bool) -> list[Column[object]]:
     return columns
 
 
-def _metadata() -> MetaData:
-    meta = MetaData()
+def _bookkeeping(meta: MetaData) -> None:
+    """Schema version, references, runs, check failures and the OS cache."""
     Table(
         "driftwatch_schema",
         meta,
@@ -79,6 +79,26 @@ def _metadata() -> MetaData:
         *(Column(n, Integer, nullable=False) for n in ("checked", "drifts", "errors")),
     )
     Table(
+        "check_failure",
+        meta,
+        _id(),
+        _fk("run_id", "run.id", index=True),
+        _fk("reference_id", "watched_reference.id"),
+        _s("reason", 500, False),
+        _when("failed_at"),
+    )
+    Table(
+        "os_cache",
+        meta,
+        Column("digest", String(200), primary_key=True),
+        *_os("", full=True),
+        _when("recorded_at"),
+    )
+
+
+def _observations(meta: MetaData) -> None:
+    """Observations and their per-platform digests and OS releases."""
+    Table(
         "observation",
         meta,
         _id(),
@@ -104,6 +124,10 @@ def _metadata() -> MetaData:
         Column("size", Integer, nullable=True),
         *_os("", full=True),
     )
+
+
+def _events(meta: MetaData) -> None:
+    """Drift events and the alert outbox."""
     Table(
         "drift_event",
         meta,
@@ -122,22 +146,6 @@ def _metadata() -> MetaData:
         UniqueConstraint("new_observation_id", "kind", "platform", name="uq_drift_event"),
     )
     Table(
-        "check_failure",
-        meta,
-        _id(),
-        _fk("run_id", "run.id", index=True),
-        _fk("reference_id", "watched_reference.id"),
-        _s("reason", 500, False),
-        _when("failed_at"),
-    )
-    Table(
-        "os_cache",
-        meta,
-        Column("digest", String(200), primary_key=True),
-        *_os("", full=True),
-        _when("recorded_at"),
-    )
-    Table(
         "delivery",
         meta,
         _id(),
@@ -153,6 +161,14 @@ def _metadata() -> MetaData:
         UniqueConstraint("event_id", "destination", name="uq_delivery"),
         Index("ix_delivery_due", "destination", "status", "next_attempt_at"),
     )
+
+
+def _metadata() -> MetaData:
+    """Every v1 table, in one MetaData."""
+    meta = MetaData()
+    _bookkeeping(meta)
+    _observations(meta)
+    _events(meta)
     return meta
 
 
