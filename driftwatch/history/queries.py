@@ -65,9 +65,11 @@ def events(
     since: datetime | None = None,
     kind: DriftKind | None = None,
     ref_id: int | None = None,
+    run_id: int | None = None,
 ) -> list[StoredDrift]:
     """Drift events oldest first, filtered by time, kind and reference."""
-    return [stored(row) for row in event_rows(conn, since=since, kind=kind, ref_id=ref_id)]
+    rows = event_rows(conn, since=since, kind=kind, ref_id=ref_id, run_id=run_id)
+    return [stored(row) for row in rows]
 
 
 def event_rows(
@@ -76,6 +78,7 @@ def event_rows(
     since: datetime | None = None,
     kind: DriftKind | None = None,
     ref_id: int | None = None,
+    run_id: int | None = None,
 ) -> list[RowMapping]:
     """Event rows joined with their reference's canonical name, oldest first."""
     query = select(EVENTS, REFS.c.canonical).join(REFS, REFS.c.id == EVENTS.c.reference_id)
@@ -85,6 +88,8 @@ def event_rows(
         query = query.where(EVENTS.c.kind == kind.value)
     if ref_id is not None:
         query = query.where(EVENTS.c.reference_id == ref_id)
+    if run_id is not None:
+        query = query.where(EVENTS.c.run_id == run_id)
     rows = conn.execute(query.order_by(EVENTS.c.detected_at, EVENTS.c.id))
     return [row._mapping for row in rows]
 

@@ -205,11 +205,15 @@ class HistoryStore:
             return queries.timeline(conn, reference, platform)
 
     def events(
-        self, since: datetime | None = None, kind: DriftKind | None = None
+        self,
+        since: datetime | None = None,
+        kind: DriftKind | None = None,
+        *,
+        run_id: int | None = None,
     ) -> list[StoredDrift]:
-        """Drift events, oldest first, optionally since a moment and of one kind."""
+        """Drift events, oldest first; optionally since a moment, of one kind, found by one run."""
         with self._read() as conn:
-            return queries.events(conn, since=since and utc(since), kind=kind)
+            return queries.events(conn, since=since and utc(since), kind=kind, run_id=run_id)
 
     def observation_count(self) -> int:
         """How many distinct observations are stored (for tests and `db` status)."""

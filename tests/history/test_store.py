@@ -224,6 +224,7 @@ def test_a_stale_observation_recorded_late_changes_nothing(store: HistoryStore) 
     )  # run B looked later, wrote first
     assert store.record(run_a, observe(REF, 3, "b1", debian("bullseye"))) == ()
     assert len(store.events()) == 2
+    assert len(store.events(run_id=run_b)) == 2 and store.events(run_id=run_a) == []
     latest = store.latest(parse_reference(REF))
     assert latest is not None and latest.observed_at == at(5)
 
