@@ -17,11 +17,17 @@ from driftwatch.errors import DriftwatchError
 
 # name -> "module:attribute"; modules load lazily so `driftwatch --help` stays fast.
 COMMANDS: dict[str, str] = {
-    "notify": "driftwatch.cli.notify:notify",
-    "resolve": "driftwatch.cli.resolve:resolve",
+    "check": "driftwatch.cli.check:check",
+    "db": "driftwatch.cli.db:db",
+    "events": "driftwatch.cli.events:events",
+    "history": "driftwatch.cli.history:history",
     "images": "driftwatch.cli.images:images",
     "lint": "driftwatch.cli.lint:lint",
+    "lock": "driftwatch.cli.lock:lock",
+    "notify": "driftwatch.cli.notify:notify",
     "pin": "driftwatch.cli.pin:pin",
+    "resolve": "driftwatch.cli.resolve:resolve",
+    "scan": "driftwatch.cli.scan:scan",
 }
 
 EXIT_INTERNAL = 70

@@ -1,0 +1,145 @@
+"""`driftwatch events`: recent drift across everything watched, or the undelivered alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import click
+
+from driftwatch.cli._common import config_from
+from driftwatch.cli._history_output import (
+    FORMATS,
+    describe,
+    emit_csv,
+    emit_json,
+    emit_table,
+    event_json,
+    open_store,
+    pending_json,
+    when,
+)
+from driftwatch.errors import UsageError
+from driftwatch.history import PendingDelivery, StoredDrift
+from driftwatch.models import DriftKind
+
+KINDS = tuple(kind.value for kind in DriftKind)
+CSV_HEADER = (
+    "id",
+    "kind",
+    "severity",
+    "reference",
+    "platform",
+    "detected_at",
+    "old_digest",
+    "old_os_codename",
+    "old_os_version_id",
+    "new_digest",
+    "new_os_codename",
+    "new_os_version_id",
+)
+
+
+@click.command("events")
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="Only events detected at or after DATE (ISO 8601, UTC unless a zone is given).",
+)
+@click.option("--kind", type=click.Choice(KINDS), help="Only events of this kind.")
+@click.option("--pending", is_flag=True, help="Show alert deliveries not yet made instead.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--db", "db_url", metavar="URL", help="Database URL or SQLite file.")
+@click.pass_context
+def events(
+    ctx: click.Context,
+    since: str | None,
+    kind: str | None,
+    pending: bool,
+    fmt: str,
+    db_url: str | None,
+) -> None:
+    """List drift events, oldest first."""
+    moment = parse_since(since) if since else None
+    store = open_store(config_from(ctx), db_url)
+    if pending:
+        _show_pending(store.pending_deliveries(), fmt)
+        return
+    found = store.events(moment, DriftKind(kind) if kind else None)
+    if fmt == "json":
+        emit_json([event_json(e) for e in found])
+    elif fmt == "csv":
+        emit_csv(CSV_HEADER, [_csv_row(e) for e in found])
+    elif not found:
+        click.echo("no drift events")
+    else:
+        header = ("ID", "DETECTED", "KIND", "REFERENCE", "PLATFORM", "OLD", "NEW")
+        emit_table(header, [_table_row(e) for e in found])
+
+
+def parse_since(text: str) -> datetime:
+    """An ISO 8601 date or date-time; naive means UTC."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--since {text!r} is not an ISO 8601 date such as 2025-08-01") from None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def _csv_row(event: StoredDrift) -> list[object]:
+    data = event_json(event)
+    row: list[object] = [
+        data[k] for k in ("id", "kind", "severity", "reference", "platform", "detected_at")
+    ]
+    for side in ("old", "new"):
+        part = data[side] or {}
+        os = part.get("os") or {}
+        row += [part.get("digest"), os.get("codename"), os.get("version_id")]
+    return row
+
+
+def _table_row(event: StoredDrift) -> list[object]:
+    drift = event.drift
+    return [
+        event.id,
+        when(drift.detected_at),
+        drift.kind.value,
+        drift.reference.familiar,
+        drift.platform,
+        describe(drift.old),
+        describe(drift.new),
+    ]
+
+
+def _show_pending(items: list[PendingDelivery], fmt: str) -> None:
+    if fmt == "json":
+        emit_json([pending_json(item) for item in items])
+        return
+    header = (
+        "EVENT",
+        "KIND",
+        "REFERENCE",
+        "DESTINATION",
+        "STATUS",
+        "ATTEMPTS",
+        "NEXT ATTEMPT",
+        "LAST ERROR",
+    )
+    rows = [
+        [
+            i.event.id,
+            i.event.drift.kind.value,
+            str(i.event.drift.reference),
+            i.destination,
+            i.status,
+            i.attempts,
+            when(i.next_attempt_at),
+            i.last_error,
+        ]
+        for i in items
+    ]
+    if fmt == "csv":
+        emit_csv([h.lower().replace(" ", "_") for h in header], rows)
+    elif not rows:
+        click.echo("no pending deliveries")
+    else:
+        emit_table(header, rows)

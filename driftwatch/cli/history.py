@@ -1,0 +1,104 @@
+"""`driftwatch history REF`: each digest a reference pointed to, per platform, and the drifts."""
+
+from __future__ import annotations
+
+import click
+
+from driftwatch.cli._common import config_from
+from driftwatch.cli._history_output import (
+    FORMATS,
+    emit_csv,
+    emit_json,
+    emit_table,
+    entry_json,
+    open_store,
+    short,
+    when,
+)
+from driftwatch.errors import UsageError
+from driftwatch.history import TimelineEntry
+from driftwatch.models import Platform
+from driftwatch.reference import parse_reference
+
+CSV_HEADER = (
+    "platform",
+    "digest",
+    "index_digest",
+    "os_id",
+    "os_version_id",
+    "os_codename",
+    "os_point_release",
+    "first_seen",
+    "last_seen",
+    "events",
+)
+
+
+@click.command("history")
+@click.argument("reference")
+@click.option("--platform", help="Only this platform (os/arch[/variant]).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--db", "db_url", metavar="URL", help="Database URL or SQLite file.")
+@click.pass_context
+def history(
+    ctx: click.Context, reference: str, platform: str | None, fmt: str, db_url: str | None
+) -> None:
+    """Show the timeline of REFERENCE: digests, first/last seen, OS release, drift events."""
+    ref = parse_reference(reference)
+    if platform is not None:
+        _check_platform(platform)
+    store = open_store(config_from(ctx), db_url)
+    entries = store.timeline(ref, platform)
+    if fmt == "json":
+        emit_json({"reference": str(ref), "entries": [entry_json(e) for e in entries]})
+    elif fmt == "csv":
+        emit_csv(CSV_HEADER, [_csv_row(e) for e in entries])
+    elif not entries:
+        click.echo(f"no history for {ref}")
+    else:
+        header = ("PLATFORM", "DIGEST", "OS", "FIRST SEEN", "LAST SEEN", "EVENTS")
+        emit_table(header, [_table_row(e) for e in entries])
+
+
+def _check_platform(text: str) -> None:
+    """Refuse a --platform that is not os/arch[/variant]."""
+    try:
+        Platform.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"--platform: {exc}") from None
+
+
+def _kinds(entry: TimelineEntry) -> str:
+    return ";".join(event.drift.kind.value for event in entry.events)
+
+
+def _csv_row(entry: TimelineEntry) -> list[str | None]:
+    os = entry.os
+    return [
+        entry.platform,
+        entry.digest,
+        entry.index_digest,
+        os.id if os else None,
+        os.version_id if os else None,
+        os.codename if os else None,
+        os.point_release if os else None,
+        when(entry.first_seen),
+        when(entry.last_seen),
+        _kinds(entry),
+    ]
+
+
+def _table_row(entry: TimelineEntry) -> list[str | None]:
+    digest = (
+        short(entry.digest)
+        if entry.digest
+        else ("(tag missing)" if entry.platform is None else "(gone)")
+    )
+    return [
+        entry.platform or "*",
+        digest,
+        entry.os.describe() if entry.os else None,
+        when(entry.first_seen),
+        when(entry.last_seen),
+        _kinds(entry) or None,
+    ]

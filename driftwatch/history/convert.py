@@ -1,0 +1,113 @@
+"""Turn models.py dataclasses into row values and rows back into dataclasses."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from driftwatch.models import Drift, DriftKind, Observation, OsRelease, Platform, PlatformImage
+from driftwatch.reference import ImageReference, parse_reference
+
+__all__ = [
+    "drift_values",
+    "fingerprint",
+    "os_from_row",
+    "os_values",
+    "platform_values",
+    "reference_of",
+    "stored_drift_parts",
+    "utc",
+]
+
+_SHORT_OS = ("id", "version_id", "codename", "point_release")
+_FULL_OS = (*_SHORT_OS, "pretty_name", "source", "undetermined")
+
+
+def utc(moment: datetime) -> datetime:
+    """`moment` as an aware UTC datetime (SQLite hands timestamps back naive)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def fingerprint(observation: Observation) -> str:
+    """Hash of the top digest and every platform digest: equal means nothing moved."""
+    if observation.missing:
+        return "missing"
+    parts = [observation.digest or ""]
+    parts += sorted(f"{p.platform}={p.digest}" for p in observation.platforms)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def os_values(os: OsRelease | None, prefix: str = "os_", full: bool = True) -> dict[str, Any]:
+    """Column values for an OS release (all None when unknown)."""
+    names = _FULL_OS if full else _SHORT_OS
+    values = {f"{prefix}{name}": getattr(os, name) if os else None for name in names}
+    if full and os is None:
+        values[f"{prefix}source"] = "unknown"
+    return values
+
+
+def os_from_row(row: Mapping[Any, Any], prefix: str = "os_") -> OsRelease | None:
+    """The OsRelease in a row's columns; None when nothing at all was recorded."""
+    values: dict[str, Any] = {name: row.get(f"{prefix}{name}") for name in _FULL_OS}
+    if values["source"] is None:
+        values["source"] = "unknown"
+    if not values["id"] and values["source"] == "unknown" and not values["undetermined"]:
+        return None
+    return OsRelease(**values)
+
+
+def platform_values(image: PlatformImage, key: str) -> dict[str, Any]:
+    """Column values for one platform of an observation."""
+    base = {"platform": key, "digest": image.digest, "media_type": image.media_type}
+    return {**base, "size": image.size, **os_values(image.os)}
+
+
+def platform_image(row: Mapping[Any, Any]) -> PlatformImage:
+    """A PlatformImage from an observation_platform row."""
+    key = row["platform"]
+    platform = Platform.parse(key) if "/" in key else None
+    return PlatformImage(platform, row["digest"], row["media_type"], row["size"], os_from_row(row))
+
+
+def drift_values(drift: Drift) -> dict[str, Any]:
+    """Column values describing a drift (the ids and run are added by the store)."""
+    values: dict[str, Any] = {"kind": drift.kind.value, "platform": drift.platform or ""}
+    for side, image in (("old", drift.old), ("new", drift.new)):
+        values[f"{side}_digest"] = image.digest if image else None
+        values.update(os_values(image.os if image else None, f"{side}_os_", full=False))
+    values["detected_at"] = utc(drift.detected_at)
+    return values
+
+
+def reference_of(canonical: str) -> ImageReference:
+    """The reference a stored canonical name stands for."""
+    return parse_reference(canonical)
+
+
+def stored_drift_parts(row: Mapping[Any, Any]) -> Drift:
+    """The Drift an event row (joined with its reference's canonical name) describes."""
+    platform = row["platform"] or None
+    sides = {side: _side(row, side, platform) for side in ("old", "new")}
+    return Drift(
+        DriftKind(row["kind"]),
+        reference_of(row["canonical"]),
+        platform,
+        sides["old"],
+        sides["new"],
+        utc(row["detected_at"]),
+    )
+
+
+def _side(row: Mapping[Any, Any], side: str, platform: str | None) -> PlatformImage | None:
+    """One side (old/new) of an event row as a PlatformImage, None when that side is empty."""
+    digest = row[f"{side}_digest"]
+    if digest is None:
+        return None
+    values: dict[str, Any] = {name: row[f"{side}_os_{name}"] for name in _SHORT_OS}
+    os = OsRelease(**values) if any(values.values()) else None
+    parsed = Platform.parse(platform) if platform and "/" in platform else None
+    return PlatformImage(parsed, digest, "", os=os)

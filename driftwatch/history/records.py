@@ -1,0 +1,45 @@
+"""What the history store hands back: plain frozen dataclasses, no database types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from driftwatch.models import Drift, OsRelease
+
+__all__ = ["PendingDelivery", "StoredDrift", "TimelineEntry"]
+
+
+@dataclass(frozen=True)
+class StoredDrift:
+    """A drift event as recorded, with its database id and the run that found it."""
+
+    id: int
+    drift: Drift
+    run_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One platform digest of a reference and how long it was seen (digest None: absent)."""
+
+    platform: str | None  # None for the whole tag (a vanished tag)
+    digest: str | None
+    index_digest: str | None
+    os: OsRelease | None
+    first_seen: datetime
+    last_seen: datetime
+    events: tuple[StoredDrift, ...] = ()  # the drifts detected when this entry began
+
+
+@dataclass(frozen=True)
+class PendingDelivery:
+    """An outbox entry not yet delivered: which event, where (fingerprint), how it went so far."""
+
+    event: StoredDrift
+    destination: str
+    status: str  # pending | claimed | failed
+    attempts: int
+    next_attempt_at: datetime
+    claimed_by: str | None = None
+    last_error: str | None = None
