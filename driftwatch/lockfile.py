@@ -8,7 +8,7 @@ repository root.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -65,12 +65,16 @@ class LockFile:
         return self.entries.get(reference)
 
 
-def entry_from_resolution(resolution: Resolution, uses: Iterable[LockUse]) -> LockEntry:
+def entry_from_resolution(
+    resolution: Resolution | Observation, uses: Iterable[LockUse]
+) -> LockEntry:
     """A lock entry for what `resolution` says the reference points to now."""
+    if resolution.digest is None:
+        raise ValueError(f"{resolution.reference} has no digest to lock")
     return LockEntry(
         reference=resolution.reference,
         digest=resolution.digest,
-        media_type=resolution.media_type,
+        media_type=resolution.media_type or "",
         platforms=tuple(sorted(resolution.platforms, key=_platform_key)),
         uses=tuple(sorted(set(uses))),
     )
@@ -169,15 +173,3 @@ def _platform_from_json(item: Mapping[str, Any]) -> PlatformImage:
         media_type=str(item.get("media_type", "")),
         os=os_release,
     )
-
-
-def uses_by_reference(
-    pairs: Sequence[tuple[ImageReference, LockUse]],
-) -> dict[ImageReference, list[LockUse]]:
-    """Group (reference, use) pairs by reference, keeping each use once."""
-    grouped: dict[ImageReference, list[LockUse]] = {}
-    for reference, use in pairs:
-        bucket = grouped.setdefault(reference, [])
-        if use not in bucket:
-            bucket.append(use)
-    return grouped

@@ -17,7 +17,7 @@ from driftwatch.sources import Inventory, find_image_uses
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def scan_options(function: F) -> F:
+def inventory_options(function: F) -> F:
     """PATH... and --build-arg, shared by images, lint and pin."""
     function = click.option(
         "--build-arg",
@@ -40,7 +40,7 @@ def parse_build_args(values: Sequence[str]) -> dict[str, str]:
     return result
 
 
-def scan(
+def take_inventory(
     ctx: click.Context, paths: Sequence[Path], build_args: Sequence[str]
 ) -> tuple[Config, Inventory]:
     """Load the config, walk `paths`, and warn (stderr) about every file that could not be read."""
@@ -74,7 +74,7 @@ def _text_line(use: BaseImageUse) -> str:
 
 
 @click.command("images")
-@scan_options
+@inventory_options
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -83,7 +83,7 @@ def images(
     ctx: click.Context, paths: tuple[Path, ...], build_args: tuple[str, ...], fmt: str
 ) -> None:
     """List every base image PATHs use (default: the current directory), offline."""
-    _, inventory = scan(ctx, paths, build_args)
+    _, inventory = take_inventory(ctx, paths, build_args)
     if fmt == "json":
         click.echo(json.dumps([use_record(use) for use in inventory.uses], indent=2))
         return

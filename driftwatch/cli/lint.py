@@ -10,7 +10,7 @@ import click
 
 from driftwatch import __version__
 from driftwatch.cli._common import EXIT_FINDINGS
-from driftwatch.cli.images import scan, scan_options
+from driftwatch.cli.images import inventory_options, take_inventory
 from driftwatch.errors import ConfigError
 from driftwatch.lint import RULES
 from driftwatch.lint import lint as run_lint
@@ -20,7 +20,7 @@ from driftwatch.report.github import append_step_summary, write_outputs
 
 
 @click.command("lint")
-@scan_options
+@inventory_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option(
     "--min-severity",
@@ -39,7 +39,7 @@ def lint(
     disable: tuple[str, ...],
 ) -> None:
     """Check that every base image has a tag, an OS release, a digest and resolves."""
-    config, inventory = scan(ctx, paths, build_args)
+    config, inventory = take_inventory(ctx, paths, build_args)
     minimum = min_severity or config.lint_min_severity
     if minimum not in SEVERITIES:
         raise ConfigError(f"lint.min_severity must be one of {', '.join(SEVERITIES)}")

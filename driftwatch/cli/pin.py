@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from driftwatch.cli._common import EXIT_FINDINGS, EXIT_REGISTRY, warn
-from driftwatch.cli.images import scan, scan_options
+from driftwatch.cli.images import inventory_options, take_inventory
 from driftwatch.config import Config
 from driftwatch.errors import InputError
 from driftwatch.pin import PinEdit, apply_pins, plan_pins, refs_to_resolve, unified_diff
@@ -19,7 +19,7 @@ from driftwatch.sources import Inventory
 
 
 @click.command("pin")
-@scan_options
+@inventory_options
 @click.option("--write", is_flag=True, help="Rewrite the files (default: print a diff).")
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 when something is unpinned.")
 @click.option("--update", is_flag=True, help="Also refresh digests that are pinned but stale.")
@@ -35,7 +35,7 @@ def pin(
     """Pin every external base image by its index digest, keeping the tag for readers."""
     if write and check:
         raise click.UsageError("--write and --check exclude each other")
-    config, inventory = scan(ctx, paths, build_args)
+    config, inventory = take_inventory(ctx, paths, build_args)
     if check and not update:
         _check_offline(inventory)
         return

@@ -1,0 +1,189 @@
+"""Compare the live state of every locked base image with driftwatch.lock (pure: no I/O).
+
+`driftwatch check` feeds it the inventory, the lock file and fresh Observations; it hands back
+the drifts, the references that are not locked and the ones that could not be checked, and turns
+them into Findings at the FROM lines for every output format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from driftwatch.drift import compare
+from driftwatch.explain import describe_drift, title_for
+from driftwatch.lockfile import LockEntry, LockFile
+from driftwatch.models import (
+    BaseImageUse,
+    Drift,
+    DriftKind,
+    Observation,
+    OsRelease,
+    ResolveFailure,
+    Severity,
+)
+from driftwatch.reference import ImageReference
+from driftwatch.report import Finding, Rule
+
+__all__ = ["CHECK_RULES", "CheckReport", "check_findings", "compare_with_lock", "locked_os"]
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Everything `check` found: drifts per reference, unlocked uses, unreachable references."""
+
+    drifts: Mapping[ImageReference, tuple[Drift, ...]]
+    locked: Mapping[ImageReference, LockEntry]
+    uses: Mapping[ImageReference, tuple[BaseImageUse, ...]]
+    not_locked: tuple[BaseImageUse, ...]
+    failures: tuple[ResolveFailure, ...]
+
+    def all_drifts(self) -> list[Drift]:
+        """Every drift, most severe first."""
+        found = [drift for drifts in self.drifts.values() for drift in drifts]
+        return sorted(found, key=lambda d: (-d.severity, str(d.reference), d.platform or ""))
+
+    def failing(self, fail_on: str) -> list[Drift]:
+        """The drifts at or above the `--fail-on` level."""
+        floor = Severity.from_fail_on(fail_on)
+        return [] if floor is None else [d for d in self.all_drifts() if d.severity >= floor]
+
+    @property
+    def changed_images(self) -> int:
+        """How many locked references have at least one drift."""
+        return sum(1 for drifts in self.drifts.values() if drifts)
+
+
+def group_uses(uses: Sequence[BaseImageUse]) -> dict[ImageReference, tuple[BaseImageUse, ...]]:
+    """The resolvable uses grouped by canonical reference, in file order."""
+    grouped: dict[ImageReference, list[BaseImageUse]] = {}
+    for use in uses:
+        if use.reference is not None:
+            grouped.setdefault(use.reference, []).append(use)
+    return {reference: tuple(items) for reference, items in grouped.items()}
+
+
+def locked_os(lock: LockFile) -> dict[str, OsRelease]:
+    """Platform digest -> locked OS release: a digest that did not move needs no detection."""
+    return {
+        image.digest: image.os
+        for entry in lock.entries.values()
+        for image in entry.platforms
+        if image.os is not None and image.os.known
+    }
+
+
+def compare_with_lock(
+    lock: LockFile,
+    uses: Mapping[ImageReference, tuple[BaseImageUse, ...]],
+    results: Sequence[Observation | ResolveFailure],
+) -> CheckReport:
+    """Compare each fresh observation with its lock entry using the same rules as `scan`."""
+    drifts: dict[ImageReference, tuple[Drift, ...]] = {}
+    failures: list[ResolveFailure] = []
+    for result in results:
+        entry = lock.get(result.reference)
+        if isinstance(result, ResolveFailure):
+            failures.append(result)
+        elif entry is not None:
+            drifts[result.reference] = compare(entry.as_observation(), result)
+    not_locked = tuple(
+        use for reference, items in uses.items() if lock.get(reference) is None for use in items
+    )
+    locked = {reference: entry for reference in uses if (entry := lock.get(reference))}
+    return CheckReport(drifts, locked, uses, not_locked, tuple(failures))
+
+
+def check_findings(
+    report: CheckReport, *, fail_on: str, allow_unreachable: bool, lockfile: str
+) -> list[Finding]:
+    """One Finding per use of every drifted, unlocked or unreachable reference."""
+    floor = Severity.from_fail_on(fail_on)
+    findings: list[Finding] = []
+    for reference, drifts in report.drifts.items():
+        entry = report.locked.get(reference)
+        for drift in drifts:
+            severity = _severity(drift, floor)
+            for use in report.uses.get(reference, ()):
+                text = describe_drift(
+                    drift, written=use.written, pin=entry.digest if entry else None
+                )
+                findings.append(_at(use, drift.kind.value, severity, title_for(drift), text))
+    for use in report.not_locked:
+        text = (
+            f"{use.written} is not locked in {lockfile}: run `driftwatch lock` to record "
+            "its digests and OS release."
+        )
+        findings.append(_at(use, "not-locked", "warning", "Base image not locked", text))
+    unreachable = "warning" if allow_unreachable else "error"
+    for failure in report.failures:
+        for use in report.uses.get(failure.reference, ()):
+            text = f"could not check {use.written}: {failure.reason}"
+            findings.append(_at(use, "unreachable", unreachable, "Registry unreachable", text))
+    return findings
+
+
+def _severity(drift: Drift, floor: Severity | None) -> str:
+    if floor is not None and drift.severity >= floor:
+        return "error"
+    return "warning" if drift.severity >= Severity.OS else "note"
+
+
+def _at(use: BaseImageUse, rule: str, severity: str, title: str, message: str) -> Finding:
+    return Finding(use.file, use.line, use.column, rule, severity, title, message)
+
+
+def _rule(kind: str, short: str, full: str) -> Rule:
+    return Rule(
+        id=kind,
+        name=kind.title().replace("-", ""),
+        short=short,
+        full=full,
+        help=f"{full} Pin the digest you had (FROM image:tag@sha256:...) or accept the change "
+        "with `driftwatch lock`.",
+    )
+
+
+CHECK_RULES: tuple[Rule, ...] = (
+    _rule(
+        DriftKind.OS_RELEASE.value,
+        "OS release changed",
+        "The tag now points to an image "
+        "built on another OS release (e.g. Debian bullseye -> bookworm).",
+    ),
+    _rule(
+        DriftKind.OS_POINT_RELEASE.value,
+        "OS point release changed",
+        "The tag now points to "
+        "an image on another point release of the same OS (e.g. Debian 12.5 -> 12.6).",
+    ),
+    _rule(
+        DriftKind.DIGEST.value,
+        "Image rebuilt",
+        "The tag now points to another digest on the same OS release.",
+    ),
+    _rule(
+        DriftKind.PLATFORM_ADDED.value,
+        "Platform added",
+        "The tag now serves a platform it did not serve when locked.",
+    ),
+    _rule(
+        DriftKind.PLATFORM_REMOVED.value,
+        "Platform removed",
+        "The tag no longer serves a platform it served when locked.",
+    ),
+    _rule(DriftKind.TAG_VANISHED.value, "Tag vanished", "The registry no longer has this tag."),
+    _rule(
+        DriftKind.TAG_REAPPEARED.value, "Tag reappeared", "A tag that had vanished exists again."
+    ),
+    _rule(
+        "not-locked",
+        "Base image not locked",
+        "A base image is used that driftwatch.lock does not record.",
+    ),
+    _rule(
+        "unreachable",
+        "Registry unreachable",
+        "The registry could not be reached or believed, so this image was not checked.",
+    ),
+)

@@ -1,0 +1,157 @@
+"""`driftwatch check`: compare every base image with driftwatch.lock; fail when the OS moved."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from driftwatch import __version__
+from driftwatch.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_REGISTRY, warn
+from driftwatch.cli._options import (
+    fail_on_option,
+    notify_option,
+    os_detect_option,
+    parse_platforms,
+    platform_option,
+)
+from driftwatch.cli.images import inventory_options, take_inventory
+from driftwatch.errors import InputError
+from driftwatch.lockfile import DEFAULT_LOCKFILE, read_lock
+from driftwatch.report import FORMATS, render
+
+if TYPE_CHECKING:  # typing only: keeps `driftwatch --help` light
+    from driftwatch.check import CheckReport
+    from driftwatch.config import Config
+    from driftwatch.notify import Destination
+    from driftwatch.report import Finding
+
+
+@click.command("check")
+@inventory_options
+@click.option(
+    "--lockfile", default=DEFAULT_LOCKFILE, show_default=True, help="Lock file to compare with."
+)
+@fail_on_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--output", type=click.Path(dir_okay=False), help="Write the report here, not stdout."
+)
+@click.option("--sarif", type=click.Path(dir_okay=False), help="Also write a SARIF report here.")
+@click.option("--allow-unreachable", is_flag=True, help="An unreachable registry is a warning.")
+@platform_option
+@os_detect_option
+@notify_option
+@click.pass_context
+def check(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    build_args: tuple[str, ...],
+    lockfile: str,
+    fail_on: str | None,
+    fmt: str,
+    output: str | None,
+    sarif: str | None,
+    allow_unreachable: bool,
+    platforms: tuple[str, ...],
+    os_detect: str | None,
+    notify_urls: tuple[str, ...],
+) -> None:
+    """Exit 1 when a locked base image moved (by default: to another OS release)."""
+    from driftwatch.check import (
+        CHECK_RULES,
+        check_findings,
+        compare_with_lock,
+        group_uses,
+        locked_os,
+    )
+    from driftwatch.online import OsOptions, observe_online
+
+    config, inventory = take_inventory(ctx, paths, build_args)
+    lock = read_lock(Path(lockfile))  # exit 2 before any network when it is missing or bad
+    policy = fail_on or config.fail_on
+    destinations = _destinations(config, notify_urls)
+    uses = group_uses(inventory.resolvable)
+    locked = [reference for reference in uses if lock.get(reference) is not None]
+    results = observe_online(
+        locked,
+        config,
+        platforms=parse_platforms(platforms or config.platforms),
+        os_options=OsOptions.from_config(config, os_detect, known=locked_os(lock)),
+    )
+    report = compare_with_lock(lock, uses, results)
+    findings = check_findings(
+        report, fail_on=policy, allow_unreachable=allow_unreachable, lockfile=lockfile
+    )
+    _emit(render(findings, fmt, rules=CHECK_RULES, version=__version__), output)
+    if sarif:
+        _write(Path(sarif), render(findings, "sarif", rules=CHECK_RULES, version=__version__))
+    if fmt == "github":
+        _github_extras(report, findings, policy)
+    if destinations:
+        _alert(destinations, report)
+    sys.exit(_exit_code(report, policy, allow_unreachable))
+
+
+def _exit_code(report: CheckReport, policy: str, allow_unreachable: bool) -> int:
+    """1 for drift at or above the policy; else 3 when something could not be checked."""
+    if report.failing(policy):
+        return EXIT_FINDINGS
+    if report.failures and not allow_unreachable:
+        return EXIT_REGISTRY
+    return EXIT_OK
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        _write(Path(output), text)
+    else:
+        click.echo(text, nl=False)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _github_extras(report: CheckReport, findings: list[Finding], policy: str) -> None:
+    """Job summary and step outputs, when running inside GitHub Actions."""
+    from driftwatch.report.github import append_step_summary, write_outputs
+
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        append_step_summary(findings, Path(summary), "driftwatch check")
+    output = os.environ.get("GITHUB_OUTPUT")
+    if output:
+        drift = "true" if report.failing(policy) else "false"
+        write_outputs({"drift": drift, "changed": str(report.changed_images)}, Path(output))
+
+
+def _destinations(config: Config, urls: tuple[str, ...]) -> list[Destination]:
+    """Alert destinations from config, DRIFTWATCH_NOTIFY and --notify (checked before any work)."""
+    if not urls and not config.notify and not os.environ.get("DRIFTWATCH_NOTIFY"):
+        return []
+    from driftwatch.notify import load_destinations
+
+    return list(load_destinations(config, urls))
+
+
+def _alert(destinations: list[Destination], report: CheckReport) -> None:
+    """One message per destination for this check's drifts and failures (no outbox: no history)."""
+    from driftwatch.notify import ImageUsage, deliver, plan
+
+    usages = {
+        reference: [ImageUsage(use.file, use.line) for use in items]
+        for reference, items in report.uses.items()
+    }
+    pinned = {reference: entry.digest for reference, entry in report.locked.items()}
+    failures = [(failure.reference.familiar, failure.reason) for failure in report.failures]
+    for destination, message in plan(destinations, report.all_drifts(), failures, usages, pinned):
+        result = deliver(destination, message)
+        if not result.ok:
+            warn(f"alert to {destination.display} failed: {result.error}")

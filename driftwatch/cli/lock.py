@@ -1,0 +1,89 @@
+"""`driftwatch lock`: record the digests and OS release of every base image in driftwatch.lock."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from driftwatch.cli._common import EXIT_OK, EXIT_REGISTRY, warn
+from driftwatch.cli._options import os_detect_option, parse_platforms, platform_option
+from driftwatch.cli.images import inventory_options, take_inventory
+from driftwatch.errors import InputError
+from driftwatch.lockfile import (
+    DEFAULT_LOCKFILE,
+    LockEntry,
+    LockFile,
+    LockUse,
+    entry_from_resolution,
+    read_lock,
+    write_lock,
+)
+from driftwatch.models import Observation, ResolveFailure
+
+
+@click.command("lock")
+@inventory_options
+@click.option("--lockfile", default=DEFAULT_LOCKFILE, show_default=True, help="Lock file to write.")
+@platform_option
+@os_detect_option
+@click.pass_context
+def lock(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    build_args: tuple[str, ...],
+    lockfile: str,
+    platforms: tuple[str, ...],
+    os_detect: str | None,
+) -> None:
+    """Write driftwatch.lock: digests and OS release of every external base image."""
+    from driftwatch.check import group_uses, locked_os
+    from driftwatch.online import OsOptions, observe_online
+
+    config, inventory = take_inventory(ctx, paths, build_args)
+    path = Path(lockfile)
+    previous = _previous_lock(path)
+    uses = group_uses(inventory.resolvable)
+    results = observe_online(
+        list(uses),
+        config,
+        platforms=parse_platforms(platforms or config.platforms),
+        os_options=OsOptions.from_config(config, os_detect, known=locked_os(previous)),
+    )
+    entries: list[LockEntry] = []
+    failed = 0
+    for result in results:
+        written = {LockUse(use.file, use.written) for use in uses[result.reference]}
+        if isinstance(result, Observation) and not result.missing:
+            entries.append(entry_from_resolution(result, written))
+            continue
+        failed += 1
+        kept = previous.get(result.reference)
+        warn(
+            f"{result.reference.familiar}: {_reason(result)}"
+            + (" (kept the old entry)" if kept else "")
+        )
+        if kept is not None:
+            entries.append(kept)
+    changed = write_lock(path, entries)
+    state = "updated" if changed else "unchanged"
+    click.echo(f"{path}: {len(entries)} image(s) locked, {state}", err=True)
+    sys.exit(EXIT_REGISTRY if failed else EXIT_OK)
+
+
+def _previous_lock(path: Path) -> LockFile:
+    """The lock file being replaced (its OS findings are reused), or an empty one."""
+    if not path.exists():
+        return LockFile({})
+    try:
+        return read_lock(path)
+    except InputError as exc:
+        warn(f"{exc.message}; writing a new one")
+        return LockFile({})
+
+
+def _reason(result: Observation | ResolveFailure) -> str:
+    if isinstance(result, ResolveFailure):
+        return result.reason
+    return "tag not found in the registry"

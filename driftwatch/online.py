@@ -1,0 +1,122 @@
+"""Wire the registry client and OS detection into `observe()`: the one way commands go online.
+
+`observe_online(refs, config, ...)` runs one event loop, one RegistryClient, one OS cache; a
+platform digest whose OS is already known (from the lock file or the history) costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from driftwatch.models import (
+    Observation,
+    OsRelease,
+    Platform,
+    PlatformImage,
+    Resolution,
+    ResolveFailure,
+)
+from driftwatch.observe import OsDetector, observe
+from driftwatch.reference import ImageReference
+
+if TYPE_CHECKING:
+    from driftwatch.config import Config
+    from driftwatch.osinfo import BlobSource, OsCache
+    from driftwatch.registry import RegistryClient
+
+__all__ = ["OsOptions", "observe_online"]
+
+Results = list[Observation | ResolveFailure]
+
+
+@dataclass(frozen=True)
+class OsOptions:
+    """How to find OS releases: mode, bounds, and what is already known by platform digest."""
+
+    mode: str = "fast"
+    max_bytes: int = 256 * 1024 * 1024
+    max_seconds: float = 120.0
+    known: Mapping[str, OsRelease] = field(default_factory=dict)
+    remember: Callable[[str, OsRelease], None] | None = None  # e.g. the history's OS cache
+
+    @classmethod
+    def from_config(cls, config: Config, mode: str | None = None, **extra: object) -> OsOptions:
+        """Options from the config, `mode` (a flag) winning over `os_detect`."""
+        return cls(
+            mode=mode or config.os_detect,
+            max_bytes=config.os_max_bytes,
+            max_seconds=config.os_max_seconds,
+            **extra,  # type: ignore[arg-type]
+        )
+
+
+def observe_online(
+    references: Sequence[ImageReference],
+    config: Config,
+    *,
+    platforms: Sequence[Platform] = (),
+    os_options: OsOptions | None = None,
+) -> Results:
+    """Resolve `references` and (unless the mode is off) the OS of every platform image."""
+    from driftwatch.registry import RegistryClient
+
+    async def run() -> Results:
+        async with RegistryClient(config) as client:
+            detector = _detector(client, os_options) if _detects(os_options) else None
+            return await observe(
+                references, client.resolve_all, platforms=platforms, detect_os=detector
+            )
+
+    return asyncio.run(run())
+
+
+def _detects(options: OsOptions | None) -> bool:
+    return options is not None and options.mode != "off"
+
+
+def _detector(client: RegistryClient, options: OsOptions | None) -> OsDetector:
+    """A detect_os callback: known digests first, then the index hints and the osinfo scan."""
+    from driftwatch.osinfo import BoundSource, DiskCache, detect_os
+
+    assert options is not None
+    cache: OsCache = DiskCache()
+    hints_by_index: dict[str, asyncio.Task[Mapping[str, Mapping[str, str]]]] = {}
+
+    async def detect(resolution: Resolution, image: PlatformImage) -> OsRelease:
+        known = options.known.get(image.digest)
+        if known is not None:
+            return known
+        source = BoundSource(client, resolution.reference)
+        hints: Mapping[str, str] = {}
+        if resolution.is_index:
+            task = hints_by_index.get(resolution.digest)
+            if task is None:
+                task = asyncio.ensure_future(_index_hints(source, resolution.digest))
+                hints_by_index[resolution.digest] = task
+            hints = (await task).get(image.digest, {})
+        release = await detect_os(
+            source,
+            image.digest,
+            mode=options.mode,
+            hints=hints,
+            cache=cache,
+            max_bytes=options.max_bytes,
+            max_seconds=options.max_seconds,
+        )
+        if options.remember is not None and release.known and not release.undetermined:
+            options.remember(image.digest, release)
+        return release
+
+    return detect
+
+
+async def _index_hints(source: BlobSource, digest: str) -> Mapping[str, Mapping[str, str]]:
+    """Per platform digest, the index's annotations merged with its entry's (cheapest hints)."""
+    from driftwatch.osinfo.manifest import parse_index
+
+    body, _ = await source.get_manifest(digest)
+    annotations, entries = parse_index(body)
+    return {entry.digest: {**annotations, **entry.annotations} for entry in entries}
