@@ -25,7 +25,16 @@ from driftwatch.models import (
 from driftwatch.reference import ImageReference
 from driftwatch.report import Finding, Rule
 
-__all__ = ["CHECK_RULES", "CheckReport", "check_findings", "compare_with_lock", "locked_os"]
+__all__ = [
+    "CHECK_RULES",
+    "CheckReport",
+    "check_findings",
+    "compare_with_lock",
+    "drift_findings",
+    "failure_findings",
+    "group_uses",
+    "locked_os",
+]
 
 
 @dataclass(frozen=True)
@@ -98,29 +107,54 @@ def check_findings(
     report: CheckReport, *, fail_on: str, allow_unreachable: bool, lockfile: str
 ) -> list[Finding]:
     """One Finding per use of every drifted, unlocked or unreachable reference."""
-    floor = Severity.from_fail_on(fail_on)
-    findings: list[Finding] = []
-    for reference, drifts in report.drifts.items():
-        entry = report.locked.get(reference)
-        for drift in drifts:
-            severity = _severity(drift, floor)
-            for use in report.uses.get(reference, ()):
-                text = describe_drift(
-                    drift, written=use.written, pin=entry.digest if entry else None
-                )
-                findings.append(_at(use, drift.kind.value, severity, title_for(drift), text))
+    pins = {reference: entry.digest for reference, entry in report.locked.items()}
+    findings = drift_findings(report.drifts, report.uses, pins, fail_on)
     for use in report.not_locked:
         text = (
             f"{use.written} is not locked in {lockfile}: run `driftwatch lock` to record "
             "its digests and OS release."
         )
         findings.append(_at(use, "not-locked", "warning", "Base image not locked", text))
-    unreachable = "warning" if allow_unreachable else "error"
-    for failure in report.failures:
-        for use in report.uses.get(failure.reference, ()):
-            text = f"could not check {use.written}: {failure.reason}"
-            findings.append(_at(use, "unreachable", unreachable, "Registry unreachable", text))
+    severity = "warning" if allow_unreachable else "error"
+    findings += failure_findings(report.failures, report.uses, severity)
     return findings
+
+
+def drift_findings(
+    drifts: Mapping[ImageReference, Sequence[Drift]],
+    uses: Mapping[ImageReference, Sequence[BaseImageUse]],
+    pins: Mapping[ImageReference, str],
+    fail_on: str,
+) -> list[Finding]:
+    """A Finding at every use of every drifted reference, `error` at or above the policy."""
+    floor = Severity.from_fail_on(fail_on)
+    findings = []
+    for reference, found in drifts.items():
+        for drift in found:
+            for use in uses.get(reference, ()):
+                text = describe_drift(drift, written=use.written, pin=pins.get(reference))
+                severity = _severity(drift, floor)
+                findings.append(_at(use, drift.kind.value, severity, title_for(drift), text))
+    return findings
+
+
+def failure_findings(
+    failures: Sequence[ResolveFailure],
+    uses: Mapping[ImageReference, Sequence[BaseImageUse]],
+    severity: str,
+) -> list[Finding]:
+    """A Finding at every use of a reference that could not be checked."""
+    return [
+        _at(
+            use,
+            "unreachable",
+            severity,
+            "Registry unreachable",
+            f"could not check {use.written}: {failure.reason}",
+        )
+        for failure in failures
+        for use in uses.get(failure.reference, ())
+    ]
 
 
 def _severity(drift: Drift, floor: Severity | None) -> str:

@@ -34,12 +34,12 @@ Results = list[Observation | ResolveFailure]
 
 @dataclass(frozen=True)
 class OsOptions:
-    """How to find OS releases: mode, bounds, and what is already known by platform digest."""
+    """How to find OS releases: mode, bounds, and a lookup of what is known by platform digest."""
 
     mode: str = "fast"
     max_bytes: int = 256 * 1024 * 1024
     max_seconds: float = 120.0
-    known: Mapping[str, OsRelease] = field(default_factory=dict)
+    known: Callable[[str], OsRelease | None] = field(default=lambda digest: None)
     remember: Callable[[str, OsRelease], None] | None = None  # e.g. the history's OS cache
 
     @classmethod
@@ -86,7 +86,7 @@ def _detector(client: RegistryClient, options: OsOptions | None) -> OsDetector:
     hints_by_index: dict[str, asyncio.Task[Mapping[str, Mapping[str, str]]]] = {}
 
     async def detect(resolution: Resolution, image: PlatformImage) -> OsRelease:
-        known = options.known.get(image.digest)
+        known = options.known(image.digest)
         if known is not None:
             return known
         source = BoundSource(client, resolution.reference)

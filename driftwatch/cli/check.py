@@ -80,7 +80,7 @@ def check(
         locked,
         config,
         platforms=parse_platforms(platforms or config.platforms),
-        os_options=OsOptions.from_config(config, os_detect, known=locked_os(lock)),
+        os_options=OsOptions.from_config(config, os_detect, known=locked_os(lock).get),
     )
     report = compare_with_lock(lock, uses, results)
     findings = check_findings(

@@ -49,7 +49,7 @@ def lock(
         list(uses),
         config,
         platforms=parse_platforms(platforms or config.platforms),
-        os_options=OsOptions.from_config(config, os_detect, known=locked_os(previous)),
+        os_options=OsOptions.from_config(config, os_detect, known=locked_os(previous).get),
     )
     entries: list[LockEntry] = []
     failed = 0

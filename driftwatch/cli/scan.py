@@ -1,0 +1,205 @@
+"""`driftwatch scan`: the nightly job: resolve everything watched, record it, alert on drift."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from driftwatch import __version__
+from driftwatch.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_REGISTRY, warn
+from driftwatch.cli._options import (
+    fail_on_option,
+    notify_option,
+    os_detect_option,
+    parse_platforms,
+    platform_option,
+)
+from driftwatch.cli.images import inventory_options, take_inventory
+from driftwatch.errors import InvalidReference
+from driftwatch.reference import ImageReference, parse_reference
+
+if TYPE_CHECKING:
+    from driftwatch.config import Config
+    from driftwatch.models import BaseImageUse, Observation
+    from driftwatch.scan import ScanResult
+
+FORMATS = ("text", "json", "github", "sarif", "markdown")
+
+
+@click.command("scan")
+@inventory_options
+@click.option(
+    "--image", "images", multiple=True, metavar="REF", help="Also watch REF (repeatable)."
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--db", "db_url", metavar="URL", help="History database URL or SQLite file.")
+@click.option(
+    "--trigger",
+    type=click.Choice(["ci", "cron", "manual"]),
+    help="What started this run (default: ci inside CI, else manual).",
+)
+@fail_on_option
+@platform_option
+@os_detect_option
+@notify_option
+@click.pass_context
+def scan(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    build_args: tuple[str, ...],
+    images: tuple[str, ...],
+    fmt: str,
+    db_url: str | None,
+    trigger: str | None,
+    fail_on: str | None,
+    platforms: tuple[str, ...],
+    os_detect: str | None,
+    notify_urls: tuple[str, ...],
+) -> None:
+    """Resolve every base image and watched image, record the run, alert on what moved."""
+    from driftwatch.cli._history_output import open_store
+    from driftwatch.notify import load_destinations
+    from driftwatch.scan import detect_trigger, run_scan
+
+    config, uses = _watched(ctx, paths, build_args, images)
+    destinations = load_destinations(config, notify_urls)  # bad URLs: exit 2 before any work
+    wanted = parse_platforms(platforms or config.platforms)
+    store = open_store(config, db_url)
+    try:
+        result = run_scan(
+            list(uses),
+            uses,
+            config,
+            store,
+            trigger=trigger or detect_trigger(),
+            platforms=wanted,
+            os_mode=os_detect,
+            destinations=destinations,
+        )
+    finally:
+        store.close()
+    _report(result, fmt, fail_on or config.fail_on)
+    for delivery in result.deliveries:
+        if not delivery.result.ok:
+            reason = delivery.result.error
+            warn(f"alert to {delivery.destination.display} failed (will retry): {reason}")
+    sys.exit(_exit_code(result, fail_on or config.fail_on))
+
+
+def _watched(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    build_args: tuple[str, ...],
+    images: tuple[str, ...],
+) -> tuple[Config, dict[ImageReference, tuple[BaseImageUse, ...]]]:
+    """Uses from the paths (when given, or when nothing else is watched) plus the watch list."""
+    from driftwatch.check import group_uses
+    from driftwatch.cli._common import config_from
+
+    config = config_from(ctx)
+    watch = [*config.images, *images]
+    refs = [_parse_watched(text) for text in watch]
+    uses: dict[ImageReference, tuple[BaseImageUse, ...]] = {}
+    if paths or not watch:
+        config, inventory = take_inventory(ctx, paths, build_args)
+        uses = group_uses(inventory.resolvable)
+    for ref in refs:
+        uses.setdefault(ref, ())
+    return config, uses
+
+
+def _parse_watched(text: str) -> ImageReference:
+    try:
+        return parse_reference(text)
+    except InvalidReference as exc:
+        raise InvalidReference(f"watch list: {exc.message}") from None
+
+
+def _exit_code(result: ScanResult, fail_on: str) -> int:
+    if result.failing(fail_on):
+        return EXIT_FINDINGS
+    return EXIT_REGISTRY if result.failures else EXIT_OK
+
+
+def _report(result: ScanResult, fmt: str, fail_on: str) -> None:
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [_json_row(result, obs) for obs in result.observations]
+                + [
+                    {
+                        "reference": f.reference.familiar,
+                        "canonical": str(f.reference),
+                        "error": f.reason,
+                    }
+                    for f in result.failures
+                ],
+                indent=2,
+            )
+        )
+    elif fmt == "text":
+        click.echo(_text(result), nl=False)
+    else:
+        from driftwatch.check import CHECK_RULES, drift_findings, failure_findings
+        from driftwatch.report import render
+
+        findings = drift_findings(result.drifts, result.uses, {}, fail_on)
+        findings += failure_findings(result.failures, result.uses, "error")
+        click.echo(render(findings, fmt, rules=CHECK_RULES, version=__version__), nl=False)
+
+
+def _text(result: ScanResult) -> str:
+    from driftwatch.explain import describe_drift, short_digest
+
+    lines = []
+    for obs in result.observations:
+        if obs.missing:
+            lines.append(f"{obs.reference.familiar}  (tag not found)")
+        for image in obs.platforms:
+            platform = str(image.platform) if image.platform else "-"
+            os_text = image.os.describe() if image.os else "-"
+            lines.append(
+                f"{obs.reference.familiar}  {platform}  {short_digest(image.digest)}  {os_text}"
+            )
+    lines += [f"{f.reference.familiar}: error: {f.reason}" for f in result.failures]
+    lines += [f"drift: {describe_drift(drift)}" for drift in result.all_drifts()]
+    drifts = len(result.all_drifts())
+    lines.append(
+        f"run {result.run_id}: {len(result.observations)} checked, {drifts} change(s), "
+        f"{len(result.failures)} could not be checked"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _json_row(result: ScanResult, obs: Observation) -> dict[str, Any]:
+    from driftwatch.cli._history_output import os_json
+
+    return {
+        "reference": obs.reference.familiar,
+        "canonical": str(obs.reference),
+        "digest": obs.digest,
+        "media_type": obs.media_type,
+        "platforms": [
+            {
+                "platform": str(image.platform) if image.platform else None,
+                "digest": image.digest,
+                "os": os_json(image.os),
+            }
+            for image in obs.platforms
+        ],
+        "drifts": [
+            {
+                "kind": drift.kind.value,
+                "platform": drift.platform,
+                "severity": drift.severity.name.lower(),
+            }
+            for drift in result.drifts.get(obs.reference, ())
+        ],
+        "uses": [
+            {"file": use.file, "line": use.line} for use in result.uses.get(obs.reference, ())
+        ],
+    }

@@ -1,0 +1,111 @@
+"""Deliver what the history's outbox holds: exactly once per (event, destination), retried later.
+
+Every drift event is stored (and queued for each destination) before anything is sent; a run
+then claims what is due for each destination, sends one batched message, and marks the claim
+delivered or failed. Two runs at once never claim the same delivery.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from driftwatch.notify.destinations import Destination
+from driftwatch.notify.masking import mask
+from driftwatch.notify.message import ImageUsage, compose, route
+from driftwatch.notify.send import DeliveryResult, deliver, renders_markdown
+from driftwatch.reference import ImageReference
+
+if TYPE_CHECKING:
+    from driftwatch.history import HistoryStore, StoredDrift
+
+__all__ = ["Delivery", "flush_outbox", "queue_run_events"]
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What happened for one destination in this flush (nothing to send gives no Delivery)."""
+
+    destination: Destination
+    events: int
+    result: DeliveryResult
+
+
+def queue_run_events(store: HistoryStore, run_id: int, destinations: Sequence[Destination]) -> int:
+    """Queue this run's events for every destination; return how many events were queued."""
+    ids = [stored.id for stored in store.events(run_id=run_id)]
+    if ids and destinations:
+        store.enqueue_deliveries(ids, [d.fingerprint for d in destinations])
+    return len(ids)
+
+
+def flush_outbox(
+    store: HistoryStore,
+    destinations: Sequence[Destination],
+    *,
+    failures: Sequence[tuple[str, str]] = (),
+    usages: Mapping[ImageReference, Sequence[ImageUsage]] | None = None,
+    now: datetime | None = None,
+) -> list[Delivery]:
+    """Claim, send and mark every due delivery; `failures` join this run's messages once."""
+    moment = now or datetime.now(timezone.utc)
+    claimer = f"{socket.gethostname()}:{os.getpid()}:{moment.timestamp()}"
+    results = []
+    for destination in destinations:
+        claimed = store.claim_deliveries(destination.fingerprint, moment, claimer)
+        drifts = [stored.drift for stored in claimed]
+        wanted, failed = route(drifts, failures, destination)
+        message = compose(
+            wanted,
+            failed,
+            usages or {},
+            markdown=renders_markdown(destination),
+            pinned=pinned_digests(store, claimed),
+        )
+        if message is None:
+            if claimed:  # routed away: nothing this destination wants
+                store.mark_delivered([stored.id for stored in claimed], destination.fingerprint)
+            continue
+        result = deliver(destination, message)
+        _mark(store, destination, claimed, result, moment)
+        results.append(Delivery(destination, len(claimed), result))
+    return results
+
+
+def _mark(
+    store: HistoryStore,
+    destination: Destination,
+    claimed: Sequence[StoredDrift],
+    result: DeliveryResult,
+    moment: datetime,
+) -> None:
+    ids = [stored.id for stored in claimed]
+    if not ids:
+        return
+    if result.ok:
+        store.mark_delivered(ids, destination.fingerprint)
+    else:
+        error = mask(result.error or "delivery failed", [destination])
+        store.mark_attempt_failed(ids, destination.fingerprint, error, moment, MAX_ATTEMPTS)
+
+
+def pinned_digests(
+    store: HistoryStore, claimed: Sequence[StoredDrift]
+) -> dict[ImageReference, str]:
+    """For each drifted reference, the old index digest (rebuilds every platform as it was)."""
+    pinned: dict[ImageReference, str] = {}
+    for stored in claimed:
+        drift = stored.drift
+        if drift.reference in pinned or drift.old is None:
+            continue
+        for entry in store.timeline(drift.reference, drift.platform):
+            if entry.digest == drift.old.digest and entry.index_digest:
+                pinned[drift.reference] = entry.index_digest
+                break
+    return pinned

@@ -1,0 +1,103 @@
+"""One scan: resolve everything watched, record it in the history, queue and send the alerts.
+
+Never prints. The order matters for the guarantees: observations and drift events are committed
+before any alert is sent, and an alert is sent only from the outbox, so a crash or a concurrent
+run cannot lose or duplicate one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from driftwatch.models import BaseImageUse, Drift, Observation, Platform, ResolveFailure, Severity
+from driftwatch.online import OsOptions, observe_online
+from driftwatch.reference import ImageReference
+
+if TYPE_CHECKING:
+    from driftwatch.config import Config
+    from driftwatch.history import HistoryStore
+    from driftwatch.notify import Destination
+    from driftwatch.notify.outbox import Delivery
+
+__all__ = ["ScanResult", "detect_trigger", "run_scan"]
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What one scan saw, found and sent."""
+
+    run_id: int
+    observations: tuple[Observation, ...]
+    failures: tuple[ResolveFailure, ...]
+    drifts: Mapping[ImageReference, tuple[Drift, ...]]
+    uses: Mapping[ImageReference, tuple[BaseImageUse, ...]]
+    deliveries: tuple[Delivery, ...] = field(default=())
+
+    def all_drifts(self) -> list[Drift]:
+        """Every drift found, most severe first."""
+        found = [drift for drifts in self.drifts.values() for drift in drifts]
+        return sorted(found, key=lambda d: (-d.severity, str(d.reference), d.platform or ""))
+
+    def failing(self, fail_on: str) -> list[Drift]:
+        """The drifts at or above the `--fail-on` level."""
+        floor = Severity.from_fail_on(fail_on)
+        return [] if floor is None else [d for d in self.all_drifts() if d.severity >= floor]
+
+
+def detect_trigger() -> str:
+    """`ci` inside a CI system, else `manual` (cron jobs say `--trigger cron`)."""
+    return "ci" if os.environ.get("CI") or os.environ.get("GITHUB_ACTIONS") else "manual"
+
+
+def run_scan(
+    references: Sequence[ImageReference],
+    uses: Mapping[ImageReference, tuple[BaseImageUse, ...]],
+    config: Config,
+    store: HistoryStore,
+    *,
+    trigger: str,
+    platforms: Sequence[Platform] = (),
+    os_mode: str | None = None,
+    destinations: Sequence[Destination] = (),
+) -> ScanResult:
+    """Resolve, detect the OS of new digests only, record one run, then flush the outbox."""
+    run_id = store.start_run(trigger)
+    options = OsOptions.from_config(
+        config, os_mode, known=store.known_os, remember=store.remember_os
+    )
+    results = observe_online(references, config, platforms=platforms, os_options=options)
+    observations = [r for r in results if isinstance(r, Observation)]
+    failures = [r for r in results if isinstance(r, ResolveFailure)]
+    recorded = store.record_many(run_id, observations)
+    for failure in failures:
+        store.record_failure(run_id, failure.reference, failure.reason)
+    drifts = {obs.reference: found for obs, found in zip(observations, recorded, strict=True)}
+    count = sum(len(found) for found in recorded)
+    store.finish_run(run_id, checked=len(results), drifts=count, errors=len(failures))
+    deliveries = _alert(store, run_id, destinations, failures, uses)
+    return ScanResult(run_id, tuple(observations), tuple(failures), drifts, uses, tuple(deliveries))
+
+
+def _alert(
+    store: HistoryStore,
+    run_id: int,
+    destinations: Sequence[Destination],
+    failures: Sequence[ResolveFailure],
+    uses: Mapping[ImageReference, tuple[BaseImageUse, ...]],
+) -> list[Delivery]:
+    """Queue this run's events for every destination, then deliver whatever is due."""
+    if not destinations:
+        return []
+    from driftwatch.notify import ImageUsage
+    from driftwatch.notify.outbox import flush_outbox, queue_run_events
+
+    queue_run_events(store, run_id, destinations)
+    usages = {
+        reference: [ImageUsage(use.file, use.line) for use in items]
+        for reference, items in uses.items()
+    }
+    could_not = [(failure.reference.familiar, failure.reason) for failure in failures]
+    return flush_outbox(store, destinations, failures=could_not, usages=usages)
