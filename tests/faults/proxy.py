@@ -48,7 +48,11 @@ def _loopback_base(url: str) -> str:
     """The upstream base URL without a trailing slash; refuses anything but loopback."""
     parsed = httpx.URL(url)
     host = parsed.host
-    if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
         raise ValueError(f"the fault proxy only forwards to loopback, not {host!r}")
     return str(parsed).rstrip("/")
 

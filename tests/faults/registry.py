@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -86,6 +87,11 @@ class Registry:
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"docker-registry did not answer on {self.url}")
+
+    def access_log(self) -> list[tuple[str, str]]:
+        """(method, path) of every request the registry has logged so far."""
+        found = re.findall(r'"([A-Z]+) (\S+) HTTP/1\.[01]"', self.log_path.read_text())
+        return [(method, path) for method, path in found]
 
     def stop(self) -> None:
         """Terminate the registry process (kill after 5 s)."""
