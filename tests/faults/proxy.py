@@ -7,6 +7,7 @@ then point the client at `proxy.url`; `proxy.injections` lists what was injected
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ipaddress
 import random
@@ -23,7 +24,15 @@ from .rules import Decider, Decision, Fault, Rule
 from .wire import Request, ResponseHead, read_request
 
 HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
 )
 BODY_CAP = 16 * 1024 * 1024  # body faults buffer the body; tests never need bigger ones
 REASONS = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway"}
@@ -189,10 +198,8 @@ class FaultProxy:
         async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as client:
             self._client = client
             self._ready.set()
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.lifetime)
-            except asyncio.TimeoutError:
-                pass
             server.close()
             for task in list(self._tasks):
                 task.cancel()
@@ -272,7 +279,9 @@ class FaultProxy:
         try:
             head = ResponseHead.of(response, HOP_BY_HOP)
             if decision is not None and decision.fault is Fault.WRONG_DIGEST:
-                head = head.replaced("Docker-Content-Digest", wrong_digest(head.get("Docker-Content-Digest")))
+                head = head.replaced(
+                    "Docker-Content-Digest", wrong_digest(head.get("Docker-Content-Digest"))
+                )
             if decision is not None and decision.fault.needs_body:
                 return await self._body_fault(response, writer, head, decision)
             await self._relay(request, response, writer, head)

@@ -80,13 +80,18 @@ class Registry:
             self._process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/v2/", timeout=1, trust_env=False).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.05)
+            if self._answers():
+                return self
+            time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"docker-registry did not answer on {self.url}")
+
+    def _answers(self) -> bool:
+        """Whether GET /v2/ answers 200 right now."""
+        try:
+            return httpx.get(f"{self.url}/v2/", timeout=1, trust_env=False).status_code == 200
+        except httpx.TransportError:
+            return False
 
     def access_log(self) -> list[tuple[str, str]]:
         """(method, path) of every request the registry has logged so far."""
@@ -119,7 +124,11 @@ class Registry:
         with httpx.Client(base_url=self.url, timeout=10, trust_env=False) as client:
             layer = _layer(f"{name}:{tag}", layer_size)
             config = json.dumps(
-                {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}
+                {
+                    "architecture": "amd64",
+                    "os": "linux",
+                    "rootfs": {"type": "layers", "diff_ids": []},
+                }
             ).encode()
             for blob in (layer, config):
                 _push_blob(client, name, blob)
@@ -133,7 +142,9 @@ class Registry:
                 indent=2,
             ).encode()
             answer = client.put(
-                f"/v2/{name}/manifests/{tag}", content=manifest, headers={"Content-Type": OCI_MANIFEST}
+                f"/v2/{name}/manifests/{tag}",
+                content=manifest,
+                headers={"Content-Type": OCI_MANIFEST},
             )
             answer.raise_for_status()
             return Pushed(name, tag, sha256(manifest), sha256(layer), len(layer))

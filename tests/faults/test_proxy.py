@@ -165,7 +165,7 @@ def test_corrupt_manifest_keeps_headers_and_length(
     assert answer.headers["Docker-Content-Digest"] == pushed["debian"].digest
     assert answer.headers["Content-Length"] == str(len(clean)) == str(len(answer.content))
     assert sha256(answer.content) != answer.headers["Docker-Content-Digest"]
-    assert sum(a != b for a, b in zip(clean, answer.content)) == 1
+    assert sum(a != b for a, b in zip(clean, answer.content, strict=True)) == 1
     json.loads(answer.content)  # still valid JSON: only the hash gives it away
 
 
@@ -246,7 +246,7 @@ def run_random(proxy: FaultProxy, pushed: dict[str, Pushed]) -> list[tuple[str, 
     assert len(events) == len(outcomes)
     return [
         (e.method, e.fault.value if e.fault else "pass", seen)
-        for e, seen in zip(events, outcomes)
+        for e, seen in zip(events, outcomes, strict=True)
     ]
 
 

@@ -59,7 +59,9 @@ class ResponseHead:
     def replaced(self, name: str, value: str) -> ResponseHead:
         """A copy with header `name` set to `value`, in place if present, else appended."""
         kept = [(k, v) for k, v in self.headers if k.lower() != name.lower()]
-        index = next((i for i, (k, _) in enumerate(self.headers) if k.lower() == name.lower()), None)
+        index = next(
+            (i for i, (k, _) in enumerate(self.headers) if k.lower() == name.lower()), None
+        )
         if index is None:
             return ResponseHead(self.status, self.reason, [*kept, (name, value)])
         kept.insert(index, (self.headers[index][0], value))
