@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import ipaddress
 import random
-import socket
-import struct
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +17,7 @@ from types import TracebackType
 
 import httpx
 
+from .damage import abort, corrupt, error_answer, wrong_digest
 from .rules import Decider, Decision, Fault, Rule
 from .wire import Request, ResponseHead, read_request
 
@@ -35,8 +33,6 @@ HOP_BY_HOP = frozenset(
     }
 )
 BODY_CAP = 16 * 1024 * 1024  # body faults buffer the body; tests never need bigger ones
-REASONS = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway"}
-ERROR_CODES = {429: "TOOMANYREQUESTS", 500: "UNKNOWN", 502: "UNAVAILABLE", 503: "UNAVAILABLE"}
 
 
 @dataclass(frozen=True)
@@ -64,30 +60,6 @@ def _loopback_base(url: str) -> str:
     if not loopback:
         raise ValueError(f"the fault proxy only forwards to loopback, not {host!r}")
     return str(parsed).rstrip("/")
-
-
-def wrong_digest(digest: str) -> str:
-    """A well-formed sha256 digest that is certainly not `digest`."""
-    return "sha256:" + hashlib.sha256(b"fault-proxy:" + digest.encode()).hexdigest()
-
-
-def corrupt(body: bytes, rng: random.Random) -> bytes:
-    """Change one byte, preferring a hex digit (the JSON stays valid, only the hash moves)."""
-    if not body:
-        return body
-    hexes = [i for i, byte in enumerate(body) if byte in b"0123456789abcdef"]
-    position = rng.choice(hexes) if hexes else rng.randrange(len(body))
-    old = body[position]
-    new = (b"0" if old != ord("0") else b"1")[0] if hexes else old ^ 0x20
-    return body[:position] + bytes([new]) + body[position + 1 :]
-
-
-def _abort(writer: asyncio.StreamWriter) -> None:
-    """Close the connection with a TCP RST (SO_LINGER 0) instead of a clean FIN."""
-    sock = writer.get_extra_info("socket")
-    if sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    writer.transport.abort()
 
 
 class FaultProxy:
@@ -121,6 +93,9 @@ class FaultProxy:
         self._client: httpx.AsyncClient | None = None
         self._failure: BaseException | None = None
         self.port = 0
+
+    def __repr__(self) -> str:
+        return f"<FaultProxy {self.address} -> {self.upstream} seed={self.seed}>"
 
     @property
     def url(self) -> str:
@@ -237,7 +212,7 @@ class FaultProxy:
             await asyncio.sleep(decision.rule.stall)
             decision = fault = None
         if fault is Fault.RESET:
-            _abort(writer)
+            abort(writer)
             return False
         if fault is not None and fault.status is not None:
             assert decision is not None
@@ -249,17 +224,7 @@ class FaultProxy:
         self, request: Request, writer: asyncio.StreamWriter, status: int, retry_after: int
     ) -> None:
         """Answer like a registry in trouble, without asking upstream."""
-        code = ERROR_CODES.get(status, "UNAVAILABLE")
-        body = b'{"errors":[{"code":"%s","message":"injected by the fault proxy"}]}\n' % (
-            code.encode()
-        )
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-        if status == 429:
-            headers.append(("Retry-After", str(retry_after)))
-        reason = REASONS.get(status, "Service Unavailable")
-        writer.write(ResponseHead(status, reason, headers).encode())
-        if request.method != "HEAD":
-            writer.write(body)
+        writer.write(error_answer(status, retry_after, head_only=request.method == "HEAD"))
         await writer.drain()
 
     async def _forward(
@@ -332,5 +297,5 @@ class FaultProxy:
         writer.write(body[: len(body) // 2])
         await writer.drain()
         if decision.fault is Fault.RESET_MID_BODY:
-            _abort(writer)
+            abort(writer)
         return False

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from .proxy import FaultProxy, wrong_digest
+from .damage import wrong_digest
+from .proxy import FaultProxy
 from .registry import ACCEPT, Pushed, Registry, sha256
 from .rules import Fault, Rule
 
@@ -126,6 +127,8 @@ def test_truncated_body(
             for chunk in answer.iter_raw():
                 received += len(chunk)
     assert received == pushed["debian"].layer_size // 2
+    assert http.head(blob(pushed)).status_code == 200  # body faults never apply to HEAD
+    assert [e.fault for e in fault_proxy.events] == [Fault.TRUNCATE, Fault.TRUNCATE, None]
 
 
 def test_stall_hits_the_client_timeout_then_passes_for_a_patient_client(
