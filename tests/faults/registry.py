@@ -131,7 +131,7 @@ class Registry:
                 }
             ).encode()
             for blob in (layer, config):
-                _push_blob(client, name, blob)
+                push_blob(client, name, blob)
             manifest = json.dumps(
                 {
                     "schemaVersion": 2,
@@ -167,7 +167,7 @@ def _layer(seed: str, size: int) -> bytes:
     return gzip.compress(buffer.getvalue(), mtime=0)
 
 
-def _push_blob(client: httpx.Client, name: str, blob: bytes) -> None:
+def push_blob(client: httpx.Client, name: str, blob: bytes) -> None:
     """Monolithic upload: POST an upload session, then PUT the bytes with their digest."""
     started = client.post(f"/v2/{name}/blobs/uploads/")
     started.raise_for_status()

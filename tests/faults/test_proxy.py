@@ -13,7 +13,7 @@ import pytest
 
 from .damage import wrong_digest
 from .proxy import FaultProxy
-from .registry import ACCEPT, Pushed, Registry, sha256
+from .registry import ACCEPT, Pushed, Registry, push_blob, sha256
 from .rules import Fault, Rule
 
 MANIFEST = "/v2/library/debian/manifests/bookworm"
@@ -55,6 +55,27 @@ def test_pass_through_is_byte_exact(
     assert sha256(body) != pushed["debian"].digest  # the 404 body is not the manifest
     assert [e.method for e in fault_proxy.events] == [m for m, _ in paths]
     assert fault_proxy.injections == []
+
+
+def test_uploads_pass_through_with_host_kept(
+    fault_registry: Registry, fault_proxy: FaultProxy, http: httpx.Client
+) -> None:
+    """Request bodies (sized and chunked) reach the registry; its Location points at the proxy."""
+    started = http.post("/v2/library/scratch/blobs/uploads/")
+    location = started.headers["Location"]
+    assert started.status_code == 202 and location.startswith(fault_proxy.url)
+    chunked = b"sent chunked through the fault proxy\n" * 1000
+    separator = "&" if "?" in location else "?"
+    done = http.put(
+        f"{location}{separator}digest={sha256(chunked)}",
+        content=iter([chunked[:1000], chunked[1000:]]),
+    )
+    assert done.status_code == 201  # the registry checked the digest of what arrived
+    sized = b"sent with a length through the fault proxy\n" * 1000
+    push_blob(http, "library/scratch", sized)
+    with client(fault_registry.url) as direct:
+        for data in (chunked, sized):
+            assert direct.get(f"/v2/library/scratch/blobs/{sha256(data)}").content == data
 
 
 def test_digest_and_blob_bytes_survive_the_proxy(
