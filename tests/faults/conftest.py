@@ -7,10 +7,11 @@ import random
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from .proxy import FaultProxy
-from .registry import Pushed, Registry
+from .registry import Pushed, Registry, client
 
 SEED_ENV = "FAULT_SEED"
 
@@ -47,6 +48,13 @@ def fault_proxy(
     print(f"fault proxy seed: {seed} (replay with {SEED_ENV}={seed})")
     with FaultProxy(fault_registry.url, seed=seed) as proxy:
         yield proxy
+
+
+@pytest.fixture
+def http(fault_proxy: FaultProxy) -> Iterator[httpx.Client]:
+    """A client talking to the registry through the proxy."""
+    with client(fault_proxy.url) as session:
+        yield session
 
 
 @pytest.hookimpl(wrapper=True)

@@ -12,13 +12,12 @@ import ipaddress
 import random
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from types import TracebackType
 
 import httpx
 
 from .damage import abort, corrupt, error_answer, wrong_digest
-from .rules import Decider, Decision, Fault, Rule
+from .rules import Decider, Decision, Event, Fault, Rule
 from .wire import Request, ResponseHead, read_request
 
 HOP_BY_HOP = frozenset(
@@ -35,18 +34,13 @@ HOP_BY_HOP = frozenset(
 BODY_CAP = 16 * 1024 * 1024  # body faults buffer the body; tests never need bigger ones
 
 
-@dataclass(frozen=True)
-class Event:
-    """One request the proxy saw, and the fault injected into it (None: passed through)."""
-
-    index: int
-    method: str
-    path: str
-    fault: Fault | None
-    rule: int | None
-
-    def __str__(self) -> str:
-        return f"#{self.index} {self.method} {self.path} -> {self.fault.value if self.fault else 'pass'}"
+CONNECTION_ENDERS = (
+    OSError,
+    ValueError,
+    httpx.HTTPError,
+    asyncio.IncompleteReadError,
+    asyncio.LimitOverrunError,
+)
 
 
 def _loopback_base(url: str) -> str:
@@ -189,7 +183,7 @@ class FaultProxy:
             while (request := await read_request(reader)) is not None:
                 if not await self._answer(request, writer):
                     break
-        except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        except CONNECTION_ENDERS:
             pass
         finally:
             self._tasks.discard(task)

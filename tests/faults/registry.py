@@ -32,16 +32,24 @@ ACCEPT = ", ".join(
     ]
 )
 
+MANIFEST = "/v2/library/debian/manifests/bookworm"
+HEADERS = {"Accept": ACCEPT}
+
 
 def sha256(data: bytes) -> str:
     """The OCI digest of `data`."""
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def client(base: str, timeout: float = 5.0) -> httpx.Client:
+    """A plain client that never reads proxy settings from the environment."""
+    return httpx.Client(base_url=base, timeout=timeout, trust_env=False)
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ class Registry:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = root / "access.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -179,3 +187,8 @@ def push_blob(client: httpx.Client, name: str, blob: bytes) -> None:
         headers={"Content-Type": "application/octet-stream"},
     )
     done.raise_for_status()
+
+
+def layer_path(pushed: dict[str, Pushed]) -> str:
+    """The blob URL path of the debian image's 256 KiB layer."""
+    return f"/v2/library/debian/blobs/{pushed['debian'].layer}"

@@ -99,6 +99,29 @@ class Decision:
     rng: random.Random = field(compare=False, repr=False)
 
 
+MANIFEST_PATH = re.compile(r"^/v2/(?P<name>.+)/manifests/(?P<ref>[^/?]+)")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One request the proxy saw, and the fault injected into it (None: passed through)."""
+
+    index: int
+    method: str
+    path: str
+    fault: Fault | None
+    rule: int | None
+
+    def __str__(self) -> str:
+        return f"#{self.index} {self.method} {self.path} -> {self.fault.value if self.fault else 'pass'}"
+
+    @property
+    def manifest(self) -> tuple[str, str] | None:
+        """(repository, tag or digest) when this was a manifest request, else None."""
+        match = MANIFEST_PATH.match(self.path)
+        return (match["name"], match["ref"]) if match else None
+
+
 class Decider:
     """Applies rules in order; the first live matching rule decides, reproducibly from a seed.
 
