@@ -242,7 +242,8 @@ class FaultProxy:
                     "Docker-Content-Digest", wrong_digest(head.get("Docker-Content-Digest"))
                 )
             if decision is not None and decision.fault.needs_body:
-                return await self._body_fault(response, writer, head, decision)
+                survives = await self._body_fault(response, writer, head, decision)
+                return survives and request.keep_alive
             await self._relay(request, response, writer, head)
             return request.keep_alive
         finally:
@@ -276,7 +277,7 @@ class FaultProxy:
         head: ResponseHead,
         decision: Decision,
     ) -> bool:
-        """Truncate, corrupt or reset mid-body an answer read whole (up to BODY_CAP)."""
+        """Truncate, corrupt or reset mid-body an answer read whole; False: connection is done."""
         body = b""
         async for chunk in response.aiter_raw():
             body += chunk
