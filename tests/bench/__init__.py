@@ -1,0 +1,1 @@
+"""Test bench: a real registry (Debian's docker-registry), a token server, an image builder/pusher."""
