@@ -21,6 +21,7 @@ from driftwatch.errors import (
     DriftwatchError,
     InvalidResponse,
     NotFound,
+    PlatformNotFound,
     Unauthorized,
     Unreachable,
 )
@@ -210,7 +211,7 @@ class RegistryClient:
         if platforms and not selected:
             have = ", ".join(str(i.platform) for i in images) or "none"
             wanted = ", ".join(str(p) for p in platforms)
-            raise NotFound(f"{ref}: no manifest for platform {wanted} (has {have})")
+            raise PlatformNotFound(f"{ref}: no manifest for platform {wanted} (has {have})")
         return selected
 
 
