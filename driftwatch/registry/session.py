@@ -53,6 +53,7 @@ class RegistrySession:
         self._clients: dict[bool, httpx.AsyncClient] = {}
         self._hosts: dict[str, Host] = {}
         self._host_locks: dict[str, asyncio.Lock] = {}
+        self._down: dict[str, Unreachable] = {}
         self.auth = Authenticator(self._send_plain)
         self.sleep = asyncio.sleep
         self.requests = 0
@@ -112,8 +113,14 @@ class RegistrySession:
         if found is not None:
             return found
         async with self._host_locks.setdefault(registry, asyncio.Lock()):
+            if registry in self._down:
+                raise Unreachable(self._down[registry].message)  # one failed ping per run
             if registry not in self._hosts:
-                self._hosts[registry] = await self._ping(registry)
+                try:
+                    self._hosts[registry] = await self._ping(registry)
+                except Unreachable as exc:
+                    self._down[registry] = exc
+                    raise
             return self._hosts[registry]
 
     async def _ping(self, registry: str) -> Host:
