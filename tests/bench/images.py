@@ -15,7 +15,7 @@ import json
 import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -49,7 +49,7 @@ class OpaqueDir:
     """Hides everything lower layers had in this directory (`<dir>/.wh..wh..opq`)."""
 
 
-Entry = Union[bytes, Symlink, Whiteout, OpaqueDir]
+Entry = bytes | Symlink | Whiteout | OpaqueDir
 
 
 @dataclass(frozen=True)
