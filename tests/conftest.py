@@ -49,7 +49,9 @@ def token_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registr
 
 def sample_index(tag: str = "3.12-slim") -> Index:
     """A python-like index: amd64 (Docker gzip), arm64/v8 (OCI zstd), plus attestations."""
-    amd64 = build_image([{"etc/os-release": b"ID=debian\nVERSION_CODENAME=bookworm\n", "tag": tag.encode()}])
+    amd64 = build_image(
+        [{"etc/os-release": b"ID=debian\nVERSION_CODENAME=bookworm\n", "tag": tag.encode()}]
+    )
     arm64 = build_image(
         [{"etc/os-release": b"ID=debian\n"}, {"usr/lib/os-release": b"ID=debian\n"}],
         architecture="arm64",

@@ -1,9 +1,9 @@
 """Build real OCI/Docker images in memory: tar layers, configs, manifests, indexes.
 
-    layer = {"etc/os-release": b"ID=debian\\n", "etc/alias": Symlink("os-release"),
-             "old.txt": Whiteout(), "var/cache": OpaqueDir()}
-    image = build_image([layer], architecture="arm64", variant="v8", compression="zstd", oci=True)
-    index = build_index([image, other])
+layer = {"etc/os-release": b"ID=debian\\n", "etc/alias": Symlink("os-release"),
+         "old.txt": Whiteout(), "var/cache": OpaqueDir()}
+image = build_image([layer], architecture="arm64", variant="v8", compression="zstd", oci=True)
+index = build_index([image, other])
 """
 
 from __future__ import annotations
@@ -124,7 +124,9 @@ def build_tar(files: Mapping[str, Entry]) -> bytes:
     return buffer.getvalue()
 
 
-def build_layer(files: Mapping[str, Entry], compression: str = "gzip", oci: bool = True) -> tuple[Blob, str]:
+def build_layer(
+    files: Mapping[str, Entry], compression: str = "gzip", oci: bool = True
+) -> tuple[Blob, str]:
     """A layer blob and its diff_id (sha256 of the uncompressed tar)."""
     raw = build_tar(files)
     if compression == "gzip":
@@ -176,10 +178,31 @@ def build_image(
 
 def build_attestation(subject: Image) -> Image:
     """A BuildKit-style attestation manifest (in-toto layer) for `subject`."""
-    layer = Blob("application/vnd.in-toto+json", _json({"_type": "https://in-toto.io/Statement/v0.1"}))
-    config = Blob(OCI_CONFIG, _json({"architecture": "unknown", "os": "unknown", "rootfs": {"type": "layers", "diff_ids": []}}))
-    doc = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config.descriptor(), "layers": [layer.descriptor()]}
-    return Image(Blob(OCI_MANIFEST, _json(doc)), config, (layer,), {"os": "unknown", "architecture": "unknown"})
+    layer = Blob(
+        "application/vnd.in-toto+json", _json({"_type": "https://in-toto.io/Statement/v0.1"})
+    )
+    config = Blob(
+        OCI_CONFIG,
+        _json(
+            {
+                "architecture": "unknown",
+                "os": "unknown",
+                "rootfs": {"type": "layers", "diff_ids": []},
+            }
+        ),
+    )
+    doc = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": config.descriptor(),
+        "layers": [layer.descriptor()],
+    }
+    return Image(
+        Blob(OCI_MANIFEST, _json(doc)),
+        config,
+        (layer,),
+        {"os": "unknown", "architecture": "unknown"},
+    )
 
 
 def build_index(
@@ -205,7 +228,11 @@ def build_index(
                     },
                 )
             )
-    doc: dict[str, Any] = {"schemaVersion": 2, "mediaType": OCI_INDEX if oci else DOCKER_LIST, "manifests": entries}
+    doc: dict[str, Any] = {
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX if oci else DOCKER_LIST,
+        "manifests": entries,
+    }
     if annotations:
         doc["annotations"] = dict(annotations)
     return Index(Blob(doc["mediaType"], _json(doc)), tuple(images), tuple(extra))

@@ -13,7 +13,9 @@ from tests.bench.images import Blob, Image, Index
 class Pusher:
     """A small, independent API client for the suite: answers Basic and Bearer (push scope)."""
 
-    def __init__(self, base_url: str, username: str | None = None, password: str | None = None) -> None:
+    def __init__(
+        self, base_url: str, username: str | None = None, password: str | None = None
+    ) -> None:
         self.base_url = base_url
         self._basic = (username, password) if username and password else None
         self._client = httpx.Client(base_url=base_url, timeout=60)

@@ -26,7 +26,9 @@ def registry_binary() -> str:
     """The registry executable on PATH; fails loudly (ci/setup.sh installs it) when missing."""
     found = shutil.which("docker-registry") or shutil.which("registry")
     if not found:
-        raise RuntimeError("no docker-registry/registry binary on PATH: run ci/setup.sh (apt-get install docker-registry)")
+        raise RuntimeError(
+            "no docker-registry/registry binary on PATH: run ci/setup.sh (apt-get install docker-registry)"
+        )
     return found
 
 
@@ -65,26 +67,43 @@ class RegistryServer:
         config = {
             "version": 0.1,
             "log": {"level": "error", "accesslog": {"disabled": False}},
-            "storage": {"filesystem": {"rootdirectory": str(self.workdir / "data")}, "delete": {"enabled": True}},
+            "storage": {
+                "filesystem": {"rootdirectory": str(self.workdir / "data")},
+                "delete": {"enabled": True},
+            },
             "http": {"addr": self.host},
         }
         config |= self._auth_config()
         config_path = self.workdir / "config.yml"
         config_path.write_text(json.dumps(config))  # JSON is YAML
         log = self.log_path.open("wb")
-        self.process = subprocess.Popen([registry_binary(), "serve", str(config_path)], stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [registry_binary(), "serve", str(config_path)], stdout=log, stderr=subprocess.STDOUT
+        )
         self._wait_ready()
         return self
 
     def _auth_config(self) -> dict[str, object]:
         if self.flavour == "basic":
-            lines = [f"{u}:{bcrypt.hashpw(p.encode(), bcrypt.gensalt(rounds=5)).decode()}" for u, p in (PUSHER, READER)]
+            lines = [
+                f"{u}:{bcrypt.hashpw(p.encode(), bcrypt.gensalt(rounds=5)).decode()}"
+                for u, p in (PUSHER, READER)
+            ]
             (self.workdir / "htpasswd").write_text("\n".join(lines) + "\n")
-            return {"auth": {"htpasswd": {"realm": "driftwatch-test", "path": str(self.workdir / "htpasswd")}}}
+            return {
+                "auth": {
+                    "htpasswd": {"realm": "driftwatch-test", "path": str(self.workdir / "htpasswd")}
+                }
+            }
         if self.flavour == "token":
             self.token_server = TokenServer(users=dict([PUSHER, READER]))
             self.token_server.start(self.workdir)
-            token = {"realm": self.token_server.realm, "service": SERVICE, "issuer": ISSUER, "rootcertbundle": str(self.token_server.cert_path)}
+            token = {
+                "realm": self.token_server.realm,
+                "service": SERVICE,
+                "issuer": ISSUER,
+                "rootcertbundle": str(self.token_server.cert_path),
+            }
             return {"auth": {"token": token}}
         return {}
 

@@ -68,12 +68,25 @@ class TokenServer:
             kind, _, rest = scope.partition(":")
             name, _, actions = rest.rpartition(":")  # names may hold host:port
             wanted = [a for a in actions.split(",") if a]
-            allowed = wanted if user else [a for a in wanted if a == "pull" and not name.startswith("private/")]
+            allowed = (
+                wanted
+                if user
+                else [a for a in wanted if a == "pull" and not name.startswith("private/")]
+            )
             if user and user not in ("pusher",):
                 allowed = [a for a in wanted if a == "pull"]
             access.append({"type": kind, "name": name, "actions": allowed})
         now = int(time.time())
-        claims = {"iss": ISSUER, "aud": SERVICE, "sub": user or "", "exp": now + 300, "nbf": now - 10, "iat": now, "jti": uuid.uuid4().hex, "access": access}
+        claims = {
+            "iss": ISSUER,
+            "aud": SERVICE,
+            "sub": user or "",
+            "exp": now + 300,
+            "nbf": now - 10,
+            "iat": now,
+            "jti": uuid.uuid4().hex,
+            "access": access,
+        }
         return jwt.encode(claims, self._key, algorithm="ES256", headers={"x5c": [self._x5c]})
 
 

@@ -15,7 +15,9 @@ def test_bearer_challenge_with_host_port_scope() -> None:
 
 
 def test_several_challenges_and_escapes() -> None:
-    found = parse_www_authenticate('Basic realm="a \\"quoted\\" realm", Bearer realm=https://t/x,error=insufficient_scope')
+    found = parse_www_authenticate(
+        'Basic realm="a \\"quoted\\" realm", Bearer realm=https://t/x,error=insufficient_scope'
+    )
     assert [c.scheme for c in found] == ["basic", "bearer"]
     assert found[0].get("realm") == 'a "quoted" realm'
     assert found[1].get("error") == "insufficient_scope"

@@ -42,7 +42,15 @@ def test_hosts_compare_by_host() -> None:
 
 
 def test_auths_basic_and_hub_key(tmp_path: Path) -> None:
-    store = _store(tmp_path, {"auths": {"https://index.docker.io/v1/": {"auth": _auth("hubuser", "hubpass")}, "ghcr.io": {"auth": _auth("me", "p:w")}}})
+    store = _store(
+        tmp_path,
+        {
+            "auths": {
+                "https://index.docker.io/v1/": {"auth": _auth("hubuser", "hubpass")},
+                "ghcr.io": {"auth": _auth("me", "p:w")},
+            }
+        },
+    )
     hub = store.get("docker.io")
     assert hub is not None and (hub.username, hub.secret) == ("hubuser", "hubpass")
     ghcr = store.get("ghcr.io")
@@ -51,7 +59,17 @@ def test_auths_basic_and_hub_key(tmp_path: Path) -> None:
 
 
 def test_identity_token_entry(tmp_path: Path) -> None:
-    store = _store(tmp_path, {"auths": {"acr.example.io": {"auth": _auth("00000000-0000", ""), "identitytoken": "refresh-abc"}}})
+    store = _store(
+        tmp_path,
+        {
+            "auths": {
+                "acr.example.io": {
+                    "auth": _auth("00000000-0000", ""),
+                    "identitytoken": "refresh-abc",
+                }
+            }
+        },
+    )
     found = store.get("acr.example.io")
     assert found is not None and found.identity_token and found.secret == "refresh-abc"
 
@@ -69,22 +87,46 @@ def test_broken_config_is_a_config_error(tmp_path: Path) -> None:
 def test_precedence_helper_over_store_over_auths(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     log = tmp_path / "asked.txt"
-    write_helper(bin_dir, "special", f"host = sys.stdin.read()\nopen({str(log)!r}, 'a').write('special ' + host + '\\n')\nprint(json.dumps({{'ServerURL': host, 'Username': 'helper-user', 'Secret': 'helper-secret'}}))")
-    write_helper(bin_dir, "store", f"host = sys.stdin.read()\nopen({str(log)!r}, 'a').write('store ' + host + '\\n')\nprint(json.dumps({{'ServerURL': host, 'Username': 'store-user', 'Secret': 'store-secret'}}))")
-    doc = {"credHelpers": {"https://reg.example.com": "special"}, "credsStore": "store", "auths": {"reg.example.com": {"auth": _auth("file", "x")}, "docker.io": {"auth": _auth("f", "y")}}}
+    write_helper(
+        bin_dir,
+        "special",
+        f"host = sys.stdin.read()\nopen({str(log)!r}, 'a').write('special ' + host + '\\n')\nprint(json.dumps({{'ServerURL': host, 'Username': 'helper-user', 'Secret': 'helper-secret'}}))",
+    )
+    write_helper(
+        bin_dir,
+        "store",
+        f"host = sys.stdin.read()\nopen({str(log)!r}, 'a').write('store ' + host + '\\n')\nprint(json.dumps({{'ServerURL': host, 'Username': 'store-user', 'Secret': 'store-secret'}}))",
+    )
+    doc = {
+        "credHelpers": {"https://reg.example.com": "special"},
+        "credsStore": "store",
+        "auths": {
+            "reg.example.com": {"auth": _auth("file", "x")},
+            "docker.io": {"auth": _auth("f", "y")},
+        },
+    }
     store = _store(tmp_path, doc, bin_dir)
     special = store.get("reg.example.com")
     assert special is not None and special.username == "helper-user"
     hub = store.get("docker.io")
     assert hub is not None and hub.username == "store-user"
     store.get("docker.io")  # cached: the helper is not run twice
-    assert log.read_text().splitlines() == ["special reg.example.com", "store https://index.docker.io/v1/"]
+    assert log.read_text().splitlines() == [
+        "special reg.example.com",
+        "store https://index.docker.io/v1/",
+    ]
 
 
 def test_helper_failure_means_no_credentials_and_token_user(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
-    write_helper(bin_dir, "none", "sys.stderr.write('credentials not found in native keychain'); sys.exit(1)")
-    write_helper(bin_dir, "tok", "print(json.dumps({'ServerURL': 'x', 'Username': '<token>', 'Secret': 'refresh-1'}))")
+    write_helper(
+        bin_dir, "none", "sys.stderr.write('credentials not found in native keychain'); sys.exit(1)"
+    )
+    write_helper(
+        bin_dir,
+        "tok",
+        "print(json.dumps({'ServerURL': 'x', 'Username': '<token>', 'Secret': 'refresh-1'}))",
+    )
     store = _store(tmp_path, {"credHelpers": {"a.io": "none", "b.io": "tok"}}, bin_dir)
     assert store.get("a.io") is None
     token = store.get("b.io")

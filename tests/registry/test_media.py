@@ -23,7 +23,15 @@ def test_index_lists_real_platforms_and_skips_attestations() -> None:
 
 
 def test_unknown_platform_without_annotation_is_skipped() -> None:
-    doc = {"schemaVersion": 2, "manifests": [{"digest": "sha256:" + "a" * 64, "platform": {"os": "unknown", "architecture": "unknown"}}]}
+    doc = {
+        "schemaVersion": 2,
+        "manifests": [
+            {
+                "digest": "sha256:" + "a" * 64,
+                "platform": {"os": "unknown", "architecture": "unknown"},
+            }
+        ],
+    }
     parsed = media.parse_manifest(json.dumps(doc).encode(), media.OCI_INDEX, "x")
     assert parsed.media_type == media.OCI_INDEX and parsed.platforms == ()
 
@@ -33,7 +41,9 @@ def test_docker_manifest_list_and_image_manifest() -> None:
     index = build_index([image], oci=False)
     assert media.parse_manifest(index.manifest.data, None, "x").media_type == media.DOCKER_LIST
     parsed = media.parse_manifest(image.manifest.data, None, "x")
-    assert parsed.media_type == media.DOCKER_MANIFEST and parsed.config_digest == image.config.digest
+    assert (
+        parsed.media_type == media.DOCKER_MANIFEST and parsed.config_digest == image.config.digest
+    )
 
 
 @pytest.mark.parametrize(
@@ -77,7 +87,9 @@ def test_platform_selection_with_and_without_variant() -> None:
         None,
         "x",
     ).platforms
-    pick = lambda text: [str(i.platform) for i in media.select_platforms(images, [Platform.parse(text)])]  # noqa: E731
+    pick = lambda text: [
+        str(i.platform) for i in media.select_platforms(images, [Platform.parse(text)])
+    ]  # noqa: E731
     assert pick("linux/arm64") == ["linux/arm64/v8"]
     assert pick("linux/arm") == ["linux/arm/v6", "linux/arm/v7"]
     assert pick("linux/arm/v7") == ["linux/arm/v7"]
