@@ -87,9 +87,10 @@ def test_platform_selection_with_and_without_variant() -> None:
         None,
         "x",
     ).platforms
-    pick = lambda text: [
-        str(i.platform) for i in media.select_platforms(images, [Platform.parse(text)])
-    ]  # noqa: E731
+
+    def pick(text):
+        return [str(i.platform) for i in media.select_platforms(images, [Platform.parse(text)])]  # noqa: E731
+
     assert pick("linux/arm64") == ["linux/arm64/v8"]
     assert pick("linux/arm") == ["linux/arm/v6", "linux/arm/v7"]
     assert pick("linux/arm/v7") == ["linux/arm/v7"]
