@@ -51,5 +51,9 @@ def candidate_bases(registry: str, settings: RegistrySettings) -> tuple[str, ...
 
 def same_origin(first: str, second: str) -> bool:
     """True when two URLs share scheme, host and port (Authorization may travel between them)."""
-    a, b = urlsplit(first), urlsplit(second)
-    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+    def origin(url: str) -> tuple[str, str | None, int]:
+        parts = urlsplit(url)
+        return parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+
+    return origin(first) == origin(second)
