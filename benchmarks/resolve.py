@@ -143,13 +143,16 @@ def run(server: RegistryServer, work: Path, args: argparse.Namespace) -> None:
     cold_requests = warm_requests = 0
     for round_no in range(args.rounds):
         cache = MemoryManifestCache()
+        if round_no % 2:  # alternate the order so neither side always runs on a warmer machine
+            floor.append(asyncio.run(floor_round(server, refs, args.concurrency)))
         mark = server.mark()
         cold.append(asyncio.run(driftwatch_round(refs, args.concurrency, cache)))
         cold_requests = manifest_requests(server, mark)
         mark = server.mark()
         warm.append(asyncio.run(driftwatch_round(refs, args.concurrency, cache)))
         warm_requests = manifest_requests(server, mark)
-        floor.append(asyncio.run(floor_round(server, refs, args.concurrency)))
+        if not round_no % 2:
+            floor.append(asyncio.run(floor_round(server, refs, args.concurrency)))
         print(
             f"round {round_no + 1}: driftwatch cold {cold[-1]:.3f} s, warm {warm[-1]:.3f} s, floor {floor[-1]:.3f} s"
         )
