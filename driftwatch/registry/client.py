@@ -7,8 +7,6 @@ body fetched is checked against its digest. One bad reference never aborts the o
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
@@ -19,11 +17,7 @@ from driftwatch.config import Config
 from driftwatch.errors import (
     DigestMismatch,
     DriftwatchError,
-    InvalidResponse,
-    NotFound,
     PlatformNotFound,
-    Unauthorized,
-    Unreachable,
 )
 from driftwatch.models import Platform, PlatformImage, Resolution, ResolveFailure
 from driftwatch.reference import ImageReference
@@ -45,6 +39,7 @@ from driftwatch.registry.media import (
     select_platforms,
     verify_digest,
 )
+from driftwatch.registry.responses import check_status, content_length, read_capped, verified_chunks
 from driftwatch.registry.session import RegistrySession
 
 __all__ = ["MAX_CONFIG_BYTES", "RegistryClient"]
@@ -89,13 +84,13 @@ class RegistryClient:
             ref, "HEAD", _manifest_path(ref, ref.manifest_reference), _MANIFEST_HEADERS
         )
         await response.aclose()
-        _check_status(response, where, "manifest unknown")
+        check_status(response, where, "manifest unknown")
         media_type = base_type(response.headers.get("content-type"))
         refuse_schema1(media_type, where)
         ratelimit = _ratelimit(response.headers)
         digest = _pinned_digest(ref, response.headers.get("docker-content-digest"), where)
         if digest and media_type in (OCI_MANIFEST, DOCKER_MANIFEST) and not platforms:
-            image = PlatformImage(None, digest, media_type, _size(response.headers))
+            image = PlatformImage(None, digest, media_type, content_length(response.headers))
             return Resolution(ref, digest, media_type, (image,), ratelimit)
         if digest:
             body, media_type = await self.get_manifest(ref, digest)
@@ -124,7 +119,7 @@ class RegistryClient:
         response = await self.session.request(
             ref, "GET", _manifest_path(ref, digest), _MANIFEST_HEADERS
         )
-        body = await _read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
+        body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
         verify_digest(body, digest, where)
         media_type = parse_manifest(body, response.headers.get("content-type"), where).media_type
         self.cache.put(digest, body)
@@ -137,7 +132,7 @@ class RegistryClient:
         response = await self.session.request(
             ref, "GET", _blob_path(ref, digest), _BLOB_HEADERS, follow=True
         )
-        body = await _read_capped(response, max_bytes, where, "blob unknown")
+        body = await read_capped(response, max_bytes, where, "blob unknown")
         verify_digest(body, digest, where)
         return body
 
@@ -159,8 +154,8 @@ class RegistryClient:
         try:
             if response.status_code != 200:
                 await response.aread()
-                _check_status(response, where, "blob unknown")
-            yield _verified_chunks(response, digest, where)
+                check_status(response, where, "blob unknown")
+            yield verified_chunks(response, digest, where)
         finally:
             await response.aclose()
 
@@ -178,7 +173,7 @@ class RegistryClient:
         response = await self.session.request(
             ref, "GET", _manifest_path(ref, ref.manifest_reference), _MANIFEST_HEADERS
         )
-        body = await _read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
+        body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
         header = response.headers.get("docker-content-digest")
         digest = compute_digest(body)
         if header:
@@ -242,70 +237,3 @@ def _ratelimit(headers: httpx.Headers) -> int | None:
 def _size(headers: httpx.Headers) -> int | None:
     value = headers.get("content-length", "")
     return int(value) if value.isdigit() else None
-
-
-def _check_status(response: httpx.Response, where: str, unknown: str) -> None:
-    """Map a non-200 answer to the error tree with a one-line reason."""
-    code = response.status_code
-    if code == 200:
-        return
-    reason = _registry_message(response) or unknown
-    if code == 404:
-        raise NotFound(f"{where}: {reason} (404)")
-    if code in (401, 403):
-        raise Unauthorized(f"{where}: access denied ({code})")
-    raise InvalidResponse(f"{where}: unexpected answer {code}")
-
-
-def _registry_message(response: httpx.Response) -> str | None:
-    """The first `errors[].message` of a registry error body, if one was read."""
-    try:
-        doc = json.loads(response.content) if response.content else None
-    except (ValueError, httpx.ResponseNotRead):
-        return None
-    errors = doc.get("errors") if isinstance(doc, dict) else None
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        message = errors[0].get("message")
-        return str(message).splitlines()[0][:200] if message else None
-    return None
-
-
-async def _read_capped(response: httpx.Response, cap: int, where: str, unknown: str) -> bytes:
-    """The body, refused beyond `cap` bytes or when shorter than its Content-Length."""
-    try:
-        if response.status_code != 200:
-            await response.aread()
-            _check_status(response, where, unknown)
-        declared = _size(response.headers)
-        if declared is not None and declared > cap:
-            raise InvalidResponse(f"{where}: body is {declared} bytes, the limit is {cap}")
-        chunks, total = [], 0
-        async for chunk in response.aiter_bytes():
-            total += len(chunk)
-            if total > cap:
-                raise InvalidResponse(f"{where}: body exceeds the limit of {cap} bytes")
-            chunks.append(chunk)
-    except httpx.HTTPError as exc:
-        raise Unreachable(f"{where}: connection broke while reading the body") from exc
-    finally:
-        await response.aclose()
-    if declared is not None and total != declared and "content-encoding" not in response.headers:
-        raise InvalidResponse(f"{where}: truncated body ({total} of {declared} bytes)")
-    return b"".join(chunks)
-
-
-async def _verified_chunks(
-    response: httpx.Response, digest: str, where: str
-) -> AsyncIterator[bytes]:
-    """Yield the body's chunks, hashing as they pass; DigestMismatch after the last one."""
-    algorithm = digest.split(":", 1)[0]
-    hasher = hashlib.new(algorithm)
-    try:
-        async for chunk in response.aiter_bytes():
-            hasher.update(chunk)
-            yield chunk
-    except httpx.HTTPError as exc:
-        raise Unreachable(f"{where}: connection broke while reading the blob") from exc
-    actual = f"{algorithm}:{hasher.hexdigest()}"
-    if actual != digest:
-        raise DigestMismatch(f"{where}: content hashes to {actual}, expected {digest}")
