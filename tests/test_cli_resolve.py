@@ -168,3 +168,9 @@ def test_wrong_credentials_never_show_the_secret(
 def test_help_lists_resolve(tmp_path: Path) -> None:
     done = driftwatch(tmp_path, "resolve", "--help")
     assert done.returncode == 0 and "--from-file" in done.stdout and "--platform" in done.stdout
+
+
+def test_help_path_does_not_import_the_network_stack() -> None:
+    code = "import sys, driftwatch.cli, driftwatch.cli.resolve; print('httpx' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
