@@ -153,6 +153,17 @@ def test_missing_digest_header_falls_back_to_get_and_hashes_the_body() -> None:
     ]
 
 
+def test_registry_without_head_gets_by_tag() -> None:
+    fake = Fake(
+        lambda r: httpx.Response(405) if r.method == "HEAD" else manifest_response(digest=None)
+    )
+    assert fake.run(resolve).digest == DIGEST
+    assert fake.calls() == [
+        ("HEAD", "/v2/team/app/manifests/1"),
+        ("GET", "/v2/team/app/manifests/1"),
+    ]
+
+
 def test_lying_digest_header_is_caught() -> None:
     liar = "sha256:" + "f" * 64
     by_digest = Fake(lambda r: manifest_response(digest=liar))
