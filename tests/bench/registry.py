@@ -14,6 +14,7 @@ from pathlib import Path
 import bcrypt
 import httpx
 
+from tests.bench.images import Image, Index
 from tests.bench.push import Pusher
 from tests.bench.tokenserver import ISSUER, SERVICE, TokenServer
 
@@ -152,3 +153,13 @@ class RegistryServer:
     def requests_since(self, mark: int) -> list[tuple[str, str, int]]:
         time.sleep(0.1)
         return self.access_log()[mark:]
+
+
+def push_image(registry: RegistryServer, repo: str, tag: str | None, image: Image) -> str:
+    """Push `image` to `registry` under `tag` (by digest when None); the digest the registry reports."""
+    return registry.pusher.push_image(repo, tag, image)
+
+
+def push_index(registry: RegistryServer, repo: str, tag: str, index: Index) -> str:
+    """Push `index`, its images and attestations; the digest the registry reports."""
+    return registry.pusher.push_index(repo, tag, index)

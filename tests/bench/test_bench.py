@@ -11,7 +11,7 @@ from pathlib import Path
 import zstandard
 
 from tests.bench.images import OpaqueDir, Symlink, Whiteout, build_image, build_index, build_layer
-from tests.bench.registry import RegistryServer
+from tests.bench.registry import RegistryServer, push_index
 
 
 def test_layer_entries_symlinks_whiteouts_opaque() -> None:
@@ -51,7 +51,7 @@ def test_skopeo_reads_and_copies_what_the_bench_pushes(
     )
     arm = build_image([{"b": b"2"}], architecture="arm64", variant="v8", compression="zstd")
     index = build_index([amd, arm])
-    registry.pusher.push_index("bench/check", "1", index)
+    push_index(registry, "bench/check", "1", index)
     raw = subprocess.run(
         [
             "skopeo",
