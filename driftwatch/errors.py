@@ -7,6 +7,7 @@
     │   └── InputError              a file given to driftwatch cannot be used (lock file, list)
     ├── RegistryError               exit 3: a registry could not be reached or believed
     │   ├── NotFound                the tag, digest or repository does not exist (404)
+    │   │   └── PlatformNotFound    the tag exists but has none of the platforms asked for
     │   ├── Unauthorized            401/403, or no credentials accepted
     │   ├── RateLimited             429 after the retries allowed
     │   ├── Unreachable             connection errors, timeouts, 5xx after retries
@@ -62,6 +63,10 @@ class RegistryError(DriftwatchError):
 
 class NotFound(RegistryError):
     """The registry says the manifest, blob or repository does not exist."""
+
+
+class PlatformNotFound(NotFound):
+    """The tag exists, but none of its manifests is for the platforms asked for."""
 
 
 class Unauthorized(RegistryError):

@@ -1,0 +1,137 @@
+"""`driftwatch resolve`: print the digest each reference points to now (index and per platform)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from driftwatch.cli._common import EXIT_OK, config_from
+from driftwatch.errors import InputError, UsageError
+from driftwatch.models import Platform, PlatformImage, Resolution, ResolveFailure
+from driftwatch.reference import ImageReference, parse_reference
+
+if TYPE_CHECKING:
+    from driftwatch.config import Config
+
+Result = Resolution | ResolveFailure
+
+
+@click.command()
+@click.argument("references", nargs=-1)
+@click.option(
+    "--from-file",
+    "from_file",
+    metavar="FILE",
+    help="Read references from FILE (one per line, # comments), '-' for stdin.",
+)
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    metavar="OS/ARCH[/VARIANT]",
+    help="Only these platforms (repeatable); default: every platform of the index.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.pass_context
+def resolve(
+    ctx: click.Context,
+    references: tuple[str, ...],
+    from_file: str | None,
+    platforms: tuple[str, ...],
+    output_format: str,
+) -> None:
+    """Resolve image REFERENCES to the digests their registries serve now."""
+    written = list(references) + (_read_list(from_file) if from_file else [])
+    if not written:
+        raise UsageError("no image references given (arguments or --from-file)")
+    refs = [parse_reference(text) for text in written]  # exit 2 before any network
+    wanted = _parse_platforms(platforms)
+    config = config_from(ctx)
+    results = _run(config, refs, wanted)
+    # Hook for a later `--os`: enrich `results` here (PlatformImage.os); output shows it as "os".
+    if output_format == "json":
+        rows = [_json_row(t, r) for t, r in zip(written, results, strict=True)]
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        _print_text(written, results)
+    failures = [r.exit_code for r in results if isinstance(r, ResolveFailure)]
+    # sys.exit, not ctx.exit: the group runs with standalone_mode=False, which swallows Exit codes.
+    sys.exit(max(failures) if failures else EXIT_OK)
+
+
+def _read_list(source: str) -> list[str]:
+    """References from a file or stdin: one per line, blank lines and `#` comments skipped."""
+    try:
+        if source == "-":
+            text = sys.stdin.read()
+        else:
+            with open(source, encoding="utf-8") as handle:
+                text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise InputError(f"cannot read reference list {source}: {reason}") from None
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line]
+
+
+def _parse_platforms(values: Sequence[str]) -> list[Platform]:
+    try:
+        return [Platform.parse(value) for value in values]
+    except ValueError as exc:
+        raise UsageError(f"--platform: {exc}") from None
+
+
+def _run(config: Config, refs: list[ImageReference], platforms: list[Platform]) -> list[Result]:
+    """Resolve everything in one event loop (the registry client is imported only here)."""
+    import asyncio
+
+    from driftwatch.registry import RegistryClient
+
+    async def main() -> list[Result]:
+        async with RegistryClient(config) as client:
+            return await client.resolve_all(refs, platforms)
+
+    return asyncio.run(main())
+
+
+def _print_text(written: Sequence[str], results: Sequence[Result]) -> None:
+    for text, result in zip(written, results, strict=True):
+        if isinstance(result, ResolveFailure):
+            click.echo(f"{text}: error: {result.reason}", err=True)
+        else:
+            click.echo(f"{text}  {result.digest}")
+
+
+def _json_row(text: str, result: Result) -> dict[str, Any]:
+    if isinstance(result, ResolveFailure):
+        return {"reference": text, "canonical": str(result.reference), "error": result.reason}
+    row: dict[str, Any] = {
+        "reference": text,
+        "canonical": str(result.reference),
+        "digest": result.digest,
+        "media_type": result.media_type,
+        "platforms": [_platform_row(image) for image in result.platforms],
+    }
+    if result.ratelimit_remaining is not None:
+        row["ratelimit_remaining"] = result.ratelimit_remaining
+    return row
+
+
+def _platform_row(image: PlatformImage) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "platform": str(image.platform) if image.platform else None,
+        "digest": image.digest,
+    }
+    if image.os is not None:
+        row["os"] = image.os.describe()
+    return row

@@ -1,0 +1,140 @@
+"""Registry auth: WWW-Authenticate parsing, the Bearer token flow with a token cache, Basic."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from driftwatch.errors import InvalidResponse, Unauthorized
+from driftwatch.registry.credentials import Credential
+from driftwatch.registry.endpoints import plain_http_allowed
+
+Send = Callable[[httpx.Request], Awaitable[httpx.Response]]
+DEFAULT_TOKEN_SECONDS = 60
+_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9_.+-]*)(?:\s+|$)")
+_PARAM = re.compile(r'\s*([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*(?:,|$)')
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """One WWW-Authenticate challenge: scheme (lowercase) and its parameters."""
+
+    scheme: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, name: str) -> str | None:
+        """A parameter by name (case-insensitive), or None."""
+        return self.params.get(name.lower())
+
+
+def parse_www_authenticate(header: str) -> list[Challenge]:
+    """Every challenge in a WWW-Authenticate header, e.g. `Bearer realm="...",scope="..."`."""
+    challenges: list[Challenge] = []
+    pos = 0
+    while pos < len(header):
+        scheme = _SCHEME.match(header, pos)
+        if not scheme:
+            break
+        pos = scheme.end()
+        params: dict[str, str] = {}
+        while (param := _PARAM.match(header, pos)) is not None:
+            value = param.group(2) if param.group(2) is not None else param.group(3)
+            params[param.group(1).lower()] = re.sub(r"\\(.)", r"\1", value)
+            pos = param.end()
+        challenges.append(Challenge(scheme.group(1).lower(), params))
+    return challenges
+
+
+def pick_challenge(header: str) -> Challenge | None:
+    """The challenge driftwatch answers: Bearer preferred, then Basic."""
+    found = {c.scheme: c for c in parse_www_authenticate(header)}
+    return found.get("bearer") or found.get("basic")
+
+
+def basic_header(credential: Credential) -> str:
+    """`Basic base64(user:password)`."""
+    raw = f"{credential.username}:{credential.secret}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+class Authenticator:
+    """Turns challenges into Authorization headers; tokens cached per (realm, service, scope)."""
+
+    def __init__(self, send: Send, clock: Callable[[], float] = time.monotonic) -> None:
+        self._send = send
+        self._clock = clock
+        self._tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
+        self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        self.token_requests = 0
+
+    async def authorize(
+        self,
+        challenge: Challenge,
+        scope: str,
+        credential: Credential | None,
+        insecure: bool,
+        *,
+        fresh: bool = False,
+    ) -> str:
+        """The Authorization header answering `challenge` for `scope`; raises Unauthorized."""
+        if challenge.scheme == "basic":
+            if credential is None or credential.identity_token:
+                raise Unauthorized("registry requires a username and password; none configured")
+            return basic_header(credential)
+        realm = challenge.get("realm")
+        if not realm:
+            raise InvalidResponse("Bearer challenge without realm")
+        scope = challenge.get("scope") or scope
+        key = (realm, challenge.get("service") or "", scope)
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            cached = self._tokens.get(key)
+            if cached and not fresh and cached[1] > self._clock():
+                return f"Bearer {cached[0]}"
+            if credential is not None and not plain_http_allowed(realm, insecure):
+                credential = None  # never send a secret over plain HTTP off loopback
+            token, lifetime = await self._fetch(key, credential)
+            self._tokens[key] = (token, self._clock() + max(lifetime - 5, 1))
+            return f"Bearer {token}"
+
+    async def _fetch(
+        self, key: tuple[str, str, str], credential: Credential | None
+    ) -> tuple[str, float]:
+        """Ask the token server (GET, or POST for an identity token) and read the answer."""
+        realm, service, scope = key
+        self.token_requests += 1
+        if credential is not None and credential.identity_token:
+            form = {"grant_type": "refresh_token", "refresh_token": credential.secret}
+            form |= {"service": service, "scope": scope, "client_id": "driftwatch"}
+            request = httpx.Request("POST", realm, data=form)
+        else:
+            params = {k: v for k, v in (("service", service), ("scope", scope)) if v}
+            headers = {"Authorization": basic_header(credential)} if credential else {}
+            request = httpx.Request("GET", realm, params=params, headers=headers)
+        response = await self._send(request)
+        if response.status_code in (401, 403):
+            raise Unauthorized(f"token server refused access to {scope} ({response.status_code})")
+        if response.status_code != 200:
+            raise InvalidResponse(f"token server answered {response.status_code} for {scope}")
+        return _read_token(response)
+
+
+def _read_token(response: httpx.Response) -> tuple[str, float]:
+    """`token`/`access_token` and its lifetime in seconds from a token server answer."""
+    try:
+        doc: Any = response.json()
+    except ValueError as exc:
+        raise InvalidResponse("token server answer is not JSON") from exc
+    token = doc.get("token") or doc.get("access_token") if isinstance(doc, dict) else None
+    if not isinstance(token, str) or not token:
+        raise InvalidResponse("token server answer has no token")
+    lifetime = doc.get("expires_in", DEFAULT_TOKEN_SECONDS)
+    if not isinstance(lifetime, (int, float)) or lifetime <= 0:
+        lifetime = DEFAULT_TOKEN_SECONDS
+    return token, float(lifetime)

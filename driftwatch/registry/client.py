@@ -1,0 +1,240 @@
+"""The registry client: resolve tags to per-platform digests; read verified manifests and blobs.
+
+HEAD first (free on Docker Hub); a GET only when the body is needed and not cached; every
+body fetched is checked against its digest. One bad reference never aborts the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from types import TracebackType
+
+import httpx
+
+from driftwatch.config import Config
+from driftwatch.errors import (
+    DigestMismatch,
+    DriftwatchError,
+    PlatformNotFound,
+)
+from driftwatch.models import Platform, PlatformImage, Resolution, ResolveFailure
+from driftwatch.reference import ImageReference
+from driftwatch.registry.cache import DiskManifestCache, ManifestCache
+from driftwatch.registry.credentials import CredentialStore
+from driftwatch.registry.endpoints import candidate_bases
+from driftwatch.registry.media import (
+    ACCEPT_MANIFESTS,
+    DOCKER_MANIFEST,
+    MAX_MANIFEST_BYTES,
+    OCI_MANIFEST,
+    Manifest,
+    base_type,
+    check_digest_syntax,
+    compute_digest,
+    parse_manifest,
+    platform_from_config,
+    refuse_schema1,
+    select_platforms,
+    verify_digest,
+)
+from driftwatch.registry.responses import check_status, content_length, read_capped, verified_chunks
+from driftwatch.registry.session import RegistrySession
+
+__all__ = ["MAX_CONFIG_BYTES", "RegistryClient"]
+
+MAX_CONFIG_BYTES = 8 * 1024 * 1024
+_MANIFEST_HEADERS = {"Accept": ACCEPT_MANIFESTS}
+_BLOB_HEADERS = {"Accept-Encoding": "identity"}
+
+
+class RegistryClient:
+    """Async client for OCI distribution registries: `async with RegistryClient(cfg) as c`."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        credentials: CredentialStore | None = None,
+        cache: ManifestCache | None = None,
+    ) -> None:
+        for host, settings in config.registries.items():
+            candidate_bases(host, settings)  # refuse bad endpoints before any request
+        self.config = config
+        self.cache: ManifestCache = cache if cache is not None else DiskManifestCache.default()
+        self.session = RegistrySession(config, transport, credentials)
+
+    async def __aenter__(self) -> RegistryClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.session.close()
+
+    async def resolve(self, ref: ImageReference, platforms: Sequence[Platform] = ()) -> Resolution:
+        """What `ref` points to now: top digest and per-platform digests (filtered)."""
+        where = str(ref)
+        response = await self.session.request(
+            ref, "HEAD", _manifest_path(ref, ref.manifest_reference), _MANIFEST_HEADERS
+        )
+        await response.aclose()
+        if response.status_code != 405:  # 405: HEAD unsupported; the GET below hashes the body
+            check_status(response, where, "manifest unknown")
+        media_type = base_type(response.headers.get("content-type"))
+        refuse_schema1(media_type, where)
+        ratelimit = _ratelimit(response.headers)
+        digest = _pinned_digest(ref, response.headers.get("docker-content-digest"), where)
+        if digest and media_type in (OCI_MANIFEST, DOCKER_MANIFEST) and not platforms:
+            image = PlatformImage(None, digest, media_type, content_length(response.headers))
+            return Resolution(ref, digest, media_type, (image,), ratelimit)
+        if digest:
+            body, media_type = await self.get_manifest(ref, digest)
+        else:
+            body, media_type, digest = await self._get_by_tag(ref)
+        manifest = parse_manifest(body, media_type, where)
+        images = await self._platform_images(ref, digest, manifest, len(body), platforms)
+        return Resolution(ref, digest, manifest.media_type, images, ratelimit)
+
+    async def resolve_all(
+        self, refs: Sequence[ImageReference], platforms: Sequence[Platform] = ()
+    ) -> list[Resolution | ResolveFailure]:
+        """Resolve every reference concurrently, in order; failures come back as data."""
+        unique = list(dict.fromkeys(refs))
+        results = await asyncio.gather(*(self._resolve_or_fail(r, platforms) for r in unique))
+        found = dict(zip(unique, results, strict=True))
+        return [found[ref] for ref in refs]
+
+    async def get_manifest(self, ref: ImageReference, digest: str) -> tuple[bytes, str]:
+        """The verified bytes and media type of manifest `digest` in `ref`'s repository (cached)."""
+        where = f"{ref.name}@{digest}"
+        check_digest_syntax(digest, where)
+        cached = self.cache.get(digest)
+        if cached is not None:
+            return cached, parse_manifest(cached, None, where).media_type
+        response = await self.session.request(
+            ref, "GET", _manifest_path(ref, digest), _MANIFEST_HEADERS
+        )
+        body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
+        verify_digest(body, digest, where)
+        media_type = parse_manifest(body, response.headers.get("content-type"), where).media_type
+        self.cache.put(digest, body)
+        return body, media_type
+
+    async def get_blob(self, ref: ImageReference, digest: str, max_bytes: int) -> bytes:
+        """A whole blob (e.g. an image config), verified, refused when over `max_bytes`."""
+        where = f"{ref.name}@{digest}"
+        check_digest_syntax(digest, where)
+        response = await self.session.request(
+            ref, "GET", _blob_path(ref, digest), _BLOB_HEADERS, follow=True
+        )
+        body = await read_capped(response, max_bytes, where, "blob unknown")
+        verify_digest(body, digest, where)
+        return body
+
+    def stream_blob(
+        self, ref: ImageReference, digest: str
+    ) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        """Chunks of a blob; the iterator raises DigestMismatch at the end on wrong bytes."""
+        return self._stream_blob(ref, digest)
+
+    @asynccontextmanager
+    async def _stream_blob(
+        self, ref: ImageReference, digest: str
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        where = f"{ref.name}@{digest}"
+        check_digest_syntax(digest, where)
+        response = await self.session.request(
+            ref, "GET", _blob_path(ref, digest), _BLOB_HEADERS, follow=True
+        )
+        try:
+            if response.status_code != 200:
+                await response.aread()
+                check_status(response, where, "blob unknown")
+            yield verified_chunks(response, digest, where)
+        finally:
+            await response.aclose()
+
+    async def _resolve_or_fail(
+        self, ref: ImageReference, platforms: Sequence[Platform]
+    ) -> Resolution | ResolveFailure:
+        try:
+            return await self.resolve(ref, platforms)
+        except DriftwatchError as exc:
+            return ResolveFailure(ref, exc.diagnostics(), type(exc).__name__, exc.exit_code)
+
+    async def _get_by_tag(self, ref: ImageReference) -> tuple[bytes, str, str]:
+        """GET by tag when HEAD gave no digest: hash the body (and check any digest header)."""
+        where = str(ref)
+        response = await self.session.request(
+            ref, "GET", _manifest_path(ref, ref.manifest_reference), _MANIFEST_HEADERS
+        )
+        body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
+        header = response.headers.get("docker-content-digest")
+        digest = compute_digest(body)
+        if header:
+            verify_digest(body, check_digest_syntax(header, where), where)
+            digest = header
+        if ref.digest:
+            verify_digest(body, ref.digest, where)
+            digest = ref.digest
+        self.cache.put(digest, body)
+        return body, response.headers.get("content-type", ""), digest
+
+    async def _platform_images(
+        self,
+        ref: ImageReference,
+        digest: str,
+        manifest: Manifest,
+        size: int,
+        platforms: Sequence[Platform],
+    ) -> tuple[PlatformImage, ...]:
+        """Index entries, or the one image (its config read only when a filter needs it)."""
+        if manifest.is_index:
+            images = manifest.platforms
+        else:
+            platform = None
+            if platforms and manifest.config_digest:
+                config = await self.get_blob(ref, manifest.config_digest, MAX_CONFIG_BYTES)
+                platform = platform_from_config(config, f"{ref.name}@{manifest.config_digest}")
+            images = (PlatformImage(platform, digest, manifest.media_type, size),)
+        selected = select_platforms(images, platforms)
+        if platforms and not selected:
+            have = ", ".join(str(i.platform) for i in images) or "none"
+            wanted = ", ".join(str(p) for p in platforms)
+            raise PlatformNotFound(f"{ref}: no manifest for platform {wanted} (has {have})")
+        return selected
+
+
+def _manifest_path(ref: ImageReference, reference: str) -> str:
+    return f"/v2/{ref.repository}/manifests/{reference}"
+
+
+def _blob_path(ref: ImageReference, digest: str) -> str:
+    return f"/v2/{ref.repository}/blobs/{digest}"
+
+
+def _pinned_digest(ref: ImageReference, header: str | None, where: str) -> str | None:
+    """The digest HEAD reported (checked against a pinned digest), or the pinned one."""
+    if header:
+        check_digest_syntax(header, where)
+        if ref.digest and header != ref.digest:
+            raise DigestMismatch(f"{where}: registry reports digest {header}")
+        return header
+    return ref.digest
+
+
+def _ratelimit(headers: httpx.Headers) -> int | None:
+    """`ratelimit-remaining: 100;w=21600` -> 100."""
+    value = headers.get("ratelimit-remaining", "").split(";", 1)[0].strip()
+    return int(value) if value.isdigit() else None
+
+
+def _size(headers: httpx.Headers) -> int | None:
+    value = headers.get("content-length", "")
+    return int(value) if value.isdigit() else None

@@ -1,0 +1,265 @@
+"""HTTP for the registry client: base URLs, one ping per registry, auth, retries, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from driftwatch import __version__
+from driftwatch.config import Config
+from driftwatch.errors import RateLimited, Unauthorized, Unreachable
+from driftwatch.reference import ImageReference
+from driftwatch.registry.auth import Authenticator, Challenge, pick_challenge
+from driftwatch.registry.credentials import Credential, CredentialStore
+from driftwatch.registry.endpoints import candidate_bases, same_origin
+
+MAX_RETRY_AFTER = 60.0
+BACKOFF_BASE = 0.25
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass
+class Host:
+    """What was learned about one registry: its base URL, challenge and credentials."""
+
+    registry: str
+    base: str
+    insecure: bool
+    semaphore: asyncio.Semaphore
+    challenge: Challenge | None = None
+    credential: Credential | None = None
+
+
+class RegistrySession:
+    """Sends requests for image references; retries, authenticates and limits concurrency."""
+
+    def __init__(
+        self,
+        config: Config,
+        transport: httpx.AsyncBaseTransport | None,
+        credentials: CredentialStore | None,
+    ) -> None:
+        self.config = config
+        self._transport = transport
+        self._credentials = credentials if credentials is not None else CredentialStore()
+        self._clients: dict[bool, httpx.AsyncClient] = {}
+        self._hosts: dict[str, Host] = {}
+        self._host_locks: dict[str, asyncio.Lock] = {}
+        self._down: dict[str, Unreachable] = {}
+        self.auth = Authenticator(self._send_plain)
+        self.sleep = asyncio.sleep
+        self.requests = 0
+
+    def _client(self, insecure: bool) -> httpx.AsyncClient:
+        """The shared keep-alive client (a second one without TLS checks for insecure hosts)."""
+        if insecure not in self._clients:
+            self._clients[insecure] = httpx.AsyncClient(
+                transport=self._transport,
+                verify=not insecure,
+                timeout=self.config.timeout,
+                follow_redirects=False,
+                headers={"User-Agent": f"driftwatch/{__version__}"},
+                limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+            )
+        return self._clients[insecure]
+
+    async def close(self) -> None:
+        """Close every connection."""
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+    async def request(
+        self,
+        ref: ImageReference,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        *,
+        follow: bool = False,
+    ) -> httpx.Response:
+        """Send `method path` for `ref`'s repository, authenticated; the caller closes it."""
+        host = await self.host(ref.registry)
+        scope = f"repository:{ref.repository}:pull"
+        where = f"{ref}"
+        sent = await self._authorization(host, scope)
+        response = await self._send(host, method, host.base + path, {**headers, **sent}, where)
+        if response.status_code == 401:
+            await response.aclose()
+            challenge = pick_challenge(response.headers.get("www-authenticate", ""))
+            if challenge is None:
+                raise Unauthorized(f"{where}: unauthorized (401) without a usable challenge")
+            host.challenge = challenge
+            auth = await self._answer(host, challenge, scope, fresh=bool(sent))
+            response = await self._send(host, method, host.base + path, {**headers, **auth}, where)
+            if response.status_code == 401:
+                await response.aclose()
+                raise Unauthorized(f"{where}: unauthorized (401): credentials refused or missing")
+        if follow:
+            response = await self._follow(host, response, method, headers, sent, where)
+        return response
+
+    async def host(self, registry: str) -> Host:
+        """The Host for `registry`, pinging `/v2/` once to pick a scheme and learn the challenge."""
+        found = self._hosts.get(registry)
+        if found is not None:
+            return found
+        async with self._host_locks.setdefault(registry, asyncio.Lock()):
+            if registry in self._down:
+                raise Unreachable(self._down[registry].message)  # one failed ping per run
+            if registry not in self._hosts:
+                try:
+                    self._hosts[registry] = await self._ping(registry)
+                except Unreachable as exc:
+                    self._down[registry] = exc
+                    raise
+            return self._hosts[registry]
+
+    async def _ping(self, registry: str) -> Host:
+        settings = self.config.registry(registry)
+        bases = candidate_bases(registry, settings)
+        limit = settings.concurrency or self.config.concurrency
+        host = Host(registry, bases[-1], settings.insecure, asyncio.Semaphore(limit))
+        for index, base in enumerate(bases):
+            host.base = base
+            last = index == len(bases) - 1
+            try:
+                response = await self._send(host, "GET", base + "/v2/", {}, registry, retry=last)
+            except Unreachable:
+                if last:
+                    raise
+                continue
+            await response.aclose()
+            if response.status_code == 401:
+                host.challenge = pick_challenge(response.headers.get("www-authenticate", ""))
+            break
+        lookup = urlsplit(settings.endpoint).netloc if settings.endpoint else registry
+        host.credential = await asyncio.to_thread(self._credentials.get, lookup)
+        return host
+
+    async def _authorization(self, host: Host, scope: str) -> dict[str, str]:
+        """Authorization sent up front when the registry's challenge is known (saves a 401)."""
+        if host.challenge is None:
+            return {}
+        return await self._answer(host, host.challenge, scope, fresh=False)
+
+    async def _answer(
+        self, host: Host, challenge: Challenge, scope: str, *, fresh: bool
+    ) -> dict[str, str]:
+        value = await self.auth.authorize(
+            challenge, scope, host.credential, host.insecure, fresh=fresh
+        )
+        return {"Authorization": value}
+
+    async def _follow(
+        self,
+        host: Host,
+        response: httpx.Response,
+        method: str,
+        headers: Mapping[str, str],
+        auth: Mapping[str, str],
+        where: str,
+    ) -> httpx.Response:
+        """Follow redirects (blob CDNs); Authorization never goes to another origin."""
+        origin = str(response.request.url)
+        for _ in range(MAX_REDIRECTS):
+            if response.status_code not in _REDIRECTS or "location" not in response.headers:
+                return response
+            await response.aclose()
+            target = urljoin(str(response.request.url), response.headers["location"])
+            sent = {**headers, **auth} if same_origin(origin, target) else dict(headers)
+            response = await self._send(host, method, target, sent, where)
+        return response
+
+    async def _send_plain(self, request: httpx.Request) -> httpx.Response:
+        """Send a token-server request (with retries) and read its body."""
+        host = Host("token", "", False, asyncio.Semaphore(4))
+        response = await self._send(
+            host,
+            request.method,
+            str(request.url),
+            request.headers,
+            "token server",
+            content=request.content,
+        )
+        await response.aread()
+        return response
+
+    async def _send(
+        self,
+        host: Host,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        where: str,
+        *,
+        retry: bool = True,
+        content: bytes | None = None,
+    ) -> httpx.Response:
+        """One request with bounded, jittered retries on connection errors, 5xx and 429."""
+        attempts = self.config.retries + 1 if retry else 1
+        for attempt in range(attempts):
+            final = attempt == attempts - 1
+            try:
+                async with host.semaphore:
+                    self.requests += 1
+                    client = self._client(host.insecure)
+                    request = client.build_request(method, url, headers=headers, content=content)
+                    response = await client.send(request, stream=True)
+            except httpx.TransportError as exc:
+                if final:
+                    raise Unreachable(f"{where}: {_describe(exc)}") from exc
+                await self.sleep(_backoff(attempt))
+                continue
+            if response.status_code != 429 and response.status_code < 500:
+                return response
+            await response.aclose()
+            if final:
+                raise _status_error(response, where)
+            await self.sleep(_retry_after(response) or _backoff(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _status_error(response: httpx.Response, where: str) -> RateLimited | Unreachable:
+    code = response.status_code
+    if code == 429:
+        return RateLimited(f"{where}: too many requests (429), retries exhausted")
+    return Unreachable(f"{where}: registry server error ({code}), retries exhausted")
+
+
+def _backoff(attempt: int) -> float:
+    """Jittered exponential backoff: between half and all of 0.25 s * 2**attempt."""
+    return float(random.uniform(0.5, 1.0) * BACKOFF_BASE * 2.0**attempt)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header (number or HTTP date), capped; None when absent."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, min(seconds, MAX_RETRY_AFTER))
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    """A one-line reason for a transport failure (no URLs with credentials, no tracebacks)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        return f"cannot connect ({text})" if text else "cannot connect"
+    return f"connection failed ({type(exc).__name__})"

@@ -1,0 +1,62 @@
+"""Session fixtures: real registries (anonymous, Basic, token) and a clean environment per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.bench.images import Index, build_image, build_index
+from tests.bench.registry import RegistryServer
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the user's cache, Docker credentials or a stray driftwatch config."""
+    monkeypatch.setenv("DRIFTWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    docker = tmp_path / "docker-config"
+    docker.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(docker))
+    monkeypatch.delenv("DRIFTWATCH_CONFIG", raising=False)
+
+
+def _serve(flavour: str, factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:
+    server = RegistryServer(flavour, factory.mktemp(f"registry-{flavour}"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:
+    """An anonymous registry on loopback."""
+    yield from _serve("anonymous", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:
+    """A registry behind htpasswd Basic auth (users in tests.bench.registry: PUSHER, READER)."""
+    yield from _serve("basic", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def token_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:
+    """A registry with Bearer token auth served by the suite's token server."""
+    yield from _serve("token", tmp_path_factory)
+
+
+def sample_index(tag: str = "3.12-slim") -> Index:
+    """A python-like index: amd64 (Docker gzip), arm64/v8 (OCI zstd), plus attestations."""
+    amd64 = build_image(
+        [{"etc/os-release": b"ID=debian\nVERSION_CODENAME=bookworm\n", "tag": tag.encode()}]
+    )
+    arm64 = build_image(
+        [{"etc/os-release": b"ID=debian\n"}, {"usr/lib/os-release": b"ID=debian\n"}],
+        architecture="arm64",
+        variant="v8",
+        compression="zstd",
+        labels={"org.opencontainers.image.version": "bookworm"},
+    )
+    return build_index([amd64, arm64], annotations={"org.opencontainers.image.ref.name": tag})

@@ -1,0 +1,98 @@
+"""Manifest parsing, digest checks and platform selection (pure functions)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from driftwatch.errors import DigestMismatch, InvalidResponse, UnsupportedManifest
+from driftwatch.models import Platform
+from driftwatch.registry import media
+from tests.bench.images import build_image, build_index
+
+
+def test_index_lists_real_platforms_and_skips_attestations() -> None:
+    amd, arm = build_image([{}]), build_image([{}], architecture="arm", variant="v7")
+    index = build_index([amd, arm], attestations=True)
+    parsed = media.parse_manifest(index.manifest.data, None, "x")
+    assert parsed.is_index
+    assert [str(p.platform) for p in parsed.platforms] == ["linux/amd64", "linux/arm/v7"]
+    assert [p.digest for p in parsed.platforms] == [amd.digest, arm.digest]
+    assert len(json.loads(index.manifest.data)["manifests"]) == 4  # 2 attestations were there
+
+
+def test_unknown_platform_without_annotation_is_skipped() -> None:
+    doc = {
+        "schemaVersion": 2,
+        "manifests": [
+            {
+                "digest": "sha256:" + "a" * 64,
+                "platform": {"os": "unknown", "architecture": "unknown"},
+            }
+        ],
+    }
+    parsed = media.parse_manifest(json.dumps(doc).encode(), media.OCI_INDEX, "x")
+    assert parsed.media_type == media.OCI_INDEX and parsed.platforms == ()
+
+
+def test_docker_manifest_list_and_image_manifest() -> None:
+    image = build_image([{}], oci=False)
+    index = build_index([image], oci=False)
+    assert media.parse_manifest(index.manifest.data, None, "x").media_type == media.DOCKER_LIST
+    parsed = media.parse_manifest(image.manifest.data, None, "x")
+    assert (
+        parsed.media_type == media.DOCKER_MANIFEST and parsed.config_digest == image.config.digest
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"schemaVersion": 1, "name": "x", "fsLayers": []}',
+        b'{"mediaType": "application/vnd.docker.distribution.manifest.v1+prettyjws"}',
+    ],
+)
+def test_schema1_is_refused(body: bytes) -> None:
+    with pytest.raises(UnsupportedManifest, match="schema1"):
+        media.parse_manifest(body, None, "reg/x:1")
+
+
+def test_unknown_media_type_and_garbage() -> None:
+    with pytest.raises(UnsupportedManifest, match="application/vnd.foo"):
+        media.parse_manifest(b'{"mediaType": "application/vnd.foo"}', None, "x")
+    with pytest.raises(InvalidResponse, match="not valid JSON"):
+        media.parse_manifest(b"<html>", None, "x")
+    with pytest.raises(InvalidResponse, match="malformed digest"):
+        media.check_digest_syntax("sha256:abc", "x")
+
+
+def test_verify_digest() -> None:
+    media.verify_digest(b"abc", media.compute_digest(b"abc"), "x")
+    media.verify_digest(b"abc", media.compute_digest(b"abc", "sha512"), "x")
+    with pytest.raises(DigestMismatch, match="expected"):
+        media.verify_digest(b"abd", media.compute_digest(b"abc"), "x")
+
+
+def test_platform_selection_with_and_without_variant() -> None:
+    images = media.parse_manifest(
+        build_index(
+            [
+                build_image([{}]),
+                build_image([{}], architecture="arm64", variant="v8"),
+                build_image([{}], architecture="arm", variant="v6"),
+                build_image([{}], architecture="arm", variant="v7"),
+            ]
+        ).manifest.data,
+        None,
+        "x",
+    ).platforms
+
+    def pick(text):
+        return [str(i.platform) for i in media.select_platforms(images, [Platform.parse(text)])]  # noqa: E731
+
+    assert pick("linux/arm64") == ["linux/arm64/v8"]
+    assert pick("linux/arm") == ["linux/arm/v6", "linux/arm/v7"]
+    assert pick("linux/arm/v7") == ["linux/arm/v7"]
+    assert pick("windows/amd64") == []
+    assert len(media.select_platforms(images, [])) == 4
