@@ -7,20 +7,24 @@ import io
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from driftwatch.config import Config
-from driftwatch.history import HistoryStore, PendingDelivery, StoredDrift, TimelineEntry
-from driftwatch.history.engine import resolve_url
 from driftwatch.models import OsRelease, PlatformImage
+
+if TYPE_CHECKING:  # the history package (sqlalchemy) loads only when a command runs
+    from driftwatch.history import HistoryStore, PendingDelivery, StoredDrift, TimelineEntry
 
 FORMATS = ("table", "json", "csv")
 
 
 def open_store(config: Config, db: str | None) -> HistoryStore:
     """The history store chosen by `--db`, DRIFTWATCH_DB, config `db` or the default."""
+    from driftwatch.history import HistoryStore
+    from driftwatch.history.engine import resolve_url
+
     return HistoryStore.open(resolve_url(db, config.db))
 
 

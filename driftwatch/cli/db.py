@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 
 from driftwatch.cli._common import config_from
-from driftwatch.history import HistoryStore
-from driftwatch.history.engine import display_url, resolve_url
 
 
 @click.group("db")
@@ -24,6 +22,9 @@ def db() -> None:
 @click.pass_context
 def upgrade(ctx: click.Context, db_url: str | None) -> None:
     """Create the schema or apply pending migrations."""
+    from driftwatch.history import HistoryStore
+    from driftwatch.history.engine import display_url, resolve_url
+
     url = resolve_url(db_url, config_from(ctx).db)
     before, after = HistoryStore.upgrade(url)
     where = display_url(url)

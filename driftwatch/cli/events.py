@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,7 +20,6 @@ from driftwatch.cli._history_output import (
     when,
 )
 from driftwatch.errors import UsageError
-from driftwatch.history import PendingDelivery, StoredDrift
 from driftwatch.models import DriftKind
 
 KINDS = tuple(kind.value for kind in DriftKind)
@@ -37,6 +37,9 @@ CSV_HEADER = (
     "new_os_codename",
     "new_os_version_id",
 )
+
+if TYPE_CHECKING:
+    from driftwatch.history import PendingDelivery, StoredDrift
 
 
 @click.command("events")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from driftwatch.cli._common import config_from
@@ -16,7 +18,6 @@ from driftwatch.cli._history_output import (
     when,
 )
 from driftwatch.errors import UsageError
-from driftwatch.history import TimelineEntry
 from driftwatch.models import Platform
 from driftwatch.reference import parse_reference
 
@@ -32,6 +33,9 @@ CSV_HEADER = (
     "last_seen",
     "events",
 )
+
+if TYPE_CHECKING:
+    from driftwatch.history import TimelineEntry
 
 
 @click.command("history")

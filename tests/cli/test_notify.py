@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from receivers import HttpReceiver, free_port
+from tests.receivers import HttpReceiver, free_port
 
 
 def run(
@@ -78,7 +78,11 @@ def test_no_destinations_and_missing_action_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2 and "notify --test" in result.stderr
 
 
-def test_retry_is_a_clear_not_yet_error(tmp_path: Path) -> None:
-    result = run("notify", "--retry", "--notify", "json://127.0.0.1:1/x", cwd=tmp_path)
-    assert result.returncode == 2
-    assert "needs the history outbox" in result.stderr
+def test_retry_with_an_empty_outbox_sends_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "history.db"
+    result = run(
+        "notify", "--retry", "--db", str(db), "--notify", "json://127.0.0.1:1/x", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "nothing pending" in result.stderr
+    assert db.exists()

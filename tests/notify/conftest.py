@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from receivers import HttpReceiver, SmtpReceiver, free_port
+from tests.receivers import HttpReceiver, SmtpReceiver, free_port
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from receivers import HttpReceiver
+from tests.receivers import HttpReceiver
 
 from driftwatch.notify import Destination, deliver, mask, mask_url
 from driftwatch.notify.message import Message

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from receivers import HttpReceiver, SmtpReceiver
+from tests.receivers import HttpReceiver, SmtpReceiver
 
 from driftwatch.models import DriftKind
 from driftwatch.notify import Destination, ImageUsage, Message, deliver, plan, renders_markdown

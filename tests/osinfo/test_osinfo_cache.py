@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
-from imagefactory import ImageStore, MemorySource, app_layer, debian
+from tests.osinfo.imagefactory import ImageStore, MemorySource, app_layer, debian
 
 from driftwatch.models import OsRelease
 from driftwatch.osinfo import BoundSource, DiskCache, MemoryCache, default_cache_dir, detect_os

@@ -8,7 +8,7 @@ import gzip
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from imagefactory import (
+from tests.osinfo.imagefactory import (
     LAYER_TYPES,
     ImageStore,
     MemorySource,

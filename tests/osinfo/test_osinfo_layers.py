@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from imagefactory import Entry, directory, file, opaque, symlink, tar_bytes, whiteout
+from tests.osinfo.imagefactory import Entry, directory, file, opaque, symlink, tar_bytes, whiteout
 
 from driftwatch.osinfo.layers import NeedMore, settle
 from driftwatch.osinfo.tarscan import LayerFacts, TarScanner

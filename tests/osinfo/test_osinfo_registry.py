@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from imagefactory import ImageStore, app_layer, debian, file, push, ubuntu
+from tests.osinfo.imagefactory import ImageStore, app_layer, debian, file, push, ubuntu
 
 from driftwatch.errors import DigestMismatch
 from driftwatch.osinfo import MemoryCache, detect_platforms

@@ -10,7 +10,16 @@ import pytest
 import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from imagefactory import compress, directory, file, hardlink, opaque, symlink, tar_bytes, whiteout
+from tests.osinfo.imagefactory import (
+    compress,
+    directory,
+    file,
+    hardlink,
+    opaque,
+    symlink,
+    tar_bytes,
+    whiteout,
+)
 
 from driftwatch.errors import OsDetectionError
 from driftwatch.osinfo.decode import OUT_CHUNK, LayerDecoder, compression_of
