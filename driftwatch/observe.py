@@ -23,7 +23,7 @@ from driftwatch.models import (
 )
 from driftwatch.reference import ImageReference
 
-__all__ = ["OsDetector", "Resolver", "observe", "observation_from"]
+__all__ = ["OsDetector", "Resolver", "observation_from", "observe", "with_os"]
 
 # (resolution, platform image) -> its OS release; raises driftwatch errors on failure.
 OsDetector = Callable[[Resolution, PlatformImage], Awaitable[OsRelease]]
@@ -45,7 +45,7 @@ async def observe(
     observed_at = now or datetime.now(timezone.utc)
     results = await resolve(references, platforms)
     if detect_os is not None:
-        results = await _with_os(results, detect_os)
+        results = await with_os(results, detect_os)
     return [_to_observation(result, observed_at) for result in results]
 
 
@@ -70,7 +70,7 @@ def _to_observation(
     return result
 
 
-async def _with_os(
+async def with_os(
     results: Sequence[Resolution | ResolveFailure], detect_os: OsDetector
 ) -> list[Resolution | ResolveFailure]:
     """Detect the OS of every platform image, a bounded number at once, keeping order."""

@@ -19,7 +19,7 @@ from driftwatch.models import (
     Resolution,
     ResolveFailure,
 )
-from driftwatch.observe import OsDetector, observe
+from driftwatch.observe import OsDetector, observe, with_os
 from driftwatch.reference import ImageReference
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from driftwatch.osinfo import BlobSource, OsCache
     from driftwatch.registry import RegistryClient
 
-__all__ = ["OsOptions", "observe_online"]
+__all__ = ["OsOptions", "observe_online", "resolve_online"]
 
 Results = list[Observation | ResolveFailure]
 
@@ -51,6 +51,26 @@ class OsOptions:
             max_seconds=config.os_max_seconds,
             **extra,  # type: ignore[arg-type]
         )
+
+
+def resolve_online(
+    references: Sequence[ImageReference],
+    config: Config,
+    *,
+    platforms: Sequence[Platform] = (),
+    os_options: OsOptions | None = None,
+) -> list[Resolution | ResolveFailure]:
+    """Resolutions (not observations) with each platform's OS filled: `resolve --os`."""
+    from driftwatch.registry import RegistryClient
+
+    async def run() -> list[Resolution | ResolveFailure]:
+        async with RegistryClient(config) as client:
+            results = await client.resolve_all(references, platforms)
+            if _detects(os_options):
+                results = await with_os(results, _detector(client, os_options))
+            return results
+
+    return asyncio.run(run())
 
 
 def observe_online(

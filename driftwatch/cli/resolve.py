@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from driftwatch.cli._common import EXIT_OK, config_from
+from driftwatch.cli._options import os_detect_option, parse_platforms, platform_option
 from driftwatch.errors import InputError, UsageError
-from driftwatch.models import Platform, PlatformImage, Resolution, ResolveFailure
+from driftwatch.models import OsRelease, Platform, PlatformImage, Resolution, ResolveFailure
 from driftwatch.reference import ImageReference, parse_reference
 
 if TYPE_CHECKING:
@@ -28,13 +29,9 @@ Result = Resolution | ResolveFailure
     metavar="FILE",
     help="Read references from FILE (one per line, # comments), '-' for stdin.",
 )
-@click.option(
-    "--platform",
-    "platforms",
-    multiple=True,
-    metavar="OS/ARCH[/VARIANT]",
-    help="Only these platforms (repeatable); default: every platform of the index.",
-)
+@platform_option
+@click.option("--os", "with_os", is_flag=True, help="Also find the OS release of each platform.")
+@os_detect_option
 @click.option(
     "--format",
     "output_format",
@@ -48,6 +45,8 @@ def resolve(
     references: tuple[str, ...],
     from_file: str | None,
     platforms: tuple[str, ...],
+    with_os: bool,
+    os_detect: str | None,
     output_format: str,
 ) -> None:
     """Resolve image REFERENCES to the digests their registries serve now."""
@@ -55,10 +54,9 @@ def resolve(
     if not written:
         raise UsageError("no image references given (arguments or --from-file)")
     refs = [parse_reference(text) for text in written]  # exit 2 before any network
-    wanted = _parse_platforms(platforms)
+    wanted = parse_platforms(platforms)
     config = config_from(ctx)
-    results = _run(config, refs, wanted)
-    # Hook for a later `--os`: enrich `results` here (PlatformImage.os); output shows it as "os".
+    results = _run(config, refs, wanted, with_os or bool(os_detect), os_detect)
     if output_format == "json":
         rows = [_json_row(t, r) for t, r in zip(written, results, strict=True)]
         click.echo(json.dumps(rows, indent=2))
@@ -84,24 +82,18 @@ def _read_list(source: str) -> list[str]:
     return [line for line in lines if line]
 
 
-def _parse_platforms(values: Sequence[str]) -> list[Platform]:
-    try:
-        return [Platform.parse(value) for value in values]
-    except ValueError as exc:
-        raise UsageError(f"--platform: {exc}") from None
+def _run(
+    config: Config,
+    refs: list[ImageReference],
+    platforms: list[Platform],
+    with_os: bool,
+    os_detect: str | None,
+) -> list[Result]:
+    """Resolve everything in one event loop (the registry client is imported only there)."""
+    from driftwatch.online import OsOptions, resolve_online
 
-
-def _run(config: Config, refs: list[ImageReference], platforms: list[Platform]) -> list[Result]:
-    """Resolve everything in one event loop (the registry client is imported only here)."""
-    import asyncio
-
-    from driftwatch.registry import RegistryClient
-
-    async def main() -> list[Result]:
-        async with RegistryClient(config) as client:
-            return await client.resolve_all(refs, platforms)
-
-    return asyncio.run(main())
+    options = OsOptions.from_config(config, os_detect) if with_os else None
+    return resolve_online(refs, config, platforms=platforms, os_options=options)
 
 
 def _print_text(written: Sequence[str], results: Sequence[Result]) -> None:
@@ -109,7 +101,7 @@ def _print_text(written: Sequence[str], results: Sequence[Result]) -> None:
         if isinstance(result, ResolveFailure):
             click.echo(f"{text}: error: {result.reason}", err=True)
         else:
-            click.echo(f"{text}  {result.digest}")
+            click.echo(f"{text}  {result.digest}{_os_text(result)}")
 
 
 def _json_row(text: str, result: Result) -> dict[str, Any]:
@@ -133,5 +125,31 @@ def _platform_row(image: PlatformImage) -> dict[str, Any]:
         "digest": image.digest,
     }
     if image.os is not None:
-        row["os"] = image.os.describe()
+        row["os"] = _os_json(image.os)
     return row
+
+
+def _os_json(release: OsRelease) -> dict[str, Any]:
+    fields = ("id", "version_id", "codename", "point_release", "source")
+    row = {name: getattr(release, name) for name in fields}
+    if release.undetermined:
+        row["undetermined"] = release.undetermined
+    if release.disagreement:
+        row["disagreement"] = release.disagreement
+    return row
+
+
+def _os_text(result: Resolution) -> str:
+    """`  linux/amd64=bookworm linux/arm64/v8=bookworm` when OS releases were asked for."""
+    parts = [
+        f"{image.platform or 'image'}={_os_word(image.os)}"
+        for image in result.platforms
+        if image.os is not None
+    ]
+    return "  " + " ".join(parts) if parts else ""
+
+
+def _os_word(release: OsRelease) -> str:
+    if not release.known:
+        return "unknown"
+    return release.codename or f"{release.id}-{release.version_id or 'unknown'}"

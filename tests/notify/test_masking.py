@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-from tests.receivers import HttpReceiver
 
 from driftwatch.notify import Destination, deliver, mask, mask_url
 from driftwatch.notify.message import Message
+from tests.receivers import HttpReceiver
 
 SLACK = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"
 DISCORD = "discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-from tests.receivers import HttpReceiver, SmtpReceiver
 
 from driftwatch.models import DriftKind
 from driftwatch.notify import Destination, ImageUsage, Message, deliver, plan, renders_markdown
 from driftwatch.notify.send import _fit
 from driftwatch.reference import parse_reference
+from tests.receivers import HttpReceiver, SmtpReceiver
 
 from .drifts import BOOKWORM, BULLSEYE, digest, drift
 

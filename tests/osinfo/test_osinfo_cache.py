@@ -8,12 +8,12 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
-from tests.osinfo.imagefactory import ImageStore, MemorySource, app_layer, debian
 
 from driftwatch.models import OsRelease
 from driftwatch.osinfo import BoundSource, DiskCache, MemoryCache, default_cache_dir, detect_os
 from driftwatch.osinfo.cache import release_from_json, release_to_json
 from driftwatch.reference import ImageReference, parse_reference
+from tests.osinfo.imagefactory import ImageStore, MemorySource, app_layer, debian
 
 
 def test_seen_manifest_costs_no_request_at_all(tmp_path: Path) -> None:

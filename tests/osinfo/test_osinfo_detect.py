@@ -8,6 +8,10 @@ import gzip
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from driftwatch.errors import ConfigError, DigestMismatch, OsDetectionError
+from driftwatch.models import OsRelease
+from driftwatch.osinfo import MemoryCache, detect_os, detect_platforms
 from tests.osinfo.imagefactory import (
     LAYER_TYPES,
     ImageStore,
@@ -28,10 +32,6 @@ from tests.osinfo.imagefactory import (
     whiteout,
     wolfi,
 )
-
-from driftwatch.errors import ConfigError, DigestMismatch, OsDetectionError
-from driftwatch.models import OsRelease
-from driftwatch.osinfo import MemoryCache, detect_os, detect_platforms
 
 DEBIAN_SH = "# debian.sh --arch 'amd64' out/ '{suite}' '@{epoch}'"
 BOOKWORM_EPOCH = 1749513600  # 2025-06-10: bookworm is stable

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tests.osinfo.imagefactory import Entry, directory, file, opaque, symlink, tar_bytes, whiteout
 
 from driftwatch.osinfo.layers import NeedMore, settle
 from driftwatch.osinfo.tarscan import LayerFacts, TarScanner
+from tests.osinfo.imagefactory import Entry, directory, file, opaque, symlink, tar_bytes, whiteout
 
 DEBIAN = 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'
 ALPINE = "ID=alpine\nVERSION_ID=3.20.1\n"

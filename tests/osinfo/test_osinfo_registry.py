@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.osinfo.imagefactory import ImageStore, app_layer, debian, file, push, ubuntu
 
 from driftwatch.errors import DigestMismatch
 from driftwatch.osinfo import MemoryCache, detect_platforms
+from tests.osinfo.imagefactory import ImageStore, app_layer, debian, file, push, ubuntu
 
 ACCEPT = ", ".join(
     [

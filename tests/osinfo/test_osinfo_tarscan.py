@@ -10,16 +10,6 @@ import pytest
 import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.osinfo.imagefactory import (
-    compress,
-    directory,
-    file,
-    hardlink,
-    opaque,
-    symlink,
-    tar_bytes,
-    whiteout,
-)
 
 from driftwatch.errors import OsDetectionError
 from driftwatch.osinfo.decode import OUT_CHUNK, LayerDecoder, compression_of
@@ -29,6 +19,16 @@ from driftwatch.osinfo.tarscan import (
     LayerFacts,
     TarScanner,
     normalise,
+)
+from tests.osinfo.imagefactory import (
+    compress,
+    directory,
+    file,
+    hardlink,
+    opaque,
+    symlink,
+    tar_bytes,
+    whiteout,
 )
 
 ENTRIES = [
