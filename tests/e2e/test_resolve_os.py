@@ -202,3 +202,128 @@ def test_os_release_of_each_platform(case: str, project: Path, registry: Registr
     assert row["digest"] == digest
     found = by_platform(row)
     assert found == expected  # attestation entries (unknown/unknown) never show up
+
+
+def with_top_layer(image: Image, data: bytes) -> Image:
+    """`image` with its top layer's bytes replaced; the manifest names the new digest."""
+    layer = Blob(image.layers[-1].media_type, data)
+    doc = json.loads(image.manifest.data)
+    doc["layers"][-1] = layer.descriptor()
+    manifest = Blob(image.manifest.media_type, json.dumps(doc).encode())
+    return Image(manifest, image.config, (*image.layers[:-1], layer), image.platform)
+
+
+def blob_gets(requests: list[tuple[str, str, int]]) -> list[str]:
+    return [
+        path.rsplit("/", 1)[-1]
+        for method, path, _ in requests
+        if method == "GET" and "/blobs/" in path
+    ]
+
+
+def corrupt_in_storage(registry: RegistryServer, digest: str) -> None:
+    """Flip bytes of a stored blob (same length): the registry then serves bytes that lie."""
+    hexdigest = digest.removeprefix("sha256:")
+    blob = (
+        registry.workdir
+        / "data/docker/registry/v2/blobs/sha256"
+        / hexdigest[:2]
+        / hexdigest
+        / "data"
+    )
+    data = blob.read_bytes()
+    blob.write_bytes(data[:20] + bytes(b ^ 0xFF for b in data[20:50]) + data[50:])
+
+
+def assert_fails_twice(
+    project: Path, registry: RegistryServer, tag: str, layer: str, words: str
+) -> None:
+    """Two runs fail alike (nothing was cached): exit 3, one stderr line, the layer fetched again."""
+    for _ in range(2):
+        mark = registry.mark()
+        code, row, stderr = resolve_os(project, tag)
+        assert code == 3, (row, stderr)
+        [found] = by_platform(row).values()
+        assert found["source"] == "error" and found["id"] is None
+        assert words in found["undetermined"] and layer[:19] in found["undetermined"]
+        [line] = stderr.splitlines()
+        assert line.startswith(f"osdemo:{tag}: error: ") and words in line
+        assert layer in blob_gets(registry.requests_since(mark))
+
+
+def test_corrupt_gzip_layer_is_a_clear_error_and_nothing_is_cached(
+    project: Path, registry: RegistryServer
+) -> None:
+    good = single(debian_files("bookworm"), app_files("corrupt-gzip"))
+    packed = good.layers[-1].data
+    image = with_top_layer(good, packed[:12] + bytes(b ^ 0x5A for b in packed[12:40]) + packed[40:])
+    publish(registry, "corrupt-gzip", image)
+    assert_fails_twice(project, registry, "corrupt-gzip", image.layers[-1].digest, "gzip")
+
+
+def test_layer_that_does_not_match_its_digest_is_a_clear_error(
+    project: Path, registry: RegistryServer
+) -> None:
+    image = single(debian_files("bookworm"), app_files("digest-mismatch"))
+    publish(registry, "digest-mismatch", image)
+    corrupt_in_storage(registry, image.layers[-1].digest)
+    assert_fails_twice(
+        project, registry, "digest-mismatch", image.layers[-1].digest, "content hashes to"
+    )
+
+
+def test_lying_history_line_is_reported_in_full_mode(
+    project: Path, registry: RegistryServer
+) -> None:
+    history = [{"created_by": DEBIAN_SH.format("bullseye")}]
+    publish(registry, "lying", single(debian_files("bookworm", "12.8"), history=history))
+    code, row, _ = resolve_os(project, "lying", "--os-detect", "full")
+    [found] = by_platform(row).values()
+    assert code == 0
+    assert found == {
+        **os_of("debian", "12", "bookworm", "12.8", "layer:etc/os-release"),
+        "disagreement": "config-history says debian bullseye, the filesystem shows debian bookworm",
+    }
+
+
+def test_debian_sh_history_in_fast_mode_reads_only_the_config(
+    project: Path, registry: RegistryServer
+) -> None:
+    history = [{"created_by": DEBIAN_SH.format("bookworm")}]
+    image = single(
+        debian_files("trixie"), app_files("hinted"), history=history
+    )  # layers would say trixie
+    publish(registry, "hinted", image)
+    mark = registry.mark()
+    code, row, _ = resolve_os(project, "hinted")
+    assert code == 0
+    assert by_platform(row) == {"None": os_of("debian", "12", "bookworm", None, "config-history")}
+    assert blob_gets(registry.requests_since(mark)) == [image.config.digest]
+
+
+def test_a_digest_seen_before_costs_only_the_manifest_head(
+    project: Path, registry: RegistryServer
+) -> None:
+    publish(registry, "seen", debian_index("bookworm", seed="seen"))
+    first = resolve_os(project, "seen")
+    mark = registry.mark()
+    code, row, _ = resolve_os(project, "seen")
+    seen = [r for r in registry.requests_since(mark) if r[1] != "/v2/"]
+    assert seen == [("HEAD", f"/v2/{REPO}/manifests/seen", 200)]
+    assert code == 0 and row["digest"] == first[1]["digest"]
+    assert {p: o["codename"] for p, o in by_platform(row).items()} == {
+        "linux/amd64": "bookworm",
+        "linux/arm64/v8": "bookworm",
+    }
+    assert {o["source"] for o in by_platform(row).values()} == {"cache:layer:etc/os-release"}
+
+
+def test_text_output_names_the_codename_per_platform(
+    project: Path, registry: RegistryServer
+) -> None:
+    digest = publish(
+        registry, "text", debian_index("bookworm", seed="text", arm64_codename="trixie")
+    )
+    done = driftwatch(project, "resolve", "--os", "osdemo:text")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == f"osdemo:text  {digest}  linux/amd64=bookworm linux/arm64/v8=trixie\n"
