@@ -49,22 +49,29 @@ def os_of(
     }
 
 
+def aim(folder: Path, registry: RegistryServer) -> Path:
+    """`folder` with a driftwatch.toml that sends docker.io to the bench registry."""
+    (folder / "driftwatch.toml").write_text(
+        f'retries = 0\ntimeout = 10\n[registries."docker.io"]\nendpoint = "{registry.url}"\n'
+    )
+    return folder
+
+
 @pytest.fixture
 def project(tmp_path: Path, registry: RegistryServer) -> Path:
     """A working directory whose driftwatch.toml sends docker.io to the bench registry."""
-    (tmp_path / "driftwatch.toml").write_text(
-        f'retries = 0\ntimeout = 10\n[registries."docker.io"]\nendpoint = "{registry.url}"\n'
-    )
-    return tmp_path
+    return aim(tmp_path, registry)
 
 
-def driftwatch(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def driftwatch(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "driftwatch", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env=dict(os.environ),
+        env={**os.environ, **(env or {})},
         timeout=120,
     )
 
@@ -193,15 +200,28 @@ def publish(registry: RegistryServer, tag: str, image: Image | Index) -> str:
     return push_image(registry, REPO, tag, image)
 
 
+@pytest.fixture(scope="module")
+def resolved(
+    registry: RegistryServer, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every case pushed, then resolved by ONE `resolve --os` process: case -> (digest, row)."""
+    folder = aim(tmp_path_factory.mktemp("resolve-os"), registry)
+    digests = {case: publish(registry, case, build()) for case, (build, _) in CASES.items()}
+    refs = [f"osdemo:{case}" for case in CASES]
+    cache = {"DRIFTWATCH_CACHE_DIR": str(folder / "cache")}  # module scope: set it ourselves
+    done = driftwatch(folder, "resolve", "--os", "--format", "json", *refs, env=cache)
+    assert (done.returncode, done.stderr) == (0, "")
+    rows = json.loads(done.stdout)
+    return {case: (digests[case], row) for case, row in zip(CASES, rows, strict=True)}
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_os_release_of_each_platform(case: str, project: Path, registry: RegistryServer) -> None:
-    build, expected = CASES[case]
-    digest = publish(registry, case, build())
-    code, row, stderr = resolve_os(project, case)
-    assert (code, stderr) == (0, "")
-    assert row["digest"] == digest
-    found = by_platform(row)
-    assert found == expected  # attestation entries (unknown/unknown) never show up
+def test_os_release_of_each_platform(
+    case: str, resolved: dict[str, tuple[str, dict[str, Any]]]
+) -> None:
+    digest, row = resolved[case]
+    assert (row["reference"], row["digest"]) == (f"osdemo:{case}", digest)
+    assert by_platform(row) == CASES[case][1]  # attestation entries (unknown/unknown) never show
 
 
 def with_top_layer(image: Image, data: bytes) -> Image:
