@@ -23,23 +23,26 @@ import zstandard
 
 from driftwatch.errors import DigestMismatch, InvalidResponse, NotFound
 from tests.bench import distros
+from tests.bench.images import (
+    DOCKER_CONFIG,
+    DOCKER_LIST,
+    DOCKER_MANIFEST,
+    OCI_CONFIG,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    Symlink,
+    Whiteout,
+)
+from tests.bench.images import LAYER_TYPES as BENCH_LAYER_TYPES
 from tests.bench.images import Entry as BenchEntry
-from tests.bench.images import Symlink, Whiteout
 
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+# (style, codec) -> media type; Docker v2 has no zstd type, so Docker-style zstd uses OCI's.
 LAYER_TYPES = {
-    ("oci", "gzip"): "application/vnd.oci.image.layer.v1.tar+gzip",
-    ("oci", "zstd"): "application/vnd.oci.image.layer.v1.tar+zstd",
-    ("oci", "none"): "application/vnd.oci.image.layer.v1.tar",
-    ("docker", "gzip"): "application/vnd.docker.image.rootfs.diff.tar.gzip",
-    ("docker", "none"): "application/vnd.docker.image.rootfs.diff.tar",
-    ("docker", "zstd"): "application/vnd.oci.image.layer.v1.tar+zstd",
+    (style, codec): BENCH_LAYER_TYPES[(style == "oci", codec)]
+    for style in ("oci", "docker")
+    for codec in ("gzip", "none")
 }
+LAYER_TYPES[("oci", "zstd")] = LAYER_TYPES[("docker", "zstd")] = BENCH_LAYER_TYPES[(True, "zstd")]
 
 
 def sha256(data: bytes) -> str:
