@@ -279,6 +279,9 @@ def test_corrupt_gzip_layer_is_a_clear_error_and_nothing_is_cached(
     image = with_top_layer(good, packed[:12] + bytes(b ^ 0x5A for b in packed[12:40]) + packed[40:])
     publish(registry, "corrupt-gzip", image)
     assert_fails_twice(project, registry, "corrupt-gzip", image.layers[-1].digest, "gzip")
+    text = driftwatch(project, "resolve", "--os", "osdemo:corrupt-gzip")
+    assert text.returncode == 3 and text.stdout.endswith("  image=error\n")
+    assert text.stderr.startswith("osdemo:corrupt-gzip: error: layer sha256:")
 
 
 def test_layer_that_does_not_match_its_digest_is_a_clear_error(
