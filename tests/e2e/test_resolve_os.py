@@ -26,8 +26,8 @@ from tests.bench.distros import (
     ubuntu_files,
     wolfi_files,
 )
-from tests.bench.images import Blob, Image, Index
-from tests.bench.registry import RegistryServer
+from tests.bench.images import Image, Index, replace_top_layer
+from tests.bench.registry import RegistryServer, corrupt_blob
 
 REPO = "library/osdemo"
 DEBIAN_SH = (
@@ -224,35 +224,12 @@ def test_os_release_of_each_platform(
     assert by_platform(row) == CASES[case][1]  # attestation entries (unknown/unknown) never show
 
 
-def with_top_layer(image: Image, data: bytes) -> Image:
-    """`image` with its top layer's bytes replaced; the manifest names the new digest."""
-    layer = Blob(image.layers[-1].media_type, data)
-    doc = json.loads(image.manifest.data)
-    doc["layers"][-1] = layer.descriptor()
-    manifest = Blob(image.manifest.media_type, json.dumps(doc).encode())
-    return Image(manifest, image.config, (*image.layers[:-1], layer), image.platform)
-
-
 def blob_gets(requests: list[tuple[str, str, int]]) -> list[str]:
     return [
         path.rsplit("/", 1)[-1]
         for method, path, _ in requests
         if method == "GET" and "/blobs/" in path
     ]
-
-
-def corrupt_in_storage(registry: RegistryServer, digest: str) -> None:
-    """Flip bytes of a stored blob (same length): the registry then serves bytes that lie."""
-    hexdigest = digest.removeprefix("sha256:")
-    blob = (
-        registry.workdir
-        / "data/docker/registry/v2/blobs/sha256"
-        / hexdigest[:2]
-        / hexdigest
-        / "data"
-    )
-    data = blob.read_bytes()
-    blob.write_bytes(data[:20] + bytes(b ^ 0xFF for b in data[20:50]) + data[50:])
 
 
 def assert_fails_twice(
@@ -276,7 +253,9 @@ def test_corrupt_gzip_layer_is_a_clear_error_and_nothing_is_cached(
 ) -> None:
     good = single(debian_files("bookworm"), app_files("corrupt-gzip"))
     packed = good.layers[-1].data
-    image = with_top_layer(good, packed[:12] + bytes(b ^ 0x5A for b in packed[12:40]) + packed[40:])
+    image = replace_top_layer(
+        good, packed[:12] + bytes(b ^ 0x5A for b in packed[12:40]) + packed[40:]
+    )
     publish(registry, "corrupt-gzip", image)
     assert_fails_twice(project, registry, "corrupt-gzip", image.layers[-1].digest, "gzip")
     text = driftwatch(project, "resolve", "--os", "osdemo:corrupt-gzip")
@@ -289,7 +268,7 @@ def test_layer_that_does_not_match_its_digest_is_a_clear_error(
 ) -> None:
     image = single(debian_files("bookworm"), app_files("digest-mismatch"))
     publish(registry, "digest-mismatch", image)
-    corrupt_in_storage(registry, image.layers[-1].digest)
+    corrupt_blob(registry, image.layers[-1].digest)
     assert_fails_twice(
         project, registry, "digest-mismatch", image.layers[-1].digest, "content hashes to"
     )

@@ -19,7 +19,7 @@ from driftwatch.registry import RegistryClient
 from driftwatch.registry.cache import MemoryManifestCache
 from tests.bench import build_image, build_index, push_image, push_index
 from tests.bench.distros import app_files, debian_files, ubuntu_files
-from tests.bench.registry import RegistryServer
+from tests.bench.registry import RegistryServer, corrupt_blob
 
 FAST = Config(retries=0, timeout=10)
 
@@ -61,25 +61,12 @@ def test_index_pushed_to_a_real_registry_is_detected_per_platform(
     assert seen == [("GET", f"/v2/osinfo/base/manifests/{digest}", 200)]  # no platform request
 
 
-def _blob_file(registry: RegistryServer, digest: str) -> Path:
-    hexdigest = digest.removeprefix("sha256:")
-    return (
-        registry.workdir
-        / "data/docker/registry/v2/blobs/sha256"
-        / hexdigest[:2]
-        / hexdigest
-        / "data"
-    )
-
-
 def test_layer_corrupted_in_registry_storage_is_a_digest_mismatch(
     registry: RegistryServer,
 ) -> None:
     image = build_image([{**debian_files("bookworm"), "etc/hostname": b"only in osinfo/corrupt"}])
     digest = push_image(registry, "osinfo/corrupt", "1", image)
-    blob = _blob_file(registry, image.layers[0].digest)
-    data = blob.read_bytes()
-    blob.write_bytes(data[:30] + bytes(b ^ 0xFF for b in data[30:60]) + data[60:])  # same length
+    corrupt_blob(registry, image.layers[0].digest)
     cache = MemoryCache()
     with pytest.raises(DigestMismatch):
         detect(registry, "osinfo/corrupt", digest, cache)
