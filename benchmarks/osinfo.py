@@ -21,11 +21,10 @@ from pathlib import Path
 
 import zstandard
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "osinfo"))
-
-from imagefactory import ImageStore, MemorySource, app_layer, debian, file  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from driftwatch.osinfo import DiskCache, detect_os  # noqa: E402
+from tests.osinfo.imagefactory import ImageStore, MemorySource, app_layer, debian, file  # noqa: E402
 
 HISTORY = "# debian.sh --arch 'amd64' out/ 'bookworm' '@1749513600'"
 MB = 1024 * 1024

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from driftwatch.cli._common import EXIT_OK, config_from
+from driftwatch.cli._common import EXIT_OK, EXIT_REGISTRY, config_from
 from driftwatch.cli._options import os_detect_option, parse_platforms, platform_option
 from driftwatch.errors import InputError, UsageError
 from driftwatch.models import OsRelease, Platform, PlatformImage, Resolution, ResolveFailure
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from driftwatch.config import Config
 
 Result = Resolution | ResolveFailure
+OS_ERROR = "error"  # OsRelease.source when detection raised (driftwatch.observe.with_os)
 
 
 @click.command()
@@ -63,6 +64,8 @@ def resolve(
     else:
         _print_text(written, results)
     failures = [r.exit_code for r in results if isinstance(r, ResolveFailure)]
+    if _report_os_errors(written, results):
+        failures.append(EXIT_REGISTRY)  # a layer that cannot be read or believed
     # sys.exit, not ctx.exit: the group runs with standalone_mode=False, which swallows Exit codes.
     sys.exit(max(failures) if failures else EXIT_OK)
 
@@ -102,6 +105,20 @@ def _print_text(written: Sequence[str], results: Sequence[Result]) -> None:
             click.echo(f"{text}: error: {result.reason}", err=True)
         else:
             click.echo(f"{text}  {result.digest}{_os_text(result)}")
+
+
+def _report_os_errors(written: Sequence[str], results: Sequence[Result]) -> bool:
+    """One stderr line per platform whose OS detection failed (corrupt layer, ...); any?"""
+    found = False
+    for text, result in zip(written, results, strict=True):
+        if isinstance(result, ResolveFailure):
+            continue
+        for image in result.platforms:
+            if image.os is not None and image.os.source == OS_ERROR:
+                where = f"{image.platform}: " if image.platform else ""
+                click.echo(f"{text}: error: {where}{image.os.undetermined}", err=True)
+                found = True
+    return found
 
 
 def _json_row(text: str, result: Result) -> dict[str, Any]:
@@ -150,6 +167,8 @@ def _os_text(result: Resolution) -> str:
 
 
 def _os_word(release: OsRelease) -> str:
+    if release.source == OS_ERROR:
+        return "error"
     if not release.known:
         return "unknown"
     return release.codename or f"{release.id}-{release.version_id or 'unknown'}"

@@ -236,3 +236,12 @@ def build_index(
     if annotations:
         doc["annotations"] = dict(annotations)
     return Index(Blob(doc["mediaType"], _json(doc)), tuple(images), tuple(extra))
+
+
+def replace_top_layer(image: Image, data: bytes) -> Image:
+    """`image` with its top layer's bytes replaced (e.g. a corrupt gzip); the manifest names them."""
+    layer = Blob(image.layers[-1].media_type, data)
+    doc = json.loads(image.manifest.data)
+    doc["layers"][-1] = layer.descriptor()
+    manifest = Blob(image.manifest.media_type, _json(doc))
+    return Image(manifest, image.config, (*image.layers[:-1], layer), image.platform)

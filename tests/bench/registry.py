@@ -163,3 +163,12 @@ def push_image(registry: RegistryServer, repo: str, tag: str | None, image: Imag
 def push_index(registry: RegistryServer, repo: str, tag: str, index: Index) -> str:
     """Push `index`, its images and attestations; the digest the registry reports."""
     return registry.pusher.push_index(repo, tag, index)
+
+
+def corrupt_blob(registry: RegistryServer, digest: str) -> None:
+    """Flip bytes of a blob in the registry's storage (same length): it then serves bytes that lie."""
+    hexdigest = digest.removeprefix("sha256:")
+    blobs = registry.workdir / "data" / "docker" / "registry" / "v2" / "blobs" / "sha256"
+    path = blobs / hexdigest[:2] / hexdigest / "data"
+    data = path.read_bytes()
+    path.write_bytes(data[:20] + bytes(b ^ 0xFF for b in data[20:50]) + data[50:])

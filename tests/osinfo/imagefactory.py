@@ -1,8 +1,8 @@
 """Build real image content for tests: tar layers, gzip/zstd/plain blobs, configs, manifests, indexes.
 
-Everything is real bytes with real sha256 digests, so the same store can be pushed to a real
-registry (push `store.blobs`, then `store.manifests` in insertion order). `MemorySource` serves a
-store as a driftwatch.osinfo BlobSource and verifies digests exactly as the registry client does.
+For unit tests without a registry: `MemorySource` serves a store as a driftwatch.osinfo
+BlobSource and verifies digests exactly as the registry client does. The distro layouts come
+from tests/bench/distros.py; images for the real registry are built and pushed with tests.bench.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import io
 import json
 import random
 import tarfile
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,21 +22,27 @@ from typing import Any
 import zstandard
 
 from driftwatch.errors import DigestMismatch, InvalidResponse, NotFound
+from tests.bench import distros
+from tests.bench.images import (
+    DOCKER_CONFIG,
+    DOCKER_LIST,
+    DOCKER_MANIFEST,
+    OCI_CONFIG,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    Symlink,
+    Whiteout,
+)
+from tests.bench.images import LAYER_TYPES as BENCH_LAYER_TYPES
+from tests.bench.images import Entry as BenchEntry
 
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+# (style, codec) -> media type; Docker v2 has no zstd type, so Docker-style zstd uses OCI's.
 LAYER_TYPES = {
-    ("oci", "gzip"): "application/vnd.oci.image.layer.v1.tar+gzip",
-    ("oci", "zstd"): "application/vnd.oci.image.layer.v1.tar+zstd",
-    ("oci", "none"): "application/vnd.oci.image.layer.v1.tar",
-    ("docker", "gzip"): "application/vnd.docker.image.rootfs.diff.tar.gzip",
-    ("docker", "none"): "application/vnd.docker.image.rootfs.diff.tar",
-    ("docker", "zstd"): "application/vnd.oci.image.layer.v1.tar+zstd",
+    (style, codec): BENCH_LAYER_TYPES[(style == "oci", codec)]
+    for style in ("oci", "docker")
+    for codec in ("gzip", "none")
 }
+LAYER_TYPES[("oci", "zstd")] = LAYER_TYPES[("docker", "zstd")] = BENCH_LAYER_TYPES[(True, "zstd")]
 
 
 def sha256(data: bytes) -> str:
@@ -125,126 +131,62 @@ def compress(data: bytes, codec: str) -> bytes:
     return data
 
 
-# ---- OS root filesystems ---------------------------------------------------------------------
+# ---- OS root filesystems (the bench's layouts, as Entry lists) ------------------------------
+
+
+def from_bench(files: Mapping[str, BenchEntry]) -> list[Entry]:
+    """A tests.bench layer mapping ({path: bytes | Symlink | Whiteout | OpaqueDir}) as entries."""
+    converted = []
+    for path, entry in files.items():
+        if isinstance(entry, bytes):
+            converted.append(file(path, entry))
+        elif isinstance(entry, Symlink):
+            converted.append(symlink(path, entry.target))
+        elif isinstance(entry, Whiteout):
+            converted.append(whiteout(path))
+        else:
+            converted.append(opaque(path))
+    return converted
 
 
 def os_release(**fields: str) -> str:
-    return "".join(f'{key}="{value}"\n' for key, value in fields.items())
+    return distros.os_release(**fields).decode()
 
 
 def debian(
     version: str = "12", codename: str = "bookworm", point: str = "12.4", *, link: bool = True
 ) -> list[Entry]:
     """A Debian base layer; `etc/os-release` is a symlink to `../usr/lib/os-release` by default."""
-    text = os_release(
-        PRETTY_NAME=f"Debian GNU/Linux {version} ({codename})",
-        NAME="Debian GNU/Linux",
-        VERSION_ID=version,
-        VERSION=f"{version} ({codename})",
-        VERSION_CODENAME=codename,
-        ID="debian",
-    )
-    release = (
-        [symlink("etc/os-release", "../usr/lib/os-release")]
-        if link
-        else [file("etc/os-release", text)]
-    )
-    return [
-        file("bin/sh", b"\x7fELF"),
-        file("etc/debian_version", point + "\n"),
-        *release,
-        file("usr/lib/os-release", text),
-    ]
+    assert distros.DEBIAN_VERSIONS[codename] == version, (version, codename)
+    return from_bench(distros.debian_files(codename, point, link=link))
 
 
 def debian_testing(codename: str = "forky") -> list[Entry]:
-    text = os_release(
-        PRETTY_NAME=f"Debian GNU/Linux {codename}/sid",
-        NAME="Debian GNU/Linux",
-        VERSION_CODENAME=codename,
-        ID="debian",
-    )
-    return [
-        file("etc/debian_version", f"{codename}/sid\n"),
-        symlink("etc/os-release", "../usr/lib/os-release"),
-        file("usr/lib/os-release", text),
-    ]
+    return from_bench(distros.debian_testing_files(codename))
 
 
 def ubuntu(version: str = "24.04", codename: str = "noble", point: str = "24.04.1") -> list[Entry]:
-    text = os_release(
-        PRETTY_NAME=f"Ubuntu {point} LTS",
-        NAME="Ubuntu",
-        VERSION_ID=version,
-        VERSION=f"{point} LTS ({codename.title()} Numbat)",
-        VERSION_CODENAME=codename,
-        ID="ubuntu",
-        ID_LIKE="debian",
-        UBUNTU_CODENAME=codename,
-    )
-    return [
-        symlink("etc/os-release", "../usr/lib/os-release"),
-        file("usr/lib/os-release", text),
-        file("etc/debian_version", "trixie/sid\n"),
-    ]
+    return from_bench(distros.ubuntu_files(version, codename, point))
 
 
 def alpine(version: str = "3.19.1") -> list[Entry]:
-    text = f'NAME="Alpine Linux"\nID=alpine\nVERSION_ID={version}\nPRETTY_NAME="Alpine Linux v{version[:4]}"\n'
-    return [
-        file("etc/alpine-release", version + "\n"),
-        symlink("etc/os-release", "../usr/lib/os-release"),
-        file("usr/lib/os-release", text),
-    ]
+    return from_bench(distros.alpine_files(version))
 
 
 def distroless(version: str = "12", codename: str = "bookworm", point: str = "12.5") -> list[Entry]:
-    text = os_release(
-        PRETTY_NAME="Distroless",
-        NAME="Debian GNU/Linux",
-        ID="debian",
-        VERSION_ID=version,
-        VERSION=f"Debian GNU/Linux {version} ({codename})",
-        HOME_URL="https://github.com/GoogleContainerTools/distroless",
-    )
-    return [file("etc/os-release", text), file("etc/debian_version", point + "\n")]
+    return from_bench(distros.distroless_files(version, codename, point))
 
 
 def ubi(version: str = "9.4") -> list[Entry]:
-    text = os_release(
-        NAME="Red Hat Enterprise Linux",
-        VERSION=f"{version} (Plow)",
-        ID="rhel",
-        ID_LIKE="fedora",
-        VERSION_ID=version,
-        PRETTY_NAME=f"Red Hat Enterprise Linux {version} (Plow)",
-    )
-    return [
-        symlink("etc/os-release", "../usr/lib/os-release"),
-        file("usr/lib/os-release", text),
-        file("etc/redhat-release", f"Red Hat Enterprise Linux release {version} (Plow)\n"),
-    ]
+    return from_bench(distros.ubi_files(version))
 
 
 def amazonlinux(point: str = "2023.4.20240401") -> list[Entry]:
-    text = os_release(
-        NAME="Amazon Linux",
-        VERSION="2023",
-        ID="amzn",
-        ID_LIKE="fedora",
-        VERSION_ID="2023",
-        PRETTY_NAME="Amazon Linux 2023.4.20240401",
-    )
-    return [
-        symlink("etc/os-release", "../usr/lib/os-release"),
-        file("usr/lib/os-release", text),
-        file("etc/system-release", f"Amazon Linux release {point} (Amazon Linux)\n"),
-    ]
+    return from_bench(distros.amazonlinux_files(point))
 
 
 def wolfi() -> list[Entry]:
-    text = 'ID=wolfi\nNAME="Wolfi"\nPRETTY_NAME="Wolfi"\nVERSION_ID="20230201"\nHOME_URL="https://wolfi.dev"\n'
-    return [file("etc/os-release", text)]
+    return from_bench(distros.wolfi_files())
 
 
 def app_layer(name: str = "app/main.py", size: int = 1000, seed: int = 0) -> list[Entry]:
@@ -435,37 +377,3 @@ class MemorySource:
 
     def blob_requests(self) -> list[tuple[str, str]]:
         return [r for r in self.requests if r[0] != "manifest"]
-
-
-# ---- pushing to a real registry ----------------------------------------------------------------
-
-
-def push(
-    store: ImageStore, base_url: str, repository: str, tags: dict[str, str] | None = None
-) -> None:
-    """Push every blob, then every manifest (by digest, and under `tags`: tag -> digest)."""
-    import httpx
-
-    with httpx.Client(base_url=base_url, timeout=60) as client:
-        for digest in store.blobs:
-            data = store.blobs[digest]
-            body = data.read_bytes() if isinstance(data, Path) else data
-            started = client.post(f"/v2/{repository}/blobs/uploads/")
-            started.raise_for_status()
-            location = started.headers["Location"]
-            joiner = "&" if "?" in location else "?"
-            client.put(
-                f"{location}{joiner}digest={digest}",
-                content=body,
-                headers={"Content-Type": "application/octet-stream"},
-            ).raise_for_status()
-        names = {digest: [digest] for digest in store.manifests}
-        for tag, digest in (tags or {}).items():
-            names[digest].append(tag)
-        for digest, (body, media_type) in store.manifests.items():
-            for name in names[digest]:
-                client.put(
-                    f"/v2/{repository}/manifests/{name}",
-                    content=body,
-                    headers={"Content-Type": media_type},
-                ).raise_for_status()
