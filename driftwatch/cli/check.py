@@ -19,6 +19,7 @@ from driftwatch.cli._options import (
     platform_option,
 )
 from driftwatch.cli.images import inventory_options, take_inventory
+from driftwatch.cli.lock import lock_path, repo_root
 from driftwatch.errors import InputError
 from driftwatch.lockfile import DEFAULT_LOCKFILE, read_lock
 from driftwatch.report import FORMATS, render
@@ -32,9 +33,7 @@ if TYPE_CHECKING:  # typing only: keeps `driftwatch --help` light
 
 @click.command("check")
 @inventory_options
-@click.option(
-    "--lockfile", default=DEFAULT_LOCKFILE, show_default=True, help="Lock file to compare with."
-)
+@click.option("--lockfile", help="Lock file (default: driftwatch.lock at the repository root).")
 @fail_on_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option(
@@ -50,7 +49,7 @@ def check(
     ctx: click.Context,
     paths: tuple[Path, ...],
     build_args: tuple[str, ...],
-    lockfile: str,
+    lockfile: str | None,
     fail_on: str | None,
     fmt: str,
     output: str | None,
@@ -70,8 +69,8 @@ def check(
     )
     from driftwatch.online import OsOptions, observe_online
 
-    config, inventory = take_inventory(ctx, paths, build_args)
-    lock = read_lock(Path(lockfile))  # exit 2 before any network when it is missing or bad
+    config, inventory = take_inventory(ctx, paths, build_args, root=repo_root)
+    lock = read_lock(lock_path(lockfile, inventory.root))  # exit 2 before any network when it is missing or bad
     policy = fail_on or config.fail_on
     destinations = _destinations(config, notify_urls)
     uses = group_uses(inventory.resolvable)
@@ -84,7 +83,7 @@ def check(
     )
     report = compare_with_lock(lock, uses, results)
     findings = check_findings(
-        report, fail_on=policy, allow_unreachable=allow_unreachable, lockfile=lockfile
+        report, fail_on=policy, allow_unreachable=allow_unreachable, lockfile=lockfile or DEFAULT_LOCKFILE
     )
     _emit(render(findings, fmt, rules=CHECK_RULES, version=__version__), output)
     if sarif:

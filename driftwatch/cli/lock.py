@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import click
 from driftwatch.cli._common import EXIT_OK, EXIT_REGISTRY, warn
 from driftwatch.cli._options import os_detect_option, parse_platforms, platform_option
 from driftwatch.cli.images import inventory_options, take_inventory
+from driftwatch.config import Config
 from driftwatch.errors import InputError
 from driftwatch.lockfile import (
     DEFAULT_LOCKFILE,
@@ -18,6 +20,7 @@ from driftwatch.lockfile import (
     LockUse,
     entry_from_resolution,
     read_lock,
+    repository_root,
     write_lock,
 )
 from driftwatch.models import Observation, ResolveFailure
@@ -25,7 +28,7 @@ from driftwatch.models import Observation, ResolveFailure
 
 @click.command("lock")
 @inventory_options
-@click.option("--lockfile", default=DEFAULT_LOCKFILE, show_default=True, help="Lock file to write.")
+@click.option("--lockfile", help="Lock file to write (default: driftwatch.lock at the repo root).")
 @platform_option
 @os_detect_option
 @click.pass_context
@@ -33,7 +36,7 @@ def lock(
     ctx: click.Context,
     paths: tuple[Path, ...],
     build_args: tuple[str, ...],
-    lockfile: str,
+    lockfile: str | None,
     platforms: tuple[str, ...],
     os_detect: str | None,
 ) -> None:
@@ -41,8 +44,8 @@ def lock(
     from driftwatch.check import group_uses, locked_os
     from driftwatch.online import OsOptions, observe_online
 
-    config, inventory = take_inventory(ctx, paths, build_args)
-    path = Path(lockfile)
+    config, inventory = take_inventory(ctx, paths, build_args, root=repo_root)
+    path = lock_path(lockfile, inventory.root)
     previous = _previous_lock(path)
     uses = group_uses(inventory.resolvable)
     results = observe_online(
@@ -68,8 +71,18 @@ def lock(
             entries.append(kept)
     changed = write_lock(path, entries)
     state = "updated" if changed else "unchanged"
-    click.echo(f"{path}: {len(entries)} image(s) locked, {state}", err=True)
+    click.echo(f"{os.path.relpath(path)}: {len(entries)} image(s) locked, {state}", err=True)
     sys.exit(EXIT_REGISTRY if failed else EXIT_OK)
+
+
+def repo_root(config: Config) -> Path:
+    """The repository root: lock paths are relative to it and PATH defaults to it."""
+    return repository_root(config.path)
+
+
+def lock_path(option: str | None, root: Path) -> Path:
+    """`--lockfile` as given, else driftwatch.lock at the repository root."""
+    return Path(option) if option else root / DEFAULT_LOCKFILE
 
 
 def _previous_lock(path: Path) -> LockFile:
