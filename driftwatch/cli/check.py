@@ -70,7 +70,7 @@ def check(
     from driftwatch.online import OsOptions, observe_online
 
     config, inventory = take_inventory(ctx, paths, build_args, root=repo_root)
-    lock = read_lock(lock_path(lockfile, inventory.root))  # exit 2 before any network when it is missing or bad
+    lock = read_lock(lock_path(lockfile, inventory.root))  # exit 2 before any network
     policy = fail_on or config.fail_on
     destinations = _destinations(config, notify_urls)
     uses = group_uses(inventory.resolvable)
@@ -82,8 +82,9 @@ def check(
         os_options=OsOptions.from_config(config, os_detect, known=locked_os(lock).get),
     )
     report = compare_with_lock(lock, uses, results)
+    shown = lockfile or DEFAULT_LOCKFILE
     findings = check_findings(
-        report, fail_on=policy, allow_unreachable=allow_unreachable, lockfile=lockfile or DEFAULT_LOCKFILE
+        report, fail_on=policy, allow_unreachable=allow_unreachable, lockfile=shown
     )
     _emit(render(findings, fmt, rules=CHECK_RULES, version=__version__), output)
     if sarif:
