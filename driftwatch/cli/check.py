@@ -89,8 +89,7 @@ def check(
     _emit(render(findings, fmt, rules=CHECK_RULES, version=__version__), output)
     if sarif:
         _write(Path(sarif), render(findings, "sarif", rules=CHECK_RULES, version=__version__))
-    if fmt == "github":
-        _github_extras(report, findings, policy)
+    _github_extras(report, findings, policy, summary=fmt == "github")
     if destinations:
         _alert(destinations, report)
     sys.exit(_exit_code(report, policy, allow_unreachable))
@@ -119,13 +118,15 @@ def _write(path: Path, text: str) -> None:
         raise InputError(f"cannot write {path}: {exc.strerror}") from None
 
 
-def _github_extras(report: CheckReport, findings: list[Finding], policy: str) -> None:
-    """Job summary and step outputs, when running inside GitHub Actions."""
+def _github_extras(
+    report: CheckReport, findings: list[Finding], policy: str, *, summary: bool
+) -> None:
+    """Inside GitHub Actions: step outputs (any format) and, for `github`, the job summary."""
     from driftwatch.report.github import append_step_summary, write_outputs
 
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        append_step_summary(findings, Path(summary), "driftwatch check")
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and summary_file:
+        append_step_summary(findings, Path(summary_file), "driftwatch check")
     output = os.environ.get("GITHUB_OUTPUT")
     if output:
         drift = "true" if report.failing(policy) else "false"
