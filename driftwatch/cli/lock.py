@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -23,7 +25,9 @@ from driftwatch.lockfile import (
     repository_root,
     write_lock,
 )
-from driftwatch.models import Observation, ResolveFailure
+from driftwatch.models import BaseImageUse, Observation, ResolveFailure
+from driftwatch.reference import ImageReference
+from driftwatch.sources import Inventory
 
 
 @click.command("lock")
@@ -54,25 +58,58 @@ def lock(
         platforms=parse_platforms(platforms or config.platforms),
         os_options=OsOptions.from_config(config, os_detect, known=locked_os(previous).get),
     )
+    outside = _unread_uses(previous, inventory) if paths else {}
+    entries, failed = _entries(results, uses, previous, outside)
+    changed = write_lock(path, entries)
+    state = "updated" if changed else "unchanged"
+    click.echo(f"{os.path.relpath(path)}: {len(entries)} image(s) locked, {state}", err=True)
+    sys.exit(EXIT_REGISTRY if failed else EXIT_OK)
+
+
+def _entries(
+    results: Sequence[Observation | ResolveFailure],
+    uses: Mapping[ImageReference, Sequence[BaseImageUse]],
+    previous: LockFile,
+    outside: Mapping[ImageReference, tuple[LockUse, ...]],
+) -> tuple[list[LockEntry], int]:
+    """Fresh entries, old ones for images that failed (warned about), and how many failed."""
     entries: list[LockEntry] = []
     failed = 0
     for result in results:
         written = {LockUse(use.file, use.written) for use in uses[result.reference]}
+        written.update(outside.get(result.reference, ()))
         if isinstance(result, Observation) and not result.missing:
             entries.append(entry_from_resolution(result, written))
             continue
         failed += 1
         kept = previous.get(result.reference)
-        warn(
-            f"{result.reference.familiar}: {_reason(result)}"
-            + (" (kept the old entry)" if kept else "")
-        )
+        note = " (kept the old entry)" if kept else ""
+        warn(f"{result.reference.familiar}: {_reason(result)}{note}")
         if kept is not None:
             entries.append(kept)
-    changed = write_lock(path, entries)
-    state = "updated" if changed else "unchanged"
-    click.echo(f"{os.path.relpath(path)}: {len(entries)} image(s) locked, {state}", err=True)
-    sys.exit(EXIT_REGISTRY if failed else EXIT_OK)
+    known = {entry.reference for entry in entries}
+    for reference, others in outside.items():
+        entry = previous.get(reference)
+        if entry is not None and reference not in known:
+            entries.append(replace(entry, uses=others))
+    return entries, failed
+
+
+def _unread_uses(
+    previous: LockFile, inventory: Inventory
+) -> dict[ImageReference, tuple[LockUse, ...]]:
+    """Locked uses in existing files this run did not read: locking some PATHs keeps the rest."""
+    read = set(inventory.files)
+    found: dict[ImageReference, tuple[LockUse, ...]] = {}
+    for reference, entry in previous.entries.items():
+        others = tuple(
+            use
+            for use in entry.uses
+            if use.file not in read and (inventory.root / use.file).is_file()
+        )
+        if others:
+            found[reference] = others
+    return found
 
 
 def repo_root(config: Config) -> Path:

@@ -156,13 +156,29 @@ def test_relock_is_byte_identical_records_uses_and_works_from_a_subfolder(
         "point_release": relock["platforms"][0]["os"]["point_release"],
         "version_id": "12",
     }
-    for attempt in (driftwatch(root, "lock"), driftwatch(root / "services" / "api", "lock")):
+    attempts = (
+        driftwatch(root, "lock"),
+        driftwatch(root / "services" / "api", "lock"),
+        driftwatch(root / "services" / "api", "lock", "."),  # a partial lock keeps the rest
+        driftwatch(root, "lock", "compose.yaml"),
+    )
+    for attempt in attempts:
         assert attempt.returncode == 0, attempt.stderr
         assert "unchanged" in attempt.stderr
         assert (root / "driftwatch.lock").read_bytes() == text
     assert not (root / "services" / "api" / "driftwatch.lock").exists()
     from_sub = driftwatch(root / "services", "check", "--format", "json")
     assert (from_sub.returncode, json.loads(from_sub.stdout)) == (0, [])
+
+    (root / "services" / "api" / "Dockerfile").unlink()
+    assert driftwatch(root, "lock", "Dockerfile").returncode == 0
+    relock = json.loads((root / "driftwatch.lock").read_text())["images"][1]
+    assert relock["uses"] == [{"file": "Dockerfile", "written": "dw-relock:1"}]
+    (root / "compose.yaml").write_text("services: {}\n")
+    (root / "Dockerfile").write_text("FROM dw-relock:1\n")
+    assert driftwatch(root, "lock").returncode == 0  # a full lock forgets what is gone
+    images = json.loads((root / "driftwatch.lock").read_text())["images"]
+    assert [i["reference"] for i in images] == ["docker.io/library/dw-relock:1"]
 
 
 def test_repository_root_is_the_config_or_git_folder(tmp_path: Path) -> None:
