@@ -119,3 +119,19 @@ def test_pre_commit_hooks_run_on_the_files_they_are_given(
         unpinned_says in dirty.stdout + dirty.stderr
         and "svc/Dockerfile" in dirty.stdout + dirty.stderr
     )
+
+
+def test_nightly_example_scan_step_runs(tmp_path: Path, registry: RegistryServer) -> None:
+    workflow = _yaml(REPO / ".github" / "workflows" / "driftwatch-nightly.example.yml")
+    [step] = [s for s in workflow["jobs"]["watch"]["steps"] if s.get("name") == "Scan"]
+    env = {k: v for k, v in step["env"].items() if "${{" not in v}  # secrets are not here
+    assert env["DRIFTWATCH_DB"].startswith("sqlite:///")
+    root = make_project(tmp_path, registry, {"Dockerfile": "FROM dw-nightly:1\n"})
+    push_index(registry, "library/dw-nightly", "1", debian_index("bookworm", seed="n1"))
+    for _night in range(2):
+        done = _bash(step["run"], root, env)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert (root / ".driftwatch" / "history.db").stat().st_size > 0
+    push_index(registry, "library/dw-nightly", "1", debian_index("trixie", seed="n2"))
+    moved = _bash(step["run"], root, env)
+    assert moved.returncode == 1 and "::error file=Dockerfile,line=1" in moved.stdout
