@@ -75,13 +75,14 @@ def check(
     destinations = _destinations(config, notify_urls)
     uses = group_uses(inventory.resolvable)
     locked = [reference for reference in uses if lock.get(reference) is not None]
+    wanted = parse_platforms(platforms or config.platforms)
     results = observe_online(
         locked,
         config,
-        platforms=parse_platforms(platforms or config.platforms),
+        platforms=wanted,
         os_options=OsOptions.from_config(config, os_detect, known=locked_os(lock).get),
     )
-    report = compare_with_lock(lock, uses, results)
+    report = compare_with_lock(lock, uses, results, wanted)
     shown = lockfile or DEFAULT_LOCKFILE
     findings = check_findings(
         report, fail_on=policy, allow_unreachable=allow_unreachable, lockfile=shown

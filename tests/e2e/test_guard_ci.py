@@ -376,3 +376,25 @@ def test_github_format_writes_sarif_summary_and_outputs(drifted: Path) -> None:
     assert relaxed.returncode == 0
     assert outputs.read_text().endswith("drift=false\nchanged=1\n")
     assert relaxed.stdout.startswith("::warning ")
+
+
+def test_check_of_some_platforms_compares_only_those(
+    project: Path, registry: RegistryServer
+) -> None:
+    (project / "Dockerfile").write_text("FROM dw-plat:1\n")
+    push_index(registry, "library/dw-plat", "1", debian_index("bullseye", seed="q1"))
+    assert driftwatch(project, "lock").returncode == 0
+    same = driftwatch(project, "check", "--platform", "linux/amd64", "--format", "json")
+    assert (same.returncode, json.loads(same.stdout)) == (0, [])
+    push_index(
+        registry,
+        "library/dw-plat",
+        "1",
+        debian_index("bullseye", seed="q2", arm64_codename="bookworm"),
+    )
+    amd64 = driftwatch(project, "check", "--platform", "linux/amd64", "--format", "json")
+    assert amd64.returncode == 0
+    assert [f["rule_id"] for f in json.loads(amd64.stdout)] == ["digest"]
+    arm64 = driftwatch(project, "check", "--platform", "linux/arm64", "--format", "json")
+    assert arm64.returncode == 1
+    assert [f["rule_id"] for f in json.loads(arm64.stdout)] == ["os-release"]
