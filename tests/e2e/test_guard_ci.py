@@ -398,3 +398,20 @@ def test_check_of_some_platforms_compares_only_those(
     arm64 = driftwatch(project, "check", "--platform", "linux/arm64", "--format", "json")
     assert arm64.returncode == 1
     assert [f["rule_id"] for f in json.loads(arm64.stdout)] == ["os-release"]
+
+
+def test_check_of_an_unchanged_world_reads_no_blobs(
+    project: Path, registry: RegistryServer
+) -> None:
+    (project / "Dockerfile").write_text("FROM dw-cheap:1\n")
+    push_index(registry, "library/dw-cheap", "1", debian_index("bookworm", seed="c1"))
+    assert driftwatch(project, "lock").returncode == 0
+    mark = registry.mark()
+    assert driftwatch(project, "check").returncode == 0
+    requests = registry.requests_since(mark)
+    paths = [path for _method, path, _status in requests]
+    assert paths and all("/manifests/" in p or p == "/v2/" for p in paths), paths
+    # the index is cached by digest and each platform's OS comes from the lock: one HEAD
+    assert [(m, p) for m, p, _ in requests if p != "/v2/"] == [
+        ("HEAD", "/v2/library/dw-cheap/manifests/1")
+    ]
