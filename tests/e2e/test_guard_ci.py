@@ -415,3 +415,9 @@ def test_check_of_an_unchanged_world_reads_no_blobs(
     assert [(m, p) for m, p, _ in requests if p != "/v2/"] == [
         ("HEAD", "/v2/library/dw-cheap/manifests/1")
     ]
+    mark = registry.mark()
+    cold = {"DRIFTWATCH_CACHE_DIR": str(project / "fresh-cache")}  # a CI runner's first run
+    assert driftwatch(project, "check", env=cold).returncode == 0
+    requests = registry.requests_since(mark)
+    # no cache: HEAD the tag, GET the index; still no blob, the OS comes from the lock
+    assert [m for m, p, _ in requests if p != "/v2/"] == ["HEAD", "GET"], requests
