@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from tests.bench.distros import debian_index
-from tests.bench.registry import RegistryServer, push_index
+from tests.bench.registry import RegistryServer, free_port, push_index
 from tests.e2e.guard import driftwatch, make_project
 from tests.receivers import HttpReceiver
 
@@ -237,3 +237,11 @@ def test_action_missing_lock_file_exits_2(workspace: Path, tmp_path: Path) -> No
     assert run.status == 2
     assert "nope.lock does not exist" in run.logs[-1]
     assert run.outputs == {"drift": "", "changed": "", "sarif": ""}
+
+
+def test_failed_alert_is_a_warning_without_the_secret(workspace: Path, tmp_path: Path) -> None:
+    url = f"json://bot:Hush-Token-77@127.0.0.1:{free_port()}/hook"
+    run = run_action(workspace, {"notify": url, "fail-on": "never"}, tmp_path)
+    assert run.status == 0, run.logs
+    assert "alert to" in run.logs[-1] and "failed" in run.logs[-1]
+    assert "Hush-Token-77" not in run.logs[-1] + run.summary
