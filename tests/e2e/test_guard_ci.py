@@ -170,6 +170,14 @@ def test_relock_is_byte_identical_records_uses_and_works_from_a_subfolder(
     from_sub = driftwatch(root / "services", "check", "--format", "json")
     assert (from_sub.returncode, json.loads(from_sub.stdout)) == (0, [])
 
+    push_index(registry, "library/dw-relock", "1", debian_index("trixie", seed="mono2"))
+    moved = driftwatch(root / "services" / "api", "check", "--format", "json")
+    assert moved.returncode == 1
+    assert sorted({f["file"] for f in json.loads(moved.stdout)}) == [
+        "Dockerfile",
+        "services/api/Dockerfile",
+    ]
+
     (root / "services" / "api" / "Dockerfile").unlink()
     assert driftwatch(root, "lock", "Dockerfile").returncode == 0
     relock = json.loads((root / "driftwatch.lock").read_text())["images"][1]
