@@ -58,7 +58,8 @@ def lock(
         platforms=parse_platforms(platforms or config.platforms),
         os_options=OsOptions.from_config(config, os_detect, known=locked_os(previous).get),
     )
-    outside = _unread_uses(previous, inventory) if paths else {}
+    partial = any(p.resolve() != inventory.root for p in paths)  # `lock .` at the root is full
+    outside = _unread_uses(previous, inventory) if partial else {}
     entries, failed = _entries(results, uses, previous, outside)
     changed = write_lock(path, entries)
     state = "updated" if changed else "unchanged"

@@ -184,7 +184,15 @@ def test_relock_is_byte_identical_records_uses_and_works_from_a_subfolder(
     assert relock["uses"] == [{"file": "Dockerfile", "written": "dw-relock:1"}]
     (root / "compose.yaml").write_text("services: {}\n")
     (root / "Dockerfile").write_text("FROM dw-relock:1\n")
-    assert driftwatch(root, "lock").returncode == 0  # a full lock forgets what is gone
+    assert driftwatch(root, "lock", ".").returncode == 0  # a full lock forgets what is gone
+    images = json.loads((root / "driftwatch.lock").read_text())["images"]
+    assert [i["reference"] for i in images] == ["docker.io/library/dw-relock:1"]
+    (root / "services" / "api" / "Dockerfile").write_text("FROM dw-other:2\n")
+    assert driftwatch(root, "lock", ".").returncode == 0
+    assert len(json.loads((root / "driftwatch.lock").read_text())["images"]) == 2
+    config = root / "driftwatch.toml"
+    config.write_text('exclude = ["services"]\n' + config.read_text())
+    assert driftwatch(root, "lock", ".").returncode == 0  # excluded now: not kept as unread
     images = json.loads((root / "driftwatch.lock").read_text())["images"]
     assert [i["reference"] for i in images] == ["docker.io/library/dw-relock:1"]
 
