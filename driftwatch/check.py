@@ -8,7 +8,7 @@ them into Findings at the FROM lines for every output format.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from driftwatch.drift import compare
 from driftwatch.explain import describe_drift, title_for
@@ -19,10 +19,12 @@ from driftwatch.models import (
     DriftKind,
     Observation,
     OsRelease,
+    Platform,
     ResolveFailure,
     Severity,
 )
 from driftwatch.reference import ImageReference
+from driftwatch.registry.media import select_platforms
 from driftwatch.report import Finding, Rule
 
 __all__ = [
@@ -86,8 +88,12 @@ def compare_with_lock(
     lock: LockFile,
     uses: Mapping[ImageReference, tuple[BaseImageUse, ...]],
     results: Sequence[Observation | ResolveFailure],
+    platforms: Sequence[Platform] = (),
 ) -> CheckReport:
-    """Compare each fresh observation with its lock entry using the same rules as `scan`."""
+    """Compare each fresh observation with its lock entry using the same rules as `scan`.
+
+    `platforms` (check --platform) narrows the locked side too: an unwatched platform is not gone.
+    """
     drifts: dict[ImageReference, tuple[Drift, ...]] = {}
     failures: list[ResolveFailure] = []
     for result in results:
@@ -95,7 +101,10 @@ def compare_with_lock(
         if isinstance(result, ResolveFailure):
             failures.append(result)
         elif entry is not None:
-            drifts[result.reference] = compare(entry.as_observation(), result)
+            before = entry.as_observation()
+            if platforms:
+                before = replace(before, platforms=select_platforms(before.platforms, platforms))
+            drifts[result.reference] = compare(before, result)
     not_locked = tuple(
         use for reference, items in uses.items() if lock.get(reference) is None for use in items
     )

@@ -18,7 +18,15 @@ from driftwatch.errors import InputError
 from driftwatch.models import Observation, OsRelease, Platform, PlatformImage, Resolution
 from driftwatch.reference import ImageReference, parse_reference
 
-__all__ = ["LOCK_VERSION", "LockEntry", "LockFile", "LockUse", "read_lock", "write_lock"]
+__all__ = [
+    "LOCK_VERSION",
+    "LockEntry",
+    "LockFile",
+    "LockUse",
+    "read_lock",
+    "repository_root",
+    "write_lock",
+]
 
 LOCK_VERSION = 1
 DEFAULT_LOCKFILE = "driftwatch.lock"
@@ -63,6 +71,16 @@ class LockFile:
     def get(self, reference: ImageReference) -> LockEntry | None:
         """The entry locked for `reference`, or None when it is not locked."""
         return self.entries.get(reference)
+
+
+def repository_root(config_file: Path | None, start: Path | None = None) -> Path:
+    """The folder lock paths are relative to: nearest one up holding the config or `.git`."""
+    here = (start or Path.cwd()).resolve()
+    config_dir = config_file.resolve().parent if config_file else None
+    for folder in (here, *here.parents):
+        if folder == config_dir or (folder / ".git").exists():
+            return folder
+    return here
 
 
 def entry_from_resolution(

@@ -19,6 +19,7 @@ from driftwatch.cli._options import (
     platform_option,
 )
 from driftwatch.cli.images import inventory_options, take_inventory
+from driftwatch.cli.lock import lock_path, repo_root
 from driftwatch.errors import InputError
 from driftwatch.lockfile import DEFAULT_LOCKFILE, read_lock
 from driftwatch.report import FORMATS, render
@@ -32,9 +33,7 @@ if TYPE_CHECKING:  # typing only: keeps `driftwatch --help` light
 
 @click.command("check")
 @inventory_options
-@click.option(
-    "--lockfile", default=DEFAULT_LOCKFILE, show_default=True, help="Lock file to compare with."
-)
+@click.option("--lockfile", help="Lock file (default: driftwatch.lock at the repository root).")
 @fail_on_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option(
@@ -50,7 +49,7 @@ def check(
     ctx: click.Context,
     paths: tuple[Path, ...],
     build_args: tuple[str, ...],
-    lockfile: str,
+    lockfile: str | None,
     fail_on: str | None,
     fmt: str,
     output: str | None,
@@ -70,27 +69,28 @@ def check(
     )
     from driftwatch.online import OsOptions, observe_online
 
-    config, inventory = take_inventory(ctx, paths, build_args)
-    lock = read_lock(Path(lockfile))  # exit 2 before any network when it is missing or bad
+    config, inventory = take_inventory(ctx, paths, build_args, root=repo_root)
+    lock = read_lock(lock_path(lockfile, inventory.root))  # exit 2 before any network
     policy = fail_on or config.fail_on
     destinations = _destinations(config, notify_urls)
     uses = group_uses(inventory.resolvable)
     locked = [reference for reference in uses if lock.get(reference) is not None]
+    wanted = parse_platforms(platforms or config.platforms)
     results = observe_online(
         locked,
         config,
-        platforms=parse_platforms(platforms or config.platforms),
+        platforms=wanted,
         os_options=OsOptions.from_config(config, os_detect, known=locked_os(lock).get),
     )
-    report = compare_with_lock(lock, uses, results)
+    report = compare_with_lock(lock, uses, results, wanted)
+    shown = lockfile or DEFAULT_LOCKFILE
     findings = check_findings(
-        report, fail_on=policy, allow_unreachable=allow_unreachable, lockfile=lockfile
+        report, fail_on=policy, allow_unreachable=allow_unreachable, lockfile=shown
     )
     _emit(render(findings, fmt, rules=CHECK_RULES, version=__version__), output)
     if sarif:
         _write(Path(sarif), render(findings, "sarif", rules=CHECK_RULES, version=__version__))
-    if fmt == "github":
-        _github_extras(report, findings, policy)
+    _github_extras(report, findings, policy, summary=fmt == "github")
     if destinations:
         _alert(destinations, report)
     sys.exit(_exit_code(report, policy, allow_unreachable))
@@ -119,13 +119,15 @@ def _write(path: Path, text: str) -> None:
         raise InputError(f"cannot write {path}: {exc.strerror}") from None
 
 
-def _github_extras(report: CheckReport, findings: list[Finding], policy: str) -> None:
-    """Job summary and step outputs, when running inside GitHub Actions."""
+def _github_extras(
+    report: CheckReport, findings: list[Finding], policy: str, *, summary: bool
+) -> None:
+    """Inside GitHub Actions: step outputs (any format) and, for `github`, the job summary."""
     from driftwatch.report.github import append_step_summary, write_outputs
 
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        append_step_summary(findings, Path(summary), "driftwatch check")
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and summary_file:
+        append_step_summary(findings, Path(summary_file), "driftwatch check")
     output = os.environ.get("GITHUB_OUTPUT")
     if output:
         drift = "true" if report.failing(policy) else "false"

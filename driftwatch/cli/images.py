@@ -41,11 +41,20 @@ def parse_build_args(values: Sequence[str]) -> dict[str, str]:
 
 
 def take_inventory(
-    ctx: click.Context, paths: Sequence[Path], build_args: Sequence[str]
+    ctx: click.Context,
+    paths: Sequence[Path],
+    build_args: Sequence[str],
+    *,
+    root: Callable[[Config], Path] | None = None,
 ) -> tuple[Config, Inventory]:
-    """Load the config, walk `paths`, and warn (stderr) about every file that could not be read."""
+    """Load the config, walk `paths`, and warn (stderr) about every file that could not be read.
+
+    `root(config)`, when given, is the folder paths are reported from and the default PATH.
+    """
     config = config_from(ctx)
-    inventory = find_image_uses(list(paths), config, parse_build_args(build_args))
+    base = root(config) if root else None
+    walk = list(paths) or ([base] if base else [])
+    inventory = find_image_uses(walk, config, parse_build_args(build_args), root=base)
     for problem in inventory.problems:
         where = f"{problem.file}:{problem.line}" if problem.line else problem.file
         warn(f"{where}: {problem.reason}")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -10,6 +13,7 @@ import click
 from driftwatch.cli._common import EXIT_OK, EXIT_REGISTRY, warn
 from driftwatch.cli._options import os_detect_option, parse_platforms, platform_option
 from driftwatch.cli.images import inventory_options, take_inventory
+from driftwatch.config import Config
 from driftwatch.errors import InputError
 from driftwatch.lockfile import (
     DEFAULT_LOCKFILE,
@@ -18,14 +22,17 @@ from driftwatch.lockfile import (
     LockUse,
     entry_from_resolution,
     read_lock,
+    repository_root,
     write_lock,
 )
-from driftwatch.models import Observation, ResolveFailure
+from driftwatch.models import BaseImageUse, Observation, ResolveFailure
+from driftwatch.reference import ImageReference
+from driftwatch.sources import Inventory
 
 
 @click.command("lock")
 @inventory_options
-@click.option("--lockfile", default=DEFAULT_LOCKFILE, show_default=True, help="Lock file to write.")
+@click.option("--lockfile", help="Lock file to write (default: driftwatch.lock at the repo root).")
 @platform_option
 @os_detect_option
 @click.pass_context
@@ -33,7 +40,7 @@ def lock(
     ctx: click.Context,
     paths: tuple[Path, ...],
     build_args: tuple[str, ...],
-    lockfile: str,
+    lockfile: str | None,
     platforms: tuple[str, ...],
     os_detect: str | None,
 ) -> None:
@@ -41,8 +48,8 @@ def lock(
     from driftwatch.check import group_uses, locked_os
     from driftwatch.online import OsOptions, observe_online
 
-    config, inventory = take_inventory(ctx, paths, build_args)
-    path = Path(lockfile)
+    config, inventory = take_inventory(ctx, paths, build_args, root=repo_root)
+    path = lock_path(lockfile, inventory.root)
     previous = _previous_lock(path)
     uses = group_uses(inventory.resolvable)
     results = observe_online(
@@ -51,25 +58,69 @@ def lock(
         platforms=parse_platforms(platforms or config.platforms),
         os_options=OsOptions.from_config(config, os_detect, known=locked_os(previous).get),
     )
+    partial = any(p.resolve() != inventory.root for p in paths)  # `lock .` at the root is full
+    outside = _unread_uses(previous, inventory) if partial else {}
+    entries, failed = _entries(results, uses, previous, outside)
+    changed = write_lock(path, entries)
+    state = "updated" if changed else "unchanged"
+    click.echo(f"{os.path.relpath(path)}: {len(entries)} image(s) locked, {state}", err=True)
+    sys.exit(EXIT_REGISTRY if failed else EXIT_OK)
+
+
+def _entries(
+    results: Sequence[Observation | ResolveFailure],
+    uses: Mapping[ImageReference, Sequence[BaseImageUse]],
+    previous: LockFile,
+    outside: Mapping[ImageReference, tuple[LockUse, ...]],
+) -> tuple[list[LockEntry], int]:
+    """Fresh entries, old ones for images that failed (warned about), and how many failed."""
     entries: list[LockEntry] = []
     failed = 0
     for result in results:
         written = {LockUse(use.file, use.written) for use in uses[result.reference]}
+        written.update(outside.get(result.reference, ()))
         if isinstance(result, Observation) and not result.missing:
             entries.append(entry_from_resolution(result, written))
             continue
         failed += 1
         kept = previous.get(result.reference)
-        warn(
-            f"{result.reference.familiar}: {_reason(result)}"
-            + (" (kept the old entry)" if kept else "")
-        )
+        note = " (kept the old entry)" if kept else ""
+        warn(f"{result.reference.familiar}: {_reason(result)}{note}")
         if kept is not None:
             entries.append(kept)
-    changed = write_lock(path, entries)
-    state = "updated" if changed else "unchanged"
-    click.echo(f"{path}: {len(entries)} image(s) locked, {state}", err=True)
-    sys.exit(EXIT_REGISTRY if failed else EXIT_OK)
+    known = {entry.reference for entry in entries}
+    for reference, others in outside.items():
+        entry = previous.get(reference)
+        if entry is not None and reference not in known:
+            entries.append(replace(entry, uses=others))
+    return entries, failed
+
+
+def _unread_uses(
+    previous: LockFile, inventory: Inventory
+) -> dict[ImageReference, tuple[LockUse, ...]]:
+    """Locked uses in existing files this run did not read: locking some PATHs keeps the rest."""
+    read = set(inventory.files)
+    found: dict[ImageReference, tuple[LockUse, ...]] = {}
+    for reference, entry in previous.entries.items():
+        others = tuple(
+            use
+            for use in entry.uses
+            if use.file not in read and (inventory.root / use.file).is_file()
+        )
+        if others:
+            found[reference] = others
+    return found
+
+
+def repo_root(config: Config) -> Path:
+    """The repository root: lock paths are relative to it and PATH defaults to it."""
+    return repository_root(config.path)
+
+
+def lock_path(option: str | None, root: Path) -> Path:
+    """`--lockfile` as given, else driftwatch.lock at the repository root."""
+    return Path(option) if option else root / DEFAULT_LOCKFILE
 
 
 def _previous_lock(path: Path) -> LockFile:

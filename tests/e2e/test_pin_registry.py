@@ -1,0 +1,89 @@
+"""`driftwatch pin` against the real bench registry: the diff, `--write` with the INDEX digest
+and every other byte kept (CRLF, continuations, comments), then `--check`, `lint` and
+`--check --update` after the tag moved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.bench.distros import debian_index
+from tests.bench.registry import RegistryServer, push_index
+from tests.e2e.guard import driftwatch, make_project
+
+DOCKERFILE = (
+    b"# build stage\r\n"
+    b"FROM dw-pin:1-bookworm AS build\r\n"
+    b"RUN echo hi \\\r\n"
+    b"    # a comment inside a continuation\r\n"
+    b"    && echo there\r\n"
+    b"FROM --platform=linux/amd64 \\\r\n"
+    b"     dw-pin2:2-bullseye\r\n"
+    b"COPY --from=build /a /a\r\n"
+)
+COMPOSE = b"services:\n  app:\n    image: dw-pin:1-bookworm  # keep this comment\n"
+
+
+def _project(tmp_path: Path, registry: RegistryServer) -> Path:
+    root = make_project(tmp_path, registry, {})
+    (root / "Dockerfile").write_bytes(DOCKERFILE)
+    (root / "compose.yaml").write_bytes(COMPOSE)
+    return root
+
+
+def _pinned(text: bytes, digests: dict[str, str]) -> bytes:
+    for written, digest in digests.items():
+        text = text.replace(written.encode(), f"{written}@{digest}".encode())
+    return text
+
+
+def test_pin_writes_index_digests_keeping_every_other_byte(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    digests = {
+        "dw-pin:1-bookworm": push_index(
+            registry, "library/dw-pin", "1-bookworm", debian_index("bookworm", seed="p1")
+        ),
+        "dw-pin2:2-bullseye": push_index(
+            registry, "library/dw-pin2", "2-bullseye", debian_index("bullseye", seed="p2")
+        ),
+    }
+    root = _project(tmp_path, registry)
+    assert driftwatch(root, "pin", "--check").returncode == 1
+
+    diff = driftwatch(root, "pin")
+    assert diff.returncode == 0, diff.stderr
+    pin = digests["dw-pin:1-bookworm"]
+    assert "--- a/Dockerfile\n+++ b/Dockerfile\n" in diff.stdout
+    # (text mode reads the CRLF of the diff as LF; the bytes written are checked below)
+    assert "-FROM dw-pin:1-bookworm AS build\n" in diff.stdout
+    assert f"+FROM dw-pin:1-bookworm@{pin} AS build\n" in diff.stdout
+    assert f"+     dw-pin2:2-bullseye@{digests['dw-pin2:2-bullseye']}\n" in diff.stdout
+    assert f"+    image: dw-pin:1-bookworm@{pin}  # keep this comment\n" in diff.stdout
+    assert (root / "Dockerfile").read_bytes() == DOCKERFILE  # a diff changes nothing
+
+    wrote = driftwatch(root, "pin", "--write")
+    assert wrote.returncode == 0, wrote.stderr
+    assert (root / "Dockerfile").read_bytes() == _pinned(DOCKERFILE, digests)
+    assert (root / "compose.yaml").read_bytes() == _pinned(COMPOSE, digests)
+
+    check = driftwatch(root, "pin", "--check")
+    assert (check.returncode, check.stderr) == (0, "")
+    lint = driftwatch(root, "lint")
+    assert lint.returncode == 0, lint.stdout
+    assert "DW003" not in lint.stdout and lint.stdout.endswith("0 findings\n")
+    assert driftwatch(root, "pin", "--check", "--update").returncode == 0
+
+    moved = push_index(
+        registry, "library/dw-pin", "1-bookworm", debian_index("bookworm", seed="p3")
+    )
+    stale = driftwatch(root, "pin", "--check", "--update")
+    assert stale.returncode == 1
+    assert "2 reference(s) to pin or refresh" in stale.stderr
+    assert (root / "Dockerfile").read_bytes() == _pinned(DOCKERFILE, digests)
+    assert driftwatch(root, "pin", "--check").returncode == 0  # offline: still pinned
+
+    refreshed = driftwatch(root, "pin", "--write", "--update")
+    assert refreshed.returncode == 0, refreshed.stderr
+    digests["dw-pin:1-bookworm"] = moved
+    assert (root / "Dockerfile").read_bytes() == _pinned(DOCKERFILE, digests)
+    assert (root / "compose.yaml").read_bytes() == _pinned(COMPOSE, digests)
