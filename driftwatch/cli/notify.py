@@ -64,11 +64,12 @@ def notify(
 def _retry(ctx: click.Context, destinations: list[Destination], db_url: str | None) -> int:
     """Flush the outbox: deliver every pending alert that is due, one line per destination."""
     from driftwatch.cli._history_output import open_store
-    from driftwatch.notify.outbox import flush_outbox
+    from driftwatch.notify.outbox import RetryPolicy, flush_outbox
 
+    retry = RetryPolicy.from_env()
     store = open_store(config_from(ctx), db_url)
     try:
-        deliveries = flush_outbox(store, destinations)
+        deliveries = flush_outbox(store, destinations, retry=retry)
     finally:
         store.close()
     for delivery in deliveries:

@@ -11,9 +11,10 @@ import os
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
+from driftwatch.errors import ConfigError
 from driftwatch.notify.destinations import Destination
 from driftwatch.notify.masking import mask
 from driftwatch.notify.message import ImageUsage, compose, route
@@ -23,9 +24,50 @@ from driftwatch.reference import ImageReference
 if TYPE_CHECKING:
     from driftwatch.history import HistoryStore, StoredDrift
 
-__all__ = ["Delivery", "flush_outbox", "queue_run_events"]
+__all__ = [
+    "ATTEMPTS_ENV",
+    "BACKOFF_ENV",
+    "Delivery",
+    "RetryPolicy",
+    "flush_outbox",
+    "queue_run_events",
+]
 
 MAX_ATTEMPTS = 5
+BACKOFF = timedelta(minutes=5)
+BACKOFF_ENV = "DRIFTWATCH_NOTIFY_BACKOFF"
+ATTEMPTS_ENV = "DRIFTWATCH_NOTIFY_MAX_ATTEMPTS"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failed deliveries are retried: first delay (doubled each time), attempts bound."""
+
+    backoff: timedelta = BACKOFF
+    max_attempts: int = MAX_ATTEMPTS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> RetryPolicy:
+        """The policy from DRIFTWATCH_NOTIFY_BACKOFF (seconds) and ..._MAX_ATTEMPTS."""
+        seconds = _number(env, BACKOFF_ENV, BACKOFF.total_seconds(), minimum=0)
+        attempts = _number(env, ATTEMPTS_ENV, MAX_ATTEMPTS, minimum=1)
+        if attempts != int(attempts):
+            raise ConfigError(f"{ATTEMPTS_ENV}: {env[ATTEMPTS_ENV]!r} is not a whole number")
+        return cls(timedelta(seconds=seconds), int(attempts))
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    """A number from the environment, at least `minimum`; the default when unset or empty."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{name}: {text!r} is not a number") from None
+    if not value >= minimum:  # also refuses nan
+        raise ConfigError(f"{name}: {text!r} must be at least {minimum:g}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -52,9 +94,14 @@ def flush_outbox(
     failures: Sequence[tuple[str, str]] = (),
     usages: Mapping[ImageReference, Sequence[ImageUsage]] | None = None,
     now: datetime | None = None,
+    retry: RetryPolicy | None = None,
 ) -> list[Delivery]:
-    """Claim, send and mark every due delivery; `failures` join this run's messages once."""
+    """Claim, send and mark every due delivery; `failures` join this run's messages once.
+
+    `retry` defaults to the environment's policy (RetryPolicy.from_env).
+    """
     moment = now or datetime.now(timezone.utc)
+    policy = retry or RetryPolicy.from_env()
     claimer = f"{socket.gethostname()}:{os.getpid()}:{moment.timestamp()}"
     results = []
     for destination in destinations:
@@ -73,7 +120,7 @@ def flush_outbox(
                 store.mark_delivered([stored.id for stored in claimed], destination.fingerprint)
             continue
         result = deliver(destination, message)
-        _mark(store, destination, claimed, result, moment)
+        _mark(store, destination, claimed, result, moment, policy)
         results.append(Delivery(destination, len(claimed), result))
     return results
 
@@ -84,7 +131,9 @@ def _mark(
     claimed: Sequence[StoredDrift],
     result: DeliveryResult,
     moment: datetime,
+    policy: RetryPolicy,
 ) -> None:
+    """Close the claim: delivered, or one more failed attempt (masked reason, next try later)."""
     ids = [stored.id for stored in claimed]
     if not ids:
         return
@@ -92,7 +141,9 @@ def _mark(
         store.mark_delivered(ids, destination.fingerprint)
     else:
         error = mask(result.error or "delivery failed", [destination])
-        store.mark_attempt_failed(ids, destination.fingerprint, error, moment, MAX_ATTEMPTS)
+        store.mark_attempt_failed(
+            ids, destination.fingerprint, error, moment, policy.max_attempts, policy.backoff
+        )
 
 
 def pinned_digests(

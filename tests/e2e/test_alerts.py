@@ -1,0 +1,191 @@
+"""Alerts end to end through `driftwatch scan`: a real registry, real receivers, real processes.
+
+The incident (a tag moving bullseye -> bookworm) must reach each destination exactly once, with
+the fix; a receiver that is down gets it on a later run; secrets never show in output or the DB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.bench.distros import debian_index
+from tests.bench.registry import RegistryServer, push_index
+from tests.receivers import HttpReceiver, free_port
+
+NO_BACKOFF = {"DRIFTWATCH_NOTIFY_BACKOFF": "0"}
+
+
+class Project:
+    """A repository whose Dockerfile uses python:<tag> lines, docker.io sent to the bench."""
+
+    def __init__(self, root: Path, registry: RegistryServer, tags: list[str]) -> None:
+        self.root, self.registry, self.tags = root, registry, tags
+        self.db = root / "history.db"
+        lines = [f"FROM python:{tag} AS stage{i}" for i, tag in enumerate(tags)]
+        (root / "Dockerfile").write_text("\n".join(lines) + "\n")
+        self.config(notify="")
+
+    def config(self, notify: str) -> None:
+        """Rewrite driftwatch.toml with this `notify = [...]` body (empty: none)."""
+        text = f'[registries."docker.io"]\nendpoint = "{self.registry.url}"\n'
+        top = f"notify = [{notify}]\n" if notify else ""
+        (self.root / "driftwatch.toml").write_text(top + text)
+
+    def push(self, tag: str, codename: str, seed: str) -> str:
+        """Point python:<tag> at a fresh Debian index; its index digest."""
+        return push_index(self.registry, "library/python", tag, debian_index(codename, seed=seed))
+
+    def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        """`driftwatch ARGS` started in the background (for concurrent runs)."""
+        argv, kwargs = self._popen_args(args, env)
+        return subprocess.Popen(argv, **kwargs)
+
+    def _popen_args(
+        self, args: tuple[str, ...], env: dict[str, str] | None
+    ) -> tuple[list[str], dict[str, object]]:
+        full = {k: v for k, v in os.environ.items() if k not in ("DRIFTWATCH_NOTIFY", "CI")}
+        full.update({"DRIFTWATCH_DB": str(self.db), **(env or {})})
+        kwargs: dict[str, object] = {
+            "cwd": self.root,
+            "env": full,
+            "stdout": subprocess.PIPE,
+            "stderr": subprocess.PIPE,
+            "text": True,
+        }
+        return [sys.executable, "-m", "driftwatch", *args], kwargs
+
+
+def run(project: Project, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run driftwatch to completion in `project`; stdout/stderr captured."""
+    process = project.start(*args, env=env)
+    out, err = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+@pytest.fixture
+def make_project(tmp_path: Path, registry: RegistryServer, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """A Project whose tags are unique to the test (the registry is shared by the session)."""
+    stem = request.node.name.replace("_", "")[-24:].lower()
+
+    def make(count: int = 1) -> Project:
+        return Project(tmp_path, registry, [f"{stem}-{i}" for i in range(count)])
+
+    return make
+
+
+def texts(receiver: HttpReceiver) -> list[str]:
+    """`title\\nmessage` of every post the receiver got."""
+    return [f"{post.json['title']}\n{post.json['message']}" for post in receiver.posts]
+
+
+def test_release_move_alerts_once_with_the_old_index_digest(make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project()
+    tag = project.tags[0]
+    old_index = debian_index("bullseye", seed="old")
+    old = push_index(project.registry, "library/python", tag, old_index)
+    with HttpReceiver() as hook:
+        first = run(project, "scan", "--notify", hook.url())
+        assert first.returncode == 0, first.stderr
+        assert hook.posts == []  # first sight of a tag is no news
+        project.push(tag, "bookworm", "new")
+        moved = run(project, "scan", "--notify", hook.url())
+        assert moved.returncode == 1, moved.stderr
+        assert len(hook.posts) == 1
+        title, body = hook.posts[0].json["title"], hook.posts[0].json["message"]
+        assert title == "1 base image moved to a new OS release"
+        assert "Debian 11 (bullseye) -> Debian 12 (bookworm)" in body
+        assert f"FROM python:{tag}@{old}\n" in body + "\n"
+        assert old == old_index.digest
+        for image in old_index.images:  # the pin keeps every platform: the index, not one of them
+            assert f"@{image.digest}" not in body
+        assert "driftwatch lock" in body
+        again = run(project, "scan", "--notify", hook.url())
+        assert again.returncode == 0, again.stderr
+        assert len(hook.posts) == 1
+
+
+def _pending(project: Project, **env: str) -> list[dict[str, object]]:
+    shown = run(project, "events", "--pending", "--format", "json", **env)
+    assert shown.returncode == 0, shown.stderr
+    return list(json.loads(shown.stdout))
+
+
+def _move(project: Project, url: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Baseline on bullseye, move to bookworm, scan with `url`: the failing-or-not alert run."""
+    tag = project.tags[0]
+    project.push(tag, "bullseye", "old")
+    assert run(project, "scan").returncode == 0
+    project.push(tag, "bookworm", "new")
+    return run(project, "scan", "--notify", url, **env)
+
+
+def test_receiver_down_waits_then_delivered_once_on_the_next_scan(make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project()
+    port = free_port()
+    url = f"json://127.0.0.1:{port}/hook-SECRET123"
+    failed = _move(project, url, **NO_BACKOFF)
+    assert failed.returncode == 1
+    assert f"alert to json://127.0.0.1:{port}/**** failed (will retry)" in failed.stderr
+    waiting = _pending(project)  # one event per platform (amd64, arm64/v8), one destination
+    assert [(w["status"], w["attempts"]) for w in waiting] == [("pending", 1)] * 2
+    assert all(w["last_error"] and "SECRET123" not in str(w["last_error"]) for w in waiting)
+    with HttpReceiver(port=port) as hook:
+        back = run(project, "scan", "--notify", url, **NO_BACKOFF)
+        assert back.returncode == 0, back.stderr
+        assert len(hook.posts) == 1 and hook.posts[0].path == "/hook-SECRET123"
+        assert "Debian 12 (bookworm)" in hook.posts[0].json["message"]
+        retry = run(project, "notify", "--retry", "--notify", url)
+        assert retry.returncode == 0 and "nothing pending" in retry.stderr
+        assert run(project, "scan", "--notify", url).returncode == 0
+        assert len(hook.posts) == 1
+    assert _pending(project) == []
+
+
+def test_backoff_holds_a_failed_delivery_until_it_is_due(make_project) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timedelta, timezone
+
+    from driftwatch.history import HistoryStore
+    from driftwatch.notify import Destination
+    from driftwatch.notify.outbox import flush_outbox
+
+    project = make_project()
+    port = free_port()
+    url = f"json://127.0.0.1:{port}/hook-SECRET123"
+    assert _move(project, url).returncode == 1  # default backoff: 5 minutes
+    with HttpReceiver(port=port) as hook:
+        early = run(project, "notify", "--retry", "--notify", url)
+        assert early.returncode == 0 and "nothing pending" in early.stderr
+        assert run(project, "scan", "--notify", url).returncode == 0
+        assert hook.posts == []
+        assert [w["attempts"] for w in _pending(project)] == [1, 1]
+        store = HistoryStore.open(str(project.db))
+        try:
+            later = datetime.now(timezone.utc) + timedelta(minutes=6)
+            [delivery] = flush_outbox(store, [Destination.from_url(url)], now=later)
+        finally:
+            store.close()
+        assert delivery.result.ok and delivery.events == 2
+        assert len(hook.posts) == 1
+    assert _pending(project) == []
+
+
+def test_always_failing_receiver_is_marked_failed_after_the_bound(make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project()
+    url = f"json://127.0.0.1:{free_port()}/hook-SECRET123"
+    bound = {**NO_BACKOFF, "DRIFTWATCH_NOTIFY_MAX_ATTEMPTS": "3"}
+    assert _move(project, url, **bound).returncode == 1
+    for _ in range(2):
+        retry = run(project, "notify", "--retry", "--notify", url, **bound)
+        assert retry.returncode == 3 and "failed" in retry.stdout
+    gave_up = _pending(project)
+    assert [(g["status"], g["attempts"]) for g in gave_up] == [("failed", 3)] * 2
+    table = run(project, "events", "--pending")
+    assert "failed" in table.stdout and "SECRET123" not in table.stdout
+    after = run(project, "notify", "--retry", "--notify", url, **bound)
+    assert after.returncode == 0 and "nothing pending" in after.stderr
