@@ -16,7 +16,8 @@ import pytest
 
 from tests.bench.distros import debian_index
 from tests.bench.registry import RegistryServer, push_index
-from tests.receivers import HttpReceiver, free_port
+from tests.history.conftest import postgres_server, postgres_url  # noqa: F401 - fixtures
+from tests.receivers import HttpReceiver, SmtpReceiver, free_port
 
 NO_BACKOFF = {"DRIFTWATCH_NOTIFY_BACKOFF": "0"}
 
@@ -71,7 +72,7 @@ def run(project: Project, *args: str, **env: str) -> subprocess.CompletedProcess
 @pytest.fixture
 def make_project(tmp_path: Path, registry: RegistryServer, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """A Project whose tags are unique to the test (the registry is shared by the session)."""
-    stem = request.node.name.replace("_", "")[-24:].lower()
+    stem = "".join(c for c in request.node.name if c.isalnum())[-24:].lower()
 
     def make(count: int = 1) -> Project:
         return Project(tmp_path, registry, [f"{stem}-{i}" for i in range(count)])
@@ -189,3 +190,122 @@ def test_always_failing_receiver_is_marked_failed_after_the_bound(make_project) 
     assert "failed" in table.stdout and "SECRET123" not in table.stdout
     after = run(project, "notify", "--retry", "--notify", url, **bound)
     assert after.returncode == 0 and "nothing pending" in after.stderr
+
+
+def test_routing_by_severity_same_release_rebuild(make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project()
+    tag = project.tags[0]
+    project.push(tag, "trixie", "c")
+    with HttpReceiver() as releases, HttpReceiver() as digests:
+        project.config(
+            f'{{url = "{releases.url("rel")}", on = ["release"]}}, '
+            f'{{url = "{digests.url("dig")}", on = ["digest"]}}'
+        )
+        assert run(project, "scan").returncode == 0
+        project.push(tag, "trixie", "d")
+        rebuilt = run(project, "scan")
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        assert releases.posts == []
+        assert [post.path for post in digests.posts] == ["/dig"]
+        [text] = texts(digests)
+        assert text.startswith("1 base image changed\n")
+        assert "rebuilt, same OS (Debian 13 (trixie))" in text
+        assert run(project, "scan").returncode == 0
+        assert releases.posts == [] and len(digests.posts) == 1
+    assert _pending(project) == []  # routed away counts as done, not as waiting forever
+
+
+def test_three_moves_and_a_failure_batch_into_one_message_worst_first(make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project(4)
+    moved, rebuilt = project.tags[:3], project.tags[3]
+    for tag in moved:
+        project.push(tag, "bullseye", "old")
+    project.push(rebuilt, "bookworm", "old")
+    unreachable = f"127.0.0.1:{free_port()}/team/app:1"
+    with HttpReceiver() as hook:
+        project.config(f'{{url = "{hook.url()}", on = ["release", "digest", "error"]}}')
+        first = run(project, "scan", ".", "--image", unreachable)
+        assert first.returncode == 3, first.stderr
+        assert [post.json["title"] for post in hook.posts] == ["Could not check 1 image"]
+        for tag in moved:
+            project.push(tag, "bookworm", "new")
+        project.push(rebuilt, "bookworm", "new")
+        second = run(project, "scan", ".", "--image", unreachable)
+        assert second.returncode == 1, second.stderr
+        assert len(hook.posts) == 2
+        title, body = hook.posts[1].json["title"], hook.posts[1].json["message"]
+    assert title == (
+        "3 base images moved to a new OS release (+1 more changed); could not check 1 image"
+    )
+    headings = [body.index(f"== python:{tag}: moved to a new OS release ==") for tag in moved]
+    assert max(headings) < body.index(f"== python:{rebuilt}: new digest ==")
+    assert body.count("Could not check 1 image") == 1
+    assert f"{unreachable}: " in body
+    assert body.index(f"python:{rebuilt}: new digest") < body.index("Could not check")
+    assert body.count("Debian 11 (bullseye) -> Debian 12 (bookworm)") == 6  # 3 tags x 2 platforms
+
+
+def test_mailto_through_scan(make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project()
+    with SmtpReceiver() as smtp:
+        moved = _move(project, smtp.url())
+        assert moved.returncode == 1, moved.stderr
+        assert len(smtp.messages) == 1
+        mail = smtp.messages[0]
+        assert mail["Subject"] == "1 base image moved to a new OS release"
+        text = SmtpReceiver.text_of(mail)
+        assert "Debian 11 (bullseye)" in text and "Debian 12 (bookworm)" in text
+        assert f"FROM python:{project.tags[0]}@sha256:" in text
+        assert run(project, "scan", "--notify", smtp.url()).returncode == 0
+        assert len(smtp.messages) == 1
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_two_concurrent_scans_deliver_once(make_project, database: str, request) -> None:  # type: ignore[no-untyped-def]
+    project = make_project()
+    env = {}
+    if database == "postgresql":
+        env["DRIFTWATCH_DB"] = request.getfixturevalue("postgres_url")
+        upgraded = run(project, "db", "upgrade", **env)
+        assert upgraded.returncode == 0, upgraded.stderr
+    tag = project.tags[0]
+    project.push(tag, "bullseye", "old")
+    assert run(project, "scan", **env).returncode == 0
+    project.push(tag, "bookworm", "new")
+    with HttpReceiver() as hook:
+        both = [project.start("scan", "--notify", hook.url(), env=env) for _ in range(2)]
+        outcomes = [(p.wait(timeout=120), p.communicate()[1]) for p in both]
+        assert sorted(code for code, _ in outcomes) in ([0, 1], [1, 1]), outcomes
+        assert len(hook.posts) == 1
+        assert "Debian 12 (bookworm)" in hook.posts[0].json["message"]
+    assert _pending(project, **env) == []
+
+
+def test_webhook_secret_never_in_output_nor_database(make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project()
+    port = free_port()
+    url = f"json://127.0.0.1:{port}/hook-SECRET123?token=TOKEN456abc"
+    outputs = []
+    for fmt in ("text", "json"):
+        scanned = _move(project, url, **NO_BACKOFF) if fmt == "text" else None
+        if scanned is not None:
+            assert scanned.returncode == 1 and "failed (will retry)" in scanned.stderr
+            outputs.append(scanned)
+        shown = run(project, "events", "--pending", "--format", "table" if fmt == "text" else fmt)
+        assert "SECRET123" not in shown.stdout and shown.stdout.strip()
+        outputs.append(shown)
+    failed = run(project, "notify", "--retry", "--notify", url, **NO_BACKOFF)
+    assert failed.returncode == 3 and f"json://127.0.0.1:{port}/****" in failed.stdout
+    outputs.append(failed)
+    with HttpReceiver(port=port) as hook:
+        delivered = run(project, "notify", "--retry", "--notify", url, **NO_BACKOFF)
+        assert delivered.returncode == 0 and len(hook.posts) == 1
+        outputs.append(delivered)
+    for result in outputs:
+        for secret in ("SECRET123", "TOKEN456abc"):
+            assert secret not in result.stdout + result.stderr, result.args
+    stored = [path for path in project.root.iterdir() if path.name.startswith("history.db")]
+    assert stored
+    for path in stored:
+        data = path.read_bytes()
+        assert b"SECRET123" not in data and b"TOKEN456abc" not in data and b"hook-" not in data
