@@ -74,8 +74,11 @@ def _retry(ctx: click.Context, destinations: list[Destination], db_url: str | No
         store.close()
     for delivery in deliveries:
         state = "ok     " if delivery.result.ok else "failed "
+        fate = "" if delivery.result.ok else f", {delivery.fate}"
         reason = f": {delivery.result.error}" if delivery.result.error else ""
-        click.echo(f"{state} {delivery.destination.display} ({delivery.events} event(s)){reason}")
+        click.echo(
+            f"{state} {delivery.destination.display} ({delivery.events} event(s){fate}){reason}"
+        )
     if not deliveries:
         click.echo("nothing pending", err=True)
     return EXIT_REGISTRY if any(not d.result.ok for d in deliveries) else EXIT_OK

@@ -89,7 +89,7 @@ def scan(
     for delivery in result.deliveries:
         if not delivery.result.ok:
             reason = delivery.result.error
-            warn(f"alert to {delivery.destination.display} failed (will retry): {reason}")
+            warn(f"alert to {delivery.destination.display} failed ({delivery.fate}): {reason}")
     sys.exit(_exit_code(result, fail_on or config.fail_on))
 
 

@@ -81,14 +81,19 @@ def failed(
     now: datetime,
     max_attempts: int,
     backoff: timedelta,
-) -> None:
-    """Count one failed attempt per delivery: retry after backoff * 2**(attempts-1), or give up."""
+) -> int:
+    """Count one failed attempt per delivery: retry after backoff * 2**(attempts-1), or give up.
+
+    Returns how many of them were given up (status `failed`) by this attempt.
+    """
+    given_up = 0
     query = select(DELIVERIES.c.id, DELIVERIES.c.attempts).where(
         DELIVERIES.c.destination == destination, DELIVERIES.c.event_id.in_(event_ids)
     )
     for row in conn.execute(query).all():
         attempts = int(row.attempts) + 1
         status = "failed" if attempts >= max_attempts else "pending"
+        given_up += status == "failed"
         values = {
             "attempts": attempts,
             "status": status,
@@ -98,6 +103,7 @@ def failed(
             "claimed_at": None,
         }
         conn.execute(update(DELIVERIES).where(DELIVERIES.c.id == row.id).values(values))
+    return given_up
 
 
 def pending(conn: Connection) -> list[PendingDelivery]:

@@ -77,6 +77,21 @@ class Delivery:
     destination: Destination
     events: int
     result: DeliveryResult
+    gave_up: bool = False  # the failed send used up the attempts: no retry will follow
+
+    @property
+    def will_retry(self) -> bool:
+        """True when a failed send stays in the outbox for a later run."""
+        return not self.result.ok and self.events > 0 and not self.gave_up
+
+    @property
+    def fate(self) -> str:
+        """What happens next to a failed send, for people: retried, given up or not queued."""
+        if self.will_retry:
+            return "will retry"
+        if self.gave_up:
+            return "gave up; see `driftwatch events --pending`"
+        return "not retried: nothing in it is queued"
 
 
 def queue_run_events(store: HistoryStore, run_id: int, destinations: Sequence[Destination]) -> int:
@@ -120,8 +135,8 @@ def flush_outbox(
                 store.mark_delivered([stored.id for stored in claimed], destination.fingerprint)
             continue
         result = deliver(destination, message)
-        _mark(store, destination, claimed, result, moment, policy)
-        results.append(Delivery(destination, len(claimed), result))
+        gave_up = _mark(store, destination, claimed, result, moment, policy)
+        results.append(Delivery(destination, len(claimed), result, gave_up))
     return results
 
 
@@ -132,18 +147,19 @@ def _mark(
     result: DeliveryResult,
     moment: datetime,
     policy: RetryPolicy,
-) -> None:
-    """Close the claim: delivered, or one more failed attempt (masked reason, next try later)."""
+) -> bool:
+    """Close the claim: delivered, or one more failed attempt; True when it was the last one."""
     ids = [stored.id for stored in claimed]
     if not ids:
-        return
+        return False
     if result.ok:
         store.mark_delivered(ids, destination.fingerprint)
-    else:
-        error = mask(result.error or "delivery failed", [destination])
-        store.mark_attempt_failed(
-            ids, destination.fingerprint, error, moment, policy.max_attempts, policy.backoff
-        )
+        return False
+    error = mask(result.error or "delivery failed", [destination])
+    given_up = store.mark_attempt_failed(
+        ids, destination.fingerprint, error, moment, policy.max_attempts, policy.backoff
+    )
+    return given_up > 0
 
 
 def pinned_digests(

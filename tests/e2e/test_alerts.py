@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,23 +44,17 @@ class Project:
         return push_index(self.registry, "library/python", tag, debian_index(codename, seed=seed))
 
     def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-        """`driftwatch ARGS` started in the background (for concurrent runs)."""
-        argv, kwargs = self._popen_args(args, env)
-        return subprocess.Popen(argv, **kwargs)
-
-    def _popen_args(
-        self, args: tuple[str, ...], env: dict[str, str] | None
-    ) -> tuple[list[str], dict[str, object]]:
+        """`driftwatch ARGS` started in the background, with this project's history database."""
         full = {k: v for k, v in os.environ.items() if k not in ("DRIFTWATCH_NOTIFY", "CI")}
         full.update({"DRIFTWATCH_DB": str(self.db), **(env or {})})
-        kwargs: dict[str, object] = {
-            "cwd": self.root,
-            "env": full,
-            "stdout": subprocess.PIPE,
-            "stderr": subprocess.PIPE,
-            "text": True,
-        }
-        return [sys.executable, "-m", "driftwatch", *args], kwargs
+        return subprocess.Popen(
+            [sys.executable, "-m", "driftwatch", *args],
+            cwd=self.root,
+            env=full,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
 
 def run(project: Project, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -69,8 +64,13 @@ def run(project: Project, *args: str, **env: str) -> subprocess.CompletedProcess
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
+MakeProject = Callable[..., Project]
+
+
 @pytest.fixture
-def make_project(tmp_path: Path, registry: RegistryServer, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def make_project(
+    tmp_path: Path, registry: RegistryServer, request: pytest.FixtureRequest
+) -> MakeProject:
     """A Project whose tags are unique to the test (the registry is shared by the session)."""
     stem = "".join(c for c in request.node.name if c.isalnum())[-24:].lower()
 
@@ -85,7 +85,7 @@ def texts(receiver: HttpReceiver) -> list[str]:
     return [f"{post.json['title']}\n{post.json['message']}" for post in receiver.posts]
 
 
-def test_release_move_alerts_once_with_the_old_index_digest(make_project) -> None:  # type: ignore[no-untyped-def]
+def test_release_move_alerts_once_with_the_old_index_digest(make_project: MakeProject) -> None:
     project = make_project()
     tag = project.tags[0]
     old_index = debian_index("bullseye", seed="old")
@@ -126,7 +126,9 @@ def _move(project: Project, url: str, **env: str) -> subprocess.CompletedProcess
     return run(project, "scan", "--notify", url, **env)
 
 
-def test_receiver_down_waits_then_delivered_once_on_the_next_scan(make_project) -> None:  # type: ignore[no-untyped-def]
+def test_receiver_down_waits_then_delivered_once_on_the_next_scan(
+    make_project: MakeProject,
+) -> None:
     project = make_project()
     port = free_port()
     url = f"json://127.0.0.1:{port}/hook-SECRET123"
@@ -148,7 +150,7 @@ def test_receiver_down_waits_then_delivered_once_on_the_next_scan(make_project) 
     assert _pending(project) == []
 
 
-def test_backoff_holds_a_failed_delivery_until_it_is_due(make_project) -> None:  # type: ignore[no-untyped-def]
+def test_backoff_holds_a_failed_delivery_until_it_is_due(make_project: MakeProject) -> None:
     from datetime import datetime, timedelta, timezone
 
     from driftwatch.history import HistoryStore
@@ -176,14 +178,20 @@ def test_backoff_holds_a_failed_delivery_until_it_is_due(make_project) -> None: 
     assert _pending(project) == []
 
 
-def test_always_failing_receiver_is_marked_failed_after_the_bound(make_project) -> None:  # type: ignore[no-untyped-def]
+def test_always_failing_receiver_is_marked_failed_after_the_bound(
+    make_project: MakeProject,
+) -> None:
     project = make_project()
     url = f"json://127.0.0.1:{free_port()}/hook-SECRET123"
     bound = {**NO_BACKOFF, "DRIFTWATCH_NOTIFY_MAX_ATTEMPTS": "3"}
     assert _move(project, url, **bound).returncode == 1
+    fates = []
     for _ in range(2):
         retry = run(project, "notify", "--retry", "--notify", url, **bound)
-        assert retry.returncode == 3 and "failed" in retry.stdout
+        assert retry.returncode == 3 and retry.stdout.startswith("failed "), retry.stdout
+        fates.append(retry.stdout)
+    assert "(2 event(s), will retry)" in fates[0]
+    assert "(2 event(s), gave up; see `driftwatch events --pending`)" in fates[1]
     gave_up = _pending(project)
     assert [(g["status"], g["attempts"]) for g in gave_up] == [("failed", 3)] * 2
     table = run(project, "events", "--pending")
@@ -192,7 +200,7 @@ def test_always_failing_receiver_is_marked_failed_after_the_bound(make_project) 
     assert after.returncode == 0 and "nothing pending" in after.stderr
 
 
-def test_routing_by_severity_same_release_rebuild(make_project) -> None:  # type: ignore[no-untyped-def]
+def test_routing_by_severity_same_release_rebuild(make_project: MakeProject) -> None:
     project = make_project()
     tag = project.tags[0]
     project.push(tag, "trixie", "c")
@@ -215,7 +223,9 @@ def test_routing_by_severity_same_release_rebuild(make_project) -> None:  # type
     assert _pending(project) == []  # routed away counts as done, not as waiting forever
 
 
-def test_three_moves_and_a_failure_batch_into_one_message_worst_first(make_project) -> None:  # type: ignore[no-untyped-def]
+def test_three_moves_and_a_failure_batch_into_one_message_worst_first(
+    make_project: MakeProject,
+) -> None:
     project = make_project(4)
     moved, rebuilt = project.tags[:3], project.tags[3]
     for tag in moved:
@@ -245,7 +255,7 @@ def test_three_moves_and_a_failure_batch_into_one_message_worst_first(make_proje
     assert body.count("Debian 11 (bullseye) -> Debian 12 (bookworm)") == 6  # 3 tags x 2 platforms
 
 
-def test_mailto_through_scan(make_project) -> None:  # type: ignore[no-untyped-def]
+def test_mailto_through_scan(make_project: MakeProject) -> None:
     project = make_project()
     with SmtpReceiver() as smtp:
         moved = _move(project, smtp.url())
@@ -261,9 +271,11 @@ def test_mailto_through_scan(make_project) -> None:  # type: ignore[no-untyped-d
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_two_concurrent_scans_deliver_once(make_project, database: str, request) -> None:  # type: ignore[no-untyped-def]
+def test_two_concurrent_scans_deliver_once(
+    make_project: MakeProject, database: str, request: pytest.FixtureRequest
+) -> None:
     project = make_project()
-    env = {}
+    env: dict[str, str] = {}
     if database == "postgresql":
         env["DRIFTWATCH_DB"] = request.getfixturevalue("postgres_url")
         upgraded = run(project, "db", "upgrade", **env)
@@ -281,7 +293,7 @@ def test_two_concurrent_scans_deliver_once(make_project, database: str, request)
     assert _pending(project, **env) == []
 
 
-def test_webhook_secret_never_in_output_nor_database(make_project) -> None:  # type: ignore[no-untyped-def]
+def test_webhook_secret_never_in_output_nor_database(make_project: MakeProject) -> None:
     project = make_project()
     port = free_port()
     url = f"json://127.0.0.1:{port}/hook-SECRET123?token=TOKEN456abc"
@@ -309,3 +321,11 @@ def test_webhook_secret_never_in_output_nor_database(make_project) -> None:  # t
     for path in stored:
         data = path.read_bytes()
         assert b"SECRET123" not in data and b"TOKEN456abc" not in data and b"hook-" not in data
+
+
+def test_bad_retry_knob_is_a_one_line_config_error(make_project: MakeProject) -> None:
+    project = make_project()
+    bad = run(project, "scan", "--notify", "json://127.0.0.1:1/x", DRIFTWATCH_NOTIFY_BACKOFF="soon")
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.strip().endswith("DRIFTWATCH_NOTIFY_BACKOFF: 'soon' is not a number")
+    assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
