@@ -137,7 +137,9 @@ def test_receiver_down_waits_then_delivered_once_on_the_next_scan(
     assert f"alert to json://127.0.0.1:{port}/**** failed (will retry)" in failed.stderr
     waiting = _pending(project)  # one event per platform (amd64, arm64/v8), one destination
     assert [(w["status"], w["attempts"]) for w in waiting] == [("pending", 1)] * 2
-    assert all(w["last_error"] and "SECRET123" not in str(w["last_error"]) for w in waiting)
+    assert {w["last_error"] for w in waiting} == {
+        "A Connection error occurred sending JSON notification to 127.0.0.1."
+    }
     with HttpReceiver(port=port) as hook:
         back = run(project, "scan", "--notify", url, **NO_BACKOFF)
         assert back.returncode == 0, back.stderr
@@ -306,9 +308,15 @@ def test_webhook_secret_never_in_output_nor_database(make_project: MakeProject) 
         shown = run(project, "events", "--pending", "--format", "table" if fmt == "text" else fmt)
         assert "SECRET123" not in shown.stdout and shown.stdout.strip()
         outputs.append(shown)
-    failed = run(project, "notify", "--retry", "--notify", url, **NO_BACKOFF)
+    with HttpReceiver(status=500, port=port) as broken:  # up, but failing: another error path
+        failed = run(project, "notify", "--retry", "--notify", url, **NO_BACKOFF)
+        assert len(broken.posts) == 1 and broken.posts[0].path.startswith("/hook-SECRET123")
     assert failed.returncode == 3 and f"json://127.0.0.1:{port}/****" in failed.stdout
+    assert "error=500" in failed.stdout
     outputs.append(failed)
+    listed = run(project, "events", "--pending")
+    assert "error=500" in listed.stdout
+    outputs.append(listed)
     with HttpReceiver(port=port) as hook:
         delivered = run(project, "notify", "--retry", "--notify", url, **NO_BACKOFF)
         assert delivered.returncode == 0 and len(hook.posts) == 1
