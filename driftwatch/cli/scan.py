@@ -68,7 +68,7 @@ def scan(
 
     config, uses = _watched(ctx, paths, build_args, images)
     destinations = load_destinations(config, notify_urls)  # bad URLs: exit 2 before any work
-    retry = RetryPolicy.from_env()
+    retry = RetryPolicy.from_env() if destinations else None
     wanted = parse_platforms(platforms or config.platforms)
     store = open_store(config, db_url)
     try:
