@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Table, and_, or_, select, update
+from sqlalchemy import Connection, Table, and_, exists, or_, select, update
 
 from driftwatch.history.convert import utc
 from driftwatch.history.queries import EVENTS, REFS, stored
@@ -18,7 +18,7 @@ from driftwatch.history.records import PendingDelivery, StoredDrift
 from driftwatch.history.sql import insert_ignore
 from driftwatch.history.tables import DeliveryRow, table
 
-__all__ = ["LEASE", "claim", "delivered", "enqueue", "failed", "pending"]
+__all__ = ["LEASE", "claim", "delivered", "enqueue", "failed", "pending", "unqueued"]
 
 DELIVERIES: Table = table(DeliveryRow)
 LEASE = timedelta(minutes=10)
@@ -38,6 +38,13 @@ def enqueue(
                 "next_attempt_at": now,
             }
             conn.execute(insert_ignore(conn, DELIVERIES, values))
+
+
+def unqueued(conn: Connection, since: datetime) -> list[int]:
+    """Ids of events detected since `since` that were never queued for any destination."""
+    queued = exists().where(DELIVERIES.c.event_id == EVENTS.c.id)
+    query = select(EVENTS.c.id).where(EVENTS.c.detected_at >= since, ~queued)
+    return [int(event_id) for event_id in conn.execute(query.order_by(EVENTS.c.id)).scalars()]
 
 
 def claim(

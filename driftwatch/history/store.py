@@ -228,6 +228,11 @@ class HistoryStore:
         with self._write() as conn:
             outbox.enqueue(conn, event_ids, destinations, utc(now) if now else _now())
 
+    def unqueued_events(self, since: datetime) -> list[int]:
+        """Ids of events detected since `since` never queued for any destination (catch-up)."""
+        with self._read() as conn:
+            return outbox.unqueued(conn, utc(since))
+
     def claim_deliveries(
         self, destination: str, now: datetime, claimer: str, lease: timedelta = outbox.LEASE
     ) -> list[StoredDrift]:

@@ -35,6 +35,7 @@ __all__ = [
 
 MAX_ATTEMPTS = 5
 BACKOFF = timedelta(minutes=5)
+CATCH_UP = timedelta(days=7)  # how far back never-queued events are still worth an alert
 BACKOFF_ENV = "DRIFTWATCH_NOTIFY_BACKOFF"
 ATTEMPTS_ENV = "DRIFTWATCH_NOTIFY_MAX_ATTEMPTS"
 
@@ -94,11 +95,24 @@ class Delivery:
         return "not retried: nothing in it is queued"
 
 
-def queue_run_events(store: HistoryStore, run_id: int, destinations: Sequence[Destination]) -> int:
-    """Queue this run's events for every destination; return how many events were queued."""
-    ids = [stored.id for stored in store.events(run_id=run_id)]
-    if ids and destinations:
-        store.enqueue_deliveries(ids, [d.fingerprint for d in destinations])
+def queue_run_events(
+    store: HistoryStore,
+    run_id: int,
+    destinations: Sequence[Destination],
+    now: datetime | None = None,
+) -> int:
+    """Queue this run's events for every destination; return how many events were queued.
+
+    Recent events no destination was ever queued for join them (CATCH_UP): a run without
+    destinations, or one killed between recording and queuing, must not swallow an alert.
+    """
+    if not destinations:
+        return 0
+    since = (now or datetime.now(timezone.utc)) - CATCH_UP
+    ids = {stored.id for stored in store.events(run_id=run_id)}
+    ids.update(store.unqueued_events(since))
+    if ids:
+        store.enqueue_deliveries(sorted(ids), [d.fingerprint for d in destinations])
     return len(ids)
 
 

@@ -337,3 +337,20 @@ def test_bad_retry_knob_is_a_one_line_config_error(make_project: MakeProject) ->
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip().endswith("DRIFTWATCH_NOTIFY_BACKOFF: 'soon' is not a number")
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+def test_a_scan_without_destinations_does_not_swallow_the_alert(make_project: MakeProject) -> None:
+    project = make_project()
+    tag = project.tags[0]
+    project.push(tag, "bullseye", "old")
+    assert run(project, "scan").returncode == 0
+    project.push(tag, "bookworm", "new")
+    quiet = run(project, "scan")  # someone looks, with nowhere to send: the drift is recorded
+    assert quiet.returncode == 1 and "bookworm" in quiet.stdout
+    with HttpReceiver() as hook:
+        nightly = run(project, "scan", "--notify", hook.url())
+        assert nightly.returncode == 0, nightly.stderr  # nothing new moved in this run ...
+        assert len(hook.posts) == 1  # ... but the alert nobody got is sent
+        assert "Debian 11 (bullseye) -> Debian 12 (bookworm)" in hook.posts[0].json["message"]
+        assert run(project, "scan", "--notify", hook.url()).returncode == 0
+        assert len(hook.posts) == 1
