@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from driftwatch.config import Config
     from driftwatch.history import HistoryStore
     from driftwatch.notify import Destination
-    from driftwatch.notify.outbox import Delivery
+    from driftwatch.notify.outbox import Delivery, RetryPolicy
 
 __all__ = ["ScanResult", "detect_trigger", "run_scan"]
 
@@ -62,6 +62,7 @@ def run_scan(
     platforms: Sequence[Platform] = (),
     os_mode: str | None = None,
     destinations: Sequence[Destination] = (),
+    retry: RetryPolicy | None = None,
 ) -> ScanResult:
     """Resolve, detect the OS of new digests only, record one run, then flush the outbox."""
     run_id = store.start_run(trigger)
@@ -77,7 +78,7 @@ def run_scan(
     drifts = {obs.reference: found for obs, found in zip(observations, recorded, strict=True)}
     count = sum(len(found) for found in recorded)
     store.finish_run(run_id, checked=len(results), drifts=count, errors=len(failures))
-    deliveries = _alert(store, run_id, destinations, failures, uses)
+    deliveries = _alert(store, run_id, destinations, failures, uses, retry)
     return ScanResult(run_id, tuple(observations), tuple(failures), drifts, uses, tuple(deliveries))
 
 
@@ -87,6 +88,7 @@ def _alert(
     destinations: Sequence[Destination],
     failures: Sequence[ResolveFailure],
     uses: Mapping[ImageReference, tuple[BaseImageUse, ...]],
+    retry: RetryPolicy | None,
 ) -> list[Delivery]:
     """Queue this run's events for every destination, then deliver whatever is due."""
     if not destinations:
@@ -100,4 +102,4 @@ def _alert(
         for reference, items in uses.items()
     }
     could_not = [(failure.reference.familiar, failure.reason) for failure in failures]
-    return flush_outbox(store, destinations, failures=could_not, usages=usages)
+    return flush_outbox(store, destinations, failures=could_not, usages=usages, retry=retry)

@@ -39,9 +39,12 @@ class Post:
 
 
 class HttpReceiver:
-    """A threaded HTTP server that records every POST and answers `status` (200 by default)."""
+    """A threaded HTTP server that records every POST and answers `status` (200 by default).
 
-    def __init__(self, status: int = 200) -> None:
+    `port` binds a given (e.g. previously closed) port: a receiver that comes back up.
+    """
+
+    def __init__(self, status: int = 200, port: int = 0) -> None:
         self.status = status
         self.posts: list[Post] = []
         receiver = self
@@ -58,7 +61,7 @@ class HttpReceiver:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = int(self.server.server_address[1])
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

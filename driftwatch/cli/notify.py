@@ -64,17 +64,21 @@ def notify(
 def _retry(ctx: click.Context, destinations: list[Destination], db_url: str | None) -> int:
     """Flush the outbox: deliver every pending alert that is due, one line per destination."""
     from driftwatch.cli._history_output import open_store
-    from driftwatch.notify.outbox import flush_outbox
+    from driftwatch.notify.outbox import RetryPolicy, flush_outbox
 
+    retry = RetryPolicy.from_env()
     store = open_store(config_from(ctx), db_url)
     try:
-        deliveries = flush_outbox(store, destinations)
+        deliveries = flush_outbox(store, destinations, retry=retry)
     finally:
         store.close()
     for delivery in deliveries:
         state = "ok     " if delivery.result.ok else "failed "
+        fate = "" if delivery.result.ok else f", {delivery.fate}"
         reason = f": {delivery.result.error}" if delivery.result.error else ""
-        click.echo(f"{state} {delivery.destination.display} ({delivery.events} event(s)){reason}")
+        click.echo(
+            f"{state} {delivery.destination.display} ({delivery.events} event(s){fate}){reason}"
+        )
     if not deliveries:
         click.echo("nothing pending", err=True)
     return EXIT_REGISTRY if any(not d.result.ok for d in deliveries) else EXIT_OK

@@ -63,10 +63,12 @@ def scan(
     """Resolve every base image and watched image, record the run, alert on what moved."""
     from driftwatch.cli._history_output import open_store
     from driftwatch.notify import load_destinations
+    from driftwatch.notify.outbox import RetryPolicy
     from driftwatch.scan import detect_trigger, run_scan
 
     config, uses = _watched(ctx, paths, build_args, images)
     destinations = load_destinations(config, notify_urls)  # bad URLs: exit 2 before any work
+    retry = RetryPolicy.from_env() if destinations else None
     wanted = parse_platforms(platforms or config.platforms)
     store = open_store(config, db_url)
     try:
@@ -79,6 +81,7 @@ def scan(
             platforms=wanted,
             os_mode=os_detect,
             destinations=destinations,
+            retry=retry,
         )
     finally:
         store.close()
@@ -86,7 +89,7 @@ def scan(
     for delivery in result.deliveries:
         if not delivery.result.ok:
             reason = delivery.result.error
-            warn(f"alert to {delivery.destination.display} failed (will retry): {reason}")
+            warn(f"alert to {delivery.destination.display} failed ({delivery.fate}): {reason}")
     sys.exit(_exit_code(result, fail_on or config.fail_on))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Table, and_, or_, select, update
+from sqlalchemy import Connection, Table, and_, exists, or_, select, update
 
 from driftwatch.history.convert import utc
 from driftwatch.history.queries import EVENTS, REFS, stored
@@ -18,7 +18,7 @@ from driftwatch.history.records import PendingDelivery, StoredDrift
 from driftwatch.history.sql import insert_ignore
 from driftwatch.history.tables import DeliveryRow, table
 
-__all__ = ["LEASE", "claim", "delivered", "enqueue", "failed", "pending"]
+__all__ = ["LEASE", "claim", "delivered", "enqueue", "failed", "pending", "unqueued"]
 
 DELIVERIES: Table = table(DeliveryRow)
 LEASE = timedelta(minutes=10)
@@ -38,6 +38,13 @@ def enqueue(
                 "next_attempt_at": now,
             }
             conn.execute(insert_ignore(conn, DELIVERIES, values))
+
+
+def unqueued(conn: Connection, since: datetime) -> list[int]:
+    """Ids of events detected since `since` that were never queued for any destination."""
+    queued = exists().where(DELIVERIES.c.event_id == EVENTS.c.id)
+    query = select(EVENTS.c.id).where(EVENTS.c.detected_at >= since, ~queued)
+    return [int(event_id) for event_id in conn.execute(query.order_by(EVENTS.c.id)).scalars()]
 
 
 def claim(
@@ -81,14 +88,19 @@ def failed(
     now: datetime,
     max_attempts: int,
     backoff: timedelta,
-) -> None:
-    """Count one failed attempt per delivery: retry after backoff * 2**(attempts-1), or give up."""
+) -> int:
+    """Count one failed attempt per delivery: retry after backoff * 2**(attempts-1), or give up.
+
+    Returns how many of them were given up (status `failed`) by this attempt.
+    """
+    given_up = 0
     query = select(DELIVERIES.c.id, DELIVERIES.c.attempts).where(
         DELIVERIES.c.destination == destination, DELIVERIES.c.event_id.in_(event_ids)
     )
     for row in conn.execute(query).all():
         attempts = int(row.attempts) + 1
         status = "failed" if attempts >= max_attempts else "pending"
+        given_up += status == "failed"
         values = {
             "attempts": attempts,
             "status": status,
@@ -98,6 +110,7 @@ def failed(
             "claimed_at": None,
         }
         conn.execute(update(DELIVERIES).where(DELIVERIES.c.id == row.id).values(values))
+    return given_up
 
 
 def pending(conn: Connection) -> list[PendingDelivery]:

@@ -228,6 +228,11 @@ class HistoryStore:
         with self._write() as conn:
             outbox.enqueue(conn, event_ids, destinations, utc(now) if now else _now())
 
+    def unqueued_events(self, since: datetime) -> list[int]:
+        """Ids of events detected since `since` never queued for any destination (catch-up)."""
+        with self._read() as conn:
+            return outbox.unqueued(conn, utc(since))
+
     def claim_deliveries(
         self, destination: str, now: datetime, claimer: str, lease: timedelta = outbox.LEASE
     ) -> list[StoredDrift]:
@@ -248,10 +253,15 @@ class HistoryStore:
         now: datetime,
         max_attempts: int = 5,
         backoff: timedelta = timedelta(minutes=5),
-    ) -> None:
-        """Count a failed attempt; retry later (exponential backoff) or give up at max_attempts."""
+    ) -> int:
+        """Count a failed attempt; retry later (exponential backoff) or give up at max_attempts.
+
+        Returns how many deliveries were given up by this attempt.
+        """
         with self._write() as conn:
-            outbox.failed(conn, event_ids, destination, error, utc(now), max_attempts, backoff)
+            return outbox.failed(
+                conn, event_ids, destination, error, utc(now), max_attempts, backoff
+            )
 
     def pending_deliveries(self) -> list[PendingDelivery]:
         """Every delivery not yet made (pending, claimed or given up)."""

@@ -11,9 +11,10 @@ import os
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
+from driftwatch.errors import ConfigError
 from driftwatch.notify.destinations import Destination
 from driftwatch.notify.masking import mask
 from driftwatch.notify.message import ImageUsage, compose, route
@@ -23,9 +24,51 @@ from driftwatch.reference import ImageReference
 if TYPE_CHECKING:
     from driftwatch.history import HistoryStore, StoredDrift
 
-__all__ = ["Delivery", "flush_outbox", "queue_run_events"]
+__all__ = [
+    "ATTEMPTS_ENV",
+    "BACKOFF_ENV",
+    "Delivery",
+    "RetryPolicy",
+    "flush_outbox",
+    "queue_run_events",
+]
 
 MAX_ATTEMPTS = 5
+BACKOFF = timedelta(minutes=5)
+CATCH_UP = timedelta(days=7)  # how far back never-queued events are still worth an alert
+BACKOFF_ENV = "DRIFTWATCH_NOTIFY_BACKOFF"
+ATTEMPTS_ENV = "DRIFTWATCH_NOTIFY_MAX_ATTEMPTS"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failed deliveries are retried: first delay (doubled each time), attempts bound."""
+
+    backoff: timedelta = BACKOFF
+    max_attempts: int = MAX_ATTEMPTS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> RetryPolicy:
+        """The policy from DRIFTWATCH_NOTIFY_BACKOFF (seconds) and ..._MAX_ATTEMPTS."""
+        seconds = _number(env, BACKOFF_ENV, BACKOFF.total_seconds(), minimum=0)
+        attempts = _number(env, ATTEMPTS_ENV, MAX_ATTEMPTS, minimum=1)
+        if attempts != int(attempts):
+            raise ConfigError(f"{ATTEMPTS_ENV}: {env[ATTEMPTS_ENV]!r} is not a whole number")
+        return cls(timedelta(seconds=seconds), int(attempts))
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    """A number from the environment, at least `minimum`; the default when unset or empty."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{name}: {text!r} is not a number") from None
+    if not value >= minimum:  # also refuses nan
+        raise ConfigError(f"{name}: {text!r} must be at least {minimum:g}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -35,13 +78,41 @@ class Delivery:
     destination: Destination
     events: int
     result: DeliveryResult
+    gave_up: bool = False  # the failed send used up the attempts: no retry will follow
+
+    @property
+    def will_retry(self) -> bool:
+        """True when a failed send stays in the outbox for a later run."""
+        return not self.result.ok and self.events > 0 and not self.gave_up
+
+    @property
+    def fate(self) -> str:
+        """What happens next to a failed send, for people: retried, given up or not queued."""
+        if self.will_retry:
+            return "will retry"
+        if self.gave_up:
+            return "gave up; see `driftwatch events --pending`"
+        return "not retried: nothing in it is queued"
 
 
-def queue_run_events(store: HistoryStore, run_id: int, destinations: Sequence[Destination]) -> int:
-    """Queue this run's events for every destination; return how many events were queued."""
-    ids = [stored.id for stored in store.events(run_id=run_id)]
-    if ids and destinations:
-        store.enqueue_deliveries(ids, [d.fingerprint for d in destinations])
+def queue_run_events(
+    store: HistoryStore,
+    run_id: int,
+    destinations: Sequence[Destination],
+    now: datetime | None = None,
+) -> int:
+    """Queue this run's events for every destination; return how many events were queued.
+
+    Recent events no destination was ever queued for join them (CATCH_UP): a run without
+    destinations, or one killed between recording and queuing, must not swallow an alert.
+    """
+    if not destinations:
+        return 0
+    since = (now or datetime.now(timezone.utc)) - CATCH_UP
+    ids = {stored.id for stored in store.events(run_id=run_id)}
+    ids.update(store.unqueued_events(since))
+    if ids:
+        store.enqueue_deliveries(sorted(ids), [d.fingerprint for d in destinations])
     return len(ids)
 
 
@@ -52,9 +123,14 @@ def flush_outbox(
     failures: Sequence[tuple[str, str]] = (),
     usages: Mapping[ImageReference, Sequence[ImageUsage]] | None = None,
     now: datetime | None = None,
+    retry: RetryPolicy | None = None,
 ) -> list[Delivery]:
-    """Claim, send and mark every due delivery; `failures` join this run's messages once."""
+    """Claim, send and mark every due delivery; `failures` join this run's messages once.
+
+    `retry` defaults to the environment's policy (RetryPolicy.from_env).
+    """
     moment = now or datetime.now(timezone.utc)
+    policy = retry or RetryPolicy.from_env()
     claimer = f"{socket.gethostname()}:{os.getpid()}:{moment.timestamp()}"
     results = []
     for destination in destinations:
@@ -73,8 +149,8 @@ def flush_outbox(
                 store.mark_delivered([stored.id for stored in claimed], destination.fingerprint)
             continue
         result = deliver(destination, message)
-        _mark(store, destination, claimed, result, moment)
-        results.append(Delivery(destination, len(claimed), result))
+        gave_up = _mark(store, destination, claimed, result, moment, policy)
+        results.append(Delivery(destination, len(claimed), result, gave_up))
     return results
 
 
@@ -84,15 +160,20 @@ def _mark(
     claimed: Sequence[StoredDrift],
     result: DeliveryResult,
     moment: datetime,
-) -> None:
+    policy: RetryPolicy,
+) -> bool:
+    """Close the claim: delivered, or one more failed attempt; True when it was the last one."""
     ids = [stored.id for stored in claimed]
     if not ids:
-        return
+        return False
     if result.ok:
         store.mark_delivered(ids, destination.fingerprint)
-    else:
-        error = mask(result.error or "delivery failed", [destination])
-        store.mark_attempt_failed(ids, destination.fingerprint, error, moment, MAX_ATTEMPTS)
+        return False
+    error = mask(result.error or "delivery failed", [destination])
+    given_up = store.mark_attempt_failed(
+        ids, destination.fingerprint, error, moment, policy.max_attempts, policy.backoff
+    )
+    return given_up > 0
 
 
 def pinned_digests(
