@@ -52,12 +52,12 @@ def push_all(server: RegistryServer, refs: int, repos: int) -> list[str]:
         return [ref for found in pool.map(push_repo, range(repos)) for ref in found]
 
 
-def cli(work: Path, *args: str) -> float:
+def cli(work: Path, *args: str, python: tuple[str, ...] = ()) -> float:
     """Run the CLI in `work`; its wall time. Any failure stops the benchmark."""
     env = dict(os.environ, DRIFTWATCH_CACHE_DIR=str(work / "cache"))
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "driftwatch", *args],
+        [sys.executable, *python, "-m", "driftwatch", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -89,6 +89,9 @@ def main() -> None:
     parser.add_argument("--repos", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--db", help="history database URL (default: a SQLite file on disk)")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="also run one scan under cProfile to FILE"
+    )
     shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
     parser.add_argument("--storage", default=shm, help="parent dir of the registry storage")
     args = parser.parse_args()
@@ -132,6 +135,8 @@ def run(server: RegistryServer, work: Path, args: argparse.Namespace) -> None:
             resolves.append(cli(work, *resolve))
         print(f"round {round_no + 1}: resolve {resolves[-1]:.2f} s, scan {scans[-1]:.2f} s")
     report(n, statistics.median(resolves), statistics.median(scans), counts[-1], args.rounds)
+    if args.profile:
+        cli(work, *scan, python=("-m", "cProfile", "-o", str(Path(args.profile).absolute())))
 
 
 def report(n: int, resolve: float, scan: float, counts: dict[str, int], rounds: int) -> None:
