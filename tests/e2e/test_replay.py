@@ -26,7 +26,7 @@ from driftwatch.models import DriftKind, Platform
 from driftwatch.reference import ImageReference, parse_reference
 from driftwatch.scan import run_scan
 from tests.bench.distros import DEBIAN_VERSIONS, app_files, debian_image
-from tests.bench.images import Image, Symlink, build_image
+from tests.bench.images import Entry, Image, Symlink, build_image
 from tests.bench.registry import RegistryServer, push_image
 
 ASSETS = Path(__file__).parent.parent / "assets"
@@ -57,7 +57,10 @@ def expected_moves(rows: list[dict[str, str]]) -> set[Move]:
 def alias_image(seed: str) -> Image:
     """A Debian image whose os-release names no release (built from a `stable` alias)."""
     text = b'PRETTY_NAME="Debian GNU/Linux"\nNAME="Debian GNU/Linux"\nID=debian\n'
-    root = {"etc/os-release": Symlink("../usr/lib/os-release"), "usr/lib/os-release": text}
+    root: dict[str, Entry] = {
+        "etc/os-release": Symlink("../usr/lib/os-release"),
+        "usr/lib/os-release": text,
+    }
     return build_image([root, app_files(seed)])
 
 
