@@ -104,11 +104,21 @@ def _detector(client: RegistryClient, options: OsOptions | None) -> OsDetector:
     assert options is not None
     cache: OsCache = DiskCache()
     hints_by_index: dict[str, asyncio.Task[Mapping[str, Mapping[str, str]]]] = {}
+    running: dict[str, asyncio.Task[OsRelease]] = {}
 
     async def detect(resolution: Resolution, image: PlatformImage) -> OsRelease:
         known = options.known(image.digest)
         if known is not None:
             return known
+        # many tags share a platform image: detect it once per repository, the others wait
+        key = f"{resolution.reference.registry}/{resolution.reference.repository}@{image.digest}"
+        task = running.get(key)
+        if task is None:
+            task = asyncio.ensure_future(fresh(resolution, image))
+            running[key] = task
+        return await asyncio.shield(task)
+
+    async def fresh(resolution: Resolution, image: PlatformImage) -> OsRelease:
         source = BoundSource(client, resolution.reference)
         hints: Mapping[str, str] = {}
         if resolution.is_index:

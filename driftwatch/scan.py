@@ -8,11 +8,19 @@ run cannot lose or duplicate one.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from driftwatch.models import BaseImageUse, Drift, Observation, Platform, ResolveFailure, Severity
+from driftwatch.models import (
+    BaseImageUse,
+    Drift,
+    Observation,
+    OsRelease,
+    Platform,
+    ResolveFailure,
+    Severity,
+)
 from driftwatch.online import OsOptions, observe_online
 from driftwatch.reference import ImageReference
 
@@ -67,7 +75,7 @@ def run_scan(
     """Resolve, detect the OS of new digests only, record one run, then flush the outbox."""
     run_id = store.start_run(trigger)
     options = OsOptions.from_config(
-        config, os_mode, known=store.known_os, remember=store.remember_os
+        config, os_mode, known=_known_os(store, references), remember=store.remember_os
     )
     results = observe_online(references, config, platforms=platforms, os_options=options)
     observations = [r for r in results if isinstance(r, Observation)]
@@ -80,6 +88,18 @@ def run_scan(
     store.finish_run(run_id, checked=len(results), drifts=count, errors=len(failures))
     deliveries = _alert(store, run_id, destinations, failures, uses, retry)
     return ScanResult(run_id, tuple(observations), tuple(failures), drifts, uses, tuple(deliveries))
+
+
+def _known_os(
+    store: HistoryStore, references: Sequence[ImageReference]
+) -> Callable[[str], OsRelease | None]:
+    """OS by platform digest: what the last scan saw (read once), else the history's OS cache."""
+    seen = store.latest_os(references)
+
+    def known(digest: str) -> OsRelease | None:
+        return seen.get(digest) or store.known_os(digest)
+
+    return known
 
 
 def _alert(

@@ -9,6 +9,7 @@ import pytest
 
 from tests.bench.images import Index, build_image, build_index
 from tests.bench.registry import RegistryServer
+from tests.databases import db_url, postgres_server, postgres_url, sqlite_url  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table, bindparam, select
+from sqlalchemy import Connection, RowMapping, Table, bindparam, func, select
 
-from driftwatch.history.convert import platform_image, stored_drift_parts, utc
+from driftwatch.history.convert import os_from_row, platform_image, stored_drift_parts, utc
 from driftwatch.history.records import StoredDrift, TimelineEntry
 from driftwatch.history.tables import (
     DriftEventRow,
@@ -17,10 +18,10 @@ from driftwatch.history.tables import (
     ReferenceRow,
     table,
 )
-from driftwatch.models import DriftKind, Observation
+from driftwatch.models import DriftKind, Observation, OsRelease
 from driftwatch.reference import ImageReference
 
-__all__ = ["events", "latest_row", "observation", "reference_id", "timeline"]
+__all__ = ["events", "latest_os", "latest_row", "observation", "reference_id", "timeline"]
 
 REFS: Table = table(ReferenceRow)
 OBS: Table = table(ObservationRow)
@@ -29,6 +30,8 @@ EVENTS: Table = table(DriftEventRow)
 _LATEST = (
     select(OBS).where(OBS.c.reference_id == bindparam("ref_id")).order_by(OBS.c.id.desc()).limit(1)
 )
+
+_CHUNK = 500  # references per IN (...) list, well under every database's parameter limit
 
 
 def reference_id(conn: Connection, reference: ImageReference) -> int | None:
@@ -42,6 +45,29 @@ def latest_row(conn: Connection, ref_id: int) -> RowMapping | None:
     """The newest observation row of a reference."""
     row = conn.execute(_LATEST, {"ref_id": ref_id}).first()
     return None if row is None else row._mapping
+
+
+def latest_os(conn: Connection, references: Sequence[ImageReference]) -> dict[str, OsRelease]:
+    """Platform digest -> settled OS of the latest observation of each reference, in few queries."""
+    found: dict[str, OsRelease] = {}
+    names = [str(reference) for reference in references]
+    for start in range(0, len(names), _CHUNK):
+        latest = (
+            select(func.max(OBS.c.id))
+            .join(REFS, REFS.c.id == OBS.c.reference_id)
+            .where(REFS.c.canonical.in_(names[start : start + _CHUNK]))
+            .group_by(OBS.c.reference_id)
+        )
+        query = select(PLATFORMS).where(
+            PLATFORMS.c.observation_id.in_(latest),
+            PLATFORMS.c.os_id.is_not(None),
+            PLATFORMS.c.os_undetermined.is_(None),
+        )
+        for row in conn.execute(query):
+            os = os_from_row(row._mapping)
+            if os is not None:
+                found[row.digest] = os
+    return found
 
 
 def observation(

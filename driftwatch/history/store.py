@@ -190,6 +190,11 @@ class HistoryStore:
             row = conn.execute(select(OS_CACHE).where(OS_CACHE.c.digest == digest)).first()
         return None if row is None else os_from_row(row._mapping)
 
+    def latest_os(self, references: Sequence[ImageReference]) -> dict[str, OsRelease]:
+        """Platform digest -> OS known from each reference's latest observation (one read)."""
+        with self._read() as conn:
+            return queries.latest_os(conn, references)
+
     def remember_os(self, digest: str, os: OsRelease) -> None:
         """Remember the OS release of a digest (first answer wins: content never changes)."""
         values = {"digest": digest, "recorded_at": _now(), **os_values(os)}

@@ -1,4 +1,6 @@
-"""Real databases for the history tests: a SQLite file, and a throwaway PostgreSQL cluster.
+"""Real databases for the tests: a SQLite file, and a throwaway PostgreSQL cluster.
+
+Registered as fixtures by tests/conftest.py, so tests/history and tests/e2e share one cluster.
 
 The cluster is built from Debian's PostgreSQL packages (initdb + pg_ctl, as the `postgres` user
 when the suite runs as root) unless DRIFTWATCH_TEST_POSTGRES_URL names a server to use instead.
