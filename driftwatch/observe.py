@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timezone
 
-from driftwatch.errors import DriftwatchError
+from driftwatch.errors import DeadlineExceeded, DriftwatchError
 from driftwatch.models import (
     Observation,
     OsRelease,
@@ -80,6 +80,8 @@ async def with_os(
         async with limit:
             try:
                 found = await detect_os(resolution, image)
+            except DeadlineExceeded:
+                raise
             except DriftwatchError as exc:  # one image's failure is data, not a crash
                 found = OsRelease(id=None, source="error", undetermined=exc.message)
         return dataclasses.replace(image, os=found)
@@ -87,7 +89,10 @@ async def with_os(
     async def each(result: Resolution | ResolveFailure) -> Resolution | ResolveFailure:
         if isinstance(result, ResolveFailure):
             return result
-        images = await asyncio.gather(*(one(result, image) for image in result.platforms))
+        try:
+            images = await asyncio.gather(*(one(result, image) for image in result.platforms))
+        except DeadlineExceeded as exc:  # half-detected: not checked at all, never recorded
+            return ResolveFailure(result.reference, exc.message, type(exc).__name__, exc.exit_code)
         return dataclasses.replace(result, platforms=tuple(images))
 
     return list(await asyncio.gather(*(each(result) for result in results)))

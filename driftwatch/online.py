@@ -27,9 +27,24 @@ if TYPE_CHECKING:
     from driftwatch.osinfo import BlobSource, OsCache
     from driftwatch.registry import RegistryClient
 
-__all__ = ["OsOptions", "observe_online", "resolve_online"]
+__all__ = ["OsOptions", "RunLimits", "observe_online", "resolve_online"]
 
 Results = list[Observation | ResolveFailure]
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """Fleet-scale settings of one run: overall deadline, digests seen last time, progress hook."""
+
+    deadline: float | None = None  # a time.monotonic() value; work not done by then is skipped
+    baseline: Mapping[str, str | None] | None = None  # canonical reference -> last top digest
+    on_resolved: Callable[[ImageReference], None] | None = None
+
+    def apply(self, client: RegistryClient) -> None:
+        """Hand the limits to a registry client."""
+        client.deadline = self.deadline
+        client.baseline = self.baseline
+        client.on_resolved = self.on_resolved
 
 
 @dataclass(frozen=True)
@@ -79,12 +94,14 @@ def observe_online(
     *,
     platforms: Sequence[Platform] = (),
     os_options: OsOptions | None = None,
+    limits: RunLimits | None = None,
 ) -> Results:
     """Resolve `references` and (unless the mode is off) the OS of every platform image."""
     from driftwatch.registry import RegistryClient
 
     async def run() -> Results:
         async with RegistryClient(config) as client:
+            (limits or RunLimits()).apply(client)
             detector = _detector(client, os_options) if _detects(os_options) else None
             return await observe(
                 references, client.resolve_all, platforms=platforms, detect_os=detector
@@ -106,6 +123,11 @@ def _detector(client: RegistryClient, options: OsOptions | None) -> OsDetector:
     hints_by_index: dict[str, asyncio.Task[Mapping[str, Mapping[str, str]]]] = {}
 
     async def detect(resolution: Resolution, image: PlatformImage) -> OsRelease:
+        """Retried when a body broke off or lied; bounded by the run's deadline."""
+        work = client.retrying(lambda: detect_once(resolution, image))
+        return await client.within_deadline(work, str(resolution.reference))
+
+    async def detect_once(resolution: Resolution, image: PlatformImage) -> OsRelease:
         known = options.known(image.digest)
         if known is not None:
             return known
