@@ -104,7 +104,11 @@ def observe_online(
             (limits or RunLimits()).apply(client)
             detector = _detector(client, os_options) if _detects(os_options) else None
             return await observe(
-                references, client.resolve_all, platforms=platforms, detect_os=detector
+                references,
+                client.resolve_all,
+                platforms=platforms,
+                detect_os=detector,
+                strict=limits is not None,
             )
 
     return asyncio.run(run())
