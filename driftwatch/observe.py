@@ -72,14 +72,18 @@ def _to_observation(
 
 
 async def with_os(
-    results: Sequence[Resolution | ResolveFailure], detect_os: OsDetector, *, strict: bool = False
+    results: Sequence[Resolution | ResolveFailure],
+    detect_os: OsDetector,
+    *,
+    strict: bool = False,
+    limit: asyncio.Semaphore | None = None,
 ) -> list[Resolution | ResolveFailure]:
     """Detect the OS of every platform image, a bounded number at once, keeping order.
 
     `strict` (scan): a registry failure while reading an image makes the whole reference "could
     not check", so an OS release change is not recorded as a mere digest change and then lost.
     """
-    limit = asyncio.Semaphore(OS_CONCURRENCY)
+    limit = limit or asyncio.Semaphore(OS_CONCURRENCY)
     fatal = RegistryError if strict else DeadlineExceeded
 
     async def one(resolution: Resolution, image: PlatformImage) -> PlatformImage:

@@ -19,7 +19,7 @@ from driftwatch.models import (
     Resolution,
     ResolveFailure,
 )
-from driftwatch.observe import OsDetector, observe, with_os
+from driftwatch.observe import OS_CONCURRENCY, OsDetector, Resolver, observe, with_os
 from driftwatch.reference import ImageReference
 
 if TYPE_CHECKING:
@@ -101,17 +101,42 @@ def observe_online(
 
     async def run() -> Results:
         async with RegistryClient(config) as client:
-            (limits or RunLimits()).apply(client)
             detector = _detector(client, os_options) if _detects(os_options) else None
-            return await observe(
-                references,
-                client.resolve_all,
-                platforms=platforms,
-                detect_os=detector,
-                strict=limits is not None,
-            )
+            if limits is None:
+                return await observe(
+                    references, client.resolve_all, platforms=platforms, detect_os=detector
+                )
+            limits.apply(client)
+            resolver = _pipelined(client, detector)
+            return await observe(references, resolver, platforms=platforms)
 
     return asyncio.run(run())
+
+
+def _pipelined(client: RegistryClient, detector: OsDetector | None) -> Resolver:
+    """Resolve then detect per reference, so slow references never hold up the others' OS.
+
+    A registry failure while reading an image makes its reference "could not check" (strict).
+    """
+    limit = asyncio.Semaphore(OS_CONCURRENCY)
+
+    async def one(
+        ref: ImageReference, platforms: Sequence[Platform]
+    ) -> Resolution | ResolveFailure:
+        results = await client.resolve_all([ref], platforms)
+        if detector is not None:
+            results = await with_os(results, detector, strict=True, limit=limit)
+        return results[0]
+
+    async def resolve(
+        refs: Sequence[ImageReference], platforms: Sequence[Platform]
+    ) -> list[Resolution | ResolveFailure]:
+        unique = list(dict.fromkeys(refs))
+        done = await asyncio.gather(*(one(ref, platforms) for ref in unique))
+        found = dict(zip(unique, done, strict=True))
+        return [found[ref] for ref in refs]
+
+    return resolve
 
 
 def _detects(options: OsOptions | None) -> bool:
@@ -127,14 +152,14 @@ def _detector(client: RegistryClient, options: OsOptions | None) -> OsDetector:
     hints_by_index: dict[str, asyncio.Task[Mapping[str, Mapping[str, str]]]] = {}
 
     async def detect(resolution: Resolution, image: PlatformImage) -> OsRelease:
-        """Retried when a body broke off or lied; bounded by the run's deadline."""
+        """Known digests cost nothing; else read, retried when a body broke off or lied."""
+        known = options.known(image.digest)
+        if known is not None:
+            return known
         work = client.retrying(lambda: detect_once(resolution, image))
         return await client.within_deadline(work, str(resolution.reference))
 
     async def detect_once(resolution: Resolution, image: PlatformImage) -> OsRelease:
-        known = options.known(image.digest)
-        if known is not None:
-            return known
         source = BoundSource(client, resolution.reference)
         hints: Mapping[str, str] = {}
         if resolution.is_index:

@@ -50,12 +50,15 @@ class Fleet:
         return list(self.digests)
 
 
-def project(root: Path, fleet: Fleet, endpoint: str, **settings: object) -> Path:
+def project(
+    root: Path, fleet: Fleet, endpoint: str, concurrency: int | None = None, **settings: object
+) -> Path:
     """A project watching the fleet, with docker.io sent to `endpoint` (the proxy)."""
     root.mkdir(parents=True, exist_ok=True)
     lines = [f"images = {json.dumps(fleet.names)}", 'db = "history.db"']
     lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
     lines += ['[registries."docker.io"]', f'endpoint = "{endpoint}"']
+    lines += [f"concurrency = {concurrency}"] if concurrency else []
     (root / "driftwatch.toml").write_text("\n".join(lines) + "\n")
     return root
 

@@ -105,7 +105,9 @@ def test_permanent_faults_exit_3_one_line_each_and_keep_the_baseline(
     note = f"seed {seed}: {scan.stdout} {scan.stderr}"
     assert scan.returncode == 3, note
     errors = [line for line in scan.stdout.splitlines() if ": error: " in line]
-    assert sorted(line.split(": error: ")[0] for line in errors) == [fleet.name(i) for i in broken], note
+    assert sorted(line.split(": error: ")[0] for line in errors) == [
+        fleet.name(i) for i in broken
+    ], note
     assert "Traceback" not in scan.stderr
     assert recorded(root, fleet) == before, note
     assert drift_events(root) == [], note
