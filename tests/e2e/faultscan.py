@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
 import json
 import os
@@ -17,6 +19,7 @@ from tests.bench.distros import debian_index
 from tests.bench.registry import RegistryServer, push_index
 
 _FLEETS = itertools.count()
+CACHE_ENV = "DRIFTWATCH_CACHE_DIR"
 
 
 @dataclass
@@ -63,17 +66,29 @@ def project(
     return root
 
 
-def run(root: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """`driftwatch scan ARGS` in `root`, as a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "driftwatch", "scan", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DRIFTWATCH_CACHE_DIR": str(root / "cache")},
-        check=False,
-        timeout=timeout,
-    )
+def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`driftwatch scan ARGS` in `root`, in this process (the CLI's own entry point, exit code
+    and output; saves an interpreter start per run). `start()` runs a real subprocess."""
+    from driftwatch.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    before, cache = os.getcwd(), os.environ.get(CACHE_ENV)
+    os.chdir(root)
+    os.environ[CACHE_ENV] = str(root / "cache")
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main(["scan", *args])
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        os.chdir(before)
+        if cache is None:
+            os.environ.pop(CACHE_ENV, None)
+        else:
+            os.environ[CACHE_ENV] = cache
+    return subprocess.CompletedProcess(["scan", *args], code, out.getvalue(), err.getvalue())
 
 
 def start(root: Path, *args: str) -> subprocess.Popen[str]:
