@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["OsOptions", "RunLimits", "observe_online", "resolve_online"]
 
 Results = list[Observation | ResolveFailure]
+IN_FLIGHT_PER_REQUEST = 4  # references being worked on per allowed request in flight
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,15 @@ def _pipelined(client: RegistryClient, detector: OsDetector | None) -> Resolver:
         refs: Sequence[ImageReference], platforms: Sequence[Platform]
     ) -> list[Resolution | ResolveFailure]:
         unique = list(dict.fromkeys(refs))
-        done = await asyncio.gather(*(one(ref, platforms) for ref in unique))
-        found = dict(zip(unique, done, strict=True))
+        found: dict[ImageReference, Resolution | ResolveFailure] = {}
+        pending = iter(unique)
+
+        async def worker() -> None:  # a fixed pool of workers keeps memory flat at any size
+            for ref in pending:
+                found[ref] = await one(ref, platforms)
+
+        workers = min(len(unique), IN_FLIGHT_PER_REQUEST * client.config.concurrency)
+        await asyncio.gather(*(worker() for _ in range(workers)))
         return [found[ref] for ref in refs]
 
     return resolve
