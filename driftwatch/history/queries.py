@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table, bindparam, select
+from sqlalchemy import Connection, RowMapping, Table, bindparam, func, select
 
 from driftwatch.history.convert import platform_image, stored_drift_parts, utc
 from driftwatch.history.records import StoredDrift, TimelineEntry
@@ -20,7 +20,7 @@ from driftwatch.history.tables import (
 from driftwatch.models import DriftKind, Observation
 from driftwatch.reference import ImageReference
 
-__all__ = ["events", "latest_row", "observation", "reference_id", "timeline"]
+__all__ = ["events", "latest_digests", "latest_row", "observation", "reference_id", "timeline"]
 
 REFS: Table = table(ReferenceRow)
 OBS: Table = table(ObservationRow)
@@ -42,6 +42,21 @@ def latest_row(conn: Connection, ref_id: int) -> RowMapping | None:
     """The newest observation row of a reference."""
     row = conn.execute(_LATEST, {"ref_id": ref_id}).first()
     return None if row is None else row._mapping
+
+
+def latest_digests(conn: Connection) -> dict[str, str | None]:
+    """Canonical reference -> top digest of its newest observation, in one query."""
+    newest = (
+        select(OBS.c.reference_id, func.max(OBS.c.id).label("id"))
+        .group_by(OBS.c.reference_id)
+        .subquery()
+    )
+    query = (
+        select(REFS.c.canonical, OBS.c.digest)
+        .join(newest, newest.c.id == OBS.c.id)
+        .join(REFS, REFS.c.id == OBS.c.reference_id)
+    )
+    return {row.canonical: row.digest for row in conn.execute(query)}
 
 
 def observation(

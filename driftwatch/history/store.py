@@ -192,18 +192,8 @@ class HistoryStore:
 
     def latest_digests(self) -> dict[str, str | None]:
         """Canonical reference -> top digest of its latest observation (the scan baseline)."""
-        newest = (
-            select(OBS.c.reference_id, func.max(OBS.c.id).label("id"))
-            .group_by(OBS.c.reference_id)
-            .subquery()
-        )
-        query = (
-            select(REFS.c.canonical, OBS.c.digest)
-            .join(newest, newest.c.id == OBS.c.id)
-            .join(REFS, REFS.c.id == OBS.c.reference_id)
-        )
         with self._read() as conn:
-            return {row.canonical: row.digest for row in conn.execute(query)}
+            return queries.latest_digests(conn)
 
     # content-addressed OS cache ---------------------------------------------------------
     def known_os(self, digest: str) -> OsRelease | None:
