@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,10 +33,12 @@ sys.path.insert(0, str(ROOT))
 from driftwatch.history import HistoryStore  # noqa: E402
 from tests.bench.distros import debian_files  # noqa: E402
 from tests.bench.images import Image, build_image, build_index  # noqa: E402
+from tests.bench.push import Pusher  # noqa: E402
 from tests.bench.registry import RegistryServer  # noqa: E402
 from tests.faults.proxy import FaultProxy  # noqa: E402
 from tests.faults.rules import Fault, Rule  # noqa: E402
 
+_PUSHERS = threading.local()
 _LOG = re.compile(r'"([A-Z]+) (\S+) HTTP/[\d.]+" (\d{3}) (\d+|-)')
 ARCHES = (("amd64", None), ("arm64", "v8"))
 
@@ -66,6 +69,14 @@ def images_for(repo: str, build: str) -> list[Image]:
     ]
 
 
+def pusher(server: RegistryServer) -> Pusher:
+    """One pushing client per thread (an httpx.Client shared by threads can break a socket)."""
+    if getattr(_PUSHERS, "client", None) is None:
+        _PUSHERS.client = Pusher(server.url)
+    client: Pusher = _PUSHERS.client
+    return client
+
+
 def push_fleet(server: RegistryServer, refs: int, repos: int) -> list[tuple[str, str]]:
     """Push `refs` tags over `repos` repositories: images once per repository, one index per tag."""
 
@@ -73,11 +84,11 @@ def push_fleet(server: RegistryServer, refs: int, repos: int) -> list[tuple[str,
         repo = f"fleet/app{r:03d}"
         images = images_for(repo, "v1")
         for image in images:
-            server.pusher.push_image(repo, None, image)
+            pusher(server).push_image(repo, None, image)
         tags = [(repo, f"t{t:04d}") for t in range(r, refs, repos)]
         for _, tag in tags:
             index = build_index(images, attestations=False, annotations={"tag": tag})
-            server.pusher.push_manifest(repo, tag, index.manifest)
+            pusher(server).push_manifest(repo, tag, index.manifest)
         return tags
 
     with ThreadPoolExecutor(8) as pool:
@@ -91,9 +102,9 @@ def rebuild(server: RegistryServer, tags: list[tuple[str, str]]) -> None:
         repo, tag = item
         images = images_for(repo, f"v2-{tag}")
         for image in images:
-            server.pusher.push_image(repo, None, image)
+            pusher(server).push_image(repo, None, image)
         index = build_index(images, attestations=False, annotations={"tag": tag})
-        server.pusher.push_manifest(repo, tag, index.manifest)
+        pusher(server).push_manifest(repo, tag, index.manifest)
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one, tags))
@@ -112,7 +123,9 @@ def write_project(root: Path, tags: list[tuple[str, str]], endpoint: str) -> Non
 def scan(root: Path, *args: str) -> tuple[float, float, int]:
     """Run `driftwatch scan` in `root`: (seconds, peak RSS in MB, exit code)."""
     env = dict(os.environ, DRIFTWATCH_CACHE_DIR=str(root / "cache"))
-    profile = ["-m", "cProfile", "-o", str(root / "scan.prof")] if os.environ.get("FLEET_PROFILE") else []
+    profile = (
+        ["-m", "cProfile", "-o", str(root / "scan.prof")] if os.environ.get("FLEET_PROFILE") else []
+    )
     command = [sys.executable, *profile, "-m", "driftwatch", "scan", "--no-progress", *args]
     start = time.perf_counter()
     with open(root / "scan.out", "w") as out:
