@@ -158,14 +158,18 @@ def _detector(client: RegistryClient, options: OsOptions | None) -> OsDetector:
     assert options is not None
     cache: OsCache = DiskCache()
     hints_by_index: dict[str, asyncio.Task[Mapping[str, Mapping[str, str]]]] = {}
+    running: dict[str, asyncio.Task[OsRelease]] = {}  # one detection per digest (aliases share)
 
     async def detect(resolution: Resolution, image: PlatformImage) -> OsRelease:
-        """Known digests cost nothing; else read, retried when a body broke off or lied."""
+        """Known digests cost nothing; else read once, retried when a body broke off or lied."""
         known = options.known(image.digest)
         if known is not None:
             return known
-        work = client.retrying(lambda: detect_once(resolution, image))
-        return await client.within_deadline(work, str(resolution.reference))
+        task = running.get(image.digest)
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = asyncio.ensure_future(client.retrying(lambda: detect_once(resolution, image)))
+            running[image.digest] = task
+        return await client.within_deadline(asyncio.shield(task), str(resolution.reference))
 
     async def detect_once(resolution: Resolution, image: PlatformImage) -> OsRelease:
         source = BoundSource(client, resolution.reference)
