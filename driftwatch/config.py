@@ -239,6 +239,8 @@ def _check_choices(file: Path, config: Config) -> None:
         raise ConfigError(f"{file}: fail_on must be one of {', '.join(FAIL_ON_LEVELS)}")
     if config.concurrency < 1:
         raise ConfigError(f"{file}: concurrency must be at least 1")
+    if config.keep_pulls < 0:
+        raise ConfigError(f"{file}: keep_pulls must be 0 or more")
 
 
 def _registries(file: Path, data: Any) -> dict[str, RegistrySettings]:

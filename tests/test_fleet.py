@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from driftwatch.errors import UsageError
@@ -58,3 +60,15 @@ def test_skips_are_grouped_by_reason_and_real_failures_are_not_skips() -> None:
         "deadline": 1,
         "rate limit budget": 1,
     }
+
+
+def test_keep_pulls_is_read_from_the_config_and_checked(tmp_path: Path) -> None:
+    from driftwatch.config import load_config
+    from driftwatch.errors import ConfigError
+
+    file = tmp_path / "driftwatch.toml"
+    file.write_text("keep_pulls = 20\n")
+    assert load_config(file).keep_pulls == 20
+    file.write_text("keep_pulls = -1\n")
+    with pytest.raises(ConfigError, match="keep_pulls"):
+        load_config(file)
