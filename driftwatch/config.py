@@ -56,6 +56,7 @@ class Config:
     concurrency: int = 16
     timeout: float = 30.0
     retries: int = 3
+    keep_pulls: int = 0
     os_max_bytes: int = 256 * 1024 * 1024
     os_max_seconds: float = 120.0
     lint_disable: tuple[str, ...] = ()
@@ -161,6 +162,12 @@ REFERENCE: tuple[tuple[str, str, str, str], ...] = (
     ("timeout", "seconds", "30", "Timeout of one HTTP request."),
     ("retries", "integer", "3", "Retries of a request that failed for a transient reason."),
     (
+        "keep_pulls",
+        "integer",
+        "0",
+        "Stop manifest GETs to a registry whose `ratelimit-remaining` has fallen to this many.",
+    ),
+    (
         "registries.<host>.endpoint",
         "URL",
         "none",
@@ -196,6 +203,7 @@ _SCALARS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "concurrency": (int, "concurrency"),
     "timeout": ((int, float), "timeout"),
     "retries": (int, "retries"),
+    "keep_pulls": (int, "keep_pulls"),
 }
 _STRING_LISTS = {"images": "images", "exclude": "exclude", "platforms": "platforms"}
 _TOP_KEYS = {*_SCALARS, *_STRING_LISTS, "registries", "build_args", "notify", "osinfo", "lint"}
@@ -231,6 +239,8 @@ def _check_choices(file: Path, config: Config) -> None:
         raise ConfigError(f"{file}: fail_on must be one of {', '.join(FAIL_ON_LEVELS)}")
     if config.concurrency < 1:
         raise ConfigError(f"{file}: concurrency must be at least 1")
+    if config.keep_pulls < 0:
+        raise ConfigError(f"{file}: keep_pulls must be 0 or more")
 
 
 def _registries(file: Path, data: Any) -> dict[str, RegistrySettings]:

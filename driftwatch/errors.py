@@ -10,9 +10,13 @@
     │   │   └── PlatformNotFound    the tag exists but has none of the platforms asked for
     │   ├── Unauthorized            401/403, or no credentials accepted
     │   ├── RateLimited             429 after the retries allowed
+    │   │   └── BudgetExhausted     not asked: the registry's pull budget is (nearly) spent
     │   ├── Unreachable             connection errors, timeouts, 5xx after retries
+    │   │   └── TransferBroken      the connection broke while a body was read
+    │   ├── DeadlineExceeded        not done by the run's overall deadline
     │   └── InvalidResponse         the answer cannot be used
     │       ├── DigestMismatch      the bytes do not hash to the digest promised
+    │       ├── TruncatedBody       fewer bytes than the Content-Length promised
     │       └── UnsupportedManifest schema1 or an unknown media type
     ├── OsDetectionError            the OS of an image could not be read (bad layer, ...)
     └── StoreError                  the history database cannot be used
@@ -77,8 +81,20 @@ class RateLimited(RegistryError):
     """The registry kept answering 429 (too many requests)."""
 
 
+class BudgetExhausted(RateLimited):
+    """Skipped without asking: the registry's remaining pull budget would have been spent."""
+
+
 class Unreachable(RegistryError):
     """Connection failures, timeouts or server errors outlasted the retries."""
+
+
+class TransferBroken(Unreachable):
+    """The connection broke while a body was being read (worth retrying the whole fetch)."""
+
+
+class DeadlineExceeded(RegistryError):
+    """The run's overall deadline passed before this piece of work was done."""
 
 
 class InvalidResponse(RegistryError):
@@ -87,6 +103,10 @@ class InvalidResponse(RegistryError):
 
 class DigestMismatch(InvalidResponse):
     """Bytes received do not hash to the digest they were promised under."""
+
+
+class TruncatedBody(InvalidResponse):
+    """The body ended before the length it announced (worth retrying the whole fetch)."""
 
 
 class UnsupportedManifest(InvalidResponse):

@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timezone
 
-from driftwatch.errors import DriftwatchError
+from driftwatch.errors import DeadlineExceeded, DriftwatchError, RegistryError
 from driftwatch.models import (
     Observation,
     OsRelease,
@@ -40,12 +40,13 @@ async def observe(
     platforms: Sequence[Platform] = (),
     detect_os: OsDetector | None = None,
     now: datetime | None = None,
+    strict: bool = False,
 ) -> list[Observation | ResolveFailure]:
     """Resolve `references` (in order) and, when `detect_os` is given, fill each platform's OS."""
     observed_at = now or datetime.now(timezone.utc)
     results = await resolve(references, platforms)
     if detect_os is not None:
-        results = await with_os(results, detect_os)
+        results = await with_os(results, detect_os, strict=strict)
     return [_to_observation(result, observed_at) for result in results]
 
 
@@ -71,15 +72,26 @@ def _to_observation(
 
 
 async def with_os(
-    results: Sequence[Resolution | ResolveFailure], detect_os: OsDetector
+    results: Sequence[Resolution | ResolveFailure],
+    detect_os: OsDetector,
+    *,
+    strict: bool = False,
+    limit: asyncio.Semaphore | None = None,
 ) -> list[Resolution | ResolveFailure]:
-    """Detect the OS of every platform image, a bounded number at once, keeping order."""
-    limit = asyncio.Semaphore(OS_CONCURRENCY)
+    """Detect the OS of every platform image, a bounded number at once, keeping order.
+
+    `strict` (scan): a registry failure while reading an image makes the whole reference "could
+    not check", so an OS release change is not recorded as a mere digest change and then lost.
+    """
+    limit = limit or asyncio.Semaphore(OS_CONCURRENCY)
+    fatal = RegistryError if strict else DeadlineExceeded
 
     async def one(resolution: Resolution, image: PlatformImage) -> PlatformImage:
         async with limit:
             try:
                 found = await detect_os(resolution, image)
+            except fatal:
+                raise
             except DriftwatchError as exc:  # one image's failure is data, not a crash
                 found = OsRelease(id=None, source="error", undetermined=exc.message)
         return dataclasses.replace(image, os=found)
@@ -87,7 +99,11 @@ async def with_os(
     async def each(result: Resolution | ResolveFailure) -> Resolution | ResolveFailure:
         if isinstance(result, ResolveFailure):
             return result
-        images = await asyncio.gather(*(one(result, image) for image in result.platforms))
+        try:
+            images = await asyncio.gather(*(one(result, image) for image in result.platforms))
+        except fatal as exc:  # half-detected: not checked at all, never recorded
+            reason = exc.diagnostics()
+            return ResolveFailure(result.reference, reason, type(exc).__name__, exc.exit_code)
         return dataclasses.replace(result, platforms=tuple(images))
 
     return list(await asyncio.gather(*(each(result) for result in results)))

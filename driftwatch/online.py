@@ -19,7 +19,7 @@ from driftwatch.models import (
     Resolution,
     ResolveFailure,
 )
-from driftwatch.observe import OsDetector, observe, with_os
+from driftwatch.observe import OS_CONCURRENCY, OsDetector, Resolver, observe, with_os
 from driftwatch.reference import ImageReference
 
 if TYPE_CHECKING:
@@ -27,9 +27,25 @@ if TYPE_CHECKING:
     from driftwatch.osinfo import BlobSource, OsCache
     from driftwatch.registry import RegistryClient
 
-__all__ = ["OsOptions", "observe_online", "resolve_online"]
+__all__ = ["OsOptions", "RunLimits", "observe_online", "resolve_online"]
 
 Results = list[Observation | ResolveFailure]
+IN_FLIGHT_PER_REQUEST = 4  # references being worked on per allowed request in flight
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """Fleet-scale settings of one run: overall deadline, digests seen last time, progress hook."""
+
+    deadline: float | None = None  # a time.monotonic() value; work not done by then is skipped
+    baseline: Mapping[str, str | None] | None = None  # canonical reference -> last top digest
+    on_resolved: Callable[[ImageReference], None] | None = None
+
+    def apply(self, client: RegistryClient) -> None:
+        """Hand the limits to a registry client."""
+        client.deadline = self.deadline
+        client.baseline = self.baseline
+        client.on_resolved = self.on_resolved
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,7 @@ def observe_online(
     *,
     platforms: Sequence[Platform] = (),
     os_options: OsOptions | None = None,
+    limits: RunLimits | None = None,
 ) -> Results:
     """Resolve `references` and (unless the mode is off) the OS of every platform image."""
     from driftwatch.registry import RegistryClient
@@ -86,11 +103,48 @@ def observe_online(
     async def run() -> Results:
         async with RegistryClient(config) as client:
             detector = _detector(client, os_options) if _detects(os_options) else None
-            return await observe(
-                references, client.resolve_all, platforms=platforms, detect_os=detector
-            )
+            if limits is None:
+                return await observe(
+                    references, client.resolve_all, platforms=platforms, detect_os=detector
+                )
+            limits.apply(client)
+            resolver = _pipelined(client, detector)
+            return await observe(references, resolver, platforms=platforms)
 
     return asyncio.run(run())
+
+
+def _pipelined(client: RegistryClient, detector: OsDetector | None) -> Resolver:
+    """Resolve then detect per reference, so slow references never hold up the others' OS.
+
+    A registry failure while reading an image makes its reference "could not check" (strict).
+    """
+    limit = asyncio.Semaphore(OS_CONCURRENCY)
+
+    async def one(
+        ref: ImageReference, platforms: Sequence[Platform]
+    ) -> Resolution | ResolveFailure:
+        results = await client.resolve_all([ref], platforms)
+        if detector is not None:
+            results = await with_os(results, detector, strict=True, limit=limit)
+        return results[0]
+
+    async def resolve(
+        refs: Sequence[ImageReference], platforms: Sequence[Platform]
+    ) -> list[Resolution | ResolveFailure]:
+        unique = list(dict.fromkeys(refs))
+        found: dict[ImageReference, Resolution | ResolveFailure] = {}
+        pending = iter(unique)
+
+        async def worker() -> None:  # a fixed pool of workers keeps memory flat at any size
+            for ref in pending:
+                found[ref] = await one(ref, platforms)
+
+        workers = min(len(unique), IN_FLIGHT_PER_REQUEST * client.config.concurrency)
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return [found[ref] for ref in refs]
+
+    return resolve
 
 
 def _detects(options: OsOptions | None) -> bool:
@@ -104,21 +158,22 @@ def _detector(client: RegistryClient, options: OsOptions | None) -> OsDetector:
     assert options is not None
     cache: OsCache = DiskCache()
     hints_by_index: dict[str, asyncio.Task[Mapping[str, Mapping[str, str]]]] = {}
-    running: dict[str, asyncio.Task[OsRelease]] = {}
+    running: dict[str, asyncio.Task[OsRelease]] = {}  # one detection per image and repository
 
     async def detect(resolution: Resolution, image: PlatformImage) -> OsRelease:
+        """Known digests cost nothing; else read once, retried when a body broke off or lied."""
         known = options.known(image.digest)
         if known is not None:
             return known
         # many tags share a platform image: detect it once per repository, the others wait
-        key = f"{resolution.reference.registry}/{resolution.reference.repository}@{image.digest}"
+        key = f"{resolution.reference.name}@{image.digest}"
         task = running.get(key)
-        if task is None:
-            task = asyncio.ensure_future(fresh(resolution, image))
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = asyncio.ensure_future(client.retrying(lambda: detect_once(resolution, image)))
             running[key] = task
-        return await asyncio.shield(task)
+        return await client.within_deadline(asyncio.shield(task), str(resolution.reference))
 
-    async def fresh(resolution: Resolution, image: PlatformImage) -> OsRelease:
+    async def detect_once(resolution: Resolution, image: PlatformImage) -> OsRelease:
         source = BoundSource(client, resolution.reference)
         hints: Mapping[str, str] = {}
         if resolution.is_index:

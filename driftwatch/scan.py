@@ -7,6 +7,7 @@ run cannot lose or duplicate one.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from driftwatch.models import (
     ResolveFailure,
     Severity,
 )
-from driftwatch.online import OsOptions, observe_online
+from driftwatch.online import OsOptions, RunLimits, observe_online
 from driftwatch.reference import ImageReference
 
 if TYPE_CHECKING:
@@ -71,18 +72,25 @@ def run_scan(
     os_mode: str | None = None,
     destinations: Sequence[Destination] = (),
     retry: RetryPolicy | None = None,
+    limits: RunLimits | None = None,
 ) -> ScanResult:
-    """Resolve, detect the OS of new digests only, record one run, then flush the outbox."""
+    """Resolve, detect the OS of new digests only, record one run, then flush the outbox.
+
+    A digest other than the one recorded last time is believed only after its bytes were
+    fetched and hashed (the baseline below), so a lying registry cannot fake a change.
+    """
     run_id = store.start_run(trigger)
     options = OsOptions.from_config(
         config, os_mode, known=_known_os(store, references), remember=store.remember_os
     )
-    results = observe_online(references, config, platforms=platforms, os_options=options)
+    limits = dataclasses.replace(limits or RunLimits(), baseline=store.latest_digests())
+    results = observe_online(
+        references, config, platforms=platforms, os_options=options, limits=limits
+    )
     observations = [r for r in results if isinstance(r, Observation)]
     failures = [r for r in results if isinstance(r, ResolveFailure)]
     recorded = store.record_many(run_id, observations)
-    for failure in failures:
-        store.record_failure(run_id, failure.reference, failure.reason)
+    store.record_failures(run_id, [(f.reference, f.reason) for f in failures])
     drifts = {obs.reference: found for obs, found in zip(observations, recorded, strict=True)}
     count = sum(len(found) for found in recorded)
     store.finish_run(run_id, checked=len(results), drifts=count, errors=len(failures))

@@ -11,6 +11,13 @@ import click
 
 from driftwatch import __version__
 from driftwatch.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_REGISTRY, warn
+from driftwatch.cli._fleet import (
+    deadline_at,
+    fleet_options,
+    progress_for,
+    reported_one_by_one,
+    skip_lines,
+)
 from driftwatch.cli._options import (
     fail_on_option,
     notify_option,
@@ -24,6 +31,7 @@ from driftwatch.reference import ImageReference, parse_reference
 
 if TYPE_CHECKING:
     from driftwatch.config import Config
+    from driftwatch.fleet import Shard
     from driftwatch.models import BaseImageUse, Observation
     from driftwatch.scan import ScanResult
 
@@ -46,6 +54,7 @@ FORMATS = ("text", "json", "github", "sarif", "markdown")
 @platform_option
 @os_detect_option
 @notify_option
+@fleet_options
 @click.pass_context
 def scan(
     ctx: click.Context,
@@ -59,21 +68,29 @@ def scan(
     platforms: tuple[str, ...],
     os_detect: str | None,
     notify_urls: tuple[str, ...],
+    shard: Shard | None,
+    deadline: float | None,
+    progress: bool | None,
 ) -> None:
     """Resolve every base image and watched image, record the run, alert on what moved."""
     from driftwatch.cli._history_output import open_store
     from driftwatch.notify import load_destinations
     from driftwatch.notify.outbox import RetryPolicy
+    from driftwatch.online import RunLimits
     from driftwatch.scan import detect_trigger, run_scan
 
+    started = deadline_at(deadline)
     config, uses = _watched(ctx, paths, build_args, images)
     destinations = load_destinations(config, notify_urls)  # bad URLs: exit 2 before any work
     retry = RetryPolicy.from_env() if destinations else None
     wanted = parse_platforms(platforms or config.platforms)
+    references = shard.select(uses) if shard else list(uses)
+    uses = {ref: uses[ref] for ref in references}
+    bar = progress_for(progress, len(references))
     store = open_store(config, db_url)
     try:
         result = run_scan(
-            list(uses),
+            references,
             uses,
             config,
             store,
@@ -82,9 +99,12 @@ def scan(
             os_mode=os_detect,
             destinations=destinations,
             retry=retry,
+            limits=RunLimits(deadline=started, on_resolved=bar),
         )
     finally:
         store.close()
+        if bar is not None:
+            bar.close()
     _report(result, fmt, fail_on or config.fail_on)
     for delivery in result.deliveries:
         if not delivery.result.ok:
@@ -168,7 +188,12 @@ def _text(result: ScanResult) -> str:
             lines.append(
                 f"{obs.reference.familiar}  {platform}  {short_digest(image.digest)}  {os_text}"
             )
-    lines += [f"{f.reference.familiar}: error: {f.reason}" for f in result.failures]
+    lines += [
+        f"{f.reference.familiar}: error: {f.reason}"
+        for f in result.failures
+        if reported_one_by_one(f)
+    ]
+    lines += skip_lines(result.failures)
     lines += [f"drift: {describe_drift(drift)}" for drift in result.all_drifts()]
     drifts = len(result.all_drifts())
     lines.append(

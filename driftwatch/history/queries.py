@@ -21,7 +21,15 @@ from driftwatch.history.tables import (
 from driftwatch.models import DriftKind, Observation, OsRelease
 from driftwatch.reference import ImageReference
 
-__all__ = ["events", "latest_os", "latest_row", "observation", "reference_id", "timeline"]
+__all__ = [
+    "events",
+    "latest_digests",
+    "latest_os",
+    "latest_row",
+    "observation",
+    "reference_id",
+    "timeline",
+]
 
 REFS: Table = table(ReferenceRow)
 OBS: Table = table(ObservationRow)
@@ -68,6 +76,21 @@ def latest_os(conn: Connection, references: Sequence[ImageReference]) -> dict[st
             if os is not None:
                 found[row.digest] = os
     return found
+
+
+def latest_digests(conn: Connection) -> dict[str, str | None]:
+    """Canonical reference -> top digest of its newest observation, in one query."""
+    newest = (
+        select(OBS.c.reference_id, func.max(OBS.c.id).label("id"))
+        .group_by(OBS.c.reference_id)
+        .subquery()
+    )
+    query = (
+        select(REFS.c.canonical, OBS.c.digest)
+        .join(newest, newest.c.id == OBS.c.id)
+        .join(REFS, REFS.c.id == OBS.c.reference_id)
+    )
+    return {row.canonical: row.digest for row in conn.execute(query)}
 
 
 def observation(

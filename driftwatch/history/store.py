@@ -170,11 +170,18 @@ class HistoryStore:
 
     def record_failure(self, run_id: int, reference: ImageReference, reason: str) -> None:
         """Note that a reference could not be checked in this run (never a drift)."""
+        self.record_failures(run_id, [(reference, reason)])
+
+    def record_failures(self, run_id: int, failures: Sequence[tuple[ImageReference, str]]) -> None:
+        """`record_failure` for many references in one transaction."""
+        if not failures:
+            return
         at = _now()
         with self._write() as conn:
-            ref_id = lock_reference(conn, reference, at)
-            values = {"run_id": run_id, "reference_id": ref_id, "reason": reason[:500]}
-            conn.execute(FAILURES.insert().values(failed_at=at, **values))
+            for reference, reason in failures:
+                ref_id = lock_reference(conn, reference, at)
+                values = {"run_id": run_id, "reference_id": ref_id, "reason": reason[:500]}
+                conn.execute(FAILURES.insert().values(failed_at=at, **values))
 
     def latest(self, reference: ImageReference) -> Observation | None:
         """The last observation of a reference, or None when it was never seen."""
@@ -182,6 +189,11 @@ class HistoryStore:
             ref_id = queries.reference_id(conn, reference)
             row = None if ref_id is None else queries.latest_row(conn, ref_id)
             return queries.observation(conn, reference, row)
+
+    def latest_digests(self) -> dict[str, str | None]:
+        """Canonical reference -> top digest of its latest observation (the scan baseline)."""
+        with self._read() as conn:
+            return queries.latest_digests(conn)
 
     # content-addressed OS cache ---------------------------------------------------------
     def known_os(self, digest: str) -> OsRelease | None:

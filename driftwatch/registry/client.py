@@ -7,20 +7,29 @@ body fetched is checked against its digest. One bad reference never aborts the o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import inspect
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
+from typing import TypeVar
 
 import httpx
 
 from driftwatch.config import Config
 from driftwatch.errors import (
+    DeadlineExceeded,
     DigestMismatch,
     DriftwatchError,
+    InvalidResponse,
+    NotFound,
     PlatformNotFound,
+    TransferBroken,
+    TruncatedBody,
 )
 from driftwatch.models import Platform, PlatformImage, Resolution, ResolveFailure
 from driftwatch.reference import ImageReference
+from driftwatch.registry.budget import parse_remaining
 from driftwatch.registry.cache import DiskManifestCache, ManifestCache
 from driftwatch.registry.credentials import CredentialStore
 from driftwatch.registry.endpoints import candidate_bases
@@ -40,9 +49,13 @@ from driftwatch.registry.media import (
     verify_digest,
 )
 from driftwatch.registry.responses import check_status, content_length, read_capped, verified_chunks
-from driftwatch.registry.session import RegistrySession
+from driftwatch.registry.session import RegistrySession, backoff
 
-__all__ = ["MAX_CONFIG_BYTES", "RegistryClient"]
+__all__ = ["MAX_CONFIG_BYTES", "RETRY_WHOLE", "RegistryClient"]
+
+T = TypeVar("T")
+# Errors met while reading or checking a body: the whole fetch is worth another try.
+RETRY_WHOLE = (TransferBroken, TruncatedBody, DigestMismatch)
 
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 _MANIFEST_HEADERS = {"Accept": ACCEPT_MANIFESTS}
@@ -65,6 +78,9 @@ class RegistryClient:
         self.config = config
         self.cache: ManifestCache = cache if cache is not None else DiskManifestCache.default()
         self.session = RegistrySession(config, transport, credentials)
+        self.baseline: Mapping[str, str | None] | None = None  # see _believable
+        self.deadline: float | None = None  # time.monotonic() by which the run must end
+        self.on_resolved: Callable[[ImageReference], None] | None = None  # progress hook
 
     async def __aenter__(self) -> RegistryClient:
         return self
@@ -88,18 +104,39 @@ class RegistryClient:
             check_status(response, where, "manifest unknown")
         media_type = base_type(response.headers.get("content-type"))
         refuse_schema1(media_type, where)
-        ratelimit = _ratelimit(response.headers)
+        ratelimit = parse_remaining(response.headers)
         digest = _pinned_digest(ref, response.headers.get("docker-content-digest"), where)
-        if digest and media_type in (OCI_MANIFEST, DOCKER_MANIFEST) and not platforms:
+        if digest and not self._believable(ref, digest):
+            body, media_type, digest = await self._get_by_tag(ref, expect=digest)
+        elif digest and media_type in (OCI_MANIFEST, DOCKER_MANIFEST) and not platforms:
             image = PlatformImage(None, digest, media_type, content_length(response.headers))
             return Resolution(ref, digest, media_type, (image,), ratelimit)
-        if digest:
-            body, media_type = await self.get_manifest(ref, digest)
+        elif digest:
+            body, media_type = await self._get_named(ref, digest)
         else:
             body, media_type, digest = await self._get_by_tag(ref)
         manifest = parse_manifest(body, media_type, where)
         images = await self._platform_images(ref, digest, manifest, len(body), platforms)
         return Resolution(ref, digest, manifest.media_type, images, ratelimit)
+
+    def _believable(self, ref: ImageReference, digest: str) -> bool:
+        """A HEAD's digest header is taken on trust only when it is the digest seen last time.
+
+        Any other digest (a change, or a first sighting) is confirmed by hashing the body fetched
+        by tag, so a lying `Docker-Content-Digest` can never become a recorded change.
+        """
+        return (
+            self.baseline is None or ref.digest is not None or self.baseline.get(str(ref)) == digest
+        )
+
+    async def _get_named(self, ref: ImageReference, digest: str) -> tuple[bytes, str]:
+        """The manifest a HEAD named; a 404 for it is an inconsistent registry, not a gone tag."""
+        try:
+            return await self.get_manifest(ref, digest)
+        except NotFound as exc:
+            raise InvalidResponse(
+                f"{ref}: the registry named {digest} but does not serve it"
+            ) from exc
 
     async def resolve_all(
         self, refs: Sequence[ImageReference], platforms: Sequence[Platform] = ()
@@ -109,6 +146,29 @@ class RegistryClient:
         results = await asyncio.gather(*(self._resolve_or_fail(r, platforms) for r in unique))
         found = dict(zip(unique, results, strict=True))
         return [found[ref] for ref in refs]
+
+    async def within_deadline(self, work: Awaitable[T], where: str) -> T:
+        """Await `work` unless the run's deadline passes first (then DeadlineExceeded)."""
+        if self.deadline is None:
+            return await work
+        remaining = self.deadline - time.monotonic()
+        try:
+            if remaining <= 0:
+                raise asyncio.TimeoutError
+            return await asyncio.wait_for(work, remaining)
+        except asyncio.TimeoutError:
+            if inspect.iscoroutine(work):
+                work.close()
+            raise DeadlineExceeded(f"{where}: could not check: deadline") from None
+
+    async def retrying(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run `work` again (with backoff) when a body broke off or did not hash right."""
+        for attempt in range(self.config.retries):
+            try:
+                return await work()
+            except RETRY_WHOLE:  # noqa: PERF203 - a retry loop
+                await self.session.sleep(backoff(attempt))
+        return await work()
 
     async def get_manifest(self, ref: ImageReference, digest: str) -> tuple[bytes, str]:
         """The verified bytes and media type of manifest `digest` in `ref`'s repository (cached)."""
@@ -164,12 +224,19 @@ class RegistryClient:
         self, ref: ImageReference, platforms: Sequence[Platform]
     ) -> Resolution | ResolveFailure:
         try:
-            return await self.resolve(ref, platforms)
+            return await self.within_deadline(
+                self.retrying(lambda: self.resolve(ref, platforms)), str(ref)
+            )
         except DriftwatchError as exc:
             return ResolveFailure(ref, exc.diagnostics(), type(exc).__name__, exc.exit_code)
+        finally:
+            if self.on_resolved is not None:
+                self.on_resolved(ref)
 
-    async def _get_by_tag(self, ref: ImageReference) -> tuple[bytes, str, str]:
-        """GET by tag when HEAD gave no digest: hash the body (and check any digest header)."""
+    async def _get_by_tag(
+        self, ref: ImageReference, expect: str | None = None
+    ) -> tuple[bytes, str, str]:
+        """GET by tag and hash the body (checked against any digest header and `expect`)."""
         where = str(ref)
         response = await self.session.request(
             ref, "GET", _manifest_path(ref, ref.manifest_reference), _MANIFEST_HEADERS
@@ -180,9 +247,10 @@ class RegistryClient:
         if header:
             verify_digest(body, check_digest_syntax(header, where), where)
             digest = header
-        if ref.digest:
-            verify_digest(body, ref.digest, where)
-            digest = ref.digest
+        for wanted in (ref.digest, expect):
+            if wanted:
+                verify_digest(body, wanted, where)
+                digest = wanted
         self.cache.put(digest, body)
         return body, response.headers.get("content-type", ""), digest
 
@@ -227,14 +295,3 @@ def _pinned_digest(ref: ImageReference, header: str | None, where: str) -> str |
             raise DigestMismatch(f"{where}: registry reports digest {header}")
         return header
     return ref.digest
-
-
-def _ratelimit(headers: httpx.Headers) -> int | None:
-    """`ratelimit-remaining: 100;w=21600` -> 100."""
-    value = headers.get("ratelimit-remaining", "").split(";", 1)[0].strip()
-    return int(value) if value.isdigit() else None
-
-
-def _size(headers: httpx.Headers) -> int | None:
-    value = headers.get("content-length", "")
-    return int(value) if value.isdigit() else None

@@ -8,7 +8,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from driftwatch.errors import DigestMismatch, InvalidResponse, NotFound, Unauthorized, Unreachable
+from driftwatch.errors import (
+    DigestMismatch,
+    InvalidResponse,
+    NotFound,
+    TransferBroken,
+    TruncatedBody,
+    Unauthorized,
+)
 
 
 def content_length(headers: httpx.Headers) -> int | None:
@@ -59,11 +66,11 @@ async def read_capped(response: httpx.Response, cap: int, where: str, unknown: s
                 raise InvalidResponse(f"{where}: body exceeds the limit of {cap} bytes")
             chunks.append(chunk)
     except httpx.HTTPError as exc:
-        raise Unreachable(f"{where}: connection broke while reading the body") from exc
+        raise TransferBroken(f"{where}: connection broke while reading the body") from exc
     finally:
         await response.aclose()
     if declared is not None and total != declared and "content-encoding" not in response.headers:
-        raise InvalidResponse(f"{where}: truncated body ({total} of {declared} bytes)")
+        raise TruncatedBody(f"{where}: truncated body ({total} of {declared} bytes)")
     return b"".join(chunks)
 
 
@@ -78,7 +85,7 @@ async def verified_chunks(
             hasher.update(chunk)
             yield chunk
     except httpx.HTTPError as exc:
-        raise Unreachable(f"{where}: connection broke while reading the blob") from exc
+        raise TransferBroken(f"{where}: connection broke while reading the blob") from exc
     actual = f"{algorithm}:{hasher.hexdigest()}"
     if actual != digest:
         raise DigestMismatch(f"{where}: content hashes to {actual}, expected {digest}")

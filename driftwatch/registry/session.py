@@ -19,6 +19,7 @@ from driftwatch.config import Config
 from driftwatch.errors import RateLimited, Unauthorized, Unreachable
 from driftwatch.reference import ImageReference
 from driftwatch.registry.auth import Authenticator, Challenge, pick_challenge
+from driftwatch.registry.budget import PullBudget
 from driftwatch.registry.credentials import Credential, CredentialStore
 from driftwatch.registry.endpoints import candidate_bases, same_origin
 
@@ -65,6 +66,7 @@ class RegistrySession:
         self.auth = Authenticator(self._send_plain)
         self.sleep = asyncio.sleep
         self.requests = 0
+        self.budget = PullBudget(config.keep_pulls)
 
     def _client(self, insecure: bool) -> httpx.AsyncClient:
         """The shared keep-alive client (a second one without TLS checks for insecure hosts)."""
@@ -98,8 +100,11 @@ class RegistrySession:
         host = await self.host(ref.registry)
         scope = f"repository:{ref.repository}:pull"
         where = f"{ref}"
+        if method == "GET" and "/manifests/" in path:  # counted as a pull (HEADs are free)
+            self.budget.take(ref.registry, where)
         sent = await self._authorization(host, scope)
         response = await self._send(host, method, host.base + path, {**headers, **sent}, where)
+        self.budget.heard(ref.registry, response.headers)
         if response.status_code == 401:
             await response.aclose()
             challenge = pick_challenge(response.headers.get("www-authenticate", ""))
@@ -225,14 +230,14 @@ class RegistrySession:
             except httpx.TransportError as exc:
                 if final:
                     raise Unreachable(f"{where}: {_describe(exc)}") from exc
-                await self.sleep(_backoff(attempt))
+                await self.sleep(backoff(attempt))
                 continue
             if response.status_code != 429 and response.status_code < 500:
                 return response
             await response.aclose()
             if final:
                 raise _status_error(response, where)
-            await self.sleep(_retry_after(response) or _backoff(attempt))
+            await self.sleep(_retry_after(response) or backoff(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -243,7 +248,7 @@ def _status_error(response: httpx.Response, where: str) -> RateLimited | Unreach
     return Unreachable(f"{where}: registry server error ({code}), retries exhausted")
 
 
-def _backoff(attempt: int) -> float:
+def backoff(attempt: int) -> float:
     """Jittered exponential backoff: between half and all of 0.25 s * 2**attempt."""
     return float(random.uniform(0.5, 1.0) * BACKOFF_BASE * 2.0**attempt)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import random
 import threading
 from collections.abc import Iterable
@@ -16,9 +15,10 @@ from types import TracebackType
 
 import httpx
 
+from .budget import HubBudget
 from .damage import abort, corrupt, error_answer, wrong_digest
 from .rules import Decider, Decision, Event, Fault, Rule
-from .wire import Request, ResponseHead, read_request
+from .wire import Request, ResponseHead, loopback_base, read_request
 
 HOP_BY_HOP = frozenset(
     {
@@ -43,19 +43,6 @@ CONNECTION_ENDERS = (
 )
 
 
-def _loopback_base(url: str) -> str:
-    """The upstream base URL without a trailing slash; refuses anything but loopback."""
-    parsed = httpx.URL(url)
-    host = parsed.host
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise ValueError(f"the fault proxy only forwards to loopback, not {host!r}")
-    return str(parsed).rstrip("/")
-
-
 class FaultProxy:
     """Reverse proxy to `upstream` in its own thread and event loop, injecting faults by rules.
 
@@ -71,12 +58,15 @@ class FaultProxy:
         seed: int | None = None,
         lifetime: float = 300.0,
         upstream_timeout: float = 10.0,
+        pull_budget: int | None = None,
     ) -> None:
-        self.upstream = _loopback_base(upstream)
+        self.upstream = loopback_base(upstream)
         self.seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
         self.lifetime = lifetime
         self._timeout = upstream_timeout
         self._decider = Decider(self.seed, tuple(rules))
+        self.budget = HubBudget(pull_budget) if pull_budget is not None else None
+        self.active = self.max_active = 0  # requests being answered now / at most at once
         self._events: list[Event] = []
         self._log_lock = threading.Lock()
         self._ready = threading.Event()
@@ -198,6 +188,18 @@ class FaultProxy:
             )
 
     async def _answer(self, request: Request, writer: asyncio.StreamWriter) -> bool:
+        """Answer one request, counting requests in progress; False: the connection must end."""
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        try:
+            if self.budget is not None and not self.budget.admit(request.method, request.target):
+                await self._synthetic(request, writer, 429, 60)
+                return request.keep_alive
+            return await self._answer_one(request, writer)
+        finally:
+            self.active -= 1
+
+    async def _answer_one(self, request: Request, writer: asyncio.StreamWriter) -> bool:
         """Answer one request, faulty or not; False when the connection must end."""
         decision = self._decider.decide(request.method, request.target)
         self._record(request, decision)
@@ -237,6 +239,8 @@ class FaultProxy:
             return request.keep_alive
         try:
             head = ResponseHead.of(response, HOP_BY_HOP)
+            for name, value in self.budget.headers(request.target) if self.budget else ():
+                head = head.replaced(name, value)
             if decision is not None and decision.fault is Fault.WRONG_DIGEST:
                 head = head.replaced(
                     "Docker-Content-Digest", wrong_digest(head.get("Docker-Content-Digest"))

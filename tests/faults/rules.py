@@ -49,6 +49,8 @@ class Rule:
     `fault` is a Fault (or its value, e.g. "429") or "random" to pick among `among`.
     `times`: inject into the first N matching requests only, then pass (None: forever).
     `rate`: probability that a matching request is injected, drawn from the proxy's seed.
+    `per_path`: inject at most N times into requests with the same method and path (None: no
+    bound): a transient fault that a client retrying N times always gets through.
     """
 
     fault: Fault | str
@@ -59,6 +61,7 @@ class Rule:
     retry_after: int = 1
     stall: float = 2.0
     among: tuple[Fault | str, ...] = ALL_FAULTS
+    per_path: int | None = None
 
     def __post_init__(self) -> None:
         if self.fault != RANDOM:
@@ -136,6 +139,7 @@ class Decider:
         self._rules = rules
         self._used = [0] * len(rules)
         self._seen: dict[tuple[str, str], int] = {}
+        self._hits: dict[tuple[int, str, str], int] = {}
 
     def replace(self, rules: tuple[Rule, ...]) -> None:
         """Install a new rule set and reset the `times` counters and occurrence counts."""
@@ -143,6 +147,7 @@ class Decider:
             self._rules = rules
             self._used = [0] * len(rules)
             self._seen = {}
+            self._hits = {}
 
     def decide(self, method: str, path: str) -> Decision | None:
         """The fault for this request, or None to pass it through untouched."""
@@ -155,9 +160,13 @@ class Decider:
                     continue
                 if rule.times is not None and self._used[index] >= rule.times:
                     continue
+                hits = self._hits.get((index, method, path), 0)
+                if rule.per_path is not None and hits >= rule.per_path:
+                    continue
                 rng = random.Random(f"{self.seed}|{index}|{method}|{path}|{occurrence}")
                 if rng.random() >= rule.rate:
                     return None
                 self._used[index] += 1
+                self._hits[(index, method, path)] = hits + 1
                 return Decision(rng.choice(kinds), rule, index, rng)
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from dataclasses import dataclass
 
 import httpx
@@ -118,3 +119,16 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
         await reader.readexactly(2)
         if len(body) > BODY_LIMIT:
             raise ValueError("request body too large")
+
+
+def loopback_base(url: str) -> str:
+    """The upstream base URL without a trailing slash; refuses anything but loopback."""
+    parsed = httpx.URL(url)
+    host = parsed.host
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(f"the fault proxy only forwards to loopback, not {host!r}")
+    return str(parsed).rstrip("/")
