@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from driftwatch.drift import compare
+from driftwatch.drift import compare, failing, worst_first
 from driftwatch.explain import describe_drift, title_for
 from driftwatch.lockfile import LockEntry, LockFile
 from driftwatch.models import (
@@ -51,13 +51,11 @@ class CheckReport:
 
     def all_drifts(self) -> list[Drift]:
         """Every drift, most severe first."""
-        found = [drift for drifts in self.drifts.values() for drift in drifts]
-        return sorted(found, key=lambda d: (-d.severity, str(d.reference), d.platform or ""))
+        return worst_first(drift for drifts in self.drifts.values() for drift in drifts)
 
     def failing(self, fail_on: str) -> list[Drift]:
         """The drifts at or above the `--fail-on` level."""
-        floor = Severity.from_fail_on(fail_on)
-        return [] if floor is None else [d for d in self.all_drifts() if d.severity >= floor]
+        return failing(self.all_drifts(), fail_on)
 
     @property
     def changed_images(self) -> int:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from driftwatch.errors import ConfigError
 from driftwatch.models import Drift, DriftKind, Observation, OsRelease, PlatformImage, Severity
 
-__all__ = ["compare", "fails", "os_change", "platform_key"]
+__all__ = ["compare", "failing", "fails", "os_change", "platform_key", "worst_first"]
 
 UNKNOWN_PLATFORM = "unknown"
 # OSes whose VERSION_ID is a build date, not a release: versions are never compared.
@@ -110,6 +110,11 @@ def _differs(old: str | None, new: str | None) -> bool:
 
 def fails(drifts: Iterable[Drift], fail_on: str) -> bool:
     """True when any drift reaches the `--fail-on` level (`never|digest|os|release`)."""
+    return bool(failing(drifts, fail_on))
+
+
+def failing(drifts: Iterable[Drift], fail_on: str) -> list[Drift]:
+    """The drifts at or above the `--fail-on` level, most severe first."""
     try:
         threshold = Severity.from_fail_on(fail_on)
     except KeyError:
@@ -117,5 +122,10 @@ def fails(drifts: Iterable[Drift], fail_on: str) -> bool:
             f"--fail-on {fail_on!r} is not one of never, digest, os, release"
         ) from None
     if threshold is None:
-        return False
-    return any(drift.severity >= threshold for drift in drifts)
+        return []
+    return [drift for drift in worst_first(drifts) if drift.severity >= threshold]
+
+
+def worst_first(drifts: Iterable[Drift]) -> list[Drift]:
+    """Drifts ordered for people: most severe first, then by reference and platform."""
+    return sorted(drifts, key=lambda d: (-d.severity, str(d.reference), d.platform or ""))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from driftwatch.drift import failing, worst_first
 from driftwatch.models import (
     BaseImageUse,
     Drift,
@@ -20,7 +21,6 @@ from driftwatch.models import (
     OsRelease,
     Platform,
     ResolveFailure,
-    Severity,
 )
 from driftwatch.online import OsOptions, RunLimits, observe_online
 from driftwatch.reference import ImageReference
@@ -44,16 +44,15 @@ class ScanResult:
     drifts: Mapping[ImageReference, tuple[Drift, ...]]
     uses: Mapping[ImageReference, tuple[BaseImageUse, ...]]
     deliveries: tuple[Delivery, ...] = field(default=())
+    pins: Mapping[ImageReference, str] = field(default_factory=dict)  # old top digest per drift
 
     def all_drifts(self) -> list[Drift]:
         """Every drift found, most severe first."""
-        found = [drift for drifts in self.drifts.values() for drift in drifts]
-        return sorted(found, key=lambda d: (-d.severity, str(d.reference), d.platform or ""))
+        return worst_first(drift for drifts in self.drifts.values() for drift in drifts)
 
     def failing(self, fail_on: str) -> list[Drift]:
         """The drifts at or above the `--fail-on` level."""
-        floor = Severity.from_fail_on(fail_on)
-        return [] if floor is None else [d for d in self.all_drifts() if d.severity >= floor]
+        return failing(self.all_drifts(), fail_on)
 
 
 def detect_trigger() -> str:
@@ -83,7 +82,8 @@ def run_scan(
     options = OsOptions.from_config(
         config, os_mode, known=_known_os(store, references), remember=store.remember_os
     )
-    limits = dataclasses.replace(limits or RunLimits(), baseline=store.latest_digests())
+    baseline = store.latest_digests()
+    limits = dataclasses.replace(limits or RunLimits(), baseline=baseline)
     results = observe_online(
         references, config, platforms=platforms, os_options=options, limits=limits
     )
@@ -95,7 +95,10 @@ def run_scan(
     count = sum(len(found) for found in recorded)
     store.finish_run(run_id, checked=len(results), drifts=count, errors=len(failures))
     deliveries = _alert(store, run_id, destinations, failures, uses, retry)
-    return ScanResult(run_id, tuple(observations), tuple(failures), drifts, uses, tuple(deliveries))
+    pins = {ref: old for ref, found in drifts.items() if found and (old := baseline.get(str(ref)))}
+    return ScanResult(
+        run_id, tuple(observations), tuple(failures), drifts, uses, tuple(deliveries), pins
+    )
 
 
 def _known_os(

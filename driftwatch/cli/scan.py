@@ -170,7 +170,7 @@ def _report(result: ScanResult, fmt: str, fail_on: str) -> None:
         from driftwatch.check import CHECK_RULES, drift_findings, failure_findings
         from driftwatch.report import render
 
-        findings = drift_findings(result.drifts, result.uses, {}, fail_on)
+        findings = drift_findings(result.drifts, result.uses, result.pins, fail_on)
         findings += failure_findings(result.failures, result.uses, "error")
         click.echo(render(findings, fmt, rules=CHECK_RULES, version=__version__), nl=False)
 
@@ -194,7 +194,10 @@ def _text(result: ScanResult) -> str:
         if reported_one_by_one(f)
     ]
     lines += skip_lines(result.failures)
-    lines += [f"drift: {describe_drift(drift)}" for drift in result.all_drifts()]
+    lines += [
+        f"drift: {describe_drift(drift, pin=result.pins.get(drift.reference))}"
+        for drift in result.all_drifts()
+    ]
     drifts = len(result.all_drifts())
     lines.append(
         f"run {result.run_id}: {len(result.observations)} checked, {drifts} change(s), "
@@ -205,6 +208,7 @@ def _text(result: ScanResult) -> str:
 
 def _json_row(result: ScanResult, obs: Observation) -> dict[str, Any]:
     from driftwatch.cli._history_output import os_json
+    from driftwatch.explain import describe_drift
 
     return {
         "reference": obs.reference.familiar,
@@ -224,6 +228,7 @@ def _json_row(result: ScanResult, obs: Observation) -> dict[str, Any]:
                 "kind": drift.kind.value,
                 "platform": drift.platform,
                 "severity": drift.severity.name.lower(),
+                "message": describe_drift(drift, pin=result.pins.get(drift.reference)),
             }
             for drift in result.drifts.get(obs.reference, ())
         ],

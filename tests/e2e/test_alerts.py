@@ -17,7 +17,6 @@ import pytest
 
 from tests.bench.distros import debian_index
 from tests.bench.registry import RegistryServer, push_index
-from tests.history.conftest import postgres_server, postgres_url  # noqa: F401 - fixtures
 from tests.receivers import HttpReceiver, SmtpReceiver, free_port
 
 NO_BACKOFF = {"DRIFTWATCH_NOTIFY_BACKOFF": "0"}

@@ -15,7 +15,6 @@ from tests.bench.registry import RegistryServer
 from tests.e2e.faultscan import Fleet, drift_events, project, recorded, rows, run, start
 from tests.faults.proxy import FaultProxy
 from tests.faults.rules import Rule
-from tests.history.conftest import postgres_server, postgres_url  # noqa: F401 - fixtures
 
 SIZE = 5
 

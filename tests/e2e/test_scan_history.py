@@ -78,6 +78,12 @@ def test_scan_records_history_and_each_kind_of_drift(
         rebuilt: ["digest", "digest"],
         deleted: ["tag-vanished"],
     }
+    moved_row = next(row for row in second if row["reference"] == moved)
+    fix = f"FROM {moved}@{before['3.11-slim']};"  # the old INDEX digest: every platform rebuilds
+    assert all(fix in drift["message"] for drift in moved_row["drifts"])
+    assert all(
+        "bullseye" in d["message"] and "bookworm" in d["message"] for d in moved_row["drifts"]
+    )
 
     events = _events(project, db_url)
     by_kind: dict[str, list[dict[str, Any]]] = {}
