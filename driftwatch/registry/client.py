@@ -96,6 +96,8 @@ class RegistryClient:
     async def resolve(self, ref: ImageReference, platforms: Sequence[Platform] = ()) -> Resolution:
         """What `ref` points to now: top digest and per-platform digests (filtered)."""
         where = str(ref)
+        if self._first_sighting(ref):  # its body must be hashed anyway: one GET, no HEAD
+            return await self._resolve_by_get(ref, platforms)
         response = await self.session.request(
             ref, "HEAD", _manifest_path(ref, ref.manifest_reference), _MANIFEST_HEADERS
         )
@@ -115,9 +117,39 @@ class RegistryClient:
             body, media_type = await self._get_named(ref, digest)
         else:
             body, media_type, digest = await self._get_by_tag(ref)
-        manifest = parse_manifest(body, media_type, where)
+        return await self._resolution(ref, digest, body, media_type, platforms, ratelimit)
+
+    async def _resolution(
+        self,
+        ref: ImageReference,
+        digest: str,
+        body: bytes,
+        media_type: str,
+        platforms: Sequence[Platform],
+        ratelimit: int | None,
+    ) -> Resolution:
+        """The Resolution a verified manifest body amounts to."""
+        manifest = parse_manifest(body, media_type, str(ref))
         images = await self._platform_images(ref, digest, manifest, len(body), platforms)
         return Resolution(ref, digest, manifest.media_type, images, ratelimit)
+
+    async def _resolve_by_get(
+        self, ref: ImageReference, platforms: Sequence[Platform]
+    ) -> Resolution:
+        """Resolve with one GET by tag, the body hashed (for tags never seen before)."""
+        body, media_type, digest = await self._get_by_tag(ref)
+        return await self._resolution(ref, digest, body, media_type, platforms, None)
+
+    def _first_sighting(self, ref: ImageReference) -> bool:
+        """A tag the history has never seen: HEAD would only name a digest still to be hashed.
+
+        Docker Hub keeps HEAD first: it is free there and reports the pull budget before any GET
+        is spent. Without a history (`resolve`, `lock`) HEAD comes first too, since the manifest
+        cache may already hold the body.
+        """
+        if self.baseline is None or ref.digest is not None or ref.is_docker_hub:
+            return False
+        return str(ref) not in self.baseline
 
     def _believable(self, ref: ImageReference, digest: str) -> bool:
         """A HEAD's digest header is taken on trust only when it is the digest seen last time.

@@ -3,6 +3,7 @@ share it; an unchanged repeat is exactly one manifest HEAD per reference and no 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -46,3 +47,26 @@ def test_first_scan_fetches_each_blob_once_and_a_repeat_only_heads(
     assert sorted(requests) == sorted(
         ("HEAD", f"/v2/library/{repo}/manifests/{tag}", 200) for tag in TAGS
     )
+
+
+def test_a_tag_never_seen_costs_one_get_outside_docker_hub(
+    tmp_path: Path, registry: RegistryServer, sqlite_url: str
+) -> None:
+    repo = unique_repo("first")
+    index_digest = push_index(registry, f"team/{repo}", "1", debian_index("trixie", seed="f"))
+    reference = f"{registry.host}/team/{repo}:1"  # a private registry, not docker.io
+    project = write_project(tmp_path / "p", registry.url, [reference])
+    tag_path = f"/v2/team/{repo}/manifests/1"
+
+    mark = registry.mark()
+    first = run_cli(project, "scan", "--db", sqlite_url, "--os-detect", "off", "--format", "json")
+    assert first.returncode == 0, first.stderr
+    on_tag = [(m, p) for m, p, _ in registry.requests_since(mark) if p == tag_path]
+    assert on_tag == [("GET", tag_path)]  # the body had to be hashed anyway: no HEAD first
+    assert [row["digest"] for row in json.loads(first.stdout)] == [index_digest]  # hashed body
+
+    mark = registry.mark()
+    again = run_cli(project, "scan", "--db", sqlite_url, "--os-detect", "off")
+    assert again.returncode == 0, again.stderr
+    on_tag = [(m, p) for m, p, _ in registry.requests_since(mark) if p == tag_path]
+    assert on_tag == [("HEAD", tag_path)]
