@@ -48,11 +48,17 @@ def test_the_digest_seen_last_time_costs_one_head() -> None:
     assert [method for method, _ in fake.calls()] == ["HEAD"]
 
 
-def test_a_first_sighting_is_confirmed_by_a_get_and_then_believed() -> None:
+def test_a_first_sighting_outside_docker_hub_is_one_hashed_get() -> None:
     fake = Fake(lambda r: single(IMAGE.digest))
     result = fake.run(with_baseline({}))  # type: ignore[arg-type]
     assert result.digest == IMAGE.digest
-    assert [method for method, _ in fake.calls()] == ["HEAD", "GET"]
+    assert [method for method, _ in fake.calls()] == ["GET"]  # HEAD would only name a digest
+
+
+def test_a_first_sighting_whose_body_lies_is_refused() -> None:
+    fake = Fake(lambda r: single(LIE))  # the digest header does not match the body
+    with pytest.raises(DigestMismatch):
+        fake.run(with_baseline({}), Config(retries=0))  # type: ignore[arg-type]
 
 
 def test_a_truncated_body_is_fetched_again() -> None:
