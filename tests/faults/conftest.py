@@ -5,30 +5,30 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Generator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.bench.registry import RegistryServer
+
 from .proxy import FaultProxy
-from .registry import Pushed, Registry, client
+from .registry import Pushed, client, push_pushed
 
 SEED_ENV = "FAULT_SEED"
 
 
 @pytest.fixture(scope="session")
-def fault_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    """Debian's docker-registry on loopback, for the whole session."""
-    with Registry(Path(tmp_path_factory.mktemp("fault-registry"))) as registry:
-        yield registry
+def fault_registry(registry: RegistryServer) -> RegistryServer:
+    """The suite's shared registry (Debian's docker-registry on loopback)."""
+    return registry
 
 
 @pytest.fixture(scope="session")
-def pushed(fault_registry: Registry) -> dict[str, Pushed]:
-    """Two images in the registry, by tag name."""
+def pushed(fault_registry: RegistryServer) -> dict[str, Pushed]:
+    """Two images in the registry (under faults/, which no other test uses), by tag name."""
     return {
-        "debian": fault_registry.push_image("library/debian", "bookworm"),
-        "python": fault_registry.push_image("library/python", "3.12-slim"),
+        "debian": push_pushed(fault_registry, "faults/debian", "bookworm"),
+        "python": push_pushed(fault_registry, "faults/python", "3.12-slim"),
     }
 
 
@@ -40,7 +40,7 @@ def fault_seed() -> int:
 
 @pytest.fixture
 def fault_proxy(
-    fault_registry: Registry, pushed: dict[str, Pushed], request: pytest.FixtureRequest
+    fault_registry: RegistryServer, pushed: dict[str, Pushed], request: pytest.FixtureRequest
 ) -> Iterator[FaultProxy]:
     """A FaultProxy in front of the registry, no rules yet; its seed is printed and recorded."""
     seed = fault_seed()

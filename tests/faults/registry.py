@@ -1,25 +1,15 @@
-"""A private, minimal real registry for the fault tests: Debian's docker-registry plus a pusher.
-
-To be replaced by the shared bench (tests/bench/) once it is merged.
-"""
+"""What the fault tests push to the shared bench registry, and the raw HTTP helpers they use."""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
-import json
-import re
-import shutil
 import socket
-import subprocess
-import tarfile
-import time
 from dataclasses import dataclass
-from pathlib import Path
-from types import TracebackType
 
 import httpx
+
+from tests.bench.images import build_image
+from tests.bench.registry import RegistryServer, push_image
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -32,7 +22,7 @@ ACCEPT = ", ".join(
     ]
 )
 
-MANIFEST = "/v2/library/debian/manifests/bookworm"
+MANIFEST = "/v2/faults/debian/manifests/bookworm"
 HEADERS = {"Accept": ACCEPT}
 
 
@@ -63,116 +53,21 @@ class Pushed:
     layer_size: int
 
 
-class Registry:
-    """`docker-registry serve` on a free loopback port with filesystem storage under `root`."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = root / "access.log"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Registry:
-        """Start the registry and wait (at most 10 s) until /v2/ answers."""
-        binary = shutil.which("docker-registry")
-        if binary is None:
-            raise RuntimeError("docker-registry is not installed (apt-get install docker-registry)")
-        config = self.root / "config.yml"
-        config.write_text(
-            "version: 0.1\nlog: {level: error}\n"
-            f"storage: {{filesystem: {{rootdirectory: {self.root / 'data'}}}, delete: {{enabled: true}}}}\n"
-            f"http: {{addr: 127.0.0.1:{self.port}}}\n"
-        )
-        with self.log_path.open("wb") as log:
-            self._process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self._answers():
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"docker-registry did not answer on {self.url}")
-
-    def _answers(self) -> bool:
-        """Whether GET /v2/ answers 200 right now."""
-        try:
-            return httpx.get(f"{self.url}/v2/", timeout=1, trust_env=False).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def access_log(self) -> list[tuple[str, str]]:
-        """(method, path) of every request the registry has logged so far."""
-        found = re.findall(r'"([A-Z]+) (\S+) HTTP/1\.[01]"', self.log_path.read_text())
-        return [(method, path) for method, path in found]
-
-    def stop(self) -> None:
-        """Terminate the registry process (kill after 5 s)."""
-        if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(5)
-
-    def __enter__(self) -> Registry:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def push_image(self, name: str, tag: str, layer_size: int = 256 * 1024) -> Pushed:
-        """Push a one-layer OCI image whose layer is `layer_size` bytes of gzip; return its digests."""
-        with httpx.Client(base_url=self.url, timeout=10, trust_env=False) as client:
-            layer = _layer(f"{name}:{tag}", layer_size)
-            config = json.dumps(
-                {
-                    "architecture": "amd64",
-                    "os": "linux",
-                    "rootfs": {"type": "layers", "diff_ids": []},
-                }
-            ).encode()
-            for blob in (layer, config):
-                push_blob(client, name, blob)
-            manifest = json.dumps(
-                {
-                    "schemaVersion": 2,
-                    "mediaType": OCI_MANIFEST,
-                    "config": _descriptor("application/vnd.oci.image.config.v1+json", config),
-                    "layers": [_descriptor("application/vnd.oci.image.layer.v1.tar+gzip", layer)],
-                },
-                indent=2,
-            ).encode()
-            answer = client.put(
-                f"/v2/{name}/manifests/{tag}",
-                content=manifest,
-                headers={"Content-Type": OCI_MANIFEST},
-            )
-            answer.raise_for_status()
-            return Pushed(name, tag, sha256(manifest), sha256(layer), len(layer))
+def push_pushed(
+    server: RegistryServer, name: str, tag: str, layer_size: int = 256 * 1024
+) -> Pushed:
+    """Push a one-layer OCI image whose layer is `layer_size` bytes of gzip; return its digests."""
+    image = build_image([{"data.bin": _content(f"{name}:{tag}", layer_size)}])
+    digest = push_image(server, name, tag, image)
+    layer = image.layers[0]
+    return Pushed(name, tag, digest, layer.digest, layer.size)
 
 
-def _descriptor(media_type: str, data: bytes) -> dict[str, object]:
-    return {"mediaType": media_type, "digest": sha256(data), "size": len(data)}
-
-
-def _layer(seed: str, size: int) -> bytes:
-    """A gzip'd tar holding one file of incompressible bytes, about `size` bytes long."""
-    content = b"".join(
-        hashlib.sha256(f"{seed}:{i}".encode()).digest() for i in range(size // 32 + 1)
-    )[:size]
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        info = tarfile.TarInfo("data.bin")
-        info.size = len(content)
-        tar.addfile(info, io.BytesIO(content))
-    return gzip.compress(buffer.getvalue(), mtime=0)
+def _content(seed: str, size: int) -> bytes:
+    """`size` incompressible bytes, different for every seed."""
+    return b"".join(hashlib.sha256(f"{seed}:{i}".encode()).digest() for i in range(size // 32 + 1))[
+        :size
+    ]
 
 
 def push_blob(client: httpx.Client, name: str, blob: bytes) -> None:
@@ -191,4 +86,4 @@ def push_blob(client: httpx.Client, name: str, blob: bytes) -> None:
 
 def layer_path(pushed: dict[str, Pushed]) -> str:
     """The blob URL path of the debian image's 256 KiB layer."""
-    return f"/v2/library/debian/blobs/{pushed['debian'].layer}"
+    return f"/v2/faults/debian/blobs/{pushed['debian'].layer}"

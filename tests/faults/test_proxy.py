@@ -8,13 +8,14 @@ import time
 import httpx
 import pytest
 
+from tests.bench.registry import RegistryServer
+
 from .damage import wrong_digest
 from .proxy import FaultProxy
 from .registry import (
     HEADERS,
     MANIFEST,
     Pushed,
-    Registry,
     client,
     layer_path,
     push_blob,
@@ -24,11 +25,11 @@ from .rules import Fault, Rule
 
 
 def test_pass_through_is_byte_exact(
-    fault_registry: Registry, fault_proxy: FaultProxy, pushed: dict[str, Pushed]
+    fault_registry: RegistryServer, fault_proxy: FaultProxy, pushed: dict[str, Pushed]
 ) -> None:
     """Without rules, status, digest header, type, length and body equal the direct answer."""
     paths = [("HEAD", MANIFEST), ("GET", MANIFEST), ("GET", layer_path(pushed)), ("GET", "/v2/")]
-    paths.append(("GET", "/v2/library/debian/manifests/no-such-tag"))
+    paths.append(("GET", "/v2/faults/debian/manifests/no-such-tag"))
     with client(fault_registry.url) as direct, client(fault_proxy.url) as proxied:
         for method, path in paths:
             want = direct.request(method, path, headers=HEADERS)
@@ -45,10 +46,10 @@ def test_pass_through_is_byte_exact(
 
 
 def test_uploads_pass_through_with_host_kept(
-    fault_registry: Registry, fault_proxy: FaultProxy, http: httpx.Client
+    fault_registry: RegistryServer, fault_proxy: FaultProxy, http: httpx.Client
 ) -> None:
     """Request bodies (sized and chunked) reach the registry; its Location points at the proxy."""
-    started = http.post("/v2/library/scratch/blobs/uploads/")
+    started = http.post("/v2/faults/scratch/blobs/uploads/")
     location = started.headers["Location"]
     assert started.status_code == 202 and location.startswith(fault_proxy.url)
     chunked = b"sent chunked through the fault proxy\n" * 1000
@@ -59,10 +60,10 @@ def test_uploads_pass_through_with_host_kept(
     )
     assert done.status_code == 201  # the registry checked the digest of what arrived
     sized = b"sent with a length through the fault proxy\n" * 1000
-    push_blob(http, "library/scratch", sized)
+    push_blob(http, "faults/scratch", sized)
     with client(fault_registry.url) as direct:
         for data in (chunked, sized):
-            assert direct.get(f"/v2/library/scratch/blobs/{sha256(data)}").content == data
+            assert direct.get(f"/v2/faults/scratch/blobs/{sha256(data)}").content == data
 
 
 def test_digest_and_blob_bytes_survive_the_proxy(
@@ -78,7 +79,7 @@ def test_digest_and_blob_bytes_survive_the_proxy(
 
 
 def test_429_carries_retry_after_and_never_reaches_the_registry(
-    fault_registry: Registry, fault_proxy: FaultProxy, http: httpx.Client
+    fault_registry: RegistryServer, fault_proxy: FaultProxy, http: httpx.Client
 ) -> None:
     fault_proxy.set_rules([Rule("429", retry_after=7)])
     before = len(fault_registry.access_log())
@@ -210,14 +211,14 @@ def test_events_name_the_manifest_they_hit(
     """So a scan test can tell which references had a fault injected."""
     fault_proxy.set_rules([Rule("503", path="/manifests/")])
     http.head(MANIFEST, headers=HEADERS)
-    http.get(f"/v2/library/python/manifests/{pushed['python'].digest}", headers=HEADERS)
+    http.get(f"/v2/faults/python/manifests/{pushed['python'].digest}", headers=HEADERS)
     http.get(layer_path(pushed))
     assert [e.manifest for e in fault_proxy.events] == [
-        ("library/debian", "bookworm"),
-        ("library/python", pushed["python"].digest),
+        ("faults/debian", "bookworm"),
+        ("faults/python", pushed["python"].digest),
         None,
     ]
     assert {e.manifest for e in fault_proxy.injections} == {
-        ("library/debian", "bookworm"),
-        ("library/python", pushed["python"].digest),
+        ("faults/debian", "bookworm"),
+        ("faults/python", pushed["python"].digest),
     }

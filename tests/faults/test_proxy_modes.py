@@ -9,8 +9,10 @@ import time
 import httpx
 import pytest
 
+from tests.bench.registry import RegistryServer
+
 from .proxy import FaultProxy
-from .registry import HEADERS, MANIFEST, Pushed, Registry, client, free_port, layer_path, sha256
+from .registry import HEADERS, MANIFEST, Pushed, client, free_port, layer_path, sha256
 from .rules import Fault, Rule
 
 EXPECTED = {
@@ -30,7 +32,7 @@ EXPECTED = {
 
 def workload(pushed: dict[str, Pushed], rounds: int) -> list[tuple[str, str, str]]:
     """(method, path, true digest) of a mixed sequence of manifest HEAD/GETs and blob GETs."""
-    python = "/v2/library/python/manifests/3.12-slim"
+    python = "/v2/faults/python/manifests/3.12-slim"
     one = [
         ("HEAD", MANIFEST, pushed["debian"].digest),
         ("GET", MANIFEST, pushed["debian"].digest),
@@ -71,7 +73,7 @@ def run_random(proxy: FaultProxy, pushed: dict[str, Pushed]) -> list[tuple[str, 
 
 
 def test_random_faults_are_observable_and_replayable(
-    fault_registry: Registry, fault_proxy: FaultProxy, pushed: dict[str, Pushed]
+    fault_registry: RegistryServer, fault_proxy: FaultProxy, pushed: dict[str, Pushed]
 ) -> None:
     """Same seed, same injections; every injection is seen by the client as its kind says."""
     first = run_random(fault_proxy, pushed)
@@ -88,7 +90,7 @@ def test_random_faults_are_observable_and_replayable(
 
 
 def test_concurrent_clients_get_the_same_faults_per_path(
-    fault_registry: Registry, fault_proxy: FaultProxy, pushed: dict[str, Pushed]
+    fault_registry: RegistryServer, fault_proxy: FaultProxy, pushed: dict[str, Pushed]
 ) -> None:
     """Draws depend on (seed, method, path, occurrence), not on how requests interleave."""
     rules = [Rule("random", rate=0.5, among=("503", "wrong-digest", "truncate", "reset"))]
@@ -112,7 +114,7 @@ def test_concurrent_clients_get_the_same_faults_per_path(
     assert len(got) == len(jobs)
 
 
-def test_stop_is_bounded_even_during_a_stall(fault_registry: Registry) -> None:
+def test_stop_is_bounded_even_during_a_stall(fault_registry: RegistryServer) -> None:
     proxy = FaultProxy(fault_registry.url, [Rule("stall", stall=20)], seed=1).start()
     errors: list[BaseException] = []
 
@@ -134,7 +136,7 @@ def test_stop_is_bounded_even_during_a_stall(fault_registry: Registry) -> None:
     assert [e.fault for e in proxy.events] == [Fault.STALL]
 
 
-def test_proxy_stops_by_itself_after_its_lifetime(fault_registry: Registry) -> None:
+def test_proxy_stops_by_itself_after_its_lifetime(fault_registry: RegistryServer) -> None:
     proxy = FaultProxy(fault_registry.url, lifetime=0.5, seed=1).start()
     with client(proxy.url) as http:
         assert http.get("/v2/").status_code == 200
