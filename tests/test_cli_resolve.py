@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,23 +11,17 @@ import pytest
 
 from tests.bench.images import build_image
 from tests.bench.registry import READER, RegistryServer, free_port
+from tests.clirun import run_driftwatch
 from tests.conftest import sample_index
 from tests.registry.test_client import login
 
 
 def driftwatch(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI in `cwd`, with a default config that fails fast (no retries, short timeout)."""
     (cwd / "driftwatch.toml").exists() or (cwd / "driftwatch.toml").write_text(
         "retries = 0\ntimeout = 10\n"
     )
-    return subprocess.run(
-        [sys.executable, "-m", "driftwatch", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=120,
-    )
+    return run_driftwatch(cwd, *args, stdin=stdin, timeout=120)
 
 
 @pytest.mark.parametrize("flavour", ["registry", "basic_registry", "token_registry"])

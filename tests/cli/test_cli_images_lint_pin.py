@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.clirun import run_driftwatch
 
 D = "sha256:" + "c" * 64
 
@@ -16,16 +16,7 @@ D = "sha256:" + "c" * 64
 def run(
     cwd: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DRIFTWATCH_", "GITHUB_"))}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "driftwatch", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_driftwatch(cwd, *args, env=env, drop=("DRIFTWATCH_", "GITHUB_"), timeout=60)
 
 
 @pytest.fixture

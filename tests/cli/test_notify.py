@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.clirun import run_driftwatch
 from tests.receivers import HttpReceiver, free_port
 
 
 def run(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("DRIFTWATCH_")}
-    full.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "driftwatch", *args],
-        cwd=cwd,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_driftwatch(cwd, *args, env=env, drop=("DRIFTWATCH_",), timeout=60)
 
 
 def test_all_destinations_ok_exit_0(tmp_path: Path) -> None:

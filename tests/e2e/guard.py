@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.bench.registry import RegistryServer
+from tests.clirun import run_driftwatch
 
 
 def driftwatch(
     cwd: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`python -m driftwatch ARGS` in `cwd`, as a user would run it."""
-    return subprocess.run(
-        [sys.executable, "-m", "driftwatch", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-        timeout=180,
-    )
+    return run_driftwatch(cwd, *args, env=env)
 
 
 def write_config(root: Path, registry: RegistryServer, extra: str = "") -> None:

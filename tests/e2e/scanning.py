@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from tests.bench.registry import RegistryServer
+from tests.clirun import run_driftwatch
 
 ACCEPT = ", ".join(
     (
@@ -41,14 +42,7 @@ def write_project(folder: Path, endpoint: str, images: list[str]) -> Path:
 
 def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m driftwatch ARGS` in `cwd`, output captured, never raising."""
-    return subprocess.run(
-        [sys.executable, "-m", "driftwatch", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        check=False,
-    )
+    return run_driftwatch(cwd, *args)
 
 
 def start_cli(cwd: Path, *args: str) -> subprocess.Popen[str]:
