@@ -77,10 +77,9 @@ def resolve_online(
     os_options: OsOptions | None = None,
 ) -> list[Resolution | ResolveFailure]:
     """Resolutions (not observations) with each platform's OS filled: `resolve --os`."""
-    from driftwatch.registry import RegistryClient
 
     async def run() -> list[Resolution | ResolveFailure]:
-        async with RegistryClient(config) as client:
+        async with _client(config) as client:
             results = await client.resolve_all(references, platforms)
             if _detects(os_options):
                 results = await with_os(results, _detector(client, os_options))
@@ -98,10 +97,9 @@ def observe_online(
     limits: RunLimits | None = None,
 ) -> Results:
     """Resolve `references` and (unless the mode is off) the OS of every platform image."""
-    from driftwatch.registry import RegistryClient
 
     async def run() -> Results:
-        async with RegistryClient(config) as client:
+        async with _client(config) as client:
             detector = _detector(client, os_options) if _detects(os_options) else None
             if limits is None:
                 return await observe(
@@ -145,6 +143,13 @@ def _pipelined(client: RegistryClient, detector: OsDetector | None) -> Resolver:
         return [found[ref] for ref in refs]
 
     return resolve
+
+
+def _client(config: Config) -> RegistryClient:
+    """The client every command uses: disk caches of manifests and of the tags seen here."""
+    from driftwatch.registry import DiskTagMemo, RegistryClient
+
+    return RegistryClient(config, tags=DiskTagMemo.default())
 
 
 def _detects(options: OsOptions | None) -> bool:

@@ -78,6 +78,22 @@ def test_endpoint_override_asks_for_library_python(
     assert ("HEAD", "/v2/library/python/manifests/3.12-slim", 200) in registry.requests_since(mark)
 
 
+def test_a_tag_new_to_this_machine_costs_one_get_then_one_head(
+    registry: RegistryServer, tmp_path: Path
+) -> None:
+    served = registry.pusher.push_index("cli/memo", "1", sample_index())
+    reference = f"{registry.host}/cli/memo:1"
+    tag = "/v2/cli/memo/manifests/1"
+    requests = []
+    for _ in range(2):
+        mark = registry.mark()
+        done = driftwatch(tmp_path, "resolve", reference)
+        assert (done.returncode, done.stdout) == (0, f"{reference}  {served}\n"), done.stderr
+        requests.append([(m, p) for m, p, _ in registry.requests_since(mark) if "/manifests/" in p])
+    assert requests[0] == [("GET", tag)]  # the body has to be read and hashed anyway
+    assert requests[1] == [("HEAD", tag)]  # seen before: its index is in the manifest cache
+
+
 def test_from_file_and_stdin_keep_order_and_report_failures(
     registry: RegistryServer, tmp_path: Path
 ) -> None:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from driftwatch.registry.cache import DiskManifestCache, ManifestCache, MemoryManifestCache
+from driftwatch.registry.cache import (
+    DiskManifestCache,
+    DiskTagMemo,
+    ManifestCache,
+    MemoryManifestCache,
+    MemoryTagMemo,
+    TagMemo,
+)
 from driftwatch.registry.client import RegistryClient
 from driftwatch.registry.credentials import Credential, CredentialStore
 
@@ -10,7 +17,10 @@ __all__ = [
     "Credential",
     "CredentialStore",
     "DiskManifestCache",
+    "DiskTagMemo",
     "ManifestCache",
     "MemoryManifestCache",
+    "MemoryTagMemo",
     "RegistryClient",
+    "TagMemo",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -90,3 +91,53 @@ class DiskManifestCache:
         except OSError:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+class TagMemo(Protocol):
+    """Which tags this machine has resolved before: a hint for HEAD-first vs one GET."""
+
+    def seen(self, reference: str) -> bool:
+        """True when `reference` (canonical) was resolved here before."""
+
+    def remember(self, reference: str, digest: str) -> None:
+        """Note that `reference` was resolved (to `digest`)."""
+
+
+class MemoryTagMemo:
+    """A tag memo in a dict (tests, benchmarks, library use)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+
+    def seen(self, reference: str) -> bool:
+        """True when `reference` was remembered."""
+        return reference in self._seen
+
+    def remember(self, reference: str, digest: str) -> None:
+        """Remember `reference`."""
+        self._seen[reference] = digest
+
+
+class DiskTagMemo:
+    """One small file per tag under `<root>/tags/`; only a hint, so failures are ignored."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root) / "tags"
+
+    @classmethod
+    def default(cls) -> DiskTagMemo:
+        """The memo beside the default manifest cache."""
+        return cls(DiskManifestCache.default().root)
+
+    def _path(self, reference: str) -> Path:
+        return self.root / hashlib.sha256(reference.encode()).hexdigest()[:40]
+
+    def seen(self, reference: str) -> bool:
+        """True when a file for `reference` exists."""
+        return self._path(reference).is_file()
+
+    def remember(self, reference: str, digest: str) -> None:
+        """Write the tag's digest; a read-only or full disk only costs a HEAD next time."""
+        with contextlib.suppress(OSError):
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._path(reference).write_text(digest, encoding="ascii")

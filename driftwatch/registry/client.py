@@ -30,7 +30,7 @@ from driftwatch.errors import (
 from driftwatch.models import Platform, PlatformImage, Resolution, ResolveFailure
 from driftwatch.reference import ImageReference
 from driftwatch.registry.budget import parse_remaining
-from driftwatch.registry.cache import DiskManifestCache, ManifestCache
+from driftwatch.registry.cache import DiskManifestCache, ManifestCache, TagMemo
 from driftwatch.registry.credentials import CredentialStore
 from driftwatch.registry.endpoints import candidate_bases
 from driftwatch.registry.media import (
@@ -72,11 +72,13 @@ class RegistryClient:
         transport: httpx.AsyncBaseTransport | None = None,
         credentials: CredentialStore | None = None,
         cache: ManifestCache | None = None,
+        tags: TagMemo | None = None,
     ) -> None:
         for host, settings in config.registries.items():
             candidate_bases(host, settings)  # refuse bad endpoints before any request
         self.config = config
         self.cache: ManifestCache = cache if cache is not None else DiskManifestCache.default()
+        self.tags = tags  # without a history: which tags this machine resolved before
         self.session = RegistrySession(config, transport, credentials)
         self.baseline: Mapping[str, str | None] | None = None  # see _believable
         self.deadline: float | None = None  # time.monotonic() by which the run must end
@@ -95,6 +97,12 @@ class RegistryClient:
 
     async def resolve(self, ref: ImageReference, platforms: Sequence[Platform] = ()) -> Resolution:
         """What `ref` points to now: top digest and per-platform digests (filtered)."""
+        resolution = await self._resolve(ref, platforms)
+        if self.tags is not None and ref.digest is None:
+            self.tags.remember(str(ref), resolution.digest)
+        return resolution
+
+    async def _resolve(self, ref: ImageReference, platforms: Sequence[Platform]) -> Resolution:
         where = str(ref)
         if self._first_sighting(ref):  # its body must be hashed anyway: one GET, no HEAD
             return await self._resolve_by_get(ref, platforms)
@@ -141,15 +149,17 @@ class RegistryClient:
         return await self._resolution(ref, digest, body, media_type, platforms, None)
 
     def _first_sighting(self, ref: ImageReference) -> bool:
-        """A tag the history has never seen: HEAD would only name a digest still to be hashed.
+        """A tag never seen (by the history, or else by this machine): HEAD would only name a
+        digest whose body must be fetched and hashed anyway, so one GET does both.
 
         Docker Hub keeps HEAD first: it is free there and reports the pull budget before any GET
-        is spent. Without a history (`resolve`, `lock`) HEAD comes first too, since the manifest
-        cache may already hold the body.
+        is spent.
         """
-        if self.baseline is None or ref.digest is not None or ref.is_docker_hub:
+        if ref.digest is not None or ref.is_docker_hub:
             return False
-        return str(ref) not in self.baseline
+        if self.baseline is not None:
+            return str(ref) not in self.baseline
+        return self.tags is not None and not self.tags.seen(str(ref))
 
     def _believable(self, ref: ImageReference, digest: str) -> bool:
         """A HEAD's digest header is taken on trust only when it is the digest seen last time.
