@@ -10,17 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Table, and_, exists, or_, select, update
+from sqlalchemy import Connection, and_, exists, or_, select, update
 
 from driftwatch.history.convert import utc
-from driftwatch.history.queries import EVENTS, REFS, stored
+from driftwatch.history.queries import stored
 from driftwatch.history.records import PendingDelivery, StoredDrift
 from driftwatch.history.sql import insert_ignore
-from driftwatch.history.tables import DeliveryRow, table
+from driftwatch.history.tables import DELIVERIES, EVENTS, REFS
 
 __all__ = ["LEASE", "claim", "delivered", "enqueue", "failed", "pending", "unqueued"]
 
-DELIVERIES: Table = table(DeliveryRow)
 LEASE = timedelta(minutes=10)
 
 

@@ -7,16 +7,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table, bindparam, func, select
+from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
 from driftwatch.history.convert import os_from_row, platform_image, stored_drift_parts, utc
 from driftwatch.history.records import StoredDrift, TimelineEntry
 from driftwatch.history.tables import (
-    DriftEventRow,
-    ObservationPlatformRow,
-    ObservationRow,
-    ReferenceRow,
-    table,
+    EVENTS,
+    OBS,
+    PLATFORMS,
+    REFS,
 )
 from driftwatch.models import DriftKind, Observation, OsRelease
 from driftwatch.reference import ImageReference
@@ -31,10 +30,6 @@ __all__ = [
     "timeline",
 ]
 
-REFS: Table = table(ReferenceRow)
-OBS: Table = table(ObservationRow)
-PLATFORMS: Table = table(ObservationPlatformRow)
-EVENTS: Table = table(DriftEventRow)
 _LATEST = (
     select(OBS).where(OBS.c.reference_id == bindparam("ref_id")).order_by(OBS.c.id.desc()).limit(1)
 )

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Connection, Engine, Table, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from driftwatch.drift import compare
@@ -28,14 +28,11 @@ from driftwatch.history.engine import WRITE, display_url, make_engine, parse_url
 from driftwatch.history.records import PendingDelivery, StoredDrift, TimelineEntry
 from driftwatch.history.sql import insert_ignore
 from driftwatch.history.tables import (
-    CheckFailureRow,
-    DriftEventRow,
-    ObservationPlatformRow,
-    ObservationRow,
-    OsCacheRow,
-    ReferenceRow,
-    RunRow,
-    table,
+    EVENTS,
+    FAILURES,
+    OBS,
+    OS_CACHE,
+    RUNS,
 )
 from driftwatch.history.writes import (
     fill_from_cache,
@@ -51,13 +48,6 @@ from driftwatch.reference import ImageReference
 __all__ = ["TRIGGERS", "HistoryStore"]
 
 TRIGGERS = ("ci", "cron", "manual")
-REFS: Table = table(ReferenceRow)
-RUNS: Table = table(RunRow)
-OBS: Table = table(ObservationRow)
-PLATFORMS: Table = table(ObservationPlatformRow)
-EVENTS: Table = table(DriftEventRow)
-FAILURES: Table = table(CheckFailureRow)
-OS_CACHE: Table = table(OsCacheRow)
 
 
 class HistoryStore:

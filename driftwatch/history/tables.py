@@ -13,6 +13,14 @@ from sqlalchemy import Column, DateTime, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "DELIVERIES",
+    "EVENTS",
+    "FAILURES",
+    "OBS",
+    "OS_CACHE",
+    "PLATFORMS",
+    "REFS",
+    "RUNS",
     "CheckFailureRow",
     "DeliveryRow",
     "DriftEventRow",
@@ -183,3 +191,14 @@ def table(model: type[SQLModel]) -> Table:
     result = model.__table__  # type: ignore[attr-defined]
     assert isinstance(result, Table)
     return result
+
+
+# The Core tables behind the models, named once for every module of the package.
+REFS: Table = table(ReferenceRow)
+RUNS: Table = table(RunRow)
+OBS: Table = table(ObservationRow)
+PLATFORMS: Table = table(ObservationPlatformRow)
+EVENTS: Table = table(DriftEventRow)
+FAILURES: Table = table(CheckFailureRow)
+OS_CACHE: Table = table(OsCacheRow)
+DELIVERIES: Table = table(DeliveryRow)

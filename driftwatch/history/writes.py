@@ -6,17 +6,16 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, RowMapping, Table, bindparam, func, select, update
+from sqlalchemy import Connection, CursorResult, RowMapping, bindparam, func, select, update
 
 from driftwatch.drift import platform_key
 from driftwatch.history.convert import fingerprint, os_from_row, os_values, platform_values, utc
 from driftwatch.history.sql import insert_ignore
 from driftwatch.history.tables import (
-    ObservationPlatformRow,
-    ObservationRow,
-    OsCacheRow,
-    ReferenceRow,
-    table,
+    OBS,
+    OS_CACHE,
+    PLATFORMS,
+    REFS,
 )
 from driftwatch.models import Observation, PlatformImage
 from driftwatch.reference import ImageReference
@@ -30,10 +29,6 @@ __all__ = [
     "seen_again",
 ]
 
-REFS: Table = table(ReferenceRow)
-OBS: Table = table(ObservationRow)
-PLATFORMS: Table = table(ObservationPlatformRow)
-OS_CACHE: Table = table(OsCacheRow)
 _CACHED = select(OS_CACHE).where(OS_CACHE.c.digest == bindparam("digest"))
 # Built once: the unchanged-reference path runs these for every reference of every scan.
 _LOCK = (

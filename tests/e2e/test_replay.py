@@ -11,7 +11,6 @@ come out as OS drift, every other re-pointing as a digest change only.
 
 from __future__ import annotations
 
-import csv
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -25,33 +24,13 @@ from driftwatch.history import HistoryStore
 from driftwatch.models import DriftKind, Platform
 from driftwatch.reference import ImageReference, parse_reference
 from driftwatch.scan import run_scan
-from tests.bench.distros import DEBIAN_VERSIONS, app_files, debian_image
+from tests.bench.distros import app_files, debian_image
 from tests.bench.images import Entry, Image, Symlink, build_image
 from tests.bench.registry import RegistryServer, push_image
+from tests.tag_history import Move, expected_release_moves, history_rows
 
 ASSETS = Path(__file__).parent.parent / "assets"
-CSV = ASSETS / "official-images-tag-history.csv"
 AMD64 = Platform("linux", "amd64")
-Move = tuple[str, str, str, str]  # (image:tag, timestamp, old codename, new codename)
-
-
-def _rows() -> list[dict[str, str]]:
-    with CSV.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return sorted(rows, key=lambda row: row["oi_commit_date_utc"])  # stable: ties keep file order
-
-
-def expected_moves(rows: list[dict[str, str]]) -> set[Move]:
-    """Each row whose named codename differs from the tag's last named one (aliases name none)."""
-    last: dict[str, str] = {}
-    moves = set()
-    for row in rows:
-        name, suite = f"{row['image']}:{row['tag']}", row["codename_from_directory"]
-        if suite in DEBIAN_VERSIONS:
-            if last.get(name, suite) != suite:
-                moves.add((name, row["oi_commit_date_utc"], last[name], suite))
-            last[name] = suite
-    return moves
 
 
 def alias_image(seed: str) -> Image:
@@ -82,13 +61,13 @@ def replay_store(tmp_path: Path) -> Iterator[HistoryStore]:
 def test_the_readme_travels_with_the_data() -> None:
     text = (ASSETS / "official-images-tag-history.md").read_text()
     assert "31 of the changes move a tag to another Debian release" in text
-    assert len(expected_moves(_rows())) == 31
+    assert len(expected_release_moves(history_rows())) == 31
 
 
 def test_replay_through_the_registry_raises_exactly_the_31_release_moves(
     registry: RegistryServer, replay_store: HistoryStore
 ) -> None:
-    rows = _rows()
+    rows = history_rows()
     namespace = f"replay{uuid.uuid4().hex[:8]}"
     config = Config(registries={"docker.io": RegistrySettings(endpoint=registry.url)})
     batches: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)
@@ -122,7 +101,7 @@ def test_replay_through_the_registry_raises_exactly_the_31_release_moves(
                 assert kinds == [DriftKind.DIGEST], row
             seen.add(name)
 
-    assert found == expected_moves(rows)
+    assert found == expected_release_moves(rows)
     assert len(replay_store.events(kind=DriftKind.OS_RELEASE)) == 31
     assert replay_store.events(kind=DriftKind.OS_POINT_RELEASE) == []
     assert replay_store.observation_count() == sum(r["directory"] != "(absent)" for r in rows)

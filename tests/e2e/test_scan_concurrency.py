@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from driftwatch.history import HistoryStore
-from driftwatch.history.store import RUNS
+from driftwatch.history.tables import RUNS
 from driftwatch.reference import parse_reference
 from tests.bench.distros import debian_index
 from tests.bench.registry import RegistryServer, push_index

@@ -9,26 +9,18 @@ The data's README counts 31 moves to another Debian release; exactly those must 
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 
 from driftwatch.history import HistoryStore
 from driftwatch.models import DriftKind, Observation, OsRelease, PlatformImage
 from driftwatch.reference import parse_reference
+from tests.tag_history import expected_release_moves, history_rows
 
 from .helpers import AMD, CODENAMES, INDEX, MANIFEST, digest
 
-CSV = Path(__file__).parent.parent / "assets" / "official-images-tag-history.csv"
 OS_KINDS = {DriftKind.OS_RELEASE, DriftKind.OS_POINT_RELEASE}
-
-
-def _rows() -> list[dict[str, str]]:
-    with CSV.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return sorted(rows, key=lambda row: row["oi_commit_date_utc"])  # stable: ties keep file order
 
 
 def _os(row: dict[str, str]) -> OsRelease:
@@ -38,24 +30,11 @@ def _os(row: dict[str, str]) -> OsRelease:
     return OsRelease("debian", CODENAMES[suite], suite, source="replay")
 
 
-def _expected_release_moves(rows: list[dict[str, str]]) -> set[tuple[str, str, str, str]]:
-    """(image:tag, date, old, new) for each row whose named codename differs from the tag's last."""
-    last: dict[str, str] = {}
-    moves = set()
-    for row in rows:
-        name, suite = f"{row['image']}:{row['tag']}", row["codename_from_directory"]
-        if suite in CODENAMES:
-            if last.get(name, suite) != suite:
-                moves.add((name, row["oi_commit_date_utc"], last[name], suite))
-            last[name] = suite
-    return moves
-
-
 def test_the_data_holds_the_31_moves_its_readme_describes() -> None:
-    rows = _rows()
+    rows = history_rows()
     assert len(rows) == 768
     assert len({(r["image"], r["tag"]) for r in rows}) == 23
-    moves = _expected_release_moves(rows)
+    moves = expected_release_moves(rows)
     assert len(moves) == 31
     assert Counter((old, new) for _, _, old, new in moves) == {
         ("buster", "bullseye"): 1,
@@ -69,7 +48,7 @@ def test_replay_raises_exactly_the_31_release_changes(db_url: str) -> None:
         HistoryStore.upgrade(db_url)
     store = HistoryStore.open(db_url)
     run = store.start_run("manual")
-    rows = _rows()
+    rows = history_rows()
     last: dict[str, Observation] = {}
     found: set[tuple[str, str, str, str]] = set()
     for number, row in enumerate(rows):
@@ -102,7 +81,7 @@ def test_replay_raises_exactly_the_31_release_changes(db_url: str) -> None:
             assert kinds == [], row
         elif not any(k is DriftKind.OS_RELEASE for k in kinds):
             assert kinds == [DriftKind.DIGEST], row
-    assert found == _expected_release_moves(rows)
+    assert found == expected_release_moves(rows)
     assert len(found) == 31
     stored = store.events(kind=DriftKind.OS_RELEASE)
     assert len(stored) == 31
