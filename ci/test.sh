@@ -3,7 +3,7 @@
 # The suite starts its own servers (registry, token server, PostgreSQL, SMTP and webhook receivers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash ci/setup.sh
+bash ci/setup-test.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy

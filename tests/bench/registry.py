@@ -24,11 +24,11 @@ _ACCESS = re.compile(r'"([A-Z]+) (\S+) HTTP/[\d.]+" (\d{3})')
 
 
 def registry_binary() -> str:
-    """The registry executable on PATH; fails loudly (ci/setup.sh installs it) when missing."""
+    """The registry executable on PATH; fails loudly (ci/setup-test.sh installs it) when missing."""
     found = shutil.which("docker-registry") or shutil.which("registry")
     if not found:
         raise RuntimeError(
-            "no docker-registry/registry binary on PATH: run ci/setup.sh (apt-get install docker-registry)"
+            "no docker-registry/registry binary on PATH: run ci/setup-test.sh (apt-get install docker-registry)"
         )
     return found
 

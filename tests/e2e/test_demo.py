@@ -87,4 +87,4 @@ def test_demo_without_a_virtualenv_says_how_to_get_one(tmp_path: Path) -> None:
     (copy / "demo").chmod(0o755)
     done = subprocess.run([str(copy / "demo")], capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
-    assert "run 'bash ci/setup.sh' first" in done.stderr
+    assert "run 'bash ci/setup-test.sh' first" in done.stderr
