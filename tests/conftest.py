@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +12,19 @@ from tests.bench.images import Index, build_image, build_index
 from tests.bench.registry import RegistryServer
 from tests.databases import db_url, postgres_server, postgres_url, sqlite_url  # noqa: F401
 
+# Variables of the developer's or CI's environment that change what driftwatch does.
+_LEAKY_PREFIXES = ("DRIFTWATCH_", "GITHUB_", "GITLAB_", "RUNNER_")
+_LEAKY_NAMES = ("CI", "NO_COLOR", "FORCE_COLOR")
+
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads the user's cache, Docker credentials or a stray driftwatch config."""
+    """No test reads the user's cache, Docker credentials, data dirs, CI variables or a stray config."""
+    for name in list(os.environ):
+        if name.startswith(_LEAKY_PREFIXES) or name in _LEAKY_NAMES:
+            monkeypatch.delenv(name)
+    for xdg in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(xdg, str(tmp_path / "xdg" / xdg.lower()))
     monkeypatch.setenv("DRIFTWATCH_CACHE_DIR", str(tmp_path / "cache"))
     docker = tmp_path / "docker-config"
     docker.mkdir()
