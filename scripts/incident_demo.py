@@ -81,15 +81,40 @@ def expect(condition: bool, what: str) -> None:
         raise DemoFailed(what)
 
 
+def run_stoppable(
+    command: list[str], cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run a child that a SIGTERM to the demo always takes down with it.
+
+    SIGTERM stays blocked while the child is spawned: delivered inside Popen's constructor it would
+    leave a running child that nothing waits for (and that writes into the removed work folder).
+    """
+    stop = {signal.SIGTERM}
+    process: subprocess.Popen[str] | None = None
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+    try:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stop)
+        out, err = process.communicate(timeout=120)
+    except BaseException:
+        if process is not None:
+            process.kill()
+            process.communicate()
+        raise
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stop)
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
 def run_driftwatch(
     project: Path, env: dict[str, str], *args: str
 ) -> subprocess.CompletedProcess[str]:
     """Run the venv's driftwatch in the project and show what it printed."""
     command = [str(Path(sys.executable).parent / "driftwatch"), *args]
     print(f"    $ driftwatch {' '.join(args)}", flush=True)
-    done = subprocess.run(
-        command, cwd=project, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    done = run_stoppable(command, project, env)
     show(done.stdout + done.stderr)
     print(f"    (exit code {done.returncode})", flush=True)
     return done
