@@ -86,7 +86,7 @@ def test_shellcheck_and_actionlint_are_real() -> None:
 
 def test_shipped_and_documented_workflows_pass_actionlint(tmp_path: Path) -> None:
     workflows = {path.name: path.read_text() for path in WORKFLOWS} | _docs_workflows()
-    assert {"ci.yml", "driftwatch-nightly.example.yml"} <= set(workflows)
+    assert {"ci.yml", "release.yml", "driftwatch-nightly.example.yml"} <= set(workflows)
     done = _actionlint(_workflow_repo(tmp_path, workflows))
     assert done.returncode == 0, done.stdout + done.stderr
 

@@ -29,6 +29,7 @@ from tests.e2e.actions_runner import (
     substitute,
 )
 from tests.e2e.guard import driftwatch, make_project
+from tests.packaging import Dists, dists  # noqa: F401 - the session fixture
 from tests.receivers import HttpReceiver, Post
 
 SCHEMA = Path(__file__).parents[1] / "assets" / "sarif-schema-2.1.0.json"
@@ -304,3 +305,28 @@ def test_without_venv_support_the_install_falls_back_to_pipx(tmp_path: Path) -> 
     assert run.status == 0, run.logs
     install = run.logs["Install driftwatch"]
     assert "installing with pipx" in install and f"driftwatch, version {__version__}" in install
+
+
+@pytest.mark.parametrize(("version", "installs"), [(__version__, True), ("9.9.9", False)])
+def test_a_pinned_version_installs_that_release(
+    tmp_path: Path,
+    dists: Dists,  # noqa: F811
+    version: str,
+    installs: bool,
+) -> None:
+    """`version` installs `driftwatch==X` from the index: here a constraint serves the built wheel."""
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text(f"driftwatch @ {dists.wheel.as_uri()}\n")
+    runner = Runner(tmp_path / "temp", tmp_path / "cache", RUNNER_PATH)
+    runner.env = {"PIP_CONSTRAINT": str(constraints)}
+    (tmp_path / "repo").mkdir()
+    run = run_action(
+        tmp_path / "repo", {"command": "lint", "version": version, "cache": "false"}, runner
+    )
+    install = run.logs["Install driftwatch"]
+    if installs:
+        assert run.status == 0, run.logs
+        assert f"driftwatch, version {__version__}" in install
+    else:
+        assert run.status != 0 and "Run driftwatch" not in run.logs
+        assert "driftwatch==9.9.9" in install
