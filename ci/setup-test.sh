@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test set-up on a fresh Debian machine: the run set-up (ci/setup.sh), then the Debian packages
-# the suite starts or calls (registry server, skopeo, PostgreSQL) when missing, and the test extras.
+# the suite starts or calls (registry server, skopeo, PostgreSQL, shellcheck, and Debian's own
+# externally managed python3 with venv support, the interpreter the GitHub Action test installs
+# with) when missing, and the test extras (validators, build, twine, pipx).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
@@ -9,6 +11,9 @@ need_apt=()
 command -v docker-registry >/dev/null 2>&1 || command -v registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
 command -v pg_virtualenv >/dev/null 2>&1 || need_apt+=(postgresql postgresql-common)
+command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
+[ -x /usr/bin/python3 ] || need_apt+=(python3)
+/usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "ci/setup-test.sh: need ${need_apt[*]} but this machine has no apt-get; install them and re-run" >&2

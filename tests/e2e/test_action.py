@@ -1,186 +1,76 @@
-"""ci/github/action.yml, run the way a GitHub runner runs a composite action.
-
-The simulated runner parses the YAML, substitutes `${{ inputs.x }}`, `${{ github.action_path }}`,
-`${{ github.workspace }}` and `${{ steps.<id>.outputs.<name> }}` (any other expression fails the
-test), and runs each `run:` with `bash --noprofile --norc -eo pipefail` and the step's `env`, in
-GITHUB_WORKSPACE, with a fresh GITHUB_OUTPUT file per step and GITHUB_STEP_SUMMARY set. The
-install step is replaced by a no-op because driftwatch is already installed in this venv (its
-console script comes first on PATH); everything else runs exactly as written.
-"""
+"""ci/github/action.yml run step by step by a simulated runner (tests/e2e/actions_runner.py), the
+install included, with Debian's externally managed `/usr/bin/python3` first on PATH and no
+driftwatch on it. The virtual environment is built once per session (then restored from the
+simulated cache), so only the first test pays for the install."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import re
+import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 import pytest
-import yaml
 
+from driftwatch import __version__
 from tests.bench.distros import debian_index
 from tests.bench.registry import RegistryServer, free_port, push_index
+from tests.e2e.actions_runner import (
+    Run,
+    Runner,
+    condition,
+    load_action,
+    parse_output_file,
+    run_action,
+    substitute,
+)
 from tests.e2e.guard import driftwatch, make_project
-from tests.receivers import HttpReceiver
+from tests.packaging import Dists, dists  # noqa: F401 - the session fixture
+from tests.receivers import HttpReceiver, Post
 
-ACTION_DIR = Path(__file__).parents[2] / "ci" / "github"
 SCHEMA = Path(__file__).parents[1] / "assets" / "sarif-schema-2.1.0.json"
-EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+RUNNER_PATH = f"/usr/bin{os.pathsep}/bin"
+SECRET = "Hush-Token-77"
 
 
-def load_action() -> dict[str, Any]:
-    data = yaml.safe_load((ACTION_DIR / "action.yml").read_text())
-    assert isinstance(data, dict)
-    return data
+def _externally_managed(python: Path) -> bool:
+    """PEP 668: the interpreter's stdlib folder carries an EXTERNALLY-MANAGED marker."""
+    stdlib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('stdlib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return (Path(stdlib) / "EXTERNALLY-MANAGED").exists()
 
 
-@dataclass
-class Run:
-    """What the action left behind: exit status, outputs, step outputs and the job summary."""
-
-    status: int
-    outputs: dict[str, str]
-    summary: str
-    logs: list[str] = field(default_factory=list)
-
-
-def parse_output_file(text: str) -> dict[str, str]:
-    """`name=value` and `name<<DELIM ... DELIM` lines, as the runner reads $GITHUB_OUTPUT."""
-    values: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delimiter = line.split("<<", 1)
-            body = []
-            for inner in lines:
-                if inner == delimiter:
-                    break
-                body.append(inner)
-            values[name] = "\n".join(body)
-        elif line:
-            name, _, value = line.partition("=")
-            values[name] = value
-    return values
+@pytest.fixture(scope="session")
+def runner(tmp_path_factory: pytest.TempPathFactory) -> Runner:
+    """A runner whose PATH starts with Debian's /usr/bin/python3 and has no driftwatch."""
+    assert SYSTEM_PYTHON.exists() and _externally_managed(SYSTEM_PYTHON), (
+        "these tests need Debian's externally managed /usr/bin/python3 (ci/setup-test.sh)"
+    )
+    assert shutil.which("driftwatch", path=RUNNER_PATH) is None
+    return Runner(
+        temp=tmp_path_factory.mktemp("runner-temp"),
+        cache=tmp_path_factory.mktemp("runner-cache"),
+        path=RUNNER_PATH,
+    )
 
 
-def substitute(text: str, context: Mapping[str, Any]) -> str:
-    """Replace every `${{ expr }}` the action may use; an unknown one is a test failure."""
-
-    def value(match: re.Match[str]) -> str:
-        parts = match.group(1).split(".")
-        if parts[0] == "inputs" and len(parts) == 2:
-            return str(context["inputs"][parts[1]])
-        if parts[0] == "github" and len(parts) == 2 and parts[1] in context["github"]:
-            return str(context["github"][parts[1]])
-        if parts[0] == "steps" and len(parts) == 4 and parts[2] == "outputs":
-            return context["steps"].get(parts[1], {}).get(parts[3], "")
-        raise AssertionError(f"the simulated runner does not know ${{{{ {match.group(1)} }}}}")
-
-    return EXPRESSION.sub(value, text)
-
-
-def run_action(workspace: Path, inputs: Mapping[str, str], tmp: Path) -> Run:
-    """Run every step of the composite action; stop at the first failing step, like a runner."""
-    action = load_action()
-    given = {name: str(spec.get("default", "")) for name, spec in action["inputs"].items()}
-    unknown = set(inputs) - set(given)
-    assert not unknown, f"inputs the action does not declare: {unknown}"
-    context: dict[str, Any] = {
-        "inputs": {**given, **inputs},
-        "github": {"action_path": str(ACTION_DIR), "workspace": str(workspace)},
-        "steps": {},
-    }
-    summary = tmp / "step_summary.md"
-    summary.write_text("")
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    run = Run(0, {}, "")
-    for number, step in enumerate(action["runs"]["steps"]):
-        assert set(step) <= {"name", "id", "shell", "env", "run"}, step
-        output = tmp / f"output_{number}"
-        output.write_text("")
-        script = substitute(step["run"], context)
-        if step["name"].startswith("Install"):
-            # driftwatch is importable from this venv already: installing it again is a no-op
-            assert "pip install" in script
-            script = "true"
-        env = {key: substitute(str(v), context) for key, v in step.get("env", {}).items()}
-        done = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
-            cwd=workspace,
-            env={
-                **os.environ,
-                **env,
-                "PATH": path,
-                "GITHUB_ACTIONS": "true",
-                "GITHUB_WORKSPACE": str(workspace),
-                "GITHUB_OUTPUT": str(output),
-                "GITHUB_STEP_SUMMARY": str(summary),
-            },
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        run.logs.append(done.stdout + done.stderr)
-        if "id" in step:
-            context["steps"][step["id"]] = parse_output_file(output.read_text())
-        if done.returncode != 0:
-            run.status = done.returncode
-            break
-    run.outputs = {
-        name: substitute(str(spec["value"]), context) for name, spec in action["outputs"].items()
-    }
-    run.summary = summary.read_text()
-    return run
-
-
-def test_action_shape() -> None:
-    action = load_action()
-    assert action["name"] and action["description"]
-    assert action["runs"]["using"] == "composite"
-    assert set(action["inputs"]) >= {
-        "paths",
-        "lockfile",
-        "fail-on",
-        "format",
-        "notify",
-        "version",
-        "sarif",
-    }
-    assert set(action["outputs"]) == {"drift", "changed", "sarif"}
-    for name, spec in action["inputs"].items():
-        assert spec.get("description"), name
-        assert "default" in spec, name
-    ids = {step.get("id") for step in action["runs"]["steps"]}
-    for name, spec in action["outputs"].items():
-        assert spec.get("description"), name
-        refs = re.findall(r"steps\.([\w-]+)\.outputs\.([\w-]+)", spec["value"])
-        assert refs and all(step in ids for step, _ in refs), name
-    for step in action["runs"]["steps"]:
-        assert step.get("name") and step.get("run")
-        assert step.get("shell") == "bash", step["name"]
-        # inputs reach scripts through env only: no expression inside a script (injection)
-        assert "${{" not in step["run"], step["name"]
-
-
-def test_output_file_parser_reads_both_forms() -> None:
-    text = "a=1\nb<<EOF_x\nline 1\nline 2\nEOF_x\nc=x=y\n"
-    assert parse_output_file(text) == {"a": "1", "b": "line 1\nline 2", "c": "x=y"}
-
-
-def test_unknown_expression_fails_the_simulation() -> None:
-    with pytest.raises(AssertionError, match="does not know"):
-        substitute("${{ secrets.TOKEN }}", {"inputs": {}, "github": {}, "steps": {}})
+@pytest.fixture(scope="session")
+def first_run(runner: Runner, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The session's one real install: `lint` on an empty repository."""
+    return run_action(tmp_path_factory.mktemp("empty-repo"), {"command": "lint"}, runner)
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, registry: RegistryServer) -> Path:
+def workspace(tmp_path: Path, registry: RegistryServer, first_run: Run) -> Path:
     """A checked-out repository locked on bullseye whose tag then moved to bookworm."""
     root = make_project(tmp_path / "workspace", registry, {"Dockerfile": "FROM dw-action:1\n"})
     (root / ".git").mkdir()
@@ -190,13 +80,101 @@ def workspace(tmp_path: Path, registry: RegistryServer) -> Path:
     return root
 
 
-def test_action_fails_on_the_os_move_with_outputs_summary_and_sarif(
-    workspace: Path, tmp_path: Path
+def test_action_shape() -> None:
+    action = load_action()
+    assert action["name"] and action["description"]
+    assert action["runs"]["using"] == "composite"
+    assert set(action["inputs"]) >= {
+        "command",
+        "paths",
+        "lockfile",
+        "fail-on",
+        "format",
+        "history",
+        "notify",
+        "version",
+        "python",
+        "cache",
+        "sarif",
+    }
+    assert action["inputs"]["command"]["default"] == "check"
+    assert set(action["outputs"]) == {"drift", "changed", "sarif"}
+    for name, spec in action["inputs"].items():
+        assert spec.get("description"), name
+        assert "default" in spec, name
+    for step in action["runs"]["steps"]:
+        assert step.get("name"), step
+        if "uses" in step:
+            assert step["uses"].split("@")[0] in {"actions/cache/restore", "actions/cache/save"}
+            assert step["continue-on-error"] is True  # no cache service: the action goes on
+            continue
+        assert step.get("shell") == "bash", step["name"]
+        # inputs reach scripts through env only: no expression inside a script (injection)
+        assert "${{" not in step["run"], step["name"]
+        # secrets never reach a command line: notify URLs go through DRIFTWATCH_NOTIFY
+        assert "--notify" not in step["run"] and "--db" not in step["run"], step["name"]
+
+
+def test_simulator_parses_outputs_and_refuses_unknown_expressions() -> None:
+    text = "a=1\nb<<EOF_x\nline 1\nline 2\nEOF_x\nc=x=y\n"
+    assert parse_output_file(text) == {"a": "1", "b": "line 1\nline 2", "c": "x=y"}
+    context = {"inputs": {"cache": "true"}, "github": {}, "steps": {"r": {"cache-hit": "true"}}}
+    assert (
+        condition("inputs.cache == 'true' && steps.r.outputs.cache-hit != 'true'", context) is False
+    )
+    assert condition("inputs.cache == 'true'", context) is True
+    with pytest.raises(AssertionError, match="does not know"):
+        substitute("${{ secrets.TOKEN }}", context)
+
+
+def test_the_runner_python_refuses_a_plain_pip_install(runner: Runner) -> None:
+    """What the old install step did, `python3 -m pip install`, fails on this runner (PEP 668)."""
+    done = subprocess.run(
+        ["python3", "-m", "pip", "install", "--dry-run", "--no-index", "driftwatch"],
+        env={**os.environ, "PATH": runner.path},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "externally-managed-environment" in done.stdout + done.stderr
+
+
+def test_install_goes_into_its_own_venv_under_runner_temp(runner: Runner, first_run: Run) -> None:
+    assert first_run.status == 0, first_run.logs
+    install = first_run.logs["Install driftwatch"]
+    assert f"driftwatch, version {__version__}" in install
+    assert "externally-managed" not in install
+    [venv] = runner.temp.glob("driftwatch-*/bin/driftwatch")
+    assert venv.parents[1].parent == runner.temp
+    assert (
+        "Cache saved with key: driftwatch-Linux-X64-py3."
+        in first_run.logs["Save the driftwatch install"]
+    )
+    # the venv's interpreter is the runner's, not this test's
+    python = (venv.parent / "python").resolve()
+    assert python == SYSTEM_PYTHON.resolve()
+
+
+def test_a_wiped_runner_restores_the_install_from_the_cache(
+    runner: Runner, first_run: Run, tmp_path: Path
 ) -> None:
-    run = run_action(workspace, {}, tmp_path)
+    for venv in runner.temp.glob("driftwatch-*"):
+        shutil.rmtree(venv)  # a new job: RUNNER_TEMP starts empty
+    run = run_action(tmp_path, {"command": "lint"}, runner)
+    assert run.status == 0, run.logs
+    assert "Cache restored from key" in run.logs["Restore the driftwatch install"]
+    assert "driftwatch is installed in" in run.logs["Install driftwatch"]
+    assert "Save the driftwatch install" not in run.logs  # a hit is not saved again
+
+
+def test_check_fails_on_the_os_move_with_outputs_summary_and_sarif(
+    workspace: Path, runner: Runner
+) -> None:
+    run = run_action(workspace, {}, runner)
     assert run.status == 1, run.logs
     assert run.outputs == {"drift": "true", "changed": "1", "sarif": "driftwatch.sarif"}
-    log = run.logs[-1]
+    log = run.logs["Run driftwatch"]
     assert "::error file=Dockerfile,line=1,col=6,title=os-release" in log
     assert "moved from Debian 11 (bullseye) to Debian 12 (bookworm)" in log
     assert run.summary.startswith("### driftwatch check\n\n| Severity | Rule |")
@@ -206,42 +184,149 @@ def test_action_fails_on_the_os_move_with_outputs_summary_and_sarif(
     assert len(sarif["runs"][0]["results"]) == 2
 
 
-def test_action_passes_below_the_policy_and_alerts(workspace: Path, tmp_path: Path) -> None:
+class _CommandLineWitness(list[Post]):
+    """Records every process command line on this machine at the moment an alert arrives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.command_lines: list[str] = []
+
+    def append(self, post: Post) -> None:
+        self.command_lines += [_command_line(path) for path in Path("/proc").glob("[0-9]*/cmdline")]
+        super().append(post)
+
+
+def _command_line(path: Path) -> str:
+    """One process's command line, or '' when it ended meanwhile."""
+    with contextlib.suppress(OSError):
+        return path.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    return ""
+
+
+def test_check_alerts_through_the_environment_never_the_command_line(
+    workspace: Path, runner: Runner
+) -> None:
     with HttpReceiver() as receiver:
+        witness = _CommandLineWitness()
+        receiver.posts = witness
+        url = f"json://bot:{SECRET}@127.0.0.1:{receiver.port}/hook"
         run = run_action(
-            workspace,
-            {"fail-on": "never", "format": "text", "sarif": "", "notify": receiver.url()},
-            tmp_path,
+            workspace, {"fail-on": "never", "format": "text", "sarif": "", "notify": url}, runner
         )
         assert run.status == 0, run.logs
         assert run.outputs == {"drift": "false", "changed": "1", "sarif": ""}
         assert run.summary == ""  # the job summary is the github format's
-        assert "warning os-release" in run.logs[-1]
+        assert "warning os-release" in run.logs["Run driftwatch"]
         assert not (workspace / "driftwatch.sarif").exists()
         [post] = receiver.posts
     assert "bookworm" in json.loads(post.body)["message"]
+    assert any("driftwatch check" in line for line in witness.command_lines)
+    assert not [line for line in witness.command_lines if SECRET in line]
 
 
-def test_action_after_relock_reports_no_drift(workspace: Path, tmp_path: Path) -> None:
+def test_check_after_relock_reports_no_drift(workspace: Path, runner: Runner) -> None:
     subfolder = workspace / "sub"
     subfolder.mkdir()
     assert driftwatch(subfolder, "lock").returncode == 0
-    run = run_action(workspace, {"paths": "Dockerfile", "lockfile": "driftwatch.lock"}, tmp_path)
+    run = run_action(workspace, {"paths": "Dockerfile", "lockfile": "driftwatch.lock"}, runner)
     assert run.status == 0, run.logs
     assert run.outputs == {"drift": "false", "changed": "0", "sarif": "driftwatch.sarif"}
     assert "No findings." in run.summary
 
 
-def test_action_missing_lock_file_exits_2(workspace: Path, tmp_path: Path) -> None:
-    run = run_action(workspace, {"lockfile": "nope.lock"}, tmp_path)
+def test_check_missing_lock_file_exits_2(workspace: Path, runner: Runner) -> None:
+    run = run_action(workspace, {"lockfile": "nope.lock"}, runner)
     assert run.status == 2
-    assert "nope.lock does not exist" in run.logs[-1]
+    assert "nope.lock does not exist" in run.logs["Run driftwatch"]
     assert run.outputs == {"drift": "", "changed": "", "sarif": ""}
 
 
-def test_failed_alert_is_a_warning_without_the_secret(workspace: Path, tmp_path: Path) -> None:
-    url = f"json://bot:Hush-Token-77@127.0.0.1:{free_port()}/hook"
-    run = run_action(workspace, {"notify": url, "fail-on": "never"}, tmp_path)
+def test_failed_alert_is_a_warning_without_the_secret(workspace: Path, runner: Runner) -> None:
+    url = f"json://bot:{SECRET}@127.0.0.1:{free_port()}/hook"
+    run = run_action(workspace, {"notify": url, "fail-on": "never"}, runner)
     assert run.status == 0, run.logs
-    assert "alert to" in run.logs[-1] and "failed" in run.logs[-1]
-    assert "Hush-Token-77" not in run.logs[-1] + run.summary
+    assert "alert to" in run.logs["Run driftwatch"] and "failed" in run.logs["Run driftwatch"]
+    assert SECRET not in run.log + run.summary
+
+
+def test_scan_keeps_its_history_at_the_given_path(
+    tmp_path: Path, registry: RegistryServer, runner: Runner, first_run: Run
+) -> None:
+    root = make_project(tmp_path / "repo", registry, {"Dockerfile": "FROM dw-action-scan:1\n"})
+    push_index(registry, "library/dw-action-scan", "1", debian_index("bookworm", seed="s1"))
+    inputs = {"command": "scan", "history": "state/nightly.db"}
+    for _night in range(2):
+        quiet = run_action(root, inputs, runner)
+        assert quiet.status == 0, quiet.logs
+        assert quiet.outputs["drift"] == "false"
+    assert (root / "state" / "nightly.db").stat().st_size > 0
+    push_index(registry, "library/dw-action-scan", "1", debian_index("trixie", seed="s2"))
+    moved = run_action(root, inputs, runner)
+    assert moved.status == 1, moved.logs
+    assert moved.outputs == {"drift": "true", "changed": "", "sarif": ""}
+    assert "::error file=Dockerfile,line=1" in moved.logs["Run driftwatch"]
+
+
+def test_lint_flags_an_unpinned_image(tmp_path: Path, runner: Runner, first_run: Run) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\n")
+    run = run_action(tmp_path, {"command": "lint"}, runner)
+    assert run.status == 1, run.logs
+    assert "::warning file=Dockerfile,line=1" in run.logs["Run driftwatch"]
+    assert "driftwatch lint" in run.summary
+
+
+def test_unknown_command_is_an_input_error(tmp_path: Path, runner: Runner, first_run: Run) -> None:
+    run = run_action(tmp_path, {"command": "deploy"}, runner)
+    assert run.status == 2
+    assert "must be check, scan or lint, not 'deploy'" in run.logs["Run driftwatch"]
+
+
+def test_without_venv_support_the_install_falls_back_to_pipx(tmp_path: Path) -> None:
+    """`python3 -m venv` fails as on Debian without python3-venv; pipx is on PATH."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    python3 = tools / "python3"
+    python3.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = -m ] && [ "$2" = venv ]; then\n'
+        "  echo 'The virtual environment was not created successfully because ensurepip is not"
+        " available.' >&2\n"
+        "  exit 1\n"
+        "fi\n"
+        f'exec {SYSTEM_PYTHON} "$@"\n'
+    )
+    python3.chmod(0o755)
+    pipx = shutil.which("pipx", path=str(Path(sys.executable).parent))
+    assert pipx, "pipx comes with the test extra"
+    (tools / "pipx").symlink_to(pipx)
+    runner = Runner(tmp_path / "temp", tmp_path / "cache", f"{tools}{os.pathsep}{RUNNER_PATH}")
+    (tmp_path / "repo").mkdir()
+    run = run_action(tmp_path / "repo", {"command": "lint", "cache": "false"}, runner)
+    assert run.status == 0, run.logs
+    install = run.logs["Install driftwatch"]
+    assert "installing with pipx" in install and f"driftwatch, version {__version__}" in install
+
+
+@pytest.mark.parametrize(("version", "installs"), [(__version__, True), ("9.9.9", False)])
+def test_a_pinned_version_installs_that_release(
+    tmp_path: Path,
+    dists: Dists,  # noqa: F811
+    version: str,
+    installs: bool,
+) -> None:
+    """`version` installs `driftwatch==X` from the index: here a constraint serves the built wheel."""
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text(f"driftwatch @ {dists.wheel.as_uri()}\n")
+    runner = Runner(tmp_path / "temp", tmp_path / "cache", RUNNER_PATH)
+    runner.env = {"PIP_CONSTRAINT": str(constraints)}
+    (tmp_path / "repo").mkdir()
+    run = run_action(
+        tmp_path / "repo", {"command": "lint", "version": version, "cache": "false"}, runner
+    )
+    install = run.logs["Install driftwatch"]
+    if installs:
+        assert run.status == 0, run.logs
+        assert f"driftwatch, version {__version__}" in install
+    else:
+        assert run.status != 0 and "Run driftwatch" not in run.logs
+        assert "driftwatch==9.9.9" in install

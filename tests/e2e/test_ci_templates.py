@@ -121,17 +121,17 @@ def test_pre_commit_hooks_run_on_the_files_they_are_given(
     )
 
 
-def test_nightly_example_scan_step_runs(tmp_path: Path, registry: RegistryServer) -> None:
+def test_nightly_example_uses_the_action_with_the_cached_history() -> None:
+    """The example's steps fit the action (its scan is run for real in tests/e2e/test_action.py)."""
     workflow = _yaml(REPO / ".github" / "workflows" / "driftwatch-nightly.example.yml")
-    [step] = [s for s in workflow["jobs"]["watch"]["steps"] if s.get("name") == "Scan"]
-    env = {k: v for k, v in step["env"].items() if "${{" not in v}  # secrets are not here
-    assert env["DRIFTWATCH_DB"].startswith("sqlite:///")
-    root = make_project(tmp_path, registry, {"Dockerfile": "FROM dw-nightly:1\n"})
-    push_index(registry, "library/dw-nightly", "1", debian_index("bookworm", seed="n1"))
-    for _night in range(2):
-        done = _bash(step["run"], root, env)
-        assert done.returncode == 0, done.stdout + done.stderr
-    assert (root / ".driftwatch" / "history.db").stat().st_size > 0
-    push_index(registry, "library/dw-nightly", "1", debian_index("trixie", seed="n2"))
-    moved = _bash(step["run"], root, env)
-    assert moved.returncode == 1 and "::error file=Dockerfile,line=1" in moved.stdout
+    action = _yaml(REPO / "ci" / "github" / "action.yml")
+    steps = workflow["jobs"]["watch"]["steps"]
+    [cache] = [s for s in steps if s.get("uses", "").startswith("actions/cache@")]
+    [scan] = [s for s in steps if s.get("name") == "Scan"]
+    assert scan["uses"].startswith("your-org/driftwatch/ci/github@")
+    assert set(scan["with"]) <= set(action["inputs"])
+    assert scan["with"]["command"] == "scan"
+    assert scan["with"]["history"] == cache["with"]["path"]
+    assert scan["with"]["notify"] == "${{ secrets.DRIFTWATCH_NOTIFY }}"
+    check = workflow["jobs"]["check"]["steps"]
+    assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif@") for s in check)
