@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,20 +74,16 @@ def _resolve(
     if not refs:
         return {}, 0
     from driftwatch.models import Resolution
-    from driftwatch.registry.client import RegistryClient  # type: ignore[import-not-found,unused-ignore]
-
-    async def run() -> list[object]:
-        async with RegistryClient(config) as client:
-            return list(await client.resolve_all(list(refs)))
+    from driftwatch.online import resolve_online
 
     digests: dict[ImageReference, str] = {}
     failed = 0
-    for result in asyncio.run(run()):
+    for result in resolve_online(list(refs), config, strict=True):
         if isinstance(result, Resolution):
             digests[result.reference.without_digest()] = result.digest
         else:
             failed += 1
-            warn(f"{getattr(result, 'reference', '?')}: {getattr(result, 'reason', result)}")
+            warn(f"{result.reference.familiar}: {result.reason}")
     return digests, failed
 
 
