@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from driftwatch.drift import compare, failing, undetermined, worst_first
+from driftwatch.drift import compare, failing, platform_key, undetermined, worst_first
 from driftwatch.explain import describe_drift, short_digest, title_for
 from driftwatch.lockfile import LockEntry, LockFile
 from driftwatch.models import (
@@ -51,6 +51,7 @@ class CheckReport:
     not_locked: tuple[BaseImageUse, ...]
     failures: tuple[ResolveFailure, ...]
     gone: frozenset[ImageReference] = frozenset()  # locked digest no longer served
+    disagreements: tuple[tuple[ImageReference, str, str], ...] = ()  # (ref, platform, why)
 
     def all_drifts(self) -> list[Drift]:
         """Every drift, most severe first."""
@@ -136,7 +137,23 @@ def compare_with_lock(
         use for reference, items in uses.items() if lock.get(reference) is None for use in items
     )
     locked = {reference: entry for reference in uses if (entry := lock.get(reference))}
-    return CheckReport(drifts, locked, uses, not_locked, tuple(failures))
+    return CheckReport(
+        drifts, locked, uses, not_locked, tuple(failures), disagreements=_disagreements(results)
+    )
+
+
+def _disagreements(
+    results: Sequence[Observation | ResolveFailure],
+) -> tuple[tuple[ImageReference, str, str], ...]:
+    """Full mode: where a cheap hint (annotation, config) names another release than the
+    filesystem shows; the filesystem decided, the hint is reported."""
+    return tuple(
+        (result.reference, platform_key(image), image.os.disagreement)
+        for result in results
+        if isinstance(result, Observation)
+        for image in result.platforms
+        if image.os is not None and image.os.disagreement
+    )
 
 
 def check_findings(
@@ -158,6 +175,10 @@ def check_findings(
                 "cannot be judged for it (run `driftwatch lock` with OS detection)."
             )
             findings.append(_at(use, "os-not-judged", "warning", "OS release not locked", text))
+    for reference, platform, why in report.disagreements:
+        for use in report.uses.get(reference, ()):
+            text = f"{use.written} ({platform}): {why}; the filesystem decides."
+            findings.append(_at(use, "os-hint-disagrees", "warning", "OS hint is wrong", text))
     findings += undetermined_findings(report.undetermined(), report.uses, allow_unreachable)
     findings += failure_findings(report.failures, report.uses, allow_unreachable)
     return findings
@@ -318,6 +339,12 @@ CHECK_RULES: tuple[Rule, ...] = (
         "OS release unknown",
         "The tag moved to a digest whose OS release could not be established (a missing or "
         "corrupt layer, a bound reached), so a move to another OS release cannot be ruled out.",
+    ),
+    _rule(
+        "os-hint-disagrees",
+        "OS hint is wrong",
+        "In full mode, an annotation or the image config names another OS release than the "
+        "image's filesystem shows; the filesystem decides.",
     ),
     _rule(
         "os-not-judged",

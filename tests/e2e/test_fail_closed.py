@@ -8,12 +8,13 @@ Every test here exited 0 (or wrote an unknown OS into the lock) before the fix.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from tests.bench.distros import debian_image, debian_index
-from tests.bench.images import build_index
+from tests.bench.distros import app_files, debian_files, debian_image, debian_index, os_release
+from tests.bench.images import build_image, build_index
 from tests.bench.registry import RegistryServer, corrupt_blob
 from tests.e2e.failclosed import delete, lock_json, locked_project, publish, raw_index
 from tests.e2e.guard import driftwatch
@@ -190,3 +191,62 @@ def test_a_dropped_platform_fails_with_its_file_name(
     for args in (("Dockerfile",), ("--format", "github"), ("--lockfile", "driftwatch.lock")):
         again = driftwatch(project, "check", *args)
         assert "Dockerfile" in again.stdout.split("platform-removed")[0], (args, again.stdout)
+
+
+def _debian_sh(suite: str, day: str) -> list[dict[str, str]]:
+    """The build history line of the official Debian images: suite at a snapshot epoch."""
+    epoch = int(datetime.fromisoformat(day).replace(tzinfo=timezone.utc).timestamp())
+    line = (
+        f"/bin/sh -c #(nop) ADD file:0a1b in / # debian.sh --arch 'amd64' out/ '{suite}' '@{epoch}'"
+    )
+    return [{"created_by": line}]
+
+
+FORKY = {
+    "etc/os-release": os_release(
+        PRETTY_NAME="Debian GNU/Linux 14 (forky)",
+        NAME="Debian GNU/Linux",
+        VERSION_ID="14",
+        VERSION="14 (forky)",
+        VERSION_CODENAME="forky",
+        ID="debian",
+    ),
+    "etc/debian_version": b"14.1\n",
+}
+
+
+def test_a_stable_hint_dated_after_the_release_table_is_not_believed(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    repo = "dw-fc5-stable"
+    trixie = build_image(
+        [debian_files("trixie"), app_files(repo)], history=_debian_sh("stable", "2025-09-01")
+    )
+    project = locked_project(tmp_path, registry, repo, trixie)
+    [platform] = lock_json(project)["images"][0]["platforms"]
+    assert platform["os"]["codename"] == "trixie"
+    forky = build_image([FORKY, app_files(repo)], history=_debian_sh("stable", "2027-09-01"))
+    publish(registry, repo, forky)
+    checked = driftwatch(project, "check")  # the default mode: fast
+    assert checked.returncode == 1, checked.stdout
+    assert "moved from Debian 13 (trixie) to Debian 14 (forky)" in checked.stdout
+
+
+def test_full_mode_reports_a_hint_the_filesystem_contradicts(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    repo = "dw-fc5-full"
+    project = locked_project(
+        tmp_path, registry, repo, build_image([debian_files("trixie"), app_files(repo)])
+    )
+    lying = build_image(
+        [debian_files("trixie"), app_files(f"{repo}-2")],
+        history=_debian_sh("bookworm", "2025-09-01"),
+    )
+    publish(registry, repo, lying)
+    checked = driftwatch(project, "check", "--os-detect", "full", "--format", "json")
+    assert checked.returncode == 0, checked.stdout
+    rules = {f["rule_id"]: f for f in json.loads(checked.stdout)}
+    assert set(rules) == {"digest", "os-hint-disagrees"}
+    assert "config-history says" in rules["os-hint-disagrees"]["message"]
+    assert rules["os-hint-disagrees"]["severity"] == "warning"
