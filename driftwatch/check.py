@@ -26,6 +26,7 @@ from driftwatch.models import (
 from driftwatch.reference import ImageReference
 from driftwatch.registry.media import select_platforms
 from driftwatch.report import Finding, Rule
+from driftwatch.sources import FileProblem
 
 __all__ = [
     "CHECK_RULES",
@@ -37,6 +38,7 @@ __all__ = [
     "group_uses",
     "locked_os",
     "locked_state",
+    "problem_findings",
     "undetermined_findings",
 ]
 
@@ -184,6 +186,23 @@ def check_findings(
     return findings
 
 
+def problem_findings(problems: Sequence[FileProblem]) -> list[Finding]:
+    """An error at every file that could not be read or parsed: its images went unchecked."""
+    return [
+        Finding(
+            problem.file,
+            problem.line or 1,
+            1,
+            UNREADABLE,
+            "error",
+            "File could not be read",
+            f"{problem.file} could not be read or parsed ({problem.reason}): the base images "
+            "it names were not checked.",
+        )
+        for problem in problems
+    ]
+
+
 def drift_findings(
     drifts: Mapping[ImageReference, Sequence[Drift]],
     uses: Mapping[ImageReference, Sequence[BaseImageUse]],
@@ -258,6 +277,7 @@ def failure_findings(
 
 
 OS_UNKNOWN = "os-unknown"
+UNREADABLE = "unreadable-file"
 
 
 def _unchecked(allowed: bool) -> str:
@@ -339,6 +359,12 @@ CHECK_RULES: tuple[Rule, ...] = (
         "OS release unknown",
         "The tag moved to a digest whose OS release could not be established (a missing or "
         "corrupt layer, a bound reached), so a move to another OS release cannot be ruled out.",
+    ),
+    _rule(
+        UNREADABLE,
+        "File could not be read",
+        "A Dockerfile or compose file could not be read or parsed, so the base images it "
+        "names were not checked.",
     ),
     _rule(
         "os-hint-disagrees",

@@ -19,7 +19,7 @@ from driftwatch.cli._options import (
     parse_platforms,
     platform_option,
 )
-from driftwatch.cli.images import inventory_options, take_inventory
+from driftwatch.cli.images import inventory_options, take_inventory, unreadable
 from driftwatch.cli.lock import lock_path, repo_root
 from driftwatch.errors import InputError
 from driftwatch.lockfile import DEFAULT_LOCKFILE, read_lock
@@ -71,6 +71,7 @@ def check(
         compare_with_lock,
         group_uses,
         locked_os,
+        problem_findings,
     )
     from driftwatch.online import OsOptions, gone_digests, observe_online
 
@@ -95,19 +96,23 @@ def check(
     findings = check_findings(
         report, fail_on=policy, allow_unreachable=allow_unreachable, lockfile=shown
     )
+    unread = unreadable(inventory)
+    findings = problem_findings(unread) + findings
     _emit(render(findings, fmt, rules=CHECK_RULES, version=__version__), output)
     if sarif:
         _write(Path(sarif), render(findings, "sarif", rules=CHECK_RULES, version=__version__))
     _github_extras(report, findings, policy, summary=fmt == "github")
     if destinations:
         _alert(destinations, report)
-    sys.exit(_exit_code(report, policy, allow_unreachable))
+    sys.exit(_exit_code(report, policy, allow_unreachable, unread=bool(unread)))
 
 
-def _exit_code(report: CheckReport, policy: str, allow_unreachable: bool) -> int:
-    """1 for drift at or above the policy; else 3 when something could not be checked
-    (unreachable, or moved to an image whose OS could not be established)."""
-    if report.failing(policy):
+def _exit_code(
+    report: CheckReport, policy: str, allow_unreachable: bool, *, unread: bool = False
+) -> int:
+    """1 for drift at or above the policy or a file that could not be read; else 3 when
+    something could not be checked (unreachable, or moved to an image of unknown OS)."""
+    if report.failing(policy) or unread:
         return EXIT_FINDINGS
     if report.could_not_check() and not allow_unreachable:
         return EXIT_REGISTRY

@@ -12,7 +12,7 @@ import click
 
 from driftwatch.cli._common import EXIT_OK, EXIT_REGISTRY, warn
 from driftwatch.cli._options import os_detect_option, parse_platforms, platform_option
-from driftwatch.cli.images import inventory_options, take_inventory
+from driftwatch.cli.images import inventory_options, take_inventory, unreadable
 from driftwatch.config import Config
 from driftwatch.errors import InputError
 from driftwatch.lockfile import (
@@ -49,6 +49,9 @@ def lock(
     from driftwatch.online import OsOptions, observe_online
 
     config, inventory = take_inventory(ctx, paths, build_args, root=repo_root)
+    unread = unreadable(inventory)
+    if unread:  # a full lock would forget the images of a file it could not read
+        raise InputError(f"{unread[0].file} could not be read ({unread[0].reason}): not locking")
     path = lock_path(lockfile, inventory.root)
     previous = _previous_lock(path)
     uses = group_uses(inventory.resolvable)

@@ -94,13 +94,14 @@ def _rewrite(inventory: Inventory, changes: list[PinEdit], *, write: bool, show_
         by_file.setdefault(edit.file, []).append(edit)
     for file, edits in sorted(by_file.items()):
         path = inventory.root / file
-        try:
-            before = path.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        try:  # bytes that are not UTF-8 (a Latin-1 comment) are kept exactly as they were
+            before = path.read_bytes().decode("utf-8", errors="surrogateescape")
+        except OSError as exc:
             raise InputError(f"{file}: cannot be read again: {exc}") from exc
         after = apply_pins(before, edits)
         if write:
-            path.write_bytes(after.encode("utf-8"))
+            path.write_bytes(after.encode("utf-8", errors="surrogateescape"))
             click.echo(f"pinned {len(edits)} reference(s) in {file}", err=True)
         elif show_diff:
-            click.echo(unified_diff(file, before, after), nl=False)
+            diff = unified_diff(file, before, after).encode("utf-8", errors="surrogateescape")
+            click.echo(diff.decode("utf-8", errors="replace"), nl=False)

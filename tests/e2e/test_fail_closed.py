@@ -250,3 +250,26 @@ def test_full_mode_reports_a_hint_the_filesystem_contradicts(
     assert set(rules) == {"digest", "os-hint-disagrees"}
     assert "config-history says" in rules["os-hint-disagrees"]["message"]
     assert rules["os-hint-disagrees"]["severity"] == "warning"
+
+
+def test_a_dockerfile_the_gate_cannot_read_fails_check_and_lock(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    repo = "dw-fc6"
+    project = locked_project(tmp_path, registry, repo, debian_index("bookworm", seed=repo))
+    (project / "Dockerfile").write_bytes(f"# caf\xe9\nFROM {repo}:1\n".encode("latin-1"))
+    latin = driftwatch(project, "check", "--format", "json")
+    assert (latin.returncode, json.loads(latin.stdout)) == (0, [])  # BuildKit builds it
+    (project / "big.Dockerfile").write_bytes(b"FROM debian:12\n" + b"#\n" * (5 * 1024 * 1024))
+    checked = driftwatch(project, "check", "--format", "json")
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    [finding] = json.loads(checked.stdout)
+    assert (finding["file"], finding["rule_id"], finding["severity"]) == (
+        "big.Dockerfile",
+        "unreadable-file",
+        "error",
+    )
+    before = (project / "driftwatch.lock").read_text()
+    relock = driftwatch(project, "lock")
+    assert relock.returncode == 2 and "big.Dockerfile" in relock.stderr
+    assert (project / "driftwatch.lock").read_text() == before
