@@ -23,7 +23,7 @@ from driftwatch.models import (
     Platform,
     ResolveFailure,
 )
-from driftwatch.online import OsOptions, RunLimits, observe_online
+from driftwatch.online import OsOptions, RunLimits, gone_digests, observe_online
 from driftwatch.reference import ImageReference
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ class ScanResult:
     uses: Mapping[ImageReference, tuple[BaseImageUse, ...]]
     deliveries: tuple[Delivery, ...] = field(default=())
     pins: Mapping[ImageReference, str] = field(default_factory=dict)  # old top digest per drift
+    gone: frozenset[ImageReference] = frozenset()  # pins the registry no longer serves
 
     def all_drifts(self) -> list[Drift]:
         """Every drift found, most severe first."""
@@ -102,10 +103,25 @@ def run_scan(
     }
     count = sum(len(found) for found in recorded)
     store.finish_run(run_id, checked=len(results), drifts=count, errors=len(failures))
-    deliveries = _alert(store, run_id, destinations, failures, uses, retry)
+    unsure = [
+        ResolveFailure(
+            d.reference, f"{d.platform}: OS release unknown: {d.undetermined.reason}", ""
+        )
+        for found in drifts.values()
+        for d in undetermined(found)
+        if d.undetermined is not None
+    ]
+    deliveries = _alert(store, run_id, destinations, [*failures, *unsure], uses, retry)
     pins = {ref: old for ref, found in drifts.items() if found and (old := baseline.get(str(ref)))}
     return ScanResult(
-        run_id, tuple(observations), tuple(failures), drifts, uses, tuple(deliveries), pins
+        run_id,
+        tuple(observations),
+        tuple(failures),
+        drifts,
+        uses,
+        tuple(deliveries),
+        pins,
+        gone_digests(config, pins),
     )
 
 

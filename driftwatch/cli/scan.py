@@ -32,7 +32,7 @@ from driftwatch.reference import ImageReference, parse_reference
 if TYPE_CHECKING:
     from driftwatch.config import Config
     from driftwatch.fleet import Shard
-    from driftwatch.models import BaseImageUse, Observation
+    from driftwatch.models import BaseImageUse, Drift, Observation
     from driftwatch.scan import ScanResult
 
 FORMATS = ("text", "json", "github", "sarif", "markdown")
@@ -175,14 +175,14 @@ def _report(result: ScanResult, fmt: str, fail_on: str) -> None:
         )
         from driftwatch.report import render
 
-        findings = drift_findings(result.drifts, result.uses, result.pins, fail_on)
+        findings = drift_findings(result.drifts, result.uses, result.pins, fail_on, result.gone)
         findings += undetermined_findings(result.undetermined(), result.uses, allowed=False)
         findings += failure_findings(result.failures, result.uses, allowed=False)
         click.echo(render(findings, fmt, rules=CHECK_RULES, version=__version__), nl=False)
 
 
 def _text(result: ScanResult) -> str:
-    from driftwatch.explain import describe_drift, short_digest
+    from driftwatch.explain import short_digest
 
     lines = []
     for obs in result.observations:
@@ -200,10 +200,7 @@ def _text(result: ScanResult) -> str:
         if reported_one_by_one(f)
     ]
     lines += skip_lines(result.failures)
-    lines += [
-        f"drift: {describe_drift(drift, pin=result.pins.get(drift.reference))}"
-        for drift in result.all_drifts()
-    ]
+    lines += [f"drift: {_describe(result, drift)}" for drift in result.all_drifts()]
     unsure = result.undetermined()
     lines += [
         f"{drift.reference.familiar}: error: could not check {drift.platform}: "
@@ -218,9 +215,15 @@ def _text(result: ScanResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _describe(result: ScanResult, drift: Drift) -> str:
+    from driftwatch.explain import describe_drift
+
+    pin = result.pins.get(drift.reference)
+    return describe_drift(drift, pin=pin, pin_gone=drift.reference in result.gone)
+
+
 def _json_row(result: ScanResult, obs: Observation) -> dict[str, Any]:
     from driftwatch.cli._history_output import os_json
-    from driftwatch.explain import describe_drift
 
     return {
         "reference": obs.reference.familiar,
@@ -240,7 +243,7 @@ def _json_row(result: ScanResult, obs: Observation) -> dict[str, Any]:
                 "kind": drift.kind.value,
                 "platform": drift.platform,
                 "severity": drift.severity.name.lower(),
-                "message": describe_drift(drift, pin=result.pins.get(drift.reference)),
+                "message": _describe(result, drift),
                 **({"undetermined": drift.undetermined.reason} if drift.undetermined else {}),
             }
             for drift in result.drifts.get(obs.reference, ())
