@@ -273,3 +273,27 @@ def test_a_dockerfile_the_gate_cannot_read_fails_check_and_lock(
     relock = driftwatch(project, "lock")
     assert relock.returncode == 2 and "big.Dockerfile" in relock.stderr
     assert (project / "driftwatch.lock").read_text() == before
+
+
+def test_lock_records_its_platform_filter_and_os_detect_off(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    repo = "dw-fc-choices"
+    project = locked_project(tmp_path, registry, repo, debian_index("bookworm", seed=repo))
+    narrowed = driftwatch(project, "lock", "--platform", "linux/amd64")
+    assert narrowed.returncode == 0, narrowed.stderr
+    [entry] = lock_json(project)["images"]
+    assert entry["platform_filter"] == ["linux/amd64"]
+    assert [p["platform"] for p in entry["platforms"]] == ["linux/amd64"]
+    same = driftwatch(project, "check", "--format", "json")
+    assert (same.returncode, json.loads(same.stdout)) == (0, [])  # arm64 is not "added"
+
+    off = driftwatch(project, "lock", "--os-detect", "off")
+    assert off.returncode == 0, off.stderr
+    [entry] = lock_json(project)["images"]
+    assert entry["os_detect"] == "off" and all(p["os"] is None for p in entry["platforms"])
+    publish(registry, repo, debian_index("trixie", seed=f"{repo}-2"))
+    warned = driftwatch(project, "check", "--format", "json")
+    assert warned.returncode == 0, warned.stdout
+    rules = sorted(f["rule_id"] for f in json.loads(warned.stdout))
+    assert rules == ["digest", "digest", "os-not-judged"]
