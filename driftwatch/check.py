@@ -37,6 +37,7 @@ __all__ = [
     "failure_findings",
     "group_uses",
     "locked_os",
+    "locked_platforms",
     "locked_state",
     "problem_findings",
     "undetermined_findings",
@@ -97,6 +98,16 @@ def locked_os(lock: LockFile) -> dict[str, OsRelease]:
         for entry in lock.entries.values()
         for image in entry.platforms
         if image.os is not None and image.os.unsettled is None
+    }
+
+
+def locked_platforms(lock: LockFile) -> dict[str, Platform]:
+    """Platform digest -> locked platform: a single manifest seen before needs no config read."""
+    return {
+        image.digest: image.platform
+        for entry in lock.entries.values()
+        for image in entry.platforms
+        if image.platform is not None
     }
 
 

@@ -89,6 +89,7 @@ def resolve_online(
     platforms: Sequence[Platform] = (),
     os_options: OsOptions | None = None,
     limits: RunLimits | None = None,
+    known_platforms: Mapping[str, Platform] | None = None,
 ) -> list[Resolution | ResolveFailure]:
     """Resolutions (digests, platforms as the runtimes see them, OS when asked): the one way
     every command goes online (`resolve --os` and `pin` directly, the others through
@@ -98,13 +99,15 @@ def resolve_online(
     a layer) makes the whole reference "could not check"; not strict (`resolve --os`), it is
     reported per platform as an OS that could not be read. A 404 is "tag gone" only when the
     tag itself is gone: a missing blob or child manifest is a registry fault either way.
+    `known_platforms` (platform by manifest digest, e.g. from the lock) spares the config read of
+    a single manifest seen before: a digest's platform never changes.
     """
 
     async def run() -> list[Resolution | ResolveFailure]:
         async with _client(config) as client:
             (limits or RunLimits()).apply(client)
             detector = _detector(client, os_options) if _detects(os_options) else None
-            resolver = _pipelined(client, detector, strict=strict)
+            resolver = _pipelined(client, detector, strict=strict, known=known_platforms or {})
             return await resolver(references, platforms)
 
     return asyncio.run(run())
@@ -118,6 +121,7 @@ def observe_online(
     platforms: Sequence[Platform] = (),
     os_options: OsOptions | None = None,
     limits: RunLimits | None = None,
+    known_platforms: Mapping[str, Platform] | None = None,
 ) -> Results:
     """`resolve_online` as Observations: a tag that is gone is an Observation without digest."""
     observed_at = datetime.now(timezone.utc)
@@ -128,6 +132,7 @@ def observe_online(
         platforms=platforms,
         os_options=os_options,
         limits=limits,
+        known_platforms=known_platforms,
     )
     return [to_observation(result, observed_at) for result in results]
 
@@ -156,7 +161,13 @@ def gone_digests(config: Config, pins: Mapping[ImageReference, str]) -> frozense
     return frozenset(ref for ref, gone in zip(pins, answers, strict=True) if gone)
 
 
-def _pipelined(client: RegistryClient, detector: OsDetector | None, *, strict: bool) -> Resolver:
+def _pipelined(
+    client: RegistryClient,
+    detector: OsDetector | None,
+    *,
+    strict: bool,
+    known: Mapping[str, Platform],
+) -> Resolver:
     """Resolve then detect per reference, so slow references never hold up the others' OS."""
     limit = asyncio.Semaphore(OS_CONCURRENCY)
 
@@ -167,7 +178,7 @@ def _pipelined(client: RegistryClient, detector: OsDetector | None, *, strict: b
         if isinstance(result, ResolveFailure):
             return await _confirm_gone(client, result)
         try:
-            result = await client.within_deadline(_with_platforms(client, result), str(ref))
+            result = await client.within_deadline(_with_platforms(client, result, known), str(ref))
         except RegistryError as exc:
             return registry_fault(ref, exc)
         if detector is not None:
@@ -207,12 +218,18 @@ async def _confirm_gone(client: RegistryClient, failure: ResolveFailure) -> Reso
     return ResolveFailure(ref, reason, "InvalidResponse", failure.exit_code)
 
 
-async def _with_platforms(client: RegistryClient, resolution: Resolution) -> Resolution:
+async def _with_platforms(
+    client: RegistryClient, resolution: Resolution, known: Mapping[str, Platform]
+) -> Resolution:
     """A single manifest's platform read from its config (manifest and config cached by digest):
     the same platform whether a tag serves an index or one manifest."""
     images = []
     for image in resolution.platforms:
-        platform = image.platform or await _platform_of(client, resolution, image)
+        platform = (
+            image.platform
+            or known.get(image.digest)
+            or await _platform_of(client, resolution, image)
+        )
         images.append(dataclasses.replace(image, platform=platform.normalized()))
     return dataclasses.replace(resolution, platforms=tuple(images))
 

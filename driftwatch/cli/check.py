@@ -71,6 +71,7 @@ def check(
         compare_with_lock,
         group_uses,
         locked_os,
+        locked_platforms,
         problem_findings,
     )
     from driftwatch.online import OsOptions, gone_digests, observe_online
@@ -88,6 +89,7 @@ def check(
         strict=True,
         platforms=wanted,
         os_options=OsOptions.from_config(config, os_detect, known=locked_os(lock).get),
+        known_platforms=locked_platforms(lock),
     )
     report = compare_with_lock(lock, uses, results, wanted)
     pins = {ref: entry.digest for ref, entry in report.locked.items() if report.drifts.get(ref)}

@@ -45,7 +45,7 @@ def lock(
     os_detect: str | None,
 ) -> None:
     """Write driftwatch.lock: digests and OS release of every external base image."""
-    from driftwatch.check import group_uses, locked_os
+    from driftwatch.check import group_uses, locked_os, locked_platforms
     from driftwatch.online import OsOptions, observe_online
 
     config, inventory = take_inventory(ctx, paths, build_args, root=repo_root)
@@ -57,7 +57,14 @@ def lock(
     uses = group_uses(inventory.resolvable)
     wanted = parse_platforms(platforms or config.platforms)
     options = OsOptions.from_config(config, os_detect, known=locked_os(previous).get)
-    results = observe_online(list(uses), config, strict=True, platforms=wanted, os_options=options)
+    results = observe_online(
+        list(uses),
+        config,
+        strict=True,
+        platforms=wanted,
+        os_options=options,
+        known_platforms=locked_platforms(previous),
+    )
     partial = any(p.resolve() != inventory.root for p in paths)  # `lock .` at the root is full
     outside = _unread_uses(previous, inventory) if partial else {}
     how = LockChoices(os_detect=options.mode, platforms=tuple(wanted))

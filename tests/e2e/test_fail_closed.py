@@ -297,3 +297,16 @@ def test_lock_records_its_platform_filter_and_os_detect_off(
     assert warned.returncode == 0, warned.stdout
     rules = sorted(f["rule_id"] for f in json.loads(warned.stdout))
     assert rules == ["digest", "digest", "os-not-judged"]
+
+
+def test_an_unchanged_single_manifest_costs_one_head_on_a_cold_runner(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    repo = "dw-fc-cold"
+    project = locked_project(tmp_path, registry, repo, debian_image("bookworm", seed=repo))
+    mark = registry.mark()
+    cold = {"DRIFTWATCH_CACHE_DIR": str(tmp_path / "fresh-cache")}
+    checked = driftwatch(project, "check", env=cold)
+    assert checked.returncode == 0, checked.stdout
+    requests = [(m, p) for m, p, _ in registry.requests_since(mark) if p != "/v2/"]
+    assert requests == [("HEAD", f"/v2/library/{repo}/manifests/1")]  # platform + OS: the lock
