@@ -31,23 +31,30 @@ __all__ = [
 
 @dataclass(frozen=True, order=True)
 class Platform:
-    """An OCI platform such as linux/arm64/v8; `str()` gives `os/arch[/variant]`."""
+    """An OCI platform such as linux/arm64/v8; `str()` gives `os/arch[/variant][:os.version]`.
+
+    `os_version` is kept for Windows only (`windows/amd64:10.0.20348`): one index serves several
+    Windows builds for the same os/arch, and a runtime picks by build.
+    """
 
     os: str
     architecture: str
     variant: str | None = None
+    os_version: str | None = None
 
     def __str__(self) -> str:
         parts = [self.os, self.architecture] + ([self.variant] if self.variant else [])
-        return "/".join(parts)
+        return "/".join(parts) + (f":{self.os_version}" if self.os_version else "")
 
     @classmethod
     def parse(cls, text: str) -> Platform:
-        """Read `os/arch[/variant]`; raises ValueError on any other shape."""
-        parts = text.strip().split("/")
-        if len(parts) not in (2, 3) or not all(parts):
+        """Read `os/arch[/variant][:os.version]`; raises ValueError on any other shape."""
+        base, _, os_version = text.strip().partition(":")
+        parts = base.split("/")
+        if len(parts) not in (2, 3) or not all(parts) or (_ and not os_version):
             raise ValueError(f"platform {text!r} is not os/arch[/variant]")
-        return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+        variant = parts[2] if len(parts) == 3 else None
+        return cls(parts[0], parts[1], variant, os_version or None)
 
     def normalized(self) -> Platform:
         """The platform as container runtimes match it: `arm64` is `arm64/v8`, `amd64/v1` is
@@ -66,7 +73,10 @@ class Platform:
             variant = "v7"
         elif arch == "386":
             variant = None
-        return Platform(os_name, arch, variant)
+        os_version = None
+        if os_name == "windows" and self.os_version:  # a build, not its monthly revision
+            os_version = ".".join(self.os_version.split(".")[:3])
+        return Platform(os_name, arch, variant, os_version)
 
 
 _ARCH_ALIASES: dict[str, tuple[str, str | None]] = {

@@ -211,6 +211,8 @@ def test_a_scratch_image_is_established_and_gaining_an_os_is_a_release_move() ->
         ("linux/arm", "linux/arm/v7"),
         ("linux/arm/7", "linux/arm/v7"),
         ("linux/386", "linux/386"),
+        ("windows/amd64:10.0.20348.2762", "windows/amd64:10.0.20348"),
+        ("linux/amd64:5.15", "linux/amd64"),
     ],
 )
 def test_platforms_are_normalised_as_runtimes_match_them(written: str, runtime: str) -> None:

@@ -171,7 +171,13 @@ def _platform_of(value: Any) -> Platform | None:
     if not isinstance(os_name, str) or not isinstance(arch, str) or not os_name or not arch:
         return None
     variant = value.get("variant")
-    return Platform(os_name, arch, variant if isinstance(variant, str) and variant else None)
+    os_version = value.get("os.version")
+    return Platform(
+        os_name,
+        arch,
+        variant if isinstance(variant, str) and variant else None,
+        os_version if isinstance(os_version, str) and os_version else None,
+    )
 
 
 def platform_from_config(config: bytes, where: str) -> Platform:

@@ -30,6 +30,25 @@ AMD64 = {"digest": "sha256:" + "b" * 64, "platform": {"os": "linux", "architectu
 UNKNOWN = {"digest": "sha256:" + "a" * 64, "platform": {"os": "unknown", "architecture": "unknown"}}
 
 
+def test_windows_builds_of_one_os_arch_are_distinct_platforms() -> None:
+    ltsc2022 = {"os": "windows", "architecture": "amd64", "os.version": "10.0.20348.2762"}
+    ltsc2019 = {"os": "windows", "architecture": "amd64", "os.version": "10.0.17763.6293"}
+    parsed = media.parse_manifest(
+        _index(
+            AMD64,
+            {"digest": "sha256:" + "1" * 64, "platform": ltsc2022},
+            {"digest": "sha256:" + "2" * 64, "platform": ltsc2019},
+        ),
+        media.OCI_INDEX,
+        "x",
+    )
+    assert [str(p.platform.normalized()) for p in parsed.platforms if p.platform] == [
+        "linux/amd64",
+        "windows/amd64:10.0.20348",
+        "windows/amd64:10.0.17763",
+    ]
+
+
 def test_unknown_platform_without_annotation_is_skipped_as_an_attestation() -> None:
     parsed = media.parse_manifest(_index(UNKNOWN, AMD64), media.OCI_INDEX, "x")
     assert [str(p.platform) for p in parsed.platforms] == ["linux/amd64"]
