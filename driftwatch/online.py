@@ -137,21 +137,26 @@ def observe_online(
     return [to_observation(result, observed_at) for result in results]
 
 
-def gone_digests(config: Config, pins: Mapping[ImageReference, str]) -> frozenset[ImageReference]:
+def gone_digests(
+    config: Config, pins: Mapping[ImageReference, str], limits: RunLimits | None = None
+) -> frozenset[ImageReference]:
     """The references whose pinned digest the registry no longer serves (one HEAD by digest).
 
-    A fix must never pin a digest that cannot be pulled; an answer that cannot be had leaves
-    the pin as it is (only a 404 proves it gone).
+    A fix must never pin a digest that cannot be pulled; an answer that cannot be had (an error,
+    the run's deadline) leaves the pin as it is: only a 404 proves it gone.
     """
     if not pins:
         return frozenset()
 
     async def run() -> list[bool]:
         async with _client(config) as client:
+            if limits is not None:
+                client.deadline = limits.deadline
 
             async def one(ref: ImageReference, digest: str) -> bool:
                 try:
-                    return not await client.has_manifest(ref, digest)
+                    served = client.has_manifest(ref, digest)
+                    return not await client.within_deadline(served, str(ref))
                 except DriftwatchError:
                     return False
 

@@ -121,7 +121,7 @@ def run_scan(
         uses,
         tuple(deliveries),
         pins,
-        gone_digests(config, pins),
+        gone_digests(config, pins, limits),
     )
 
 
