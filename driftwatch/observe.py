@@ -76,8 +76,8 @@ async def with_os(
         async with limit:
             try:
                 found = await detect_os(resolution, image)
-            except fatal:
-                raise
+            except fatal as exc:
+                raise _Unchecked(image, exc) from exc
             except DriftwatchError as exc:  # one image's failure is data, not a crash
                 found = OsRelease(id=None, source="error", undetermined=exc.message)
         return dataclasses.replace(image, os=found)
@@ -87,9 +87,20 @@ async def with_os(
             return result
         try:
             images = await asyncio.gather(*(one(result, image) for image in result.platforms))
-        except fatal as exc:  # half-detected: not checked at all, never recorded
+        except _Unchecked as unchecked:  # half-detected: not checked at all, never recorded
+            exc, platform = unchecked.error, unchecked.image.platform
             kind = "InvalidResponse" if isinstance(exc, NotFound) else type(exc).__name__
-            return ResolveFailure(result.reference, exc.diagnostics(), kind, exc.exit_code)
+            reason = f"{platform or 'its image'}: OS release not established: {exc.diagnostics()}"
+            return ResolveFailure(result.reference, reason, kind, exc.exit_code)
         return dataclasses.replace(result, platforms=tuple(images))
 
     return list(await asyncio.gather(*(each(result) for result in results)))
+
+
+class _Unchecked(Exception):
+    """Internal: a registry failure while reading one platform image, with that image."""
+
+    def __init__(self, image: PlatformImage, error: DriftwatchError) -> None:
+        super().__init__(error.message)
+        self.image = image
+        self.error = error

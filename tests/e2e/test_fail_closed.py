@@ -56,7 +56,8 @@ def test_new_os_unreadable_is_could_not_check_for_check_and_lock(
     checked = driftwatch(project, "check")
     reason = {"layer-404": "404", "layer-corrupt": "hashes to", "child-404": "404"}[fault]
     assert checked.returncode == 3, checked.stdout + checked.stderr
-    assert f"could not check {repo}:1" in checked.stdout and reason in checked.stdout
+    assert f"could not check {repo}:1: linux/amd64:" in checked.stdout  # image, platform
+    assert reason in checked.stdout
     assert "rebuilt on the same OS" not in checked.stdout
     assert "tag-vanished" not in checked.stdout
     relaxed = driftwatch(project, "check", "--fail-on", "release", "--format", "json")
