@@ -191,16 +191,18 @@ def test_the_registry_dying_mid_run(
     root, old = locked(tmp_path, fleet, proxy)
     new = move(fleet)
     (root / "cache").rename(root / "cold")  # a cold runner: every image must be read again
+    index = debian_index("trixie", seed=f"{fleet.number}-0-v2")  # what move() pushed for app0
+    layers = {layer.digest for image in index.images for layer in image.layers}
 
-    def kill_after_first_blob() -> None:
+    def kill_while_reading_layers() -> None:  # app0 resolved, its OS half read: the registry dies
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if any("/blobs/" in e.path for e in proxy.events):
+            if any(e.path.rsplit("/", 1)[-1] in layers for e in proxy.events):
                 proxy.stop()
                 return
-            time.sleep(0.005)
+            time.sleep(0.002)
 
-    killer = threading.Thread(target=kill_after_first_blob)
+    killer = threading.Thread(target=kill_while_reading_layers)
     killer.start()
     result = run_cli(root, "lock")
     killer.join()
