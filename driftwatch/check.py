@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from driftwatch.drift import compare, failing, worst_first
-from driftwatch.explain import describe_drift, title_for
+from driftwatch.drift import compare, failing, platform_key, undetermined, worst_first
+from driftwatch.explain import describe_drift, short_digest, title_for
 from driftwatch.lockfile import LockEntry, LockFile
 from driftwatch.models import (
     BaseImageUse,
@@ -26,6 +26,7 @@ from driftwatch.models import (
 from driftwatch.reference import ImageReference
 from driftwatch.registry.media import select_platforms
 from driftwatch.report import Finding, Rule
+from driftwatch.sources import FileProblem
 
 __all__ = [
     "CHECK_RULES",
@@ -36,6 +37,10 @@ __all__ = [
     "failure_findings",
     "group_uses",
     "locked_os",
+    "locked_platforms",
+    "locked_state",
+    "problem_findings",
+    "undetermined_findings",
 ]
 
 
@@ -48,10 +53,24 @@ class CheckReport:
     uses: Mapping[ImageReference, tuple[BaseImageUse, ...]]
     not_locked: tuple[BaseImageUse, ...]
     failures: tuple[ResolveFailure, ...]
+    gone: frozenset[ImageReference] = frozenset()  # locked digest no longer served
+    disagreements: tuple[tuple[ImageReference, str, str], ...] = ()  # (ref, platform, why)
 
     def all_drifts(self) -> list[Drift]:
         """Every drift, most severe first."""
         return worst_first(drift for drifts in self.drifts.values() for drift in drifts)
+
+    def undetermined(self) -> list[Drift]:
+        """Digest moves whose OS move could not be judged: "could not check", exit 3."""
+        return undetermined(self.all_drifts())
+
+    def could_not_check(self) -> bool:
+        """True when something was not checked: a registry failure or an unknown OS."""
+        return bool(self.failures or self.undetermined())
+
+    def os_not_judged(self) -> list[ImageReference]:
+        """Locked with `--os-detect off`: OS moves cannot be judged for these references."""
+        return [ref for ref, entry in self.locked.items() if entry.os_detect == "off"]
 
     def failing(self, fail_on: str) -> list[Drift]:
         """The drifts at or above the `--fail-on` level."""
@@ -78,8 +97,27 @@ def locked_os(lock: LockFile) -> dict[str, OsRelease]:
         image.digest: image.os
         for entry in lock.entries.values()
         for image in entry.platforms
-        if image.os is not None and image.os.known
+        if image.os is not None and image.os.unsettled is None
     }
+
+
+def locked_platforms(lock: LockFile) -> dict[str, Platform]:
+    """Platform digest -> locked platform: a single manifest seen before needs no config read."""
+    return {
+        image.digest: image.platform
+        for entry in lock.entries.values()
+        for image in entry.platforms
+        if image.platform is not None
+    }
+
+
+def locked_state(entry: LockEntry) -> Observation:
+    """The locked state to compare with; locked with `--os-detect off`, OS moves are unjudged."""
+    before = entry.as_observation()
+    if entry.os_detect != "off":
+        return before
+    images = tuple(replace(image, os=OsRelease.off()) for image in before.platforms)
+    return replace(before, platforms=images)
 
 
 def compare_with_lock(
@@ -90,7 +128,9 @@ def compare_with_lock(
 ) -> CheckReport:
     """Compare each fresh observation with its lock entry using the same rules as `scan`.
 
-    `platforms` (check --platform) narrows the locked side too: an unwatched platform is not gone.
+    `platforms` (check --platform) narrows the locked side too: an unwatched platform is not gone;
+    an entry locked with `lock --platform` narrows the live side to what it locked. Every locked
+    platform is named by the lock: its removal breaks builds and fails the check.
     """
     drifts: dict[ImageReference, tuple[Drift, ...]] = {}
     failures: list[ResolveFailure] = []
@@ -99,32 +139,79 @@ def compare_with_lock(
         if isinstance(result, ResolveFailure):
             failures.append(result)
         elif entry is not None:
-            before = entry.as_observation()
+            before = locked_state(entry)
             if platforms:
                 before = replace(before, platforms=select_platforms(before.platforms, platforms))
-            drifts[result.reference] = compare(before, result)
+            if entry.platform_filter and not result.missing:
+                scoped = select_platforms(result.platforms, entry.platform_filter)
+                result = replace(result, platforms=scoped)
+            drifts[result.reference] = compare(before, result, named=lambda key: True)
     not_locked = tuple(
         use for reference, items in uses.items() if lock.get(reference) is None for use in items
     )
     locked = {reference: entry for reference in uses if (entry := lock.get(reference))}
-    return CheckReport(drifts, locked, uses, not_locked, tuple(failures))
+    return CheckReport(
+        drifts, locked, uses, not_locked, tuple(failures), disagreements=_disagreements(results)
+    )
+
+
+def _disagreements(
+    results: Sequence[Observation | ResolveFailure],
+) -> tuple[tuple[ImageReference, str, str], ...]:
+    """Full mode: where a cheap hint (annotation, config) names another release than the
+    filesystem shows; the filesystem decided, the hint is reported."""
+    return tuple(
+        (result.reference, platform_key(image), image.os.disagreement)
+        for result in results
+        if isinstance(result, Observation)
+        for image in result.platforms
+        if image.os is not None and image.os.disagreement
+    )
 
 
 def check_findings(
     report: CheckReport, *, fail_on: str, allow_unreachable: bool, lockfile: str
 ) -> list[Finding]:
-    """One Finding per use of every drifted, unlocked or unreachable reference."""
+    """One Finding per use of every drifted, unlocked, unjudged or unreachable reference."""
     pins = {reference: entry.digest for reference, entry in report.locked.items()}
-    findings = drift_findings(report.drifts, report.uses, pins, fail_on)
+    findings = drift_findings(report.drifts, report.uses, pins, fail_on, report.gone)
     for use in report.not_locked:
         text = (
             f"{use.written} is not locked in {lockfile}: run `driftwatch lock` to record "
             "its digests and OS release."
         )
         findings.append(_at(use, "not-locked", "warning", "Base image not locked", text))
-    severity = "warning" if allow_unreachable else "error"
-    findings += failure_findings(report.failures, report.uses, severity)
+    for reference in report.os_not_judged():
+        for use in report.uses.get(reference, ()):
+            text = (
+                f"{use.written} was locked with --os-detect off: a move to another OS release "
+                "cannot be judged for it (run `driftwatch lock` with OS detection)."
+            )
+            findings.append(_at(use, "os-not-judged", "warning", "OS release not locked", text))
+    for reference, platform, why in report.disagreements:
+        for use in report.uses.get(reference, ()):
+            text = f"{use.written} ({platform}): {why}; the filesystem decides."
+            findings.append(_at(use, "os-hint-disagrees", "warning", "OS hint is wrong", text))
+    findings += undetermined_findings(report.undetermined(), report.uses, allow_unreachable)
+    findings += failure_findings(report.failures, report.uses, allow_unreachable)
     return findings
+
+
+def problem_findings(problems: Sequence[FileProblem]) -> list[Finding]:
+    """An error at every file that could not be read or parsed: its images went unchecked."""
+    return [
+        Finding(
+            problem.file,
+            problem.line or 1,
+            1,
+            UNREADABLE,
+            "error",
+            "File could not be read",
+            f"{problem.file} could not be read or parsed ({problem.reason}): the base images "
+            "it names were not checked.",
+        )
+        for problem in problems
+    ]
 
 
 def drift_findings(
@@ -132,36 +219,87 @@ def drift_findings(
     uses: Mapping[ImageReference, Sequence[BaseImageUse]],
     pins: Mapping[ImageReference, str],
     fail_on: str,
+    gone: frozenset[ImageReference] = frozenset(),
 ) -> list[Finding]:
-    """A Finding at every use of every drifted reference, `error` at or above the policy."""
+    """A Finding at every use of every drifted reference, `error` at or above the policy.
+
+    A digest move whose OS could not be established is left to `undetermined_findings`.
+    """
     floor = Severity.from_fail_on(fail_on)
     findings = []
     for reference, found in drifts.items():
         for drift in found:
+            if drift.undetermined is not None and not drift.undetermined.chosen:
+                continue
             for use in uses.get(reference, ()):
-                text = describe_drift(drift, written=use.written, pin=pins.get(reference))
+                text = describe_drift(
+                    drift, written=use.written, pin=pins.get(reference), pin_gone=reference in gone
+                )
                 severity = _severity(drift, floor)
                 findings.append(_at(use, drift.kind.value, severity, title_for(drift), text))
+    return findings
+
+
+def undetermined_findings(
+    drifts: Sequence[Drift],
+    uses: Mapping[ImageReference, Sequence[BaseImageUse]],
+    allowed: bool,
+) -> list[Finding]:
+    """ "Could not check" at every use of a platform that moved to an image of unknown OS."""
+    findings = []
+    for drift in drifts:
+        assert drift.undetermined is not None
+        for use in uses.get(drift.reference, ()):
+            text = (
+                f"could not check {use.written} ({drift.platform}): its digest moved "
+                f"({short_digest(drift.old.digest if drift.old else None)} -> "
+                f"{short_digest(drift.new.digest if drift.new else None)}) and its OS release "
+                f"could not be established: {drift.undetermined.reason}."
+            )
+            findings.append(
+                _at(
+                    use,
+                    OS_UNKNOWN,
+                    _unchecked(allowed),
+                    "OS release unknown",
+                    _allowed(text, allowed),
+                )
+            )
     return findings
 
 
 def failure_findings(
     failures: Sequence[ResolveFailure],
     uses: Mapping[ImageReference, Sequence[BaseImageUse]],
-    severity: str,
+    allowed: bool,
 ) -> list[Finding]:
     """A Finding at every use of a reference that could not be checked."""
     return [
         _at(
             use,
             "unreachable",
-            severity,
+            _unchecked(allowed),
             "Registry unreachable",
-            f"could not check {use.written}: {failure.reason}",
+            _allowed(f"could not check {use.written}: {failure.reason}", allowed),
         )
         for failure in failures
         for use in uses.get(failure.reference, ())
     ]
+
+
+OS_UNKNOWN = "os-unknown"
+UNREADABLE = "unreadable-file"
+
+
+def _unchecked(allowed: bool) -> str:
+    return "warning" if allowed else "error"
+
+
+def _allowed(text: str, allowed: bool) -> str:
+    """Say so whenever something unchecked passes only because of `--allow-unreachable`."""
+    if not allowed:
+        return text
+    return f"{text} Passed unchecked only because of --allow-unreachable."
 
 
 def _severity(drift: Drift, floor: Severity | None) -> str:
@@ -226,5 +364,28 @@ CHECK_RULES: tuple[Rule, ...] = (
         "unreachable",
         "Registry unreachable",
         "The registry could not be reached or believed, so this image was not checked.",
+    ),
+    _rule(
+        OS_UNKNOWN,
+        "OS release unknown",
+        "The tag moved to a digest whose OS release could not be established (a missing or "
+        "corrupt layer, a bound reached), so a move to another OS release cannot be ruled out.",
+    ),
+    _rule(
+        UNREADABLE,
+        "File could not be read",
+        "A Dockerfile or compose file could not be read or parsed, so the base images it "
+        "names were not checked.",
+    ),
+    _rule(
+        "os-hint-disagrees",
+        "OS hint is wrong",
+        "In full mode, an annotation or the image config names another OS release than the "
+        "image's filesystem shows; the filesystem decides.",
+    ),
+    _rule(
+        "os-not-judged",
+        "OS release not locked",
+        "The image was locked with --os-detect off, so OS release moves cannot be judged.",
     ),
 )

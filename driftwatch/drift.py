@@ -1,17 +1,37 @@
 """Compare two observations of one reference, platform by platform, and apply `--fail-on`.
 
 Pure: no I/O. An index digest that moves while a platform's digest stays is not a change for that
-platform; an OS that is unknown on either side never yields an OS drift (a digest drift at most).
+platform. Platforms are compared as runtimes see them (`arm64` is `arm64/v8`; an index and a single
+manifest of the same platform are the same platform). A digest move whose OS cannot be established
+on either side is a digest drift carrying `Undetermined`: "could not check", never "same OS".
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from driftwatch.errors import ConfigError
-from driftwatch.models import Drift, DriftKind, Observation, OsRelease, PlatformImage, Severity
+from driftwatch.models import (
+    Drift,
+    DriftKind,
+    Observation,
+    OsRelease,
+    PlatformImage,
+    Severity,
+    Undetermined,
+    os_of,
+)
 
-__all__ = ["compare", "failing", "fails", "os_change", "platform_key", "worst_first"]
+__all__ = [
+    "compare",
+    "failing",
+    "fails",
+    "os_change",
+    "platform_key",
+    "undetermined",
+    "worst_first",
+]
 
 UNKNOWN_PLATFORM = "unknown"
 # OSes whose VERSION_ID is a build date, not a release: versions are never compared.
@@ -21,26 +41,50 @@ _MINOR_RELEASES = frozenset({"alpine"})
 
 
 def platform_key(image: PlatformImage) -> str:
-    """The name a platform is compared and stored under: `os/arch[/variant]`, or `unknown`."""
-    return str(image.platform) if image.platform else UNKNOWN_PLATFORM
+    """The name a platform is compared and stored under: normalised `os/arch[/variant]`."""
+    return str(image.platform.normalized()) if image.platform else UNKNOWN_PLATFORM
 
 
-def compare(previous: Observation | None, current: Observation) -> tuple[Drift, ...]:
-    """Every drift from `previous` to `current` (same reference); nothing without a previous."""
+def compare(
+    previous: Observation | None,
+    current: Observation,
+    *,
+    named: Callable[[str], bool] | None = None,
+) -> tuple[Drift, ...]:
+    """Every drift from `previous` to `current` (same reference); nothing without a previous.
+
+    `named(platform)` says whether the lock or config names a platform: its removal breaks builds.
+    """
     if previous is None:
         return ()
     if previous.missing or current.missing:
         return _tag_level(previous, current)
-    old = _by_platform(previous)
-    new = _by_platform(current)
+    old, new = _paired(_by_platform(previous), _by_platform(current))
     drifts: list[Drift] = []
     for key in sorted(old.keys() | new.keys()):
-        kind = _platform_kind(old.get(key), new.get(key))
-        if kind is not None:
-            drifts.append(
-                Drift(kind, current.reference, key, old.get(key), new.get(key), current.observed_at)
+        drift = _platform_drift(old.get(key), new.get(key))
+        if drift is None:
+            continue
+        kind, unsure = drift
+        breaking = kind is DriftKind.PLATFORM_REMOVED and named is not None and named(key)
+        drifts.append(
+            Drift(
+                kind,
+                current.reference,
+                key,
+                old.get(key),
+                new.get(key),
+                current.observed_at,
+                undetermined=unsure,
+                breaking=breaking,
             )
+        )
     return tuple(drifts)
+
+
+def undetermined(drifts: Iterable[Drift]) -> list[Drift]:
+    """The digest moves whose OS move could not be judged, not by the user's choice."""
+    return [d for d in drifts if d.undetermined is not None and not d.undetermined.chosen]
 
 
 def _tag_level(previous: Observation, current: Observation) -> tuple[Drift, ...]:
@@ -65,21 +109,54 @@ def _by_platform(observation: Observation) -> dict[str, PlatformImage]:
     return {platform_key(image): image for image in observation.platforms}
 
 
-def _platform_kind(old: PlatformImage | None, new: PlatformImage | None) -> DriftKind | None:
-    """The one drift kind for a platform, or None when its digest did not move."""
+def _paired(
+    old: dict[str, PlatformImage], new: dict[str, PlatformImage]
+) -> tuple[dict[str, PlatformImage], dict[str, PlatformImage]]:
+    """A single manifest of unknown platform stands for the one platform the other side has
+    (or the one with its digest), so a shape change never hides a release move."""
+    for one, other in ((old, new), (new, old)):
+        if set(one) == {UNKNOWN_PLATFORM} and UNKNOWN_PLATFORM not in other and other:
+            image = one[UNKNOWN_PLATFORM]
+            same = [key for key, found in other.items() if found.digest == image.digest]
+            keys = same or (list(other) if len(other) == 1 else [])
+            if keys:
+                del one[UNKNOWN_PLATFORM]
+                one[keys[0]] = replace(image, platform=other[keys[0]].platform)
+    return old, new
+
+
+def _platform_drift(
+    old: PlatformImage | None, new: PlatformImage | None
+) -> tuple[DriftKind, Undetermined | None] | None:
+    """The one drift kind for a platform (with why its OS move is unknown), or None."""
     if old is None:
-        return DriftKind.PLATFORM_ADDED
+        return DriftKind.PLATFORM_ADDED, None
     if new is None:
-        return DriftKind.PLATFORM_REMOVED
+        return DriftKind.PLATFORM_REMOVED, None
     if old.digest == new.digest:
         return None
-    return os_change(old.os, new.os) or DriftKind.DIGEST
+    before, after = os_of(old), os_of(new)
+    unsure = [
+        Undetermined(f"{side} image: {state.reason}", state.chosen)
+        for side, state in (("new", after), ("previous", before))
+        if isinstance(state, Undetermined)
+    ]
+    if unsure:
+        return DriftKind.DIGEST, min(unsure, key=lambda u: u.chosen)  # a real failure first
+    assert isinstance(before, OsRelease) and isinstance(after, OsRelease)
+    return os_change(before, after) or DriftKind.DIGEST, None
 
 
 def os_change(old: OsRelease | None, new: OsRelease | None) -> DriftKind | None:
-    """OS_RELEASE, OS_POINT_RELEASE or None; only facts known on both sides are compared."""
-    if old is None or new is None or not old.known or not new.known:
+    """OS_RELEASE, OS_POINT_RELEASE or None; only facts known on both sides are compared.
+
+    Both sides must be established (see `OsRelease.unsettled`); an image that gained or lost
+    its OS altogether (scratch <-> Debian) moved release.
+    """
+    if old is None or new is None:
         return None
+    if not old.known or not new.known:
+        return DriftKind.OS_RELEASE if old.known != new.known else None
     if old.id != new.id:
         return DriftKind.OS_RELEASE
     if old.id in _ROLLING:

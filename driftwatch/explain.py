@@ -9,7 +9,7 @@ from __future__ import annotations
 from driftwatch.models import Drift, DriftKind, OsRelease, PlatformImage
 from driftwatch.reference import ImageReference
 
-__all__ = ["describe_drift", "pinned_from_line", "short_digest", "title_for"]
+__all__ = ["GONE_HINT", "describe_drift", "pinned_from_line", "short_digest", "title_for"]
 
 ACCEPT_HINT = "to move on deliberately: run `driftwatch lock`"
 
@@ -40,21 +40,43 @@ def title_for(drift: Drift) -> str:
         DriftKind.TAG_VANISHED: "Base image tag vanished",
         DriftKind.TAG_REAPPEARED: "Base image tag reappeared",
     }
+    if drift.undetermined is not None:
+        return "Base image moved; its OS release could not be established"
     return titles[drift.kind]
 
 
-def describe_drift(drift: Drift, *, written: str | None = None, pin: str | None = None) -> str:
+def describe_drift(
+    drift: Drift, *, written: str | None = None, pin: str | None = None, pin_gone: bool = False
+) -> str:
     """One paragraph: `<image> (<platform>) moved from X to Y: digest a -> b. <fix>`.
 
     `written` is the reference as the user wrote it (default: its familiar form); `pin` is the
-    digest that rebuilds what they had (the old index digest, so multi-arch builds keep working).
+    digest that rebuilds what they had (the old index digest, so multi-arch builds keep working);
+    `pin_gone`: the registry no longer serves it, so no fix may suggest it.
     """
     name = written or drift.reference.familiar
     where = f"{name} ({drift.platform})" if drift.platform else name
     old, new = drift.old, drift.new
-    sentence = _SENTENCES[drift.kind](where, old, new)
-    fix = _fix(drift, name, pin)
+    if drift.undetermined is not None:
+        sentence = (
+            f"{where} moved to a new digest but whether its OS release moved is unknown "
+            f"({drift.undetermined.reason}): {_digests(old, new)}."
+        )
+    else:
+        sentence = _SENTENCES[drift.kind](where, old, new)
+    fix = GONE_HINT if pin_gone and _pins(drift) else _fix(drift, name, pin)
     return f"{sentence} {fix}".strip()
+
+
+GONE_HINT = (
+    "The locked digest is gone from the registry, so it cannot be pinned: "
+    "choose another tag or digest; to move on deliberately: run `driftwatch lock`."
+)
+
+
+def _pins(drift: Drift) -> bool:
+    """True when the fix for this drift would pin the old digest."""
+    return drift.kind not in (DriftKind.PLATFORM_ADDED, DriftKind.TAG_REAPPEARED)
 
 
 def _os(image: PlatformImage | None) -> str:
@@ -122,7 +144,7 @@ _SENTENCES = {
 
 
 def _fix(drift: Drift, name: str, pin: str | None) -> str:
-    if drift.kind in (DriftKind.PLATFORM_ADDED, DriftKind.TAG_REAPPEARED):
+    if not _pins(drift):
         return "To accept it: run `driftwatch lock`."
     digest = pin or (drift.old.digest if drift.old else None)
     if digest is None:

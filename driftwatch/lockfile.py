@@ -50,6 +50,8 @@ class LockEntry:
     media_type: str
     platforms: tuple[PlatformImage, ...]
     uses: tuple[LockUse, ...]
+    os_detect: str | None = None  # "off" when locked with `--os-detect off` (OS not judged)
+    platform_filter: tuple[Platform, ...] = ()  # `lock --platform`: only these were locked
 
     def as_observation(self) -> Observation:
         """The locked state as an Observation, so `check` compares it like `scan` does."""
@@ -84,7 +86,11 @@ def repository_root(config_file: Path | None, start: Path | None = None) -> Path
 
 
 def entry_from_resolution(
-    resolution: Resolution | Observation, uses: Iterable[LockUse]
+    resolution: Resolution | Observation,
+    uses: Iterable[LockUse],
+    *,
+    os_detect: str | None = None,
+    platform_filter: Iterable[Platform] = (),
 ) -> LockEntry:
     """A lock entry for what `resolution` says the reference points to now."""
     if resolution.digest is None:
@@ -95,6 +101,8 @@ def entry_from_resolution(
         media_type=resolution.media_type or "",
         platforms=tuple(sorted(resolution.platforms, key=_platform_key)),
         uses=tuple(sorted(set(uses))),
+        os_detect="off" if os_detect == "off" else None,
+        platform_filter=tuple(sorted({p.normalized() for p in platform_filter})),
     )
 
 
@@ -148,23 +156,36 @@ def _platform_key(image: PlatformImage) -> tuple[str, str]:
 
 
 def _entry_to_json(entry: LockEntry) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "reference": str(entry.reference),
         "digest": entry.digest,
         "media_type": entry.media_type,
         "platforms": [_platform_to_json(image) for image in entry.platforms],
         "uses": [{"file": use.file, "written": use.written} for use in entry.uses],
     }
+    if entry.os_detect:
+        data["os_detect"] = entry.os_detect
+    if entry.platform_filter:
+        data["platform_filter"] = [str(platform) for platform in entry.platform_filter]
+    return data
 
 
 def _platform_to_json(image: PlatformImage) -> dict[str, Any]:
     os_release = image.os
+    found = {name: getattr(os_release, name) for name in _OS_FIELDS} if os_release else None
+    if found is not None and os_release is not None and not os_release.known:
+        found["none"] = os_release.unsettled is None  # proven: the image has no os-release
     return {
         "platform": str(image.platform) if image.platform else None,
         "digest": image.digest,
         "media_type": image.media_type,
-        "os": {name: getattr(os_release, name) for name in _OS_FIELDS} if os_release else None,
+        "os": found if found and (found["id"] or found.get("none")) else None,
     }
+
+
+def _os_source(os_data: Mapping[str, Any]) -> str:
+    """`lock`, or `layers` for an image locked as having no OS release (scratch): settled."""
+    return "layers" if not os_data.get("id") and os_data.get("none") is True else "lock"
 
 
 def _entry_from_json(item: Mapping[str, Any]) -> LockEntry:
@@ -174,6 +195,8 @@ def _entry_from_json(item: Mapping[str, Any]) -> LockEntry:
         media_type=str(item["media_type"]),
         platforms=tuple(_platform_from_json(p) for p in item.get("platforms", [])),
         uses=tuple(LockUse(str(u["file"]), str(u["written"])) for u in item.get("uses", [])),
+        os_detect="off" if item.get("os_detect") == "off" else None,
+        platform_filter=tuple(Platform.parse(str(p)) for p in item.get("platform_filter", [])),
     )
 
 
@@ -181,7 +204,7 @@ def _platform_from_json(item: Mapping[str, Any]) -> PlatformImage:
     platform = item.get("platform")
     os_data = item.get("os")
     os_release = (
-        OsRelease(**{name: os_data.get(name) for name in _OS_FIELDS}, source="lock")
+        OsRelease(**{name: os_data.get(name) for name in _OS_FIELDS}, source=_os_source(os_data))
         if os_data
         else None
     )

@@ -23,29 +23,70 @@ __all__ = [
     "PlatformImage",
     "ResolveFailure",
     "Resolution",
+    "Undetermined",
     "UseKind",
+    "os_of",
 ]
 
 
 @dataclass(frozen=True, order=True)
 class Platform:
-    """An OCI platform such as linux/arm64/v8; `str()` gives `os/arch[/variant]`."""
+    """An OCI platform such as linux/arm64/v8; `str()` gives `os/arch[/variant][:os.version]`.
+
+    `os_version` is kept for Windows only (`windows/amd64:10.0.20348`): one index serves several
+    Windows builds for the same os/arch, and a runtime picks by build.
+    """
 
     os: str
     architecture: str
     variant: str | None = None
+    os_version: str | None = None
 
     def __str__(self) -> str:
         parts = [self.os, self.architecture] + ([self.variant] if self.variant else [])
-        return "/".join(parts)
+        return "/".join(parts) + (f":{self.os_version}" if self.os_version else "")
 
     @classmethod
     def parse(cls, text: str) -> Platform:
-        """Read `os/arch[/variant]`; raises ValueError on any other shape."""
-        parts = text.strip().split("/")
-        if len(parts) not in (2, 3) or not all(parts):
+        """Read `os/arch[/variant][:os.version]`; raises ValueError on any other shape."""
+        base, _, os_version = text.strip().partition(":")
+        parts = base.split("/")
+        if len(parts) not in (2, 3) or not all(parts) or (_ and not os_version):
             raise ValueError(f"platform {text!r} is not os/arch[/variant]")
-        return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+        variant = parts[2] if len(parts) == 3 else None
+        return cls(parts[0], parts[1], variant, os_version or None)
+
+    def normalized(self) -> Platform:
+        """The platform as container runtimes match it: `arm64` is `arm64/v8`, `amd64/v1` is
+        `amd64`, `arm` is `arm/v7` (containerd's normalisation, variants spelt `vN`)."""
+        os_name = self.os.lower()
+        lowered = self.architecture.lower()
+        arch, variant = _ARCH_ALIASES.get(lowered, (lowered, None))
+        variant = (self.variant or variant or "").lower() or None
+        if variant and variant.isdigit():
+            variant = f"v{variant}"
+        if arch == "arm64" and variant in (None, "v8.0"):
+            variant = "v8"
+        elif arch == "amd64" and variant == "v1":
+            variant = None
+        elif arch == "arm" and variant is None:
+            variant = "v7"
+        elif arch == "386":
+            variant = None
+        os_version = None
+        if os_name == "windows" and self.os_version:  # a build, not its monthly revision
+            os_version = ".".join(self.os_version.split(".")[:3])
+        return Platform(os_name, arch, variant, os_version)
+
+
+_ARCH_ALIASES: dict[str, tuple[str, str | None]] = {
+    "x86_64": ("amd64", None),
+    "x86-64": ("amd64", None),
+    "aarch64": ("arm64", None),
+    "i386": ("386", None),
+    "armhf": ("arm", "v7"),
+    "armel": ("arm", "v6"),
+}
 
 
 @dataclass(frozen=True)
@@ -66,6 +107,29 @@ class OsRelease:
         """True when an OS id was found."""
         return self.id is not None
 
+    @property
+    def unsettled(self) -> Undetermined | None:
+        """Why this release was not established (None: an OS was found, or proven absent).
+
+        An image without any os-release file (scratch) is settled by a full read of its layers
+        (source `layers`); every other OS-less value (detection off, an error, a bound reached,
+        nothing recorded) is undetermined and must never be read as "the same OS".
+        """
+        if self.id is not None:
+            return None
+        if self.undetermined:
+            return Undetermined(self.undetermined, chosen=self.source == "off")
+        if self.source.removeprefix("cache:") == "layers":
+            return None
+        if self.source == "off":
+            return Undetermined("OS detection is off", chosen=True)
+        return Undetermined(f"no OS release was recorded ({self.source})")
+
+    @classmethod
+    def off(cls) -> OsRelease:
+        """The value for an image whose OS was not looked for (`--os-detect off`)."""
+        return cls(id=None, source="off", undetermined="OS detection is off")
+
     def describe(self) -> str:
         """Human name such as `Debian 12 (bookworm)` or `Alpine 3.19.1`."""
         if not self.id:
@@ -74,6 +138,24 @@ class OsRelease:
         version = self.version_id or ""
         text = f"{name} {version}".strip()
         return f"{text} ({self.codename})" if self.codename else text
+
+
+@dataclass(frozen=True)
+class Undetermined:
+    """Could not establish an image's OS release: data, never a default readable as "same".
+
+    `chosen` is True when the user asked for it (`--os-detect off`): a warning, not a failure.
+    """
+
+    reason: str
+    chosen: bool = False
+
+
+def os_of(image: PlatformImage | None) -> OsRelease | Undetermined:
+    """The established OS release of a platform image, or why there is none."""
+    if image is None or image.os is None:
+        return Undetermined("its OS release was not detected")
+    return image.os.unsettled or image.os
 
 
 _OS_NAMES = {
@@ -189,8 +271,8 @@ class DriftKind(str, Enum):
     @property
     def severity(self) -> Severity:
         """The severity every drift of this kind has."""
-        if self is DriftKind.OS_RELEASE:
-            return Severity.RELEASE
+        if self in (DriftKind.OS_RELEASE, DriftKind.TAG_VANISHED):
+            return Severity.RELEASE  # a vanished tag breaks the next build as surely
         if self is DriftKind.OS_POINT_RELEASE:
             return Severity.OS
         return Severity.DIGEST
@@ -222,8 +304,12 @@ class Drift:
     old: PlatformImage | None
     new: PlatformImage | None
     detected_at: datetime
+    undetermined: Undetermined | None = None  # a digest move whose OS move cannot be judged
+    breaking: bool = False  # platform-removed for a platform the lock or config names
 
     @property
     def severity(self) -> Severity:
-        """Severity of this drift's kind."""
+        """Severity of this drift: its kind's, raised to RELEASE when it breaks the build."""
+        if self.breaking:
+            return Severity.RELEASE
         return self.kind.severity

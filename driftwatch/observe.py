@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 
-from driftwatch.errors import DeadlineExceeded, DriftwatchError, RegistryError
+from driftwatch.errors import DeadlineExceeded, DriftwatchError, NotFound, RegistryError
 from driftwatch.models import (
     Observation,
     OsRelease,
@@ -23,7 +23,7 @@ from driftwatch.models import (
 )
 from driftwatch.reference import ImageReference
 
-__all__ = ["OsDetector", "Resolver", "observation_from", "observe", "with_os"]
+__all__ = ["OsDetector", "Resolver", "observation_from", "to_observation", "with_os"]
 
 # (resolution, platform image) -> its OS release; raises driftwatch errors on failure.
 OsDetector = Callable[[Resolution, PlatformImage], Awaitable[OsRelease]]
@@ -31,23 +31,6 @@ Resolver = Callable[
     [Sequence[ImageReference], Sequence[Platform]], Awaitable[list[Resolution | ResolveFailure]]
 ]
 OS_CONCURRENCY = 8
-
-
-async def observe(
-    references: Sequence[ImageReference],
-    resolve: Resolver,
-    *,
-    platforms: Sequence[Platform] = (),
-    detect_os: OsDetector | None = None,
-    now: datetime | None = None,
-    strict: bool = False,
-) -> list[Observation | ResolveFailure]:
-    """Resolve `references` (in order) and, when `detect_os` is given, fill each platform's OS."""
-    observed_at = now or datetime.now(timezone.utc)
-    results = await resolve(references, platforms)
-    if detect_os is not None:
-        results = await with_os(results, detect_os, strict=strict)
-    return [_to_observation(result, observed_at) for result in results]
 
 
 def observation_from(resolution: Resolution, observed_at: datetime) -> Observation:
@@ -61,9 +44,10 @@ def observation_from(resolution: Resolution, observed_at: datetime) -> Observati
     )
 
 
-def _to_observation(
+def to_observation(
     result: Resolution | ResolveFailure, observed_at: datetime
 ) -> Observation | ResolveFailure:
+    """A resolution as an Observation; a tag the registry says is gone as one without digest."""
     if isinstance(result, Resolution):
         return observation_from(result, observed_at)
     if result.error_type == "NotFound":
@@ -80,8 +64,10 @@ async def with_os(
 ) -> list[Resolution | ResolveFailure]:
     """Detect the OS of every platform image, a bounded number at once, keeping order.
 
-    `strict` (scan): a registry failure while reading an image makes the whole reference "could
-    not check", so an OS release change is not recorded as a mere digest change and then lost.
+    `strict` (check, lock, scan): a registry failure while reading an image makes the whole
+    reference "could not check", so an OS release change is never taken for a mere digest
+    change. Not strict (`resolve --os`): the failure is that image's undetermined OS.
+    A 404 here is a registry fault (the tag resolved), never a vanished tag.
     """
     limit = limit or asyncio.Semaphore(OS_CONCURRENCY)
     fatal = RegistryError if strict else DeadlineExceeded
@@ -90,8 +76,8 @@ async def with_os(
         async with limit:
             try:
                 found = await detect_os(resolution, image)
-            except fatal:
-                raise
+            except fatal as exc:
+                raise _Unchecked(image, exc) from exc
             except DriftwatchError as exc:  # one image's failure is data, not a crash
                 found = OsRelease(id=None, source="error", undetermined=exc.message)
         return dataclasses.replace(image, os=found)
@@ -101,9 +87,20 @@ async def with_os(
             return result
         try:
             images = await asyncio.gather(*(one(result, image) for image in result.platforms))
-        except fatal as exc:  # half-detected: not checked at all, never recorded
-            reason = exc.diagnostics()
-            return ResolveFailure(result.reference, reason, type(exc).__name__, exc.exit_code)
+        except _Unchecked as unchecked:  # half-detected: not checked at all, never recorded
+            exc, platform = unchecked.error, unchecked.image.platform
+            kind = "InvalidResponse" if isinstance(exc, NotFound) else type(exc).__name__
+            reason = f"{platform or 'its image'}: OS release not established: {exc.diagnostics()}"
+            return ResolveFailure(result.reference, reason, kind, exc.exit_code)
         return dataclasses.replace(result, platforms=tuple(images))
 
     return list(await asyncio.gather(*(each(result) for result in results)))
+
+
+class _Unchecked(Exception):
+    """Internal: a registry failure while reading one platform image, with that image."""
+
+    def __init__(self, image: PlatformImage, error: DriftwatchError) -> None:
+        super().__init__(error.message)
+        self.image = image
+        self.error = error

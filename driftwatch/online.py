@@ -1,16 +1,21 @@
-"""Wire the registry client and OS detection into `observe()`: the one way commands go online.
+"""Wire the registry client and OS detection together: the one way commands go online.
 
-`observe_online(refs, config, ...)` runs one event loop, one RegistryClient, one OS cache; a
-platform digest whose OS is already known (from the lock file or the history) costs nothing.
+`resolve_online(refs, config, strict=...)` (and `observe_online`, its Observations) runs one event
+loop, one RegistryClient, one OS cache; a platform digest whose OS is already known (from the
+lock file or the history) costs nothing. Strictness is explicit at every call site.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+import dataclasses
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from driftwatch.errors import DriftwatchError, NotFound, RegistryError
 from driftwatch.models import (
     Observation,
     OsRelease,
@@ -19,7 +24,7 @@ from driftwatch.models import (
     Resolution,
     ResolveFailure,
 )
-from driftwatch.observe import OS_CONCURRENCY, OsDetector, Resolver, observe, with_os
+from driftwatch.observe import OS_CONCURRENCY, OsDetector, Resolver, to_observation, with_os
 from driftwatch.reference import ImageReference
 
 if TYPE_CHECKING:
@@ -27,7 +32,14 @@ if TYPE_CHECKING:
     from driftwatch.osinfo import BlobSource, OsCache
     from driftwatch.registry import RegistryClient
 
-__all__ = ["OsOptions", "RunLimits", "observe_online", "resolve_online"]
+__all__ = [
+    "OsOptions",
+    "RunLimits",
+    "gone_digests",
+    "observe_online",
+    "registry_fault",
+    "resolve_online",
+]
 
 Results = list[Observation | ResolveFailure]
 IN_FLIGHT_PER_REQUEST = 4  # references being worked on per allowed request in flight
@@ -73,17 +85,30 @@ def resolve_online(
     references: Sequence[ImageReference],
     config: Config,
     *,
+    strict: bool,
     platforms: Sequence[Platform] = (),
     os_options: OsOptions | None = None,
+    limits: RunLimits | None = None,
+    known_platforms: Mapping[str, Platform] | None = None,
 ) -> list[Resolution | ResolveFailure]:
-    """Resolutions (not observations) with each platform's OS filled: `resolve --os`."""
+    """Resolutions (digests, platforms as the runtimes see them, OS when asked): the one way
+    every command goes online (`resolve --os` and `pin` directly, the others through
+    `observe_online`).
+
+    `strict`: a registry failure while reading any part of an image (a child manifest, a config,
+    a layer) makes the whole reference "could not check"; not strict (`resolve --os`), it is
+    reported per platform as an OS that could not be read. A 404 is "tag gone" only when the
+    tag itself is gone: a missing blob or child manifest is a registry fault either way.
+    `known_platforms` (platform by manifest digest, e.g. from the lock) spares the config read of
+    a single manifest seen before: a digest's platform never changes.
+    """
 
     async def run() -> list[Resolution | ResolveFailure]:
         async with _client(config) as client:
-            results = await client.resolve_all(references, platforms)
-            if _detects(os_options):
-                results = await with_os(results, _detector(client, os_options))
-            return results
+            (limits or RunLimits()).apply(client)
+            detector = _detector(client, os_options) if _detects(os_options) else None
+            resolver = _pipelined(client, detector, strict=strict, known=known_platforms or {})
+            return await resolver(references, platforms)
 
     return asyncio.run(run())
 
@@ -92,40 +117,78 @@ def observe_online(
     references: Sequence[ImageReference],
     config: Config,
     *,
+    strict: bool,
     platforms: Sequence[Platform] = (),
     os_options: OsOptions | None = None,
     limits: RunLimits | None = None,
+    known_platforms: Mapping[str, Platform] | None = None,
 ) -> Results:
-    """Resolve `references` and (unless the mode is off) the OS of every platform image."""
-
-    async def run() -> Results:
-        async with _client(config) as client:
-            detector = _detector(client, os_options) if _detects(os_options) else None
-            if limits is None:
-                return await observe(
-                    references, client.resolve_all, platforms=platforms, detect_os=detector
-                )
-            limits.apply(client)
-            resolver = _pipelined(client, detector)
-            return await observe(references, resolver, platforms=platforms)
-
-    return asyncio.run(run())
+    """`resolve_online` as Observations: a tag that is gone is an Observation without digest."""
+    observed_at = datetime.now(timezone.utc)
+    results = resolve_online(
+        references,
+        config,
+        strict=strict,
+        platforms=platforms,
+        os_options=os_options,
+        limits=limits,
+        known_platforms=known_platforms,
+    )
+    return [to_observation(result, observed_at) for result in results]
 
 
-def _pipelined(client: RegistryClient, detector: OsDetector | None) -> Resolver:
-    """Resolve then detect per reference, so slow references never hold up the others' OS.
+def gone_digests(
+    config: Config, pins: Mapping[ImageReference, str], limits: RunLimits | None = None
+) -> frozenset[ImageReference]:
+    """The references whose pinned digest the registry no longer serves (one HEAD by digest).
 
-    A registry failure while reading an image makes its reference "could not check" (strict).
+    A fix must never pin a digest that cannot be pulled; an answer that cannot be had (an error,
+    the run's deadline) leaves the pin as it is: only a 404 proves it gone.
     """
+    if not pins:
+        return frozenset()
+
+    async def run() -> list[bool]:
+        async with _client(config) as client:
+            if limits is not None:
+                client.deadline = limits.deadline
+
+            async def one(ref: ImageReference, digest: str) -> bool:
+                try:
+                    served = client.has_manifest(ref, digest)
+                    return not await client.within_deadline(served, str(ref))
+                except DriftwatchError:
+                    return False
+
+            return list(await asyncio.gather(*(one(r, d) for r, d in pins.items())))
+
+    answers = asyncio.run(run())
+    return frozenset(ref for ref, gone in zip(pins, answers, strict=True) if gone)
+
+
+def _pipelined(
+    client: RegistryClient,
+    detector: OsDetector | None,
+    *,
+    strict: bool,
+    known: Mapping[str, Platform],
+) -> Resolver:
+    """Resolve then detect per reference, so slow references never hold up the others' OS."""
     limit = asyncio.Semaphore(OS_CONCURRENCY)
 
     async def one(
         ref: ImageReference, platforms: Sequence[Platform]
     ) -> Resolution | ResolveFailure:
-        results = await client.resolve_all([ref], platforms)
+        result = (await client.resolve_all([ref], platforms))[0]
+        if isinstance(result, ResolveFailure):
+            return await _confirm_gone(client, result)
+        try:
+            result = await client.within_deadline(_with_platforms(client, result, known), str(ref))
+        except RegistryError as exc:
+            return registry_fault(ref, exc)
         if detector is not None:
-            results = await with_os(results, detector, strict=True, limit=limit)
-        return results[0]
+            result = (await with_os([result], detector, strict=strict, limit=limit))[0]
+        return result
 
     async def resolve(
         refs: Sequence[ImageReference], platforms: Sequence[Platform]
@@ -145,6 +208,84 @@ def _pipelined(client: RegistryClient, detector: OsDetector | None) -> Resolver:
     return resolve
 
 
+async def _confirm_gone(client: RegistryClient, failure: ResolveFailure) -> ResolveFailure:
+    """A NotFound is "tag gone" only when a HEAD of the tag itself says 404 too."""
+    if failure.error_type != NotFound.__name__ or failure.reference.digest is not None:
+        return failure
+    ref = failure.reference
+    try:
+        gone = not await client.has_manifest(ref, ref.manifest_reference)
+    except DriftwatchError as exc:
+        return registry_fault(ref, exc)
+    if gone:
+        return failure
+    reason = f"{failure.reason}; the tag itself exists: the registry does not serve all of it"
+    return ResolveFailure(ref, reason, "InvalidResponse", failure.exit_code)
+
+
+async def _with_platforms(
+    client: RegistryClient, resolution: Resolution, known: Mapping[str, Platform]
+) -> Resolution:
+    """A single manifest's platform read from its config (manifest and config cached by digest):
+    the same platform whether a tag serves an index or one manifest."""
+    images = []
+    for image in resolution.platforms:
+        platform = (
+            image.platform
+            or known.get(image.digest)
+            or await _platform_of(client, resolution, image)
+        )
+        images.append(dataclasses.replace(image, platform=platform.normalized()))
+    return dataclasses.replace(resolution, platforms=tuple(images))
+
+
+async def _platform_of(
+    client: RegistryClient, resolution: Resolution, image: PlatformImage
+) -> Platform:
+    from driftwatch.registry.client import MAX_CONFIG_BYTES
+    from driftwatch.registry.media import parse_manifest, platform_from_config
+
+    ref = resolution.reference
+    body, media_type = await client.retrying(lambda: client.get_manifest(ref, image.digest))
+    config_digest = parse_manifest(body, media_type, f"{ref.name}@{image.digest}").config_digest
+    assert config_digest is not None  # an image manifest always names its config
+    source = _CachedConfigs(client, ref)
+    config = await client.retrying(lambda: source.get_blob(config_digest, MAX_CONFIG_BYTES))
+    return platform_from_config(config, f"{ref.name}@{config_digest}")
+
+
+@dataclass(frozen=True)
+class _CachedConfigs:
+    """The client bound to one repository, small blobs (configs) kept in its digest cache: the
+    config read for a single manifest's platform is the one OS detection reads next."""
+
+    client: RegistryClient
+    reference: ImageReference
+
+    async def get_manifest(self, digest: str) -> tuple[bytes, str]:
+        """The verified manifest (cached by the client)."""
+        return await self.client.get_manifest(self.reference, digest)
+
+    async def get_blob(self, digest: str, max_bytes: int) -> bytes:
+        """A verified small blob, from the cache when read before."""
+        cached = self.client.cache.get(digest)
+        if cached is not None and len(cached) <= max_bytes:
+            return cached
+        blob = await self.client.get_blob(self.reference, digest, max_bytes)
+        self.client.cache.put(digest, blob)
+        return blob
+
+    def stream_blob(self, digest: str) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        """A layer, streamed (never cached here)."""
+        return self.client.stream_blob(self.reference, digest)
+
+
+def registry_fault(ref: ImageReference, exc: DriftwatchError) -> ResolveFailure:
+    """A failure after the tag resolved: "could not check", never read as a vanished tag."""
+    kind = "InvalidResponse" if isinstance(exc, NotFound) else type(exc).__name__
+    return ResolveFailure(ref, exc.diagnostics(), kind, exc.exit_code)
+
+
 def _client(config: Config) -> RegistryClient:
     """The client every command uses: disk caches of manifests and of the tags seen here."""
     from driftwatch.registry import DiskTagMemo, RegistryClient
@@ -158,7 +299,7 @@ def _detects(options: OsOptions | None) -> bool:
 
 def _detector(client: RegistryClient, options: OsOptions | None) -> OsDetector:
     """A detect_os callback: known digests first, then the index hints and the osinfo scan."""
-    from driftwatch.osinfo import BoundSource, DiskCache, detect_os
+    from driftwatch.osinfo import DiskCache, detect_os
 
     assert options is not None
     cache: OsCache = DiskCache()
@@ -179,7 +320,7 @@ def _detector(client: RegistryClient, options: OsOptions | None) -> OsDetector:
         return await client.within_deadline(asyncio.shield(task), str(resolution.reference))
 
     async def detect_once(resolution: Resolution, image: PlatformImage) -> OsRelease:
-        source = BoundSource(client, resolution.reference)
+        source = _CachedConfigs(client, resolution.reference)
         hints: Mapping[str, str] = {}
         if resolution.is_index:
             task = hints_by_index.get(resolution.digest)

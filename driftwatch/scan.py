@@ -13,16 +13,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from driftwatch.drift import failing, worst_first
+from driftwatch.drift import failing, undetermined, worst_first
 from driftwatch.models import (
     BaseImageUse,
     Drift,
+    DriftKind,
     Observation,
     OsRelease,
     Platform,
     ResolveFailure,
 )
-from driftwatch.online import OsOptions, RunLimits, observe_online
+from driftwatch.online import OsOptions, RunLimits, gone_digests, observe_online
 from driftwatch.reference import ImageReference
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class ScanResult:
     uses: Mapping[ImageReference, tuple[BaseImageUse, ...]]
     deliveries: tuple[Delivery, ...] = field(default=())
     pins: Mapping[ImageReference, str] = field(default_factory=dict)  # old top digest per drift
+    gone: frozenset[ImageReference] = frozenset()  # pins the registry no longer serves
 
     def all_drifts(self) -> list[Drift]:
         """Every drift found, most severe first."""
@@ -53,6 +55,10 @@ class ScanResult:
     def failing(self, fail_on: str) -> list[Drift]:
         """The drifts at or above the `--fail-on` level."""
         return failing(self.all_drifts(), fail_on)
+
+    def undetermined(self) -> list[Drift]:
+        """Digest moves whose OS move could not be judged (recorded; learned by a later scan)."""
+        return undetermined(self.all_drifts())
 
 
 def detect_trigger() -> str:
@@ -85,19 +91,54 @@ def run_scan(
     baseline = store.latest_digests()
     limits = dataclasses.replace(limits or RunLimits(), baseline=baseline)
     results = observe_online(
-        references, config, platforms=platforms, os_options=options, limits=limits
+        references, config, strict=True, platforms=platforms, os_options=options, limits=limits
     )
     observations = [r for r in results if isinstance(r, Observation)]
     failures = [r for r in results if isinstance(r, ResolveFailure)]
     recorded = store.record_many(run_id, observations)
     store.record_failures(run_id, [(f.reference, f.reason) for f in failures])
-    drifts = {obs.reference: found for obs, found in zip(observations, recorded, strict=True)}
+    drifts = {
+        obs.reference: _breaking(found, platforms)
+        for obs, found in zip(observations, recorded, strict=True)
+    }
     count = sum(len(found) for found in recorded)
     store.finish_run(run_id, checked=len(results), drifts=count, errors=len(failures))
-    deliveries = _alert(store, run_id, destinations, failures, uses, retry)
+    unsure = [
+        ResolveFailure(
+            d.reference, f"{d.platform}: OS release unknown: {d.undetermined.reason}", ""
+        )
+        for found in drifts.values()
+        for d in undetermined(found)
+        if d.undetermined is not None
+    ]
+    deliveries = _alert(store, run_id, destinations, [*failures, *unsure], uses, retry)
     pins = {ref: old for ref, found in drifts.items() if found and (old := baseline.get(str(ref)))}
     return ScanResult(
-        run_id, tuple(observations), tuple(failures), drifts, uses, tuple(deliveries), pins
+        run_id,
+        tuple(observations),
+        tuple(failures),
+        drifts,
+        uses,
+        tuple(deliveries),
+        pins,
+        gone_digests(config, pins, limits),
+    )
+
+
+def _breaking(drifts: Sequence[Drift], platforms: Sequence[Platform]) -> tuple[Drift, ...]:
+    """A removed platform the config (or --platform) names breaks builds: it fails the scan."""
+    from driftwatch.registry.media import platform_matches
+
+    def named(key: str | None) -> bool:
+        if not key or "/" not in key:
+            return False
+        return any(platform_matches(want, Platform.parse(key)) for want in platforms)
+
+    return tuple(
+        dataclasses.replace(drift, breaking=True)
+        if drift.kind is DriftKind.PLATFORM_REMOVED and named(drift.platform)
+        else drift
+        for drift in drifts
     )
 
 

@@ -6,8 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from driftwatch.drift import compare, fails, os_change
+from driftwatch.drift import compare, fails, os_change, undetermined
 from driftwatch.errors import ConfigError
+from driftwatch.explain import describe_drift
 from driftwatch.models import (
     Drift,
     DriftKind,
@@ -159,3 +160,84 @@ def test_fails_without_drift_and_on_a_bad_level() -> None:
     assert fails([], "digest") is False
     with pytest.raises(ConfigError, match="--fail-on 'sometimes'"):
         fails([], "sometimes")
+
+
+UNREAD = OsRelease(None, source="layers", undetermined="time bound of 0.1s reached")
+SCRATCH = OsRelease(None, source="layers")
+
+
+@pytest.mark.parametrize(
+    "unknown",
+    [
+        UNREAD,
+        OsRelease(None, source="error", undetermined="layer sha256:ab is not valid gzip"),
+        OsRelease(None),  # nothing recorded
+        None,  # never detected
+    ],
+)
+def test_an_os_not_established_is_never_read_as_the_same_os(unknown: OsRelease | None) -> None:
+    old = obs(T0, 1, image(AMD, 2, BULLSEYE))
+    new = obs(T1, 10, image(AMD, 20, unknown))
+    (drift,) = compare(old, new)
+    assert drift.kind is DriftKind.DIGEST and drift.undetermined is not None
+    assert not drift.undetermined.chosen
+    assert undetermined([drift]) == [drift]
+    assert "rebuilt on the same OS" not in describe_drift(drift)
+    assert not fails([drift], "release")  # not a release move: "could not check" (exit 3)
+
+
+def test_detection_off_is_undetermined_by_choice() -> None:
+    old = obs(T0, 1, image(AMD, 2, BULLSEYE))
+    (drift,) = compare(old, obs(T1, 10, image(AMD, 20, OsRelease.off())))
+    assert drift.undetermined is not None and drift.undetermined.chosen
+    assert undetermined([drift]) == []
+
+
+def test_a_scratch_image_is_established_and_gaining_an_os_is_a_release_move() -> None:
+    (rebuilt,) = compare(obs(T0, 1, image(AMD, 2, SCRATCH)), obs(T1, 3, image(AMD, 4, SCRATCH)))
+    assert (rebuilt.kind, rebuilt.undetermined) == (DriftKind.DIGEST, None)
+    (moved,) = compare(obs(T0, 1, image(AMD, 2, SCRATCH)), obs(T1, 3, image(AMD, 4, BOOKWORM)))
+    assert moved.kind is DriftKind.OS_RELEASE
+
+
+@pytest.mark.parametrize(
+    ("written", "runtime"),
+    [
+        ("linux/arm64", "linux/arm64/v8"),
+        ("linux/aarch64", "linux/arm64/v8"),
+        ("linux/amd64/v1", "linux/amd64"),
+        ("linux/x86_64", "linux/amd64"),
+        ("linux/amd64/v3", "linux/amd64/v3"),
+        ("linux/arm", "linux/arm/v7"),
+        ("linux/arm/7", "linux/arm/v7"),
+        ("linux/386", "linux/386"),
+        ("windows/amd64:10.0.20348.2762", "windows/amd64:10.0.20348"),
+        ("linux/amd64:5.15", "linux/amd64"),
+    ],
+)
+def test_platforms_are_normalised_as_runtimes_match_them(written: str, runtime: str) -> None:
+    assert str(Platform.parse(written).normalized()) == runtime
+
+
+def test_arm64_and_arm64_v8_are_one_platform() -> None:
+    old = obs(T0, 1, image(Platform("linux", "arm64", "v8"), 2, BULLSEYE))
+    new = obs(T1, 3, image(Platform("linux", "arm64"), 4, BOOKWORM))
+    assert kinds(compare(old, new)) == [("os-release", "linux/arm64/v8")]
+
+
+def test_a_single_manifest_of_unknown_platform_pairs_with_the_other_sides_platform() -> None:
+    index = obs(T0, 1, image(AMD, 2, BULLSEYE))
+    single = obs(T1, 3, image(None, 3, BOOKWORM))
+    assert kinds(compare(index, single)) == [("os-release", "linux/amd64")]
+    assert kinds(compare(single, index)) == [("os-release", "linux/amd64")]
+
+
+def test_tag_vanished_and_a_named_removed_platform_fail_by_default() -> None:
+    old = obs(T0, 1, image(AMD, 2, BULLSEYE), image(ARM, 3, BULLSEYE))
+    (gone,) = compare(old, obs(T1, None))
+    assert gone.kind is DriftKind.TAG_VANISHED and fails([gone], "release")
+    dropped = obs(T1, 4, image(AMD, 2, BULLSEYE))
+    (unnamed,) = compare(old, dropped)
+    assert unnamed.kind is DriftKind.PLATFORM_REMOVED and not fails([unnamed], "release")
+    (named,) = compare(old, dropped, named=lambda key: key == "linux/arm64/v8")
+    assert named.breaking and fails([named], "release") and not fails([named], "never")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from driftwatch.cli._options import (
     parse_platforms,
     platform_option,
 )
-from driftwatch.cli.images import inventory_options, take_inventory
+from driftwatch.cli.images import inventory_options, take_inventory, unreadable
 from driftwatch.cli.lock import lock_path, repo_root
 from driftwatch.errors import InputError
 from driftwatch.lockfile import DEFAULT_LOCKFILE, read_lock
@@ -40,7 +41,11 @@ if TYPE_CHECKING:  # typing only: keeps `driftwatch --help` light
     "--output", type=click.Path(dir_okay=False), help="Write the report here, not stdout."
 )
 @click.option("--sarif", type=click.Path(dir_okay=False), help="Also write a SARIF report here.")
-@click.option("--allow-unreachable", is_flag=True, help="An unreachable registry is a warning.")
+@click.option(
+    "--allow-unreachable",
+    is_flag=True,
+    help="Pass what could not be checked (unreachable registry, OS unknown), with a warning.",
+)
 @platform_option
 @os_detect_option
 @notify_option
@@ -66,8 +71,10 @@ def check(
         compare_with_lock,
         group_uses,
         locked_os,
+        locked_platforms,
+        problem_findings,
     )
-    from driftwatch.online import OsOptions, observe_online
+    from driftwatch.online import OsOptions, gone_digests, observe_online
 
     config, inventory = take_inventory(ctx, paths, build_args, root=repo_root)
     lock = read_lock(lock_path(lockfile, inventory.root))  # exit 2 before any network
@@ -79,28 +86,37 @@ def check(
     results = observe_online(
         locked,
         config,
+        strict=True,
         platforms=wanted,
         os_options=OsOptions.from_config(config, os_detect, known=locked_os(lock).get),
+        known_platforms=locked_platforms(lock),
     )
     report = compare_with_lock(lock, uses, results, wanted)
+    pins = {ref: entry.digest for ref, entry in report.locked.items() if report.drifts.get(ref)}
+    report = replace(report, gone=gone_digests(config, pins))
     shown = lockfile or DEFAULT_LOCKFILE
     findings = check_findings(
         report, fail_on=policy, allow_unreachable=allow_unreachable, lockfile=shown
     )
+    unread = unreadable(inventory)
+    findings = problem_findings(unread) + findings
     _emit(render(findings, fmt, rules=CHECK_RULES, version=__version__), output)
     if sarif:
         _write(Path(sarif), render(findings, "sarif", rules=CHECK_RULES, version=__version__))
     _github_extras(report, findings, policy, summary=fmt == "github")
     if destinations:
         _alert(destinations, report)
-    sys.exit(_exit_code(report, policy, allow_unreachable))
+    sys.exit(_exit_code(report, policy, allow_unreachable, unread=bool(unread)))
 
 
-def _exit_code(report: CheckReport, policy: str, allow_unreachable: bool) -> int:
-    """1 for drift at or above the policy; else 3 when something could not be checked."""
-    if report.failing(policy):
+def _exit_code(
+    report: CheckReport, policy: str, allow_unreachable: bool, *, unread: bool = False
+) -> int:
+    """1 for drift at or above the policy or a file that could not be read; else 3 when
+    something could not be checked (unreachable, or moved to an image of unknown OS)."""
+    if report.failing(policy) or unread:
         return EXIT_FINDINGS
-    if report.failures and not allow_unreachable:
+    if report.could_not_check() and not allow_unreachable:
         return EXIT_REGISTRY
     return EXIT_OK
 
@@ -153,6 +169,14 @@ def _alert(destinations: list[Destination], report: CheckReport) -> None:
     }
     pinned = {reference: entry.digest for reference, entry in report.locked.items()}
     failures = [(failure.reference.familiar, failure.reason) for failure in report.failures]
+    failures += [
+        (
+            drift.reference.familiar,
+            f"{drift.platform}: OS release unknown: {drift.undetermined.reason}",
+        )
+        for drift in report.undetermined()
+        if drift.undetermined is not None
+    ]
     for destination, message in plan(destinations, report.all_drifts(), failures, usages, pinned):
         result = deliver(destination, message)
         if not result.ok:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from driftwatch.cli._common import config_from, warn
+from driftwatch.cli._common import EXIT_USAGE, config_from, warn
 from driftwatch.config import Config
 from driftwatch.models import BaseImageUse
-from driftwatch.sources import Inventory, find_image_uses
+from driftwatch.sources import FileProblem, Inventory, find_image_uses
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,6 +28,28 @@ def inventory_options(function: F) -> F:
         help="Override a Dockerfile ARG (repeatable); wins over `build_args` in the config.",
     )(function)
     return click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))(function)
+
+
+# Problems that leave nothing unread: a folder seen before, a file with no base image in it.
+_HARMLESS = (
+    "symlink loop (folder already visited)",
+    "no instructions (empty Dockerfile)",
+    "no FROM instruction",
+    "no `services` mapping",
+)
+
+
+def unreadable(inventory: Inventory) -> list[FileProblem]:
+    """The files that could not be read or parsed: inputs that fail the gate (exit 2)."""
+    return [p for p in inventory.problems if not p.reason.startswith(_HARMLESS)]
+
+
+def exit_if_unreadable(inventory: Inventory) -> None:
+    """Exit 2 (input error) after the output when a file could not be read or parsed."""
+    problems = unreadable(inventory)
+    if problems:
+        click.echo(f"driftwatch: error: {len(problems)} file(s) could not be read", err=True)
+        sys.exit(EXIT_USAGE)
 
 
 def parse_build_args(values: Sequence[str]) -> dict[str, str]:
@@ -95,11 +118,12 @@ def images(
     _, inventory = take_inventory(ctx, paths, build_args)
     if fmt == "json":
         click.echo(json.dumps([use_record(use) for use in inventory.uses], indent=2))
-        return
-    for use in inventory.uses:
-        click.echo(_text_line(use))
-    count = len(inventory.uses)
-    click.echo(
-        f"{count} image reference{'s' if count != 1 else ''} in {len(inventory.files)} files",
-        err=True,
-    )
+    else:
+        for use in inventory.uses:
+            click.echo(_text_line(use))
+        count = len(inventory.uses)
+        click.echo(
+            f"{count} image reference{'s' if count != 1 else ''} in {len(inventory.files)} files",
+            err=True,
+        )
+    exit_if_unreadable(inventory)

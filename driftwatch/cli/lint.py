@@ -10,7 +10,7 @@ import click
 
 from driftwatch import __version__
 from driftwatch.cli._common import EXIT_FINDINGS
-from driftwatch.cli.images import inventory_options, take_inventory
+from driftwatch.cli.images import exit_if_unreadable, inventory_options, take_inventory
 from driftwatch.errors import ConfigError
 from driftwatch.lint import RULES
 from driftwatch.lint import lint as run_lint
@@ -48,6 +48,7 @@ def lint(
     failing = at_or_above(findings, minimum)
     if fmt == "github":
         _github_extras(findings, failing)
+    exit_if_unreadable(inventory)  # an input the gate cannot read fails it: exit 2
     if failing:
         sys.exit(EXIT_FINDINGS)  # ctx.exit is swallowed by main() (standalone_mode=False)
 

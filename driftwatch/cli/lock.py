@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
 
 from driftwatch.cli._common import EXIT_OK, EXIT_REGISTRY, warn
 from driftwatch.cli._options import os_detect_option, parse_platforms, platform_option
-from driftwatch.cli.images import inventory_options, take_inventory
+from driftwatch.cli.images import inventory_options, take_inventory, unreadable
 from driftwatch.config import Config
 from driftwatch.errors import InputError
 from driftwatch.lockfile import (
@@ -25,7 +25,7 @@ from driftwatch.lockfile import (
     repository_root,
     write_lock,
 )
-from driftwatch.models import BaseImageUse, Observation, ResolveFailure
+from driftwatch.models import BaseImageUse, Observation, Platform, ResolveFailure, Undetermined
 from driftwatch.reference import ImageReference
 from driftwatch.sources import Inventory
 
@@ -45,26 +45,42 @@ def lock(
     os_detect: str | None,
 ) -> None:
     """Write driftwatch.lock: digests and OS release of every external base image."""
-    from driftwatch.check import group_uses, locked_os
+    from driftwatch.check import group_uses, locked_os, locked_platforms
     from driftwatch.online import OsOptions, observe_online
 
     config, inventory = take_inventory(ctx, paths, build_args, root=repo_root)
+    unread = unreadable(inventory)
+    if unread:  # a full lock would forget the images of a file it could not read
+        raise InputError(f"{unread[0].file} could not be read ({unread[0].reason}): not locking")
     path = lock_path(lockfile, inventory.root)
     previous = _previous_lock(path)
     uses = group_uses(inventory.resolvable)
+    wanted = parse_platforms(platforms or config.platforms)
+    options = OsOptions.from_config(config, os_detect, known=locked_os(previous).get)
     results = observe_online(
         list(uses),
         config,
-        platforms=parse_platforms(platforms or config.platforms),
-        os_options=OsOptions.from_config(config, os_detect, known=locked_os(previous).get),
+        strict=True,
+        platforms=wanted,
+        os_options=options,
+        known_platforms=locked_platforms(previous),
     )
     partial = any(p.resolve() != inventory.root for p in paths)  # `lock .` at the root is full
     outside = _unread_uses(previous, inventory) if partial else {}
-    entries, failed = _entries(results, uses, previous, outside)
+    how = LockChoices(os_detect=options.mode, platforms=tuple(wanted))
+    entries, failed = _entries(results, uses, previous, outside, how)
     changed = write_lock(path, entries)
     state = "updated" if changed else "unchanged"
     click.echo(f"{os.path.relpath(path)}: {len(entries)} image(s) locked, {state}", err=True)
     sys.exit(EXIT_REGISTRY if failed else EXIT_OK)
+
+
+@dataclass(frozen=True)
+class LockChoices:
+    """What the user chose for this lock run, recorded in each entry it writes."""
+
+    os_detect: str
+    platforms: tuple[Platform, ...]
 
 
 def _entries(
@@ -72,16 +88,28 @@ def _entries(
     uses: Mapping[ImageReference, Sequence[BaseImageUse]],
     previous: LockFile,
     outside: Mapping[ImageReference, tuple[LockUse, ...]],
+    how: LockChoices,
 ) -> tuple[list[LockEntry], int]:
-    """Fresh entries, old ones for images that failed (warned about), and how many failed."""
+    """Fresh entries, old ones for images that failed (warned about), and how many failed.
+
+    An image is locked only when every platform's OS was established (or detection is off by
+    choice) and it has at least one platform: a lock never records an unknown OS.
+    """
     entries: list[LockEntry] = []
     failed = 0
     for result in results:
         written = {LockUse(use.file, use.written) for use in uses[result.reference]}
         written.update(outside.get(result.reference, ()))
         if isinstance(result, Observation) and not result.missing:
-            entries.append(entry_from_resolution(result, written))
-            continue
+            problem = unlockable(result, how.os_detect)
+            if problem is None:
+                entries.append(
+                    entry_from_resolution(
+                        result, written, os_detect=how.os_detect, platform_filter=how.platforms
+                    )
+                )
+                continue
+            result = ResolveFailure(result.reference, problem, "Undetermined")
         failed += 1
         kept = previous.get(result.reference)
         note = " (kept the old entry)" if kept else ""
@@ -90,10 +118,24 @@ def _entries(
             entries.append(kept)
     known = {entry.reference for entry in entries}
     for reference, others in outside.items():
-        entry = previous.get(reference)
-        if entry is not None and reference not in known:
-            entries.append(replace(entry, uses=others))
+        old = previous.get(reference)
+        if old is not None and reference not in known:
+            entries.append(replace(old, uses=others))
     return entries, failed
+
+
+def unlockable(observation: Observation, os_detect: str) -> str | None:
+    """Why an observation must not be locked: no platform, or a platform of unknown OS."""
+    if not observation.platforms:
+        return "the registry lists no platform for it: could not check"
+    if os_detect == "off":
+        return None
+    for image in observation.platforms:
+        unsure = image.os.unsettled if image.os else Undetermined("no OS release detected")
+        if unsure is not None:
+            where = image.platform or "its image"
+            return f"could not check {where}: its OS release is unknown ({unsure.reason})"
+    return None
 
 
 def _unread_uses(

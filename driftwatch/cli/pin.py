@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,20 +74,16 @@ def _resolve(
     if not refs:
         return {}, 0
     from driftwatch.models import Resolution
-    from driftwatch.registry.client import RegistryClient  # type: ignore[import-not-found,unused-ignore]
-
-    async def run() -> list[object]:
-        async with RegistryClient(config) as client:
-            return list(await client.resolve_all(list(refs)))
+    from driftwatch.online import resolve_online
 
     digests: dict[ImageReference, str] = {}
     failed = 0
-    for result in asyncio.run(run()):
+    for result in resolve_online(list(refs), config, strict=True):
         if isinstance(result, Resolution):
             digests[result.reference.without_digest()] = result.digest
         else:
             failed += 1
-            warn(f"{getattr(result, 'reference', '?')}: {getattr(result, 'reason', result)}")
+            warn(f"{result.reference.familiar}: {result.reason}")
     return digests, failed
 
 
@@ -99,13 +94,14 @@ def _rewrite(inventory: Inventory, changes: list[PinEdit], *, write: bool, show_
         by_file.setdefault(edit.file, []).append(edit)
     for file, edits in sorted(by_file.items()):
         path = inventory.root / file
-        try:
-            before = path.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        try:  # bytes that are not UTF-8 (a Latin-1 comment) are kept exactly as they were
+            before = path.read_bytes().decode("utf-8", errors="surrogateescape")
+        except OSError as exc:
             raise InputError(f"{file}: cannot be read again: {exc}") from exc
         after = apply_pins(before, edits)
         if write:
-            path.write_bytes(after.encode("utf-8"))
+            path.write_bytes(after.encode("utf-8", errors="surrogateescape"))
             click.echo(f"pinned {len(edits)} reference(s) in {file}", err=True)
         elif show_diff:
-            click.echo(unified_diff(file, before, after), nl=False)
+            diff = unified_diff(file, before, after).encode("utf-8", errors="surrogateescape")
+            click.echo(diff.decode("utf-8", errors="replace"), nl=False)

@@ -96,7 +96,7 @@ def _run(
     from driftwatch.online import OsOptions, resolve_online
 
     options = OsOptions.from_config(config, os_detect) if with_os else None
-    return resolve_online(refs, config, platforms=platforms, os_options=options)
+    return resolve_online(refs, config, strict=False, platforms=platforms, os_options=options)
 
 
 def _print_text(written: Sequence[str], results: Sequence[Result]) -> None:

@@ -32,7 +32,7 @@ from driftwatch.reference import ImageReference, parse_reference
 if TYPE_CHECKING:
     from driftwatch.config import Config
     from driftwatch.fleet import Shard
-    from driftwatch.models import BaseImageUse, Observation
+    from driftwatch.models import BaseImageUse, Drift, Observation
     from driftwatch.scan import ScanResult
 
 FORMATS = ("text", "json", "github", "sarif", "markdown")
@@ -145,7 +145,7 @@ def _parse_watched(text: str) -> ImageReference:
 def _exit_code(result: ScanResult, fail_on: str) -> int:
     if result.failing(fail_on):
         return EXIT_FINDINGS
-    return EXIT_REGISTRY if result.failures else EXIT_OK
+    return EXIT_REGISTRY if result.failures or result.undetermined() else EXIT_OK
 
 
 def _report(result: ScanResult, fmt: str, fail_on: str) -> None:
@@ -167,16 +167,22 @@ def _report(result: ScanResult, fmt: str, fail_on: str) -> None:
     elif fmt == "text":
         click.echo(_text(result), nl=False)
     else:
-        from driftwatch.check import CHECK_RULES, drift_findings, failure_findings
+        from driftwatch.check import (
+            CHECK_RULES,
+            drift_findings,
+            failure_findings,
+            undetermined_findings,
+        )
         from driftwatch.report import render
 
-        findings = drift_findings(result.drifts, result.uses, result.pins, fail_on)
-        findings += failure_findings(result.failures, result.uses, "error")
+        findings = drift_findings(result.drifts, result.uses, result.pins, fail_on, result.gone)
+        findings += undetermined_findings(result.undetermined(), result.uses, allowed=False)
+        findings += failure_findings(result.failures, result.uses, allowed=False)
         click.echo(render(findings, fmt, rules=CHECK_RULES, version=__version__), nl=False)
 
 
 def _text(result: ScanResult) -> str:
-    from driftwatch.explain import describe_drift, short_digest
+    from driftwatch.explain import short_digest
 
     lines = []
     for obs in result.observations:
@@ -194,21 +200,30 @@ def _text(result: ScanResult) -> str:
         if reported_one_by_one(f)
     ]
     lines += skip_lines(result.failures)
+    lines += [f"drift: {_describe(result, drift)}" for drift in result.all_drifts()]
+    unsure = result.undetermined()
     lines += [
-        f"drift: {describe_drift(drift, pin=result.pins.get(drift.reference))}"
-        for drift in result.all_drifts()
+        f"{drift.reference.familiar}: error: could not check {drift.platform}: "
+        f"its OS release is unknown ({drift.undetermined.reason if drift.undetermined else ''})"
+        for drift in unsure
     ]
     drifts = len(result.all_drifts())
     lines.append(
         f"run {result.run_id}: {len(result.observations)} checked, {drifts} change(s), "
-        f"{len(result.failures)} could not be checked"
+        f"{len(result.failures) + len(unsure)} could not be checked"
     )
     return "\n".join(lines) + "\n"
 
 
+def _describe(result: ScanResult, drift: Drift) -> str:
+    from driftwatch.explain import describe_drift
+
+    pin = result.pins.get(drift.reference)
+    return describe_drift(drift, pin=pin, pin_gone=drift.reference in result.gone)
+
+
 def _json_row(result: ScanResult, obs: Observation) -> dict[str, Any]:
     from driftwatch.cli._history_output import os_json
-    from driftwatch.explain import describe_drift
 
     return {
         "reference": obs.reference.familiar,
@@ -228,7 +243,8 @@ def _json_row(result: ScanResult, obs: Observation) -> dict[str, Any]:
                 "kind": drift.kind.value,
                 "platform": drift.platform,
                 "severity": drift.severity.name.lower(),
-                "message": describe_drift(drift, pin=result.pins.get(drift.reference)),
+                "message": _describe(result, drift),
+                **({"undetermined": drift.undetermined.reason} if drift.undetermined else {}),
             }
             for drift in result.drifts.get(obs.reference, ())
         ],

@@ -35,6 +35,7 @@ from driftwatch.history.tables import (
     RUNS,
 )
 from driftwatch.history.writes import (
+    catch_up,
     fill_from_cache,
     insert_observation,
     learn_os,
@@ -283,8 +284,7 @@ def _record(conn: Connection, run_id: int, observation: Observation) -> tuple[Dr
     latest = queries.latest_row(conn, ref_id)
     if latest is not None and latest["fingerprint"] == fingerprint(observation):
         seen_again(conn, latest, run_id, at)
-        learn_os(conn, latest, observation)
-        return ()
+        return catch_up(conn, run_id, latest, learn_os(conn, latest, observation), at)
     if latest is not None and at < utc(latest["last_seen"]):
         return ()  # stale: a run that looked later already recorded a newer state
     previous = fill_from_cache(conn, queries.observation(conn, observation.reference, latest))

@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, RowMapping, bindparam, func, select, update
 
-from driftwatch.drift import platform_key
-from driftwatch.history.convert import fingerprint, os_from_row, os_values, platform_values, utc
+from driftwatch.drift import os_change, platform_key
+from driftwatch.history.convert import (
+    drift_values,
+    fingerprint,
+    os_from_row,
+    os_values,
+    platform_values,
+    stored_drift_parts,
+    utc,
+)
 from driftwatch.history.sql import insert_ignore
 from driftwatch.history.tables import (
+    EVENTS,
     OBS,
     OS_CACHE,
     PLATFORMS,
     REFS,
 )
-from driftwatch.models import Observation, PlatformImage
+from driftwatch.models import Drift, DriftKind, Observation, PlatformImage
 from driftwatch.reference import ImageReference
 
 __all__ = [
+    "catch_up",
     "fill_from_cache",
     "insert_observation",
     "learn_os",
@@ -118,11 +129,19 @@ def fill_from_cache(conn: Connection, observation: Observation | None) -> Observ
     return replace(observation, platforms=tuple(platforms))
 
 
-def learn_os(conn: Connection, latest: RowMapping, observation: Observation) -> None:
-    """The same state seen again with OS releases that were unknown before: store them."""
+def learn_os(conn: Connection, latest: RowMapping, observation: Observation) -> list[PlatformImage]:
+    """The same state seen again with OS releases that were unknown before: store them.
+
+    Returns the images whose OS was learned now (for `catch_up`).
+    """
     if not latest["os_unknown"] or not any(_known(image) for image in observation.platforms):
-        return
-    for image in observation.platforms:
+        return []
+    unknown = select(PLATFORMS.c.platform).where(
+        PLATFORMS.c.observation_id == latest["id"], PLATFORMS.c.os_id.is_(None)
+    )
+    keys = set(conn.execute(unknown).scalars())
+    learned = [i for i in observation.platforms if _known(i) and platform_key(i) in keys]
+    for image in learned:
         if _known(image):
             conn.execute(
                 update(PLATFORMS)
@@ -133,8 +152,55 @@ def learn_os(conn: Connection, latest: RowMapping, observation: Observation) -> 
                 )
                 .values(os_values(image.os))
             )
-    unknown = select(func.count()).where(
+    unknown_count = select(func.count()).where(
         PLATFORMS.c.observation_id == latest["id"], PLATFORMS.c.os_id.is_(None)
     )
-    count = conn.execute(unknown).scalar_one()
+    count = conn.execute(unknown_count).scalar_one()
     conn.execute(update(OBS).where(OBS.c.id == latest["id"]).values(os_unknown=count))
+    return learned
+
+
+def catch_up(
+    conn: Connection,
+    run_id: int,
+    latest: RowMapping,
+    learned: Sequence[PlatformImage],
+    at: datetime,
+) -> tuple[Drift, ...]:
+    """Release moves that hid behind a `digest` event recorded while the new OS was unknown.
+
+    Once the OS of such a platform is learned, the move is recorded (and alerted) then, once:
+    the event is unique per (new observation, kind, platform).
+    """
+    by_key = {platform_key(image): image for image in learned}
+    if not by_key:
+        return ()
+    query = (
+        select(EVENTS, REFS.c.canonical)
+        .join(REFS, REFS.c.id == EVENTS.c.reference_id)
+        .where(
+            EVENTS.c.new_observation_id == latest["id"],
+            EVENTS.c.kind == DriftKind.DIGEST.value,
+            EVENTS.c.platform.in_(sorted(by_key)),
+        )
+    )
+    found: list[Drift] = []
+    for row in conn.execute(query).mappings().all():
+        digest_event = stored_drift_parts(row)
+        old, new = digest_event.old, by_key[row["platform"]]
+        if old is None or old.os is None or old.os.unsettled is not None:
+            continue
+        kind = os_change(old.os, new.os)
+        if kind is None:
+            continue
+        drift = Drift(kind, digest_event.reference, row["platform"], old, new, at)
+        values = drift_values(drift)
+        values.update(
+            reference_id=row["reference_id"],
+            run_id=run_id,
+            new_observation_id=latest["id"],
+            old_observation_id=row["old_observation_id"],
+        )
+        if conn.execute(insert_ignore(conn, EVENTS, values)).rowcount:
+            found.append(drift)
+    return tuple(found)

@@ -52,7 +52,7 @@ async def detect_os(
     if mode not in MODES:
         raise ConfigError(f"os_detect must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "off":
-        return OsRelease(id=None, source="off")
+        return OsRelease.off()
     key = f"manifest/{mode}/{manifest_digest}"
     cached = release_from_json(cache.get(key) or {}) if cache else None
     if cached is not None:

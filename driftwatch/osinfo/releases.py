@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 
 __all__ = [
     "DEBIAN_RELEASES",
+    "DEBIAN_TABLE_CHECKED",
     "UBUNTU_RELEASES",
     "DebianRelease",
     "debian_codename",
@@ -36,6 +37,11 @@ DEBIAN_RELEASES: tuple[DebianRelease, ...] = (
     DebianRelease("14", "forky", None),
     DebianRelease("15", "duke", None),
 )
+
+# The day DEBIAN_RELEASES was last checked against debian.org: an alias (`stable`, ...) is mapped
+# through the table only for moments up to this day. Later, a release may have happened that the
+# table does not know about (forky becoming stable), so the filesystem must decide.
+DEBIAN_TABLE_CHECKED = date(2025, 12, 1)
 
 UBUNTU_RELEASES: dict[str, str] = {
     "trusty": "14.04",
@@ -71,10 +77,14 @@ def debian_codename(codename: str, at: datetime | None = None) -> tuple[str | No
 
 
 def debian_suite(suite: str, at: datetime | None) -> tuple[str | None, str] | None:
-    """(version_id, codename) for a codename or an alias such as `stable` at time `at`."""
+    """(version_id, codename) for a codename or an alias such as `stable` at time `at`.
+
+    An alias is resolved only for moments the table can vouch for (up to DEBIAN_TABLE_CHECKED):
+    None otherwise, so the caller reads the filesystem instead of trusting a stale table.
+    """
     suite = suite.strip().lower()
     if suite in _ALIAS_OFFSETS:
-        if at is None:
+        if at is None or at.astimezone(timezone.utc).date() > DEBIAN_TABLE_CHECKED:
             return None
         released = [r for r in DEBIAN_RELEASES if _released(r, at)]
         if not released:

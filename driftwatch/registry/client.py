@@ -228,6 +228,17 @@ class RegistryClient:
         self.cache.put(digest, body)
         return body, media_type
 
+    async def has_manifest(self, ref: ImageReference, reference: str) -> bool:
+        """Whether `ref`'s repository serves manifest `reference` (a tag or digest): one HEAD."""
+        response = await self.session.request(
+            ref, "HEAD", _manifest_path(ref, reference), _MANIFEST_HEADERS
+        )
+        await response.aclose()
+        if response.status_code == 404:
+            return False
+        check_status(response, f"{ref.name}:{reference}", "manifest unknown")
+        return True
+
     async def get_blob(self, ref: ImageReference, digest: str, max_bytes: int) -> bytes:
         """A whole blob (e.g. an image config), verified, refused when over `max_bytes`."""
         where = f"{ref.name}@{digest}"

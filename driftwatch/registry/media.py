@@ -116,48 +116,68 @@ def _media_type_of(doc: Mapping[str, Any], content_type: str | None) -> str:
 
 
 def _index_platforms(doc: Mapping[str, Any], where: str) -> tuple[PlatformImage, ...]:
-    """One PlatformImage per real platform of an index; attestations and unknown/unknown skipped."""
+    """One PlatformImage per real platform of an index; attestations and unknown/unknown skipped.
+
+    An index a runtime could not pull from reliably is a registry lie (InvalidResponse): no
+    usable entry, an entry without a platform, or two entries for the same platform (runtimes
+    normalise arm64 to arm64/v8 and take the first; a comparison could take another).
+    """
     entries = doc.get("manifests")
     if not isinstance(entries, list):
         raise InvalidResponse(f"{where}: index has no manifests list")
-    images = []
+    images: dict[Platform, PlatformImage] = {}
     for entry in entries:
         if not isinstance(entry, dict) or _is_attestation(entry):
             continue
         platform = _platform_of(entry.get("platform"))
         if platform is None:
-            continue
+            raise InvalidResponse(f"{where}: index entry without a platform (registry lie)")
         digest = entry.get("digest")
         if not isinstance(digest, str):
             raise InvalidResponse(f"{where}: index entry without digest")
+        if platform.normalized() in images:
+            raise InvalidResponse(f"{where}: index lists {platform} twice (registry lie)")
         size = entry.get("size")
-        images.append(
-            PlatformImage(
-                platform=platform,
-                digest=check_digest_syntax(digest, where),
-                media_type=str(entry.get("mediaType", "")),
-                size=size if isinstance(size, int) else None,
-            )
+        images[platform.normalized()] = PlatformImage(
+            platform=platform,
+            digest=check_digest_syntax(digest, where),
+            media_type=str(entry.get("mediaType", "")),
+            size=size if isinstance(size, int) else None,
         )
-    return tuple(images)
+    if not images:
+        raise InvalidResponse(f"{where}: index has no platform image (only attestations or none)")
+    return tuple(images.values())
 
 
 def _is_attestation(entry: Mapping[str, Any]) -> bool:
+    """BuildKit attestations: annotated, or with the `unknown/unknown` platform."""
     annotations = entry.get("annotations")
-    return isinstance(annotations, dict) and (
+    if isinstance(annotations, dict) and (
         annotations.get(ATTESTATION_ANNOTATION) == "attestation-manifest"
+    ):
+        return True
+    platform = entry.get("platform")
+    return isinstance(platform, dict) and (platform.get("os"), platform.get("architecture")) == (
+        "unknown",
+        "unknown",
     )
 
 
 def _platform_of(value: Any) -> Platform | None:
-    """A Platform from an index entry's platform object; None for unknown/unknown or none."""
+    """A Platform from an index entry's platform object; None when it names none."""
     if not isinstance(value, dict):
         return None
     os_name, arch = value.get("os"), value.get("architecture")
-    if not isinstance(os_name, str) or not isinstance(arch, str) or "unknown" in (os_name, arch):
+    if not isinstance(os_name, str) or not isinstance(arch, str) or not os_name or not arch:
         return None
     variant = value.get("variant")
-    return Platform(os_name, arch, variant if isinstance(variant, str) and variant else None)
+    os_version = value.get("os.version")
+    return Platform(
+        os_name,
+        arch,
+        variant if isinstance(variant, str) and variant else None,
+        os_version if isinstance(os_version, str) and os_version else None,
+    )
 
 
 def platform_from_config(config: bytes, where: str) -> Platform:

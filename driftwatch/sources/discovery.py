@@ -60,7 +60,12 @@ def is_compose_name(name: str) -> bool:
 
 
 def read_text(path: Path) -> str:
-    """The file's text without a BOM; raises _Unreadable with a one-line reason."""
+    """The file's text without a BOM; raises _Unreadable with a one-line reason.
+
+    Bytes are read the way BuildKit reads a Dockerfile: as UTF-8, leniently. BuildKit keeps
+    bytes that are not UTF-8 (a Latin-1 `é` in a comment builds fine), so they are decoded
+    here to U+FFFD, one character per byte (columns stay those of the file), never refused.
+    """
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise _Unreadable(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
@@ -69,11 +74,11 @@ def read_text(path: Path) -> str:
         raise _Unreadable(_os_reason(exc)) from exc
     if b"\x00" in data:
         raise _Unreadable("binary file (contains NUL bytes)")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _Unreadable(f"not valid UTF-8 (byte {exc.start})") from exc
+    text = data.decode("utf-8", errors="surrogateescape").translate(_UNDECODABLE)
     return text.removeprefix("\ufeff")
+
+
+_UNDECODABLE = {0xDC80 + byte: 0xFFFD for byte in range(128)}  # each byte that is not UTF-8
 
 
 class _Unreadable(Exception):

@@ -24,7 +24,6 @@ def repo(tmp_path: Path) -> Path:
     (tmp_path / "svc").mkdir()
     (tmp_path / "svc" / "Dockerfile").write_text("ARG V\nFROM python:3.12-slim\nFROM alpine:$V\n")
     (tmp_path / "compose.yaml").write_text("services:\n  db:\n    image: postgres:16.2-bookworm\n")
-    (tmp_path / "junk.Dockerfile").write_bytes(b"\x00\x01binary")
     (tmp_path / "driftwatch.toml").write_text('[lint]\ndisable = ["DW002"]\n')
     return tmp_path
 
@@ -32,6 +31,9 @@ def repo(tmp_path: Path) -> Path:
 def test_images_json(repo: Path) -> None:
     result = run(repo, "images", "--format", "json", "--build-arg", "V=3.19")
     assert result.returncode == 0, result.stderr
+    (repo / "junk.Dockerfile").write_bytes(b"\x00\x01binary")
+    result = run(repo, "images", "--format", "json", "--build-arg", "V=3.19")
+    assert result.returncode == 2, result.stderr  # a file the gate cannot read fails it
     records = json.loads(result.stdout)
     assert [(r["file"], r["line"], r["column"], r["kind"]) for r in records] == [
         ("compose.yaml", 3, 12, "compose"),
@@ -73,6 +75,34 @@ def test_lint_github_writes_summary_and_outputs(repo: Path, tmp_path: Path) -> N
 def test_lint_sarif_is_json(repo: Path) -> None:
     result = run(repo, "lint", "--format", "sarif")
     assert json.loads(result.stdout)["version"] == "2.1.0"
+
+
+def test_a_latin1_comment_reads_as_buildkit_reads_it(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_bytes(b"# caf\xe9 au lait\nFROM debian:bookworm-slim\n")
+    result = run(tmp_path, "images", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert [r["reference"] for r in json.loads(result.stdout)] == [
+        "docker.io/library/debian:bookworm-slim"
+    ]
+    assert result.stderr.count("warning") == 0
+
+
+@pytest.mark.parametrize("damage", ["too-big", "broken-link", "unterminated-heredoc"])
+def test_a_dockerfile_that_cannot_be_read_fails_images_and_lint(
+    tmp_path: Path, damage: str
+) -> None:
+    (tmp_path / "Dockerfile").write_text(f"FROM debian:bookworm-slim@{D}\n")
+    bad = tmp_path / "bad.Dockerfile"
+    if damage == "too-big":
+        bad.write_bytes(b"FROM debian:12\n" + b"# padding\n" * (900 * 1024))
+    elif damage == "broken-link":
+        bad.symlink_to(tmp_path / "nowhere")
+    else:
+        bad.write_text("FROM debian:12\nRUN <<EOF\necho\n")
+    for command in ("images", "lint"):
+        result = run(tmp_path, command)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert "bad.Dockerfile" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_bad_input_is_one_line_with_exit_2(repo: Path) -> None:

@@ -103,11 +103,11 @@ CASES: dict[str, tuple[Callable[[], Image | Index], Expected]] = {
             debian_files("bookworm", "12.4"),
             {"usr/lib/os-release": debian_text("trixie"), "etc/debian_version": b"13.1\n"},
         ),
-        {"None": os_of("debian", "13", "trixie", "13.1", "layer:etc/os-release")},
+        {"linux/amd64": os_of("debian", "13", "trixie", "13.1", "layer:etc/os-release")},
     ),
     "whiteout-etc-os-release": (
         lambda: single(debian_files("bookworm", "12.6"), {"etc/os-release": Whiteout()}),
-        {"None": os_of("debian", "12", "bookworm", "12.6", "layer:usr/lib/os-release")},
+        {"linux/amd64": os_of("debian", "12", "bookworm", "12.6", "layer:usr/lib/os-release")},
     ),
     "opaque-etc": (
         lambda: single(
@@ -115,7 +115,7 @@ CASES: dict[str, tuple[Callable[[], Image | Index], Expected]] = {
             {"usr/lib/os-release": debian_text("bookworm")},
             {"etc": OpaqueDir(), "etc/hostname": b"app\n"},
         ),
-        {"None": os_of("debian", "12", "bookworm", None, "layer:usr/lib/os-release")},
+        {"linux/amd64": os_of("debian", "12", "bookworm", None, "layer:usr/lib/os-release")},
     ),
     "oci-zstd-and-uncompressed": (
         lambda: build_index(
@@ -131,7 +131,7 @@ CASES: dict[str, tuple[Callable[[], Image | Index], Expected]] = {
         ),
         {
             "linux/amd64": os_of("debian", "13", "trixie", "13.2", "layer:etc/os-release"),
-            "linux/arm64": os_of("debian", "13", "trixie", "13.2", "layer:etc/os-release"),
+            "linux/arm64/v8": os_of("debian", "13", "trixie", "13.2", "layer:etc/os-release"),
         },
     ),
     "docker-v2-list": (
@@ -149,12 +149,12 @@ CASES: dict[str, tuple[Callable[[], Image | Index], Expected]] = {
         ),
         {
             "linux/amd64": os_of("debian", "11", "bullseye", "11.8", "layer:etc/os-release"),
-            "linux/arm64": os_of("debian", "11", "bullseye", "11.8", "layer:etc/os-release"),
+            "linux/arm64/v8": os_of("debian", "11", "bullseye", "11.8", "layer:etc/os-release"),
         },
     ),
     "docker-v2-single-manifest": (
         lambda: single(debian_files("bookworm", "12.7"), app_files("d"), oci=False),
-        {"None": os_of("debian", "12", "bookworm", "12.7", "layer:etc/os-release")},
+        {"linux/amd64": os_of("debian", "12", "bookworm", "12.7", "layer:etc/os-release")},
     ),
     "index-mid-rollout-with-attestations": (
         lambda: debian_index("bookworm", seed="r", arm64_codename="trixie"),
@@ -165,31 +165,31 @@ CASES: dict[str, tuple[Callable[[], Image | Index], Expected]] = {
     ),
     "ubuntu": (
         lambda: single(ubuntu_files(), app_files("u")),
-        {"None": os_of("ubuntu", "24.04", "noble", "24.04.1", "layer:etc/os-release")},
+        {"linux/amd64": os_of("ubuntu", "24.04", "noble", "24.04.1", "layer:etc/os-release")},
     ),
     "alpine": (
         lambda: single(alpine_files("3.20.3"), app_files("a")),
-        {"None": os_of("alpine", "3.20.3", None, "3.20.3", "layer:etc/os-release")},
+        {"linux/amd64": os_of("alpine", "3.20.3", None, "3.20.3", "layer:etc/os-release")},
     ),
     "distroless": (
         lambda: single(distroless_files(), app_files("l")),
-        {"None": os_of("debian", "12", "bookworm", "12.5", "layer:etc/os-release")},
+        {"linux/amd64": os_of("debian", "12", "bookworm", "12.5", "layer:etc/os-release")},
     ),
     "ubi": (
         lambda: single(ubi_files("9.4"), app_files("r")),
-        {"None": os_of("rhel", "9.4", None, "9.4", "layer:etc/os-release")},
+        {"linux/amd64": os_of("rhel", "9.4", None, "9.4", "layer:etc/os-release")},
     ),
     "amazonlinux": (
         lambda: single(amazonlinux_files(), app_files("m")),
-        {"None": os_of("amzn", "2023", None, "2023.4.20240401", "layer:etc/os-release")},
+        {"linux/amd64": os_of("amzn", "2023", None, "2023.4.20240401", "layer:etc/os-release")},
     ),
     "wolfi": (
         lambda: single(wolfi_files(), app_files("w")),
-        {"None": os_of("wolfi", "rolling", None, "20230201", "layer:etc/os-release")},
+        {"linux/amd64": os_of("wolfi", "rolling", None, "20230201", "layer:etc/os-release")},
     ),
     "scratch": (
         lambda: single({"app": b"static binary"}),
-        {"None": os_of(None, None, None, None, "layers")},
+        {"linux/amd64": os_of(None, None, None, None, "layers")},
     ),
 }
 
@@ -259,8 +259,8 @@ def test_corrupt_gzip_layer_is_a_clear_error_and_nothing_is_cached(
     publish(registry, "corrupt-gzip", image)
     assert_fails_twice(project, registry, "corrupt-gzip", image.layers[-1].digest, "gzip")
     text = driftwatch(project, "resolve", "--os", "osdemo:corrupt-gzip")
-    assert text.returncode == 3 and text.stdout.endswith("  image=error\n")
-    assert text.stderr.startswith("osdemo:corrupt-gzip: error: layer sha256:")
+    assert text.returncode == 3 and text.stdout.endswith("  linux/amd64=error\n")
+    assert text.stderr.startswith("osdemo:corrupt-gzip: error: linux/amd64: layer sha256:")
 
 
 def test_layer_that_does_not_match_its_digest_is_a_clear_error(
@@ -299,7 +299,9 @@ def test_debian_sh_history_in_fast_mode_reads_only_the_config(
     mark = registry.mark()
     code, row, _ = resolve_os(project, "hinted")
     assert code == 0
-    assert by_platform(row) == {"None": os_of("debian", "12", "bookworm", None, "config-history")}
+    assert by_platform(row) == {
+        "linux/amd64": os_of("debian", "12", "bookworm", None, "config-history")
+    }
     assert blob_gets(registry.requests_since(mark)) == [image.config.digest]
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from driftwatch.models import OsRelease
 from driftwatch.osinfo.osrelease import parse_os_release, release_from_files, release_line
-from driftwatch.osinfo.releases import debian_suite, ubuntu_by_codename, ubuntu_by_version
+from driftwatch.osinfo.releases import (
+    DEBIAN_TABLE_CHECKED,
+    debian_suite,
+    ubuntu_by_codename,
+    ubuntu_by_version,
+)
 
 
 def at(day: str) -> datetime:
@@ -95,6 +100,15 @@ def test_debian_suites_by_date(
 
 def test_alias_without_a_date_is_not_guessed() -> None:
     assert debian_suite("stable", None) is None
+
+
+def test_alias_after_the_day_the_table_was_checked_is_not_believed() -> None:
+    later = datetime.combine(DEBIAN_TABLE_CHECKED, datetime.min.time(), timezone.utc)
+    assert debian_suite("stable", later) == ("13", "trixie")
+    for suite in ("stable", "oldstable", "testing"):
+        assert debian_suite(suite, later + timedelta(days=1)) is None
+        assert debian_suite(suite, at("2027-09-01")) is None  # forky may be stable by then
+    assert debian_suite("trixie", at("2027-09-01")) == ("13", "trixie")  # a codename is a fact
 
 
 def test_ubuntu_tables() -> None:

@@ -22,18 +22,65 @@ def test_index_lists_real_platforms_and_skips_attestations() -> None:
     assert len(json.loads(index.manifest.data)["manifests"]) == 4  # 2 attestations were there
 
 
-def test_unknown_platform_without_annotation_is_skipped() -> None:
-    doc = {
-        "schemaVersion": 2,
-        "manifests": [
-            {
-                "digest": "sha256:" + "a" * 64,
-                "platform": {"os": "unknown", "architecture": "unknown"},
-            }
-        ],
-    }
-    parsed = media.parse_manifest(json.dumps(doc).encode(), media.OCI_INDEX, "x")
-    assert parsed.media_type == media.OCI_INDEX and parsed.platforms == ()
+def _index(*entries: dict[str, object]) -> bytes:
+    return json.dumps({"schemaVersion": 2, "manifests": list(entries)}).encode()
+
+
+AMD64 = {"digest": "sha256:" + "b" * 64, "platform": {"os": "linux", "architecture": "amd64"}}
+UNKNOWN = {"digest": "sha256:" + "a" * 64, "platform": {"os": "unknown", "architecture": "unknown"}}
+
+
+def test_windows_builds_of_one_os_arch_are_distinct_platforms() -> None:
+    ltsc2022 = {"os": "windows", "architecture": "amd64", "os.version": "10.0.20348.2762"}
+    ltsc2019 = {"os": "windows", "architecture": "amd64", "os.version": "10.0.17763.6293"}
+    parsed = media.parse_manifest(
+        _index(
+            AMD64,
+            {"digest": "sha256:" + "1" * 64, "platform": ltsc2022},
+            {"digest": "sha256:" + "2" * 64, "platform": ltsc2019},
+        ),
+        media.OCI_INDEX,
+        "x",
+    )
+    assert [str(p.platform.normalized()) for p in parsed.platforms if p.platform] == [
+        "linux/amd64",
+        "windows/amd64:10.0.20348",
+        "windows/amd64:10.0.17763",
+    ]
+
+
+def test_unknown_platform_without_annotation_is_skipped_as_an_attestation() -> None:
+    parsed = media.parse_manifest(_index(UNKNOWN, AMD64), media.OCI_INDEX, "x")
+    assert [str(p.platform) for p in parsed.platforms] == ["linux/amd64"]
+
+
+@pytest.mark.parametrize(
+    ("entries", "said"),
+    [
+        ((), "no platform image"),
+        ((UNKNOWN,), "no platform image"),  # attestations only
+        ((AMD64, {"digest": "sha256:" + "c" * 64}), "without a platform"),
+        ((AMD64, {**AMD64, "digest": "sha256:" + "d" * 64}), "linux/amd64 twice"),
+        (
+            (
+                {
+                    "digest": "sha256:" + "e" * 64,
+                    "platform": {"os": "linux", "architecture": "arm64"},
+                },
+                {
+                    "digest": "sha256:" + "f" * 64,
+                    "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"},
+                },
+            ),
+            "twice",
+        ),
+    ],
+)
+def test_an_index_no_runtime_could_pull_reliably_is_a_registry_lie(
+    entries: tuple[dict[str, object], ...], said: str
+) -> None:
+    with pytest.raises(InvalidResponse, match=said):
+        media.parse_manifest(_index(*entries), media.OCI_INDEX, "x")
 
 
 def test_docker_manifest_list_and_image_manifest() -> None:

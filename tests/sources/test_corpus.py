@@ -60,7 +60,7 @@ def test_every_position_points_at_the_written_text() -> None:
     for path, use in _all_uses():
         if not use.written or SPLIT_NOTE in use.notes:
             continue
-        text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+        text = path.read_bytes().decode("utf-8", "surrogateescape").removeprefix("\ufeff")
         line = text.split("\n")[use.line - 1]
         start = use.column - 1
         assert line[start : start + len(use.written)] == use.written, (path, use)

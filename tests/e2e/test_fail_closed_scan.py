@@ -1,0 +1,66 @@
+"""Issue 12 on the `scan` side: a 404 inside a tag that still exists is "could not check", never a
+recorded `tag-vanished` (then `tag-reappeared`); a shape change never hides a release move."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from driftwatch.history import HistoryStore
+from tests.bench.distros import debian_image, debian_index
+from tests.bench.registry import RegistryServer, push_image, push_index
+from tests.e2e.failclosed import run_cli
+
+
+def _project(root: Path, registry: RegistryServer, image: str) -> Path:
+    (root / "driftwatch.toml").write_text(
+        f'images = ["{image}"]\ndb = "history.db"\nretries = 0\n'
+        f'[registries."docker.io"]\nendpoint = "{registry.url}"\n'
+    )
+    return root
+
+
+def _kinds(root: Path) -> list[str]:
+    store = HistoryStore.open(f"sqlite:///{root / 'history.db'}")
+    try:
+        return [stored.drift.kind.value for stored in store.events()]
+    finally:
+        store.close()
+
+
+def test_a_child_manifest_404_is_never_a_vanished_tag(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    root = _project(tmp_path, registry, "dw-fcs-404:1")
+    push_index(registry, "library/dw-fcs-404", "1", debian_index("bookworm", seed="s1"))
+    assert run_cli(root, "scan").returncode == 0
+    moved = debian_index("trixie", seed="s2")
+    push_index(registry, "library/dw-fcs-404", "1", moved)
+    url = f"{registry.url}/v2/library/dw-fcs-404/manifests/{moved.images[0].digest}"
+    assert httpx.delete(url).status_code == 202
+    broken = run_cli(root, "scan", "--format", "json")
+    assert broken.returncode == 3, broken.stdout + broken.stderr
+    [row] = json.loads(broken.stdout)
+    assert "404" in row["error"]
+    assert _kinds(root) == []
+    push_index(registry, "library/dw-fcs-404", "1", debian_index("trixie", seed="s3"))
+    healed = run_cli(root, "scan")
+    assert healed.returncode == 1, healed.stdout
+    assert sorted(_kinds(root)) == ["os-release", "os-release"]  # no vanished/reappeared pair
+
+
+def test_index_to_single_manifest_still_shows_the_release_move(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    root = _project(tmp_path, registry, "dw-fcs-shape:1")
+    push_index(registry, "library/dw-fcs-shape", "1", debian_index("bookworm", seed="t1"))
+    assert run_cli(root, "scan").returncode == 0
+    push_image(registry, "library/dw-fcs-shape", "1", debian_image("trixie", seed="t2"))
+    moved = run_cli(root, "scan", "--format", "json")
+    assert moved.returncode == 1, moved.stdout + moved.stderr
+    [row] = json.loads(moved.stdout)
+    kinds = {(d["kind"], d["platform"]) for d in row["drifts"]}
+    assert ("os-release", "linux/amd64") in kinds
+    assert row["platforms"][0]["platform"] == "linux/amd64"
