@@ -46,7 +46,32 @@ class LazyGroup(click.Group):
         module_name, attribute = target.split(":")
         command = getattr(importlib.import_module(module_name), attribute)
         assert isinstance(command, click.Command)
+        _accept_config_option(command)
         return command
+
+
+def _remember_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """`--config` after the subcommand name wins over the group's (and DRIFTWATCH_CONFIG)."""
+    if value is not None:
+        ctx.ensure_object(dict)["config_path"] = value
+
+
+def _accept_config_option(command: click.Command) -> None:
+    """Give every subcommand (and its subcommands) `--config FILE`, as the group has."""
+    if not any(param.name == "config_path" for param in command.params):
+        command.params.append(
+            click.Option(
+                ["--config", "config_path"],
+                type=click.Path(dir_okay=False),
+                expose_value=False,
+                is_eager=True,
+                callback=_remember_config,
+                help="Config file (same as `driftwatch --config FILE`).",
+            )
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_config_option(sub)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
