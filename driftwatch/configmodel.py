@@ -332,24 +332,32 @@ class KeySpec(typing.NamedTuple):
     """One leaf key of a model: its dotted name (`registries.<host>.endpoint`) and field."""
 
     key: str
-    path: tuple[str, ...]
+    path: tuple[str | int, ...]
     field: FieldInfo
 
 
 def iter_keys(
-    model: type[BaseModel] = ConfigModel, prefix: tuple[str, ...] = ()
+    model: type[BaseModel] = ConfigModel,
+    prefix: tuple[str | int, ...] = (),
+    *,
+    expand_lists: bool = False,
 ) -> Iterator[KeySpec]:
-    """Every leaf key of `model`, nested tables flattened (`<host>` stands for a dict key)."""
+    """Every leaf key of `model`, nested tables flattened (`<host>` stands for a dict key).
+
+    With `expand_lists`, lists of tables are walked too (`images[0].digest`, path index 0).
+    """
     for name, field in model.model_fields.items():
         path = (*prefix, name)
         inner = _inner_model(field.annotation)
         origin = typing.get_origin(field.annotation)
         if inner is not None and origin is dict:
-            yield from iter_keys(inner, (*path, "<host>"))
-        elif inner is not None and origin is None:
-            yield from iter_keys(inner, path)
+            yield from iter_keys(inner, (*path, "<host>"), expand_lists=expand_lists)
+        elif inner is not None and origin is list and expand_lists:
+            yield from iter_keys(inner, (*path, 0), expand_lists=expand_lists)
+        elif inner is not None and origin is not list:
+            yield from iter_keys(inner, path, expand_lists=expand_lists)
         else:
-            yield KeySpec(".".join(path), path, field)
+            yield KeySpec(dotted(path), path, field)
 
 
 def _inner_model(annotation: Any) -> type[BaseModel] | None:
@@ -397,7 +405,7 @@ def range_text(field: FieldInfo) -> str:
 def allowed(field: FieldInfo) -> str:
     """What a key accepts, in words: `an integer from 1 to 256`, `one of fast, full, off`..."""
     kind = numeric_kind(field)
-    if kind is not None:
+    if kind is not None and bounds(field):
         return f"{'an integer' if kind is int else 'a number'} {range_text(field)}"
     choices = _literal_choices(field.annotation)
     if choices:
@@ -405,7 +413,9 @@ def allowed(field: FieldInfo) -> str:
     extra = field.json_schema_extra
     if isinstance(extra, dict) and "doc_type" in extra:
         return str(extra["doc_type"]).replace("`", "")
-    return "see the configuration reference"
+    if field.description:
+        return field.description
+    return "see the reference"
 
 
 def _literal_choices(annotation: Any) -> list[str]:

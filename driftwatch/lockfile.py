@@ -2,20 +2,27 @@
 
 The file is JSON with sorted keys and entries and no timestamps, so re-locking an unchanged world
 is byte-identical and a pull request shows exactly which image moved. Paths are relative to the
-repository root.
+repository root. Reading validates against lockschema.LockModel (shipped as lock.schema.json):
+bounded size and nesting, no duplicate keys or entries, sha256 digests, checked types.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from driftwatch.configmodel import describe_error
 from driftwatch.errors import InputError
+from driftwatch.lockschema import LOCK_VERSION, LockImage, LockModel, LockPlatform
 from driftwatch.models import Observation, OsRelease, Platform, PlatformImage, Resolution
+from driftwatch.redact import shown_value
 from driftwatch.reference import ImageReference, parse_reference
 
 __all__ = [
@@ -28,9 +35,13 @@ __all__ = [
     "write_lock",
 ]
 
-LOCK_VERSION = 1
 DEFAULT_LOCKFILE = "driftwatch.lock"
 _OS_FIELDS = ("id", "version_id", "codename", "point_release")
+MIB = 1024 * 1024
+MAX_LOCK_BYTES = 64 * MIB
+MAX_DEPTH = 32
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 @dataclass(frozen=True, order=True)
@@ -64,9 +75,10 @@ class LockEntry:
 
 @dataclass(frozen=True)
 class LockFile:
-    """All locked images, keyed by canonical reference."""
+    """All locked images, keyed by canonical reference, and what a person should be told."""
 
     entries: Mapping[ImageReference, LockEntry]
+    warnings: tuple[str, ...] = ()
 
     def get(self, reference: ImageReference) -> LockEntry | None:
         """The entry locked for `reference`, or None when it is not locked."""
@@ -119,28 +131,121 @@ def write_lock(path: Path, entries: Iterable[LockEntry]) -> bool:
 
 
 def read_lock(path: Path) -> LockFile:
-    """Read a lock file; a missing, unreadable, malformed or newer-version file is an InputError."""
+    """Read and validate a lock file; any file that is not a valid lock is a one-line InputError."""
+    text = _read_text(path)
+    data = _parse_json(path, text)
+    if not isinstance(data, dict) or "version" not in data:
+        raise InputError(f"lock file {path} has no version field: not a driftwatch lock file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        model = LockModel.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        detail = describe_error(errors[0], LockModel)
+        raise InputError(f"lock file {path}: {detail}{more}") from None
+    entries: dict[ImageReference, LockEntry] = {}
+    for index, image in enumerate(model.images):
+        entry = _entry_from_model(path, index, image)
+        if entry.reference in entries:
+            raise InputError(
+                f"lock file {path}: images[{index}] locks {entry.reference} a second time "
+                "(re-create the lock with `driftwatch lock`)"
+            )
+        entries[entry.reference] = entry
+    warnings = () if entries else (f"lock file {path} locks no images: nothing is checked",)
+    return LockFile(entries, warnings)
+
+
+def _read_text(path: Path) -> str:
+    """The lock file's text: at most MAX_LOCK_BYTES of UTF-8 (a bad byte is named by offset)."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_LOCK_BYTES + 1)
     except FileNotFoundError:
         raise InputError(f"lock file {path} does not exist: run `driftwatch lock` first") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"lock file {path} cannot be read: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"lock file {path} cannot be read: {exc.strerror}") from None
+    if len(raw) > MAX_LOCK_BYTES:
+        raise InputError(f"lock file {path} is larger than {MAX_LOCK_BYTES // MIB} MiB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"lock file {path} is not UTF-8: byte 0x{raw[exc.start]:02x} at byte offset {exc.start}"
+        ) from None
+
+
+def _parse_json(path: Path, text: str) -> Any:
+    """JSON with bounded nesting, no duplicate keys and no NaN/Infinity."""
+    depth = json_depth(text)
+    if depth > MAX_DEPTH:
+        raise InputError(
+            f"lock file {path} is not a lock file: JSON nested {depth} deep "
+            f"(a lock file nests at most {MAX_DEPTH})"
+        )
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         reason = f"{exc.msg} at line {exc.lineno}"
         raise InputError(f"lock file {path} is not valid JSON: {reason}") from None
-    if not isinstance(data, dict) or "version" not in data:
-        raise InputError(f"lock file {path} has no version field: not a driftwatch lock file")
-    if data["version"] != LOCK_VERSION:
+    except ValueError as exc:
+        raise InputError(f"lock file {path} is not valid JSON: {exc}") from None
+
+
+def json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in `text`, counted without recursion."""
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(_STRINGS.sub('""', text)):
+        if match.group(0) in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"key {shown_value(key)} appears twice in one object")
+        found[key] = value
+    return found
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _entry_from_model(path: Path, index: int, image: LockImage) -> LockEntry:
+    """A LockEntry from a validated image; a platform locked twice is an InputError."""
+    platforms = tuple(_platform_from_model(item) for item in image.platforms)
+    seen = [str(item.platform) if item.platform else item.digest for item in platforms]
+    if len(set(seen)) != len(seen):
         raise InputError(
-            f"lock file {path} is version {data['version']!r}; this driftwatch reads version "
-            f"{LOCK_VERSION} (upgrade driftwatch, or re-create it with `driftwatch lock`)"
+            f"lock file {path}: images[{index}] ({image.reference}) locks a platform twice"
         )
-    try:
-        entries = [_entry_from_json(item) for item in data.get("images", [])]
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"lock file {path} is malformed: {exc}") from None
-    return LockFile({entry.reference: entry for entry in entries})
+    return LockEntry(
+        reference=parse_reference(image.reference),
+        digest=image.digest,
+        media_type=image.media_type,
+        platforms=platforms,
+        uses=tuple(LockUse(use.file, use.written) for use in image.uses),
+    )
+
+
+def _platform_from_model(item: LockPlatform) -> PlatformImage:
+    os_release = (
+        OsRelease(**{name: getattr(item.os, name) for name in _OS_FIELDS}, source="lock")
+        if item.os is not None
+        else None
+    )
+    return PlatformImage(
+        platform=Platform.parse(item.platform) if item.platform else None,
+        digest=item.digest,
+        media_type=item.media_type,
+        os=os_release,
+    )
 
 
 def _platform_key(image: PlatformImage) -> tuple[str, str]:
@@ -165,29 +270,3 @@ def _platform_to_json(image: PlatformImage) -> dict[str, Any]:
         "media_type": image.media_type,
         "os": {name: getattr(os_release, name) for name in _OS_FIELDS} if os_release else None,
     }
-
-
-def _entry_from_json(item: Mapping[str, Any]) -> LockEntry:
-    return LockEntry(
-        reference=parse_reference(item["reference"]),
-        digest=str(item["digest"]),
-        media_type=str(item["media_type"]),
-        platforms=tuple(_platform_from_json(p) for p in item.get("platforms", [])),
-        uses=tuple(LockUse(str(u["file"]), str(u["written"])) for u in item.get("uses", [])),
-    )
-
-
-def _platform_from_json(item: Mapping[str, Any]) -> PlatformImage:
-    platform = item.get("platform")
-    os_data = item.get("os")
-    os_release = (
-        OsRelease(**{name: os_data.get(name) for name in _OS_FIELDS}, source="lock")
-        if os_data
-        else None
-    )
-    return PlatformImage(
-        platform=Platform.parse(platform) if platform else None,
-        digest=str(item["digest"]),
-        media_type=str(item.get("media_type", "")),
-        os=os_release,
-    )

@@ -1,0 +1,168 @@
+"""The lock file's schema: a strict pydantic model, shipped as JSON Schema (lock.schema.json).
+
+lockfile.read_lock validates every lock against `LockModel` before using it: the known version
+only, sha256 digests only, strings where strings belong, no unknown fields. `lock.schema.json`
+beside this module is generated from the model (`python -m driftwatch.lockschema`); the tests
+keep the two equal and the docs show the file.
+
+To add a field: add it to the model (with a default when older locks lack it), regenerate the
+schema file, and read/write it in lockfile.py; the hostile-value tests pick it up by themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from typing import Annotated, Any
+
+from annotated_types import MaxLen
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from driftwatch.models import Platform
+from driftwatch.reference import parse_reference
+
+__all__ = ["LOCK_VERSION", "SCHEMA_FILE", "LockModel", "generated_schema", "shipped_schema"]
+
+LOCK_VERSION = 1
+SCHEMA_FILE = "lock.schema.json"
+_SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[\w.+-]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_IMAGES = 100_000
+MAX_TEXT = 1024
+
+
+def _digest(value: str) -> str:
+    if not _SHA256.fullmatch(value):
+        raise ValueError("not a sha256 digest (`sha256:` and 64 lower-case hex digits)")
+    return value
+
+
+def _media_type(value: str) -> str:
+    if value and not _MEDIA_TYPE.fullmatch(value):
+        raise ValueError("not a media type (type/subtype)")
+    return value
+
+
+def _reference(value: str) -> str:
+    parse_reference(value)  # InvalidReference is a ValueError naming the fault
+    return value
+
+
+def _platform(value: str) -> str:
+    Platform.parse(value)
+    return value
+
+
+def _text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+def _version(value: int) -> int:
+    if value != LOCK_VERSION:
+        raise ValueError(
+            f"this driftwatch reads lock version {LOCK_VERSION} (upgrade driftwatch, or "
+            "re-create the lock with `driftwatch lock`)"
+        )
+    return value
+
+
+Digest = Annotated[
+    str,
+    MaxLen(80),
+    AfterValidator(_digest),
+    Field(
+        description="sha256: and 64 lower-case hex digits",
+        json_schema_extra={"pattern": f"^{_SHA256.pattern}$"},
+    ),
+]
+MediaType = Annotated[
+    str,
+    MaxLen(255),
+    AfterValidator(_media_type),
+    Field(json_schema_extra={"pattern": f"^({_MEDIA_TYPE.pattern})?$"}),
+]
+PlatformText = Annotated[
+    str,
+    MaxLen(255),
+    AfterValidator(_text),
+    AfterValidator(_platform),
+    Field(json_schema_extra={"pattern": "^[^/]+/[^/]+(/[^/]+)?$"}),
+]
+Text = Annotated[str, MaxLen(MAX_TEXT), AfterValidator(_text)]
+
+
+class _Strict(BaseModel):
+    """No unknown fields, no coercion (`12` is not `"12"`, `true` is not 1)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+class LockOs(_Strict):
+    """The OS release locked for one platform image (os-release fields)."""
+
+    id: Text | None = None
+    version_id: Text | None = None
+    codename: Text | None = None
+    point_release: Text | None = None
+
+
+class LockPlatform(_Strict):
+    """One platform image of a locked reference."""
+
+    platform: PlatformText | None = None
+    digest: Digest
+    media_type: MediaType = ""
+    os: LockOs | None = None
+
+
+class LockUse(_Strict):
+    """One file naming the locked image, and how it was written there."""
+
+    file: Text
+    written: Text
+
+
+class LockImage(_Strict):
+    """One locked image reference: its top digest and its platform images."""
+
+    reference: Annotated[Text, AfterValidator(_reference)]
+    digest: Digest
+    media_type: MediaType
+    platforms: list[LockPlatform] = Field(default=[], max_length=256)
+    uses: list[LockUse] = Field(default=[], max_length=10_000)
+
+
+class LockModel(_Strict):
+    """driftwatch.lock: the lock file version and every locked image (sorted by reference)."""
+
+    version: Annotated[int, AfterValidator(_version)] = Field(
+        description=f"the integer {LOCK_VERSION}", json_schema_extra={"const": LOCK_VERSION}
+    )
+    images: list[LockImage] = Field(
+        max_length=MAX_IMAGES, description=f"a list of at most {MAX_IMAGES} locked images"
+    )
+
+
+def generated_schema() -> dict[str, Any]:
+    """The JSON Schema of the lock file, as generated from LockModel."""
+    schema = LockModel.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+        "title": "driftwatch.lock",
+    }
+
+
+def shipped_schema() -> dict[str, Any]:
+    """The JSON Schema file shipped inside the package (what editors and CI can validate with)."""
+    text = resources.files("driftwatch").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates driftwatch/lock.schema.json
+    print(json.dumps(generated_schema(), indent=2, sort_keys=True))
