@@ -14,6 +14,7 @@ import click
 
 from driftwatch import __version__
 from driftwatch.errors import DriftwatchError
+from driftwatch.redact import mask_userinfo, printable
 
 # name -> "module:attribute"; modules load lazily so `driftwatch --help` stays fast.
 COMMANDS: dict[str, str] = {
@@ -31,6 +32,11 @@ COMMANDS: dict[str, str] = {
 }
 
 EXIT_INTERNAL = 70
+
+
+def safe_text(text: str) -> str:
+    """A message fit for a terminal: URL user-info masked, control characters escaped."""
+    return printable(mask_userinfo(text))
 
 
 class LazyGroup(click.Group):
@@ -102,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(2 if exc.exit_code in (1, 2) else exc.exit_code)
     except DriftwatchError as exc:
-        click.echo(f"driftwatch: error: {exc.diagnostics()}", err=True)
+        click.echo(f"driftwatch: error: {safe_text(exc.diagnostics())}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("driftwatch: interrupted", err=True)
@@ -111,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("DRIFTWATCH_DEBUG"):
             raise
         click.echo(
-            f"driftwatch: internal error: {type(exc).__name__}: {exc} "
+            f"driftwatch: internal error: {type(exc).__name__}: {safe_text(str(exc))} "
             "(set DRIFTWATCH_DEBUG=1 for a traceback, and please report it)",
             err=True,
         )

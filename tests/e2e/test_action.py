@@ -85,7 +85,9 @@ def substitute(text: str, context: Mapping[str, Any]) -> str:
     return EXPRESSION.sub(value, text)
 
 
-def run_action(workspace: Path, inputs: Mapping[str, str], tmp: Path) -> Run:
+def run_action(
+    workspace: Path, inputs: Mapping[str, str], tmp: Path, first_on_path: Path | None = None
+) -> Run:
     """Run every step of the composite action; stop at the first failing step, like a runner."""
     action = load_action()
     given = {name: str(spec.get("default", "")) for name, spec in action["inputs"].items()}
@@ -99,6 +101,8 @@ def run_action(workspace: Path, inputs: Mapping[str, str], tmp: Path) -> Run:
     summary = tmp / "step_summary.md"
     summary.write_text("")
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    if first_on_path is not None:
+        path = f"{first_on_path}{os.pathsep}{path}"
     run = Run(0, {}, "")
     for number, step in enumerate(action["runs"]["steps"]):
         assert set(step) <= {"name", "id", "shell", "env", "run"}, step
@@ -241,7 +245,17 @@ def test_action_missing_lock_file_exits_2(workspace: Path, tmp_path: Path) -> No
 
 def test_failed_alert_is_a_warning_without_the_secret(workspace: Path, tmp_path: Path) -> None:
     url = f"json://bot:Hush-Token-77@127.0.0.1:{free_port()}/hook"
-    run = run_action(workspace, {"notify": url, "fail-on": "never"}, tmp_path)
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    argv_log = tmp_path / "argv.log"
+    real = Path(sys.executable).parent / "driftwatch"
+    shim = shims / "driftwatch"
+    shim.write_text(f'#!/bin/bash\nprintf "%s\\n" "$@" >> {argv_log}\nexec {real} "$@"\n')
+    shim.chmod(0o755)
+    run = run_action(workspace, {"notify": url, "fail-on": "never"}, tmp_path, shims)
     assert run.status == 0, run.logs
     assert "alert to" in run.logs[-1] and "failed" in run.logs[-1]
     assert "Hush-Token-77" not in run.logs[-1] + run.summary
+    # the URL reached driftwatch through DRIFTWATCH_NOTIFY, not its (world-readable) command line
+    argv = argv_log.read_text()
+    assert "check" in argv and "Hush-Token-77" not in argv and "--notify" not in argv
