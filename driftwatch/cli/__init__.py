@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
+import typing
+from typing import TextIO
 
 import click
 
@@ -95,8 +98,55 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = {"config_path": config_path}
 
 
+class _EscapingStream:
+    """A text stream that escapes control characters (but newline and tab) before writing.
+
+    Registries and images are untrusted: a tag, codename or error body holding ESC or BEL
+    must not drive the terminal. Everything driftwatch prints passes through here.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.encoding = getattr(stream, "encoding", "utf-8")
+        self.errors = getattr(stream, "errors", "strict")
+
+    def write(self, text: str) -> int:
+        self._stream.write(_TERMINAL_CONTROL.sub(_escape, text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+
+_TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group(0)):02x}"
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: run the group and turn every error into a one-line message."""
+    """Console entry point: output escaped for the terminal, every error one line."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout = typing.cast(TextIO, _EscapingStream(sys.stdout))
+    sys.stderr = typing.cast(TextIO, _EscapingStream(sys.stderr))
+    try:
+        _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: list[str] | None) -> None:
+    """Run the group and turn every error into a one-line message and an exit code."""
     try:
         code = cli.main(args=argv, prog_name="driftwatch", standalone_mode=False)
     except click.exceptions.Exit as exc:
