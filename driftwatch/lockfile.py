@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from driftwatch.atomic import write_atomic
 from driftwatch.configmodel import describe_error
 from driftwatch.errors import InputError
 from driftwatch.lockschema import LOCK_VERSION, LockImage, LockModel, LockPlatform
@@ -122,9 +123,7 @@ def write_lock(path: Path, entries: Iterable[LockEntry]) -> bool:
     try:
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             return False
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
+        write_atomic(path, text.encode("utf-8"))
     except OSError as exc:
         raise InputError(f"cannot write lock file {path}: {exc.strerror}") from None
     return True
