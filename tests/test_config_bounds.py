@@ -5,7 +5,6 @@ New keys are covered without touching this file: the cases come from configmodel
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from driftwatch.configmodel import (
 )
 from driftwatch.errors import ConfigError
 from driftwatch.notify.outbox import RetryPolicy
+from tests.tomlwrite import toml_value
 
 KEYS = list(iter_keys(ConfigModel))
 HOSTILE: dict[str, Any] = {
@@ -35,22 +35,6 @@ HOSTILE: dict[str, Any] = {
     "huge-float": 1e308,
     "fraction": 0.5,
 }
-
-
-def toml_value(value: Any) -> str:
-    """A value written as TOML (inline tables for nesting)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(item) for item in value) + "]"
-    inner = ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items())
-    return "{" + inner + "}"
 
 
 def config_text(spec: KeySpec, value: Any) -> str:
