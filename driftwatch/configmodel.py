@@ -49,7 +49,7 @@ _ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 MAX_TEXT = 4096
-MAX_ITEMS = 10_000
+MAX_ITEMS = 1_000_000
 
 
 def _no_control(value: str) -> str:
