@@ -415,7 +415,25 @@ def allowed(field: FieldInfo) -> str:
         return str(extra["doc_type"]).replace("`", "")
     if field.description:
         return field.description
-    return "see the reference"
+    return _type_words(field.annotation)
+
+
+def _type_words(annotation: Any) -> str:
+    """`a string`, `a list`, `a table or null`... for a field with nothing better to say."""
+    words = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+    if annotation in words:
+        return words[annotation]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "a table"
+    origin = typing.get_origin(annotation)
+    if origin in (list, dict):
+        return "a list" if origin is list else "a table"
+    if origin is Annotated:
+        return _type_words(typing.get_args(annotation)[0])
+    parts = [
+        _type_words(arg) if arg is not type(None) else "null" for arg in typing.get_args(annotation)
+    ]
+    return " or ".join(parts) if parts else "see the reference"
 
 
 def _literal_choices(annotation: Any) -> list[str]:

@@ -135,13 +135,19 @@ def read_lock(path: Path) -> LockFile:
     data = _parse_json(path, text)
     if not isinstance(data, dict) or "version" not in data:
         raise InputError(f"lock file {path} has no version field: not a driftwatch lock file")
+    version = data["version"]
+    if type(version) is int and version != LOCK_VERSION:
+        raise InputError(
+            f"lock file {path} is version {version}; this driftwatch reads version "
+            f"{LOCK_VERSION} (upgrade driftwatch, or re-create it with `driftwatch lock`)"
+        )
     try:
         model = LockModel.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         detail = describe_error(errors[0], LockModel)
-        raise InputError(f"lock file {path}: {detail}{more}") from None
+        raise InputError(f"lock file {path} is malformed: {detail}{more}") from None
     entries: dict[ImageReference, LockEntry] = {}
     for index, image in enumerate(model.images):
         entry = _entry_from_model(path, index, image)

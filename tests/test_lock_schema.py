@@ -147,7 +147,7 @@ def test_every_lock_field_against_hostile_values(
     [
         ('{"version": 1}', "images: required"),
         ('{"version": true, "images": []}', "version = true: should be a valid integer"),
-        ('{"version": 2, "images": []}', "this driftwatch reads lock version 1"),
+        ('{"version": 2, "images": []}', "is version 2; this driftwatch reads version 1"),
         ('{"version": 1, "version": 1, "images": []}', "key 'version' appears twice"),
         ('{"version": 1, "images": [], "extra": 1}', "unknown key 'extra'"),
         ('{"version": 1, "images": NaN}', "NaN is not a JSON number"),
