@@ -19,9 +19,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from driftwatch.configmodel import ConfigModel, describe_error, iter_keys
 from driftwatch.errors import ConfigError
 from driftwatch.redact import MASK, shown_value
 from driftwatch.reference import DOCKER_HUB, HUB_ALIASES
@@ -111,9 +108,18 @@ def find_config_file(start: Path | None = None) -> tuple[Path, bool] | None:
         if candidate.is_file():
             return candidate, False
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and _tool_table(pyproject, _read_toml(pyproject)) is not None:
+        if _may_hold_table(pyproject) and _tool_table(pyproject, _read_toml(pyproject)) is not None:
             return pyproject, True
     return None
+
+
+def _may_hold_table(pyproject: Path) -> bool:
+    """True for a pyproject.toml that mentions driftwatch: only those are parsed (strictly)."""
+    try:
+        with pyproject.open("rb") as handle:
+            return b"driftwatch" in handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError:
+        return pyproject.exists()  # unreadable: _read_toml says why
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] = os.environ) -> Config:
@@ -128,17 +134,31 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] = os.enviro
     data: Any = _read_toml(file)
     if is_pyproject:
         data = _tool_table(file, data) or {}
-    return build_config(file, _expand(file, data, environ, ""))
+    templates: dict[str, str] = {}
+    return build_config(file, _expand(file, data, environ, "", templates), templates)
 
 
-def build_config(file: Path | None, data: Mapping[str, Any]) -> Config:
-    """Validate `data` against the model and turn it into the frozen Config."""
+def build_config(
+    file: Path | None, data: Mapping[str, Any], templates: Mapping[str, str] | None = None
+) -> Config:
+    """Validate `data` against the model and turn it into the frozen Config.
+
+    `templates` maps expanded strings back to what the file says (`${VAR}`), so an error shows
+    the template, never a secret taken from the environment.
+    """
+    from pydantic import ValidationError  # only when a config file exists: keeps start-up light
+
+    from driftwatch.configmodel import ConfigModel, describe_error
+
     try:
         model = ConfigModel.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
+        first = errors[0]
+        if isinstance(first["input"], str) and first["input"] in (templates or {}):
+            first = {**first, "input": (templates or {})[first["input"]]}
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ConfigError(f"{file}: {describe_error(errors[0])}{more}") from None
+        raise ConfigError(f"{file}: {describe_error(first)}{more}") from None
     registries: dict[str, RegistrySettings] = {}
     for host, settings in model.registries.items():
         name = _normalise_host(host)
@@ -220,15 +240,22 @@ def _read_toml(file: Path) -> dict[str, Any]:
     return data
 
 
-def _expand(file: Path, value: Any, environ: Mapping[str, str], key: str) -> Any:
-    """`value` with `${VAR}` in every string replaced from the environment (`$${` stays `${`)."""
+def _expand(
+    file: Path, value: Any, environ: Mapping[str, str], key: str, templates: dict[str, str]
+) -> Any:
+    """`value` with `${VAR}` in every string replaced from the environment (`$${` stays `${`).
+
+    `templates` collects expanded string -> original text, for error messages.
+    """
     if isinstance(value, dict):
         return {
-            name: _expand(file, item, environ, f"{key}.{name}" if key else name)
+            name: _expand(file, item, environ, f"{key}.{name}" if key else name, templates)
             for name, item in value.items()
         }
     if isinstance(value, list):
-        return [_expand(file, item, environ, f"{key}[{i}]") for i, item in enumerate(value)]
+        return [
+            _expand(file, item, environ, f"{key}[{i}]", templates) for i, item in enumerate(value)
+        ]
     if not isinstance(value, str) or "${" not in value:
         return value
 
@@ -242,7 +269,9 @@ def _expand(file: Path, value: Any, environ: Mapping[str, str], key: str) -> Any
             raise ConfigError(f"{file}: {key}: ${{{name}}} is not set in the environment")
         return environ[name]
 
-    return _VARIABLE.sub(substitute, value)
+    expanded = _VARIABLE.sub(substitute, value)
+    templates[expanded] = value
+    return expanded
 
 
 def _reference_row(spec: Any) -> tuple[str, str, str, str]:
@@ -255,8 +284,9 @@ def _reference_row(spec: Any) -> tuple[str, str, str, str]:
     return (spec.key, kind, str(extra.get("doc_default", "")), str(extra.get("description", "")))
 
 
-# The documented surface of the config file, generated from the model: docs/reference/
-# configuration.md shows it, and every key the loader accepts is in it.
-REFERENCE: tuple[tuple[str, str, str, str], ...] = tuple(
-    _reference_row(spec) for spec in iter_keys()
-)
+def reference() -> tuple[tuple[str, str, str, str], ...]:
+    """(key, type, default, meaning) of every key, generated from the model (pydantic is imported
+    only here and when a config file is read): docs/reference/configuration.md shows it."""
+    from driftwatch.configmodel import iter_keys
+
+    return tuple(_reference_row(spec) for spec in iter_keys())

@@ -131,7 +131,9 @@ def _doc(kind: str, default: str, text: str) -> Any:
 class _Strict(BaseModel):
     """No unknown keys, no type coercion (`"8"` is not 8, `true` is not 1), no NaN or infinity."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, allow_inf_nan=False, frozen=True, defer_build=True
+    )
 
 
 class RegistryModel(_Strict):

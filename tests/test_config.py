@@ -114,9 +114,9 @@ def test_reference_documents_every_accepted_key() -> None:
     from driftwatch import config
     from driftwatch.configmodel import ConfigModel
 
-    documented = {name.split(".")[0] for name, *_ in config.REFERENCE}
+    documented = {name.split(".")[0] for name, *_ in config.reference()}
     assert documented == set(ConfigModel.model_fields)
-    assert all(text for _, _, _, text in config.REFERENCE)
+    assert all(text for _, _, _, text in config.reference())
 
 
 def test_model_defaults_are_the_config_defaults() -> None:
@@ -132,12 +132,30 @@ def test_undecodable_file_names_byte_offset(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     monkeypatch.delenv("DRIFTWATCH_CONFIG", raising=False)
-    (tmp_path / name).write_bytes(b'[project]\nname = "\xff"\n')
+    (tmp_path / name).write_bytes(b'[tool.driftwatch]\nname = "\xff"\n')
     (tmp_path / "sub").mkdir()
     monkeypatch.chdir(tmp_path / "sub")
     with pytest.raises(ConfigError) as info:
         load_config()
-    assert info.value.message == f"{tmp_path / name}: not UTF-8: byte 0xff at byte offset 18"
+    assert info.value.message == f"{tmp_path / name}: not UTF-8: byte 0xff at byte offset 26"
+
+
+def test_parent_pyproject_not_about_driftwatch_is_not_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DRIFTWATCH_CONFIG", raising=False)
+    (tmp_path / "pyproject.toml").write_bytes(b'[project]\nname = "\xff"\n[[[\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_config().path is None
+
+
+def test_an_expanded_secret_is_not_shown_in_errors(tmp_path: Path) -> None:
+    file = tmp_path / "driftwatch.toml"
+    file.write_text('timeout = "${DW_SECRET}"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(file, environ={"DW_SECRET": "hush-hush-42"})
+    assert "hush-hush-42" not in info.value.message
+    assert "timeout = '${DW_SECRET}': should be a valid number" in info.value.message
 
 
 @pytest.mark.parametrize(
@@ -155,7 +173,12 @@ def test_pyproject_tool_not_a_table(
     (tmp_path / "pyproject.toml").write_text(text)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match=says):
-        load_config()
+        load_config(tmp_path / "pyproject.toml")  # named: it must hold the table
+    if "driftwatch" in text:  # found by the upward search: parsed, since it may hold it
+        with pytest.raises(ConfigError, match=says):
+            load_config()
+    else:  # cannot hold [tool.driftwatch]: not driftwatch's business
+        assert load_config().path is None
 
 
 def test_variables_expand_from_the_environment(tmp_path: Path) -> None:
@@ -180,3 +203,38 @@ def test_endpoint_with_credentials_is_refused_masked(tmp_path: Path) -> None:
         load_config(file)
     assert "s3cretpw" not in info.value.message
     assert "http://****@127.0.0.1:5000" in info.value.message
+
+
+COMMANDS = [
+    ("images",),
+    ("lint",),
+    ("pin",),
+    ("lock",),
+    ("check",),
+    ("scan",),
+    ("resolve", "alpine:3"),
+    ("history", "alpine:3"),
+    ("events",),
+    ("notify", "--test"),
+    ("db", "upgrade"),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: "-".join(c))
+def test_every_subcommand_takes_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
+) -> None:
+    from driftwatch.cli import COMMANDS as ALL
+    from driftwatch.cli import main
+
+    assert {c[0] for c in COMMANDS} == set(ALL), "a new command: add it here"
+    bad = tmp_path / "mine.toml"
+    bad.write_text("retries = 99\n")
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--config", str(bad)])
+    err = capsys.readouterr().err
+    assert info.value.code == 2, err
+    assert (
+        err
+        == f"driftwatch: error: {bad}: retries = 99: should be less than or equal to 10; allowed: an integer from 0 to 10\n"
+    )

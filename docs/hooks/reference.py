@@ -44,8 +44,8 @@ def _command_section(command: click.Command, context: click.Context, title: str)
 
 
 def config_reference() -> str:
-    """The table of config keys, from driftwatch.config.REFERENCE (built from the model)."""
-    from driftwatch.config import REFERENCE
+    """The table of config keys, from driftwatch.config.reference() (built from the model)."""
+    from driftwatch.config import reference
     from driftwatch.configmodel import NotifyEnvModel, iter_keys, range_text
 
     lines = [
@@ -87,7 +87,7 @@ def config_reference() -> str:
         "| --- | --- | --- | --- |",
     ]
     lines += [
-        f"| `{key}` | {kind} | {default} | {text} |" for key, kind, default, text in REFERENCE
+        f"| `{key}` | {kind} | {default} | {text} |" for key, kind, default, text in reference()
     ]
     lines += [
         "",
