@@ -496,8 +496,10 @@ def describe_error(error: ErrorDetails, model: type[BaseModel] = ConfigModel) ->
 
 
 def _shows_value(loc: Sequence[int | str]) -> bool:
-    """Notify URLs are secrets through and through: their values are never shown."""
-    return not (loc and loc[0] == "notify" and "on" not in loc)
+    """Notify URLs and build-arg values may be secrets through and through: never shown."""
+    if loc and loc[0] == "notify":
+        return "on" in loc
+    return not (loc and loc[0] == "build_args" and "[key]" not in loc)
 
 
 def _shown(value: Any) -> str:

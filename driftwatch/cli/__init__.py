@@ -99,10 +99,11 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 class _EscapingStream:
-    """A text stream that escapes control characters (but newline and tab) before writing.
+    """A text stream that masks URL user-info and escapes control characters (not newline, tab).
 
     Registries and images are untrusted: a tag, codename or error body holding ESC or BEL
-    must not drive the terminal. Everything driftwatch prints passes through here.
+    must not drive the terminal, and no `user:password@` reaches a log. Everything driftwatch
+    prints passes through here.
     """
 
     def __init__(self, stream: TextIO) -> None:
@@ -111,7 +112,7 @@ class _EscapingStream:
         self.errors = getattr(stream, "errors", "strict")
 
     def write(self, text: str) -> int:
-        self._stream.write(_TERMINAL_CONTROL.sub(_escape, text))
+        self._stream.write(_TERMINAL_CONTROL.sub(_escape, mask_userinfo(text)))
         return len(text)
 
     def flush(self) -> None:
