@@ -128,7 +128,8 @@ class _EscapingStream:
         return self._stream.fileno()
 
 
-_TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters but tab and newline; CR only where it ends a CRLF line (a diff of a CRLF file).
+_TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
 
 
 def _escape(match: re.Match[str]) -> str:
