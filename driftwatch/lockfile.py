@@ -9,7 +9,6 @@ bounded size and nesting, no duplicate keys or entries, sha256 digests, checked 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,7 +19,7 @@ from pydantic import ValidationError
 
 from driftwatch.atomic import write_atomic
 from driftwatch.configmodel import describe_error
-from driftwatch.errors import InputError
+from driftwatch.errors import InputError, InvalidReference
 from driftwatch.lockschema import LOCK_VERSION, LockImage, LockModel, LockPlatform
 from driftwatch.models import Observation, OsRelease, Platform, PlatformImage, Resolution
 from driftwatch.redact import shown_value
@@ -41,8 +40,7 @@ _OS_FIELDS = ("id", "version_id", "codename", "point_release")
 MIB = 1024 * 1024
 MAX_LOCK_BYTES = 64 * MIB
 MAX_DEPTH = 32
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
-_BRACKETS = re.compile(r"[\[\]{}]")
+_TOO_DEEP = object()
 
 
 @dataclass(frozen=True, order=True)
@@ -182,31 +180,35 @@ def _read_text(path: Path) -> str:
 
 def _parse_json(path: Path, text: str) -> Any:
     """JSON with bounded nesting, no duplicate keys and no NaN/Infinity."""
-    depth = json_depth(text)
-    if depth > MAX_DEPTH:
-        raise InputError(
-            f"lock file {path} is not a lock file: JSON nested {depth} deep "
-            f"(a lock file nests at most {MAX_DEPTH})"
-        )
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         reason = f"{exc.msg} at line {exc.lineno}"
         raise InputError(f"lock file {path} is not valid JSON: {reason}") from None
+    except RecursionError:
+        data = _TOO_DEEP  # nested deeper than the interpreter allows: reported below
     except ValueError as exc:
         raise InputError(f"lock file {path} is not valid JSON: {exc}") from None
+    if data is _TOO_DEEP or _too_deep(data):
+        raise InputError(
+            f"lock file {path} is not a lock file: JSON nested more than {MAX_DEPTH} deep"
+        )
+    return data
 
 
-def json_depth(text: str) -> int:
-    """How deeply arrays and objects nest in `text`, counted without recursion."""
-    depth = deepest = 0
-    for match in _BRACKETS.finditer(_STRINGS.sub('""', text)):
-        if match.group(0) in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+def _too_deep(data: Any) -> bool:
+    """True when arrays and objects nest more than MAX_DEPTH deep (walked level by level)."""
+    level = [data] if isinstance(data, (dict, list)) else []
+    for _ in range(MAX_DEPTH):
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, (dict, list))
+        ]
+        if not level:
+            return False
+    return True
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -230,8 +232,15 @@ def _entry_from_model(path: Path, index: int, image: LockImage) -> LockEntry:
         raise InputError(
             f"lock file {path}: images[{index}] ({image.reference}) locks a platform twice"
         )
+    try:
+        reference = parse_reference(image.reference)
+    except InvalidReference as exc:
+        raise InputError(
+            f"lock file {path} is malformed: images[{index}].reference = "
+            f"{shown_value(image.reference)}: {exc}"
+        ) from None
     return LockEntry(
-        reference=parse_reference(image.reference),
+        reference=reference,
         digest=image.digest,
         media_type=image.media_type,
         platforms=platforms,

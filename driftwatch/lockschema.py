@@ -12,53 +12,23 @@ schema file, and read/write it in lockfile.py; the hostile-value tests pick it u
 from __future__ import annotations
 
 import json
-import re
 from importlib import resources
 from typing import Annotated, Any
 
-from annotated_types import MaxLen
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-
-from driftwatch.models import Platform
-from driftwatch.reference import parse_reference
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = ["LOCK_VERSION", "SCHEMA_FILE", "LockModel", "generated_schema", "shipped_schema"]
 
 LOCK_VERSION = 1
 SCHEMA_FILE = "lock.schema.json"
-_SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
-_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[\w.+-]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_IMAGES = 100_000
 MAX_TEXT = 1024
-
-
-def _digest(value: str) -> str:
-    if not _SHA256.fullmatch(value):
-        raise ValueError("not a sha256 digest (`sha256:` and 64 lower-case hex digits)")
-    return value
-
-
-def _media_type(value: str) -> str:
-    if value and not _MEDIA_TYPE.fullmatch(value):
-        raise ValueError("not a media type (type/subtype)")
-    return value
-
-
-def _reference(value: str) -> str:
-    parse_reference(value)  # InvalidReference is a ValueError naming the fault
-    return value
-
-
-def _platform(value: str) -> str:
-    Platform.parse(value)
-    return value
-
-
-def _text(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("control characters are not allowed")
-    return value
+# Patterns are checked by pydantic-core (Rust) and written into the JSON Schema as they are.
+_NO_CONTROL = r"[^\x00-\x1f\x7f]"
+SHA256_PATTERN = r"^sha256:[0-9a-f]{64}$"
+MEDIA_TYPE_PATTERN = r"^([A-Za-z0-9][A-Za-z0-9_.+-]*/[A-Za-z0-9_.+-]+)?$"
+PLATFORM_PATTERN = r"^[^/\x00-\x1f\x7f]+/[^/\x00-\x1f\x7f]+(/[^/\x00-\x1f\x7f]+)?$"
+TEXT_PATTERN = rf"^{_NO_CONTROL}*$"
 
 
 def _version(value: int) -> int:
@@ -72,27 +42,24 @@ def _version(value: int) -> int:
 
 Digest = Annotated[
     str,
-    MaxLen(80),
-    AfterValidator(_digest),
-    Field(
-        description="sha256: and 64 lower-case hex digits",
-        json_schema_extra={"pattern": f"^{_SHA256.pattern}$"},
-    ),
+    StringConstraints(max_length=80, pattern=SHA256_PATTERN),
+    Field(description="sha256: and 64 lower-case hex digits"),
 ]
 MediaType = Annotated[
     str,
-    MaxLen(255),
-    AfterValidator(_media_type),
-    Field(json_schema_extra={"pattern": f"^({_MEDIA_TYPE.pattern})?$"}),
+    StringConstraints(max_length=255, pattern=MEDIA_TYPE_PATTERN),
+    Field(description="a media type (type/subtype) or empty"),
 ]
 PlatformText = Annotated[
     str,
-    MaxLen(255),
-    AfterValidator(_text),
-    AfterValidator(_platform),
-    Field(json_schema_extra={"pattern": "^[^/]+/[^/]+(/[^/]+)?$"}),
+    StringConstraints(max_length=255, pattern=PLATFORM_PATTERN),
+    Field(description="os/arch[/variant]"),
 ]
-Text = Annotated[str, MaxLen(MAX_TEXT), AfterValidator(_text)]
+Text = Annotated[
+    str,
+    StringConstraints(max_length=MAX_TEXT, pattern=TEXT_PATTERN),
+    Field(description=f"a string of at most {MAX_TEXT} characters, no control characters"),
+]
 
 
 class _Strict(BaseModel):
@@ -129,7 +96,7 @@ class LockUse(_Strict):
 class LockImage(_Strict):
     """One locked image reference: its top digest and its platform images."""
 
-    reference: Annotated[Text, AfterValidator(_reference)]
+    reference: Text  # parsed (and refused with the grammar's reason) by lockfile.read_lock
     digest: Digest
     media_type: MediaType
     platforms: list[LockPlatform] = Field(default=[], max_length=256)
