@@ -483,6 +483,7 @@ def describe_error(error: ErrorDetails, model: type[BaseModel] = ConfigModel) ->
     problem = error["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
     if error["msg"].startswith("Input should be "):
         problem = "should be " + problem
+    problem = re.sub(r" or instance of \w+", "", problem).replace("a valid dictionary", "a table")
     if "[key]" in loc:
         return f"{key}: the key {shown_value(loc[-2])} is {problem}".replace(
             "is should be", "should be"
