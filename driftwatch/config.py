@@ -226,7 +226,7 @@ def _read_toml(file: Path) -> dict[str, Any]:
     if len(raw) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{file}: larger than {MAX_CONFIG_BYTES // 1024} KiB: not a config file")
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is no error
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{file}: not UTF-8: byte 0x{raw[exc.start]:02x} at byte offset {exc.start}"

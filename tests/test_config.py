@@ -238,3 +238,9 @@ def test_every_subcommand_takes_config(
         err
         == f"driftwatch: error: {bad}: retries = 99: should be less than or equal to 10; allowed: an integer from 0 to 10\n"
     )
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    file = tmp_path / "driftwatch.toml"
+    file.write_bytes(b"\xef\xbb\xbfretries = 1\n")
+    assert load_config(file).retries == 1
