@@ -148,7 +148,8 @@ def build_config(
     """
     from pydantic import ValidationError  # only when a config file exists: keeps start-up light
 
-    from driftwatch.configmodel import ConfigModel, describe_error
+    from driftwatch.configmodel import ConfigModel, secret_location
+    from driftwatch.validation import describe_error
 
     try:
         model = ConfigModel.model_validate(data)
@@ -158,7 +159,9 @@ def build_config(
         if isinstance(first["input"], str) and first["input"] in (templates or {}):
             first = {**first, "input": (templates or {})[first["input"]]}
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ConfigError(f"{file}: {describe_error(first)}{more}") from None
+        raise ConfigError(
+            f"{file}: {describe_error(first, ConfigModel, secret_location)}{more}"
+        ) from None
     registries: dict[str, RegistrySettings] = {}
     for host, settings in model.registries.items():
         name = _normalise_host(host)
@@ -275,7 +278,7 @@ def _expand(
 
 
 def _reference_row(spec: Any) -> tuple[str, str, str, str]:
-    from driftwatch.configmodel import numeric_kind, range_text
+    from driftwatch.validation import numeric_kind, range_text
 
     extra = spec.field.json_schema_extra or {}
     kind = str(extra.get("doc_type", ""))
@@ -287,6 +290,7 @@ def _reference_row(spec: Any) -> tuple[str, str, str, str]:
 def reference() -> tuple[tuple[str, str, str, str], ...]:
     """(key, type, default, meaning) of every key, generated from the model (pydantic is imported
     only here and when a config file is read): docs/reference/configuration.md shows it."""
-    from driftwatch.configmodel import iter_keys
+    from driftwatch.configmodel import ConfigModel
+    from driftwatch.validation import iter_keys
 
-    return tuple(_reference_row(spec) for spec in iter_keys())
+    return tuple(_reference_row(spec) for spec in iter_keys(ConfigModel))

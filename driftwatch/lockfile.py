@@ -18,12 +18,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from driftwatch.atomic import write_atomic
-from driftwatch.configmodel import describe_error
 from driftwatch.errors import InputError, InvalidReference
 from driftwatch.lockschema import LOCK_VERSION, LockImage, LockModel, LockPlatform
 from driftwatch.models import Observation, OsRelease, Platform, PlatformImage, Resolution
 from driftwatch.redact import shown_value
 from driftwatch.reference import ImageReference, parse_reference
+from driftwatch.validation import describe_error
 
 __all__ = [
     "LOCK_VERSION",

@@ -1,6 +1,6 @@
 """Every config key, walked from the model itself, against hostile values: exit 2, one line.
 
-New keys are covered without touching this file: the cases come from configmodel.iter_keys().
+New keys are covered without touching this file: the cases come from validation.iter_keys().
 """
 
 from __future__ import annotations
@@ -12,16 +12,10 @@ from typing import Any
 import pytest
 
 from driftwatch.cli import main
-from driftwatch.configmodel import (
-    ConfigModel,
-    KeySpec,
-    NotifyEnvModel,
-    bounds,
-    iter_keys,
-    numeric_kind,
-)
+from driftwatch.configmodel import ConfigModel, NotifyEnvModel
 from driftwatch.errors import ConfigError
 from driftwatch.notify.outbox import RetryPolicy
+from driftwatch.validation import KeySpec, bounds, iter_keys, numeric_kind
 from tests.tomlwrite import toml_value
 
 KEYS = list(iter_keys(ConfigModel))

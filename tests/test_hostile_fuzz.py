@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from driftwatch.cli import main
-from driftwatch.configmodel import ConfigModel, iter_keys
+from driftwatch.configmodel import ConfigModel
 from driftwatch.lockschema import LockModel
+from driftwatch.validation import iter_keys
 from tests.tomlwrite import toml_document
 
 FUZZ = settings(

@@ -15,11 +15,11 @@ import jsonschema
 import pytest
 
 from driftwatch.cli import main
-from driftwatch.configmodel import KeySpec, iter_keys
 from driftwatch.lockfile import LockUse, entry_from_resolution, read_lock, render_lock
 from driftwatch.lockschema import LockModel, generated_schema, shipped_schema
 from driftwatch.models import OsRelease, Platform, PlatformImage, Resolution
 from driftwatch.reference import parse_reference
+from driftwatch.validation import KeySpec, iter_keys
 
 INDEX = "application/vnd.oci.image.index.v1+json"
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"

@@ -46,7 +46,8 @@ def _command_section(command: click.Command, context: click.Context, title: str)
 def config_reference() -> str:
     """The table of config keys, from driftwatch.config.reference() (built from the model)."""
     from driftwatch.config import reference
-    from driftwatch.configmodel import NotifyEnvModel, iter_keys, range_text
+    from driftwatch.configmodel import NotifyEnvModel
+    from driftwatch.validation import iter_keys, range_text
 
     lines = [
         "# Configuration reference",

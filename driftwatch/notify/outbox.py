@@ -52,7 +52,8 @@ class RetryPolicy:
         """The policy from DRIFTWATCH_NOTIFY_BACKOFF (seconds) and ..._MAX_ATTEMPTS, bounded."""
         from pydantic import ValidationError
 
-        from driftwatch.configmodel import NotifyEnvModel, describe_error
+        from driftwatch.configmodel import NotifyEnvModel
+        from driftwatch.validation import describe_error
 
         given = {name: env[name].strip() for name in (BACKOFF_ENV, ATTEMPTS_ENV) if env.get(name)}
         given = {name: text for name, text in given.items() if text}
