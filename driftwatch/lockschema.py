@@ -62,6 +62,21 @@ Text = Annotated[
 ]
 
 
+def _inside(value: str) -> str:
+    """A path relative to the repository root that cannot leave it."""
+    parts = value.replace("\\", "/").split("/")
+    if value.startswith(("/", "\\")) or value[1:2] == ":" or ".." in parts or not value:
+        raise ValueError("must be a path inside the repository (relative, no `..`)")
+    return value
+
+
+RelativePath = Annotated[
+    Text,
+    AfterValidator(_inside),
+    Field(description="a path relative to the repository root, without `..`"),
+]
+
+
 class _Strict(BaseModel):
     """No unknown fields, no coercion (`12` is not `"12"`, `true` is not 1)."""
 
@@ -89,7 +104,7 @@ class LockPlatform(_Strict):
 class LockUse(_Strict):
     """One file naming the locked image, and how it was written there."""
 
-    file: Text
+    file: RelativePath
     written: Text
 
 

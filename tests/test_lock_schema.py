@@ -150,6 +150,12 @@ def test_every_lock_field_against_hostile_values(
         ('{"version": 2, "images": []}', "is version 2; this driftwatch reads version 1"),
         ('{"version": 1, "version": 1, "images": []}', "key 'version' appears twice"),
         ('{"version": 1, "images": [], "extra": 1}', "unknown key 'extra'"),
+        (
+            '{"version": 1, "images": [{"reference": "a", "digest": "sha256:'
+            + "a" * 64
+            + '", "media_type": "", "uses": [{"file": "../../etc/Dockerfile", "written": "a"}]}]}',
+            "images[0].uses[0].file = '../../etc/Dockerfile': must be a path inside the repository",
+        ),
         ('{"version": 1, "images": NaN}', "NaN is not a JSON number"),
         (
             '{"version": 1, "images": ' + "[" * 100_000 + "]" * 100_000 + "}",

@@ -125,6 +125,7 @@ def lock_reference() -> str:
         "- digests are `sha256:` and 64 lower-case hex digits;",
         '- strings are strings (`"version_id": 12` is refused), no unknown fields, no key twice in',
         "  one object, no image or platform locked twice, no NaN or Infinity;",
+        "- `uses[].file` is a path inside the repository (relative, no `..`);",
         "- at most 64 MiB and nested at most 32 deep;",
         "- a lock with no images is valid, but `check` warns that it checks nothing.",
         "",
