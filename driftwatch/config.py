@@ -162,6 +162,38 @@ def build_config(
         raise ConfigError(
             f"{file}: {describe_error(first, ConfigModel, secret_location)}{more}"
         ) from None
+    return Config(
+        path=file,
+        **_same_named(model),
+        registries=_registries(file, model),
+        notify=tuple(_notify_entry(entry.url, entry.on) for entry in model.notify),
+        os_max_bytes=model.osinfo.max_bytes,
+        os_max_seconds=float(model.osinfo.max_seconds),
+        lint_disable=tuple(model.lint.disable),
+        lint_min_severity=model.lint.min_severity,
+    )
+
+
+_SHAPED = frozenset({"registries", "notify", "osinfo", "lint"})
+
+
+def _same_named(model: Any) -> dict[str, Any]:
+    """Top-level keys that are Config fields of the same name (lists become tuples).
+
+    A new top-level key needs only its field in ConfigModel and in Config.
+    """
+    names = {item.name for item in fields(Config)}
+    values: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        if name in names and name not in _SHAPED:
+            value = getattr(model, name)
+            values[name] = tuple(value) if isinstance(value, list) else value
+            values[name] = dict(value) if isinstance(value, dict) else values[name]
+    return values
+
+
+def _registries(file: Path | None, model: Any) -> dict[str, RegistrySettings]:
+    """Per-registry settings keyed by normalised host; two names of one registry are an error."""
     registries: dict[str, RegistrySettings] = {}
     for host, settings in model.registries.items():
         name = _normalise_host(host)
@@ -170,26 +202,7 @@ def build_config(
         registries[name] = RegistrySettings(
             settings.endpoint, settings.insecure, settings.concurrency
         )
-    return Config(
-        path=file,
-        registries=registries,
-        images=tuple(model.images),
-        exclude=tuple(model.exclude),
-        platforms=tuple(model.platforms),
-        build_args=dict(model.build_args),
-        db=model.db,
-        notify=tuple(_notify_entry(entry.url, entry.on) for entry in model.notify),
-        os_detect=model.os_detect,
-        fail_on=model.fail_on,
-        concurrency=model.concurrency,
-        timeout=float(model.timeout),
-        retries=model.retries,
-        keep_pulls=model.keep_pulls,
-        os_max_bytes=model.osinfo.max_bytes,
-        os_max_seconds=float(model.osinfo.max_seconds),
-        lint_disable=tuple(model.lint.disable),
-        lint_min_severity=model.lint.min_severity,
-    )
+    return registries
 
 
 def _notify_entry(url: str, on: Sequence[str] | None) -> Any:
