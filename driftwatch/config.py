@@ -187,8 +187,11 @@ def _same_named(model: Any) -> dict[str, Any]:
     for name in type(model).model_fields:
         if name in names and name not in _SHAPED:
             value = getattr(model, name)
-            values[name] = tuple(value) if isinstance(value, list) else value
-            values[name] = dict(value) if isinstance(value, dict) else values[name]
+            if isinstance(value, list):
+                value = tuple(value)
+            elif isinstance(value, dict):
+                value = dict(value)
+            values[name] = value
     return values
 
 
