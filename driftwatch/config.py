@@ -2,20 +2,25 @@
 
 Lookup: `--config FILE` or `DRIFTWATCH_CONFIG`, else the first `driftwatch.toml` (or a
 pyproject.toml with a `[tool.driftwatch]` table) from the working directory upward.
-Unknown keys and wrong types are ConfigErrors naming the file and key, so a typo never
-silently does nothing.
+The TOML is validated against configmodel.ConfigModel (strict types, bounded numbers, checked
+URLs) and turned into the frozen `Config` the rest of driftwatch reads. `${VAR}` in any string
+is replaced by the environment variable VAR (the way to pass credentials); `$${` is a literal
+`${`. Every problem is a ConfigError of one line naming the file, the key, the value and what
+is allowed, so a typo never silently does nothing.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from driftwatch.errors import ConfigError
+from driftwatch.redact import MASK, shown_value
 from driftwatch.reference import DOCKER_HUB, HUB_ALIASES
 
 if sys.version_info >= (3, 11):
@@ -28,9 +33,12 @@ __all__ = ["Config", "RegistrySettings", "find_config_file", "load_config"]
 CONFIG_ENV = "DRIFTWATCH_CONFIG"
 OS_DETECT_MODES = ("fast", "full", "off")
 FAIL_ON_LEVELS = ("never", "digest", "os", "release")
+MAX_CONFIG_BYTES = 1024 * 1024
+_VARIABLE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RegistrySettings:
     """Per-registry settings: where to send requests and whether plain HTTP is allowed."""
 
@@ -38,8 +46,15 @@ class RegistrySettings:
     insecure: bool = False
     concurrency: int | None = None
 
+    def __repr__(self) -> str:
+        endpoint = None if self.endpoint is None else MASK
+        return (
+            f"RegistrySettings(endpoint={endpoint!r}, insecure={self.insecure!r}, "
+            f"concurrency={self.concurrency!r})"
+        )
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class Config:
     """Everything driftwatch can be told through configuration (frozen; flags make a new one)."""
 
@@ -71,6 +86,16 @@ class Config:
         """Settings for `host`, or defaults when the config does not name it."""
         return self.registries.get(host, RegistrySettings())
 
+    def __repr__(self) -> str:
+        """Every field, but no URL or build-arg value: they may carry credentials."""
+        hidden = {"db": MASK if self.db else None, "notify": f"<{len(self.notify)} entries>"}
+        hidden["build_args"] = f"<{', '.join(self.build_args)}>"
+        shown = [
+            f"{item.name}={hidden.get(item.name) or repr(getattr(self, item.name))}"
+            for item in fields(self)
+        ]
+        return f"Config({', '.join(shown)})"
+
 
 def find_config_file(start: Path | None = None) -> tuple[Path, bool] | None:
     """The config file in force and whether it is a pyproject.toml, or None when there is none."""
@@ -83,12 +108,21 @@ def find_config_file(start: Path | None = None) -> tuple[Path, bool] | None:
         if candidate.is_file():
             return candidate, False
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and _has_tool_table(pyproject):
+        if _may_hold_table(pyproject) and _tool_table(pyproject, _read_toml(pyproject)) is not None:
             return pyproject, True
     return None
 
 
-def load_config(path: Path | None = None) -> Config:
+def _may_hold_table(pyproject: Path) -> bool:
+    """True for a pyproject.toml that mentions driftwatch: only those are parsed (strictly)."""
+    try:
+        with pyproject.open("rb") as handle:
+            return b"driftwatch" in handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError:
+        return pyproject.exists()  # unreadable: _read_toml says why
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] = os.environ) -> Config:
     """Load the config in force (or `path`); no file at all gives the defaults."""
     if path is not None:
         found: tuple[Path, bool] | None = (path, path.name == "pyproject.toml")
@@ -97,170 +131,101 @@ def load_config(path: Path | None = None) -> Config:
     if found is None:
         return Config()
     file, is_pyproject = found
-    data = _read_toml(file)
+    data: Any = _read_toml(file)
     if is_pyproject:
-        data = data.get("tool", {}).get("driftwatch", {})
-        if not isinstance(data, dict):
-            raise ConfigError(f"{file}: [tool.driftwatch] must be a table")
-    return _build_config(file, data)
+        data = _tool_table(file, data) or {}
+    templates: dict[str, str] = {}
+    return build_config(file, _expand(file, data, environ, "", templates), templates)
 
 
-def _has_tool_table(pyproject: Path) -> bool:
+def build_config(
+    file: Path | None, data: Mapping[str, Any], templates: Mapping[str, str] | None = None
+) -> Config:
+    """Validate `data` against the model and turn it into the frozen Config.
+
+    `templates` maps expanded strings back to what the file says (`${VAR}`), so an error shows
+    the template, never a secret taken from the environment.
+    """
+    from pydantic import ValidationError  # only when a config file exists: keeps start-up light
+
+    from driftwatch.configmodel import ConfigModel, secret_location
+    from driftwatch.validation import describe_error
+
     try:
-        return "driftwatch" in _read_toml(pyproject).get("tool", {})
-    except ConfigError:
-        return False
+        model = ConfigModel.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        if isinstance(first["input"], str) and first["input"] in (templates or {}):
+            first = {**first, "input": (templates or {})[first["input"]]}
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(
+            f"{file}: {describe_error(first, ConfigModel, secret_location)}{more}"
+        ) from None
+    return Config(
+        path=file,
+        **_same_named(model),
+        registries=_registries(file, model),
+        notify=tuple(_notify_entry(entry.url, entry.on) for entry in model.notify),
+        os_max_bytes=model.osinfo.max_bytes,
+        os_max_seconds=float(model.osinfo.max_seconds),
+        lint_disable=tuple(model.lint.disable),
+        lint_min_severity=model.lint.min_severity,
+    )
 
 
-def _read_toml(file: Path) -> dict[str, Any]:
-    try:
-        with file.open("rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
-    except FileNotFoundError:
-        raise ConfigError(f"config file {file} does not exist") from None
-    except OSError as exc:
-        raise ConfigError(f"config file {file} cannot be read: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+_SHAPED = frozenset({"registries", "notify", "osinfo", "lint"})
 
 
-# The documented surface of the config file; docs/reference/configuration.md is generated from it
-# and a test keeps it in step with what the loader accepts.
-REFERENCE: tuple[tuple[str, str, str, str], ...] = (
-    ("images", "list of strings", "[]", "Image references to watch besides those found in files."),
-    (
-        "exclude",
-        "list of globs",
-        "[]",
-        "Paths to skip while looking for Dockerfiles and compose files.",
-    ),
-    ("platforms", "list of strings", "[] (all)", "Only these platforms, e.g. `linux/amd64`."),
-    (
-        "build_args",
-        "table of strings",
-        "{}",
-        "Values for Dockerfile `ARG`s, as `--build-arg` gives.",
-    ),
-    (
-        "db",
-        "string (URL)",
-        "SQLite in the user data dir",
-        "History database: a path, "
-        "`sqlite:///file.db` or `postgresql+psycopg://...`; `DRIFTWATCH_DB` overrides.",
-    ),
-    (
-        "notify",
-        "list of URLs or tables",
-        "[]",
-        "Apprise URLs, or `{url = ..., on = [...]}` "
-        "tables routing by severity (`release`, `os`, `digest`, `error`).",
-    ),
-    ("os_detect", "`fast` / `full` / `off`", "`fast`", "How to find the OS release of an image."),
-    ("fail_on", "`never` / `digest` / `os` / `release`", "`release`", "What makes a run fail."),
-    ("concurrency", "integer", "16", "Requests in flight at once, across registries."),
-    ("timeout", "seconds", "30", "Timeout of one HTTP request."),
-    ("retries", "integer", "3", "Retries of a request that failed for a transient reason."),
-    (
-        "keep_pulls",
-        "integer",
-        "0",
-        "Stop manifest GETs to a registry whose `ratelimit-remaining` has fallen to this many.",
-    ),
-    (
-        "registries.<host>.endpoint",
-        "URL",
-        "none",
-        "Send this registry's requests elsewhere (a pull-through mirror, a local registry).",
-    ),
-    (
-        "registries.<host>.insecure",
-        "boolean",
-        "false",
-        "Allow plain HTTP and unverified TLS (loopback hosts are allowed plain HTTP anyway).",
-    ),
-    (
-        "registries.<host>.concurrency",
-        "integer",
-        "`concurrency`",
-        "Requests in flight to this registry.",
-    ),
-    ("osinfo.max_bytes", "integer", "268435456", "Layer bytes read per image before giving up."),
-    ("osinfo.max_seconds", "seconds", "120", "Time spent per image before giving up."),
-    ("lint.disable", "list of rule ids", "[]", "Lint rules to switch off, e.g. `DW003`."),
-    (
-        "lint.min_severity",
-        "`error` / `warning` / `note`",
-        "`warning`",
-        "Lowest severity that fails `lint`.",
-    ),
-)
+def _same_named(model: Any) -> dict[str, Any]:
+    """Top-level keys that are Config fields of the same name (lists become tuples).
 
-_SCALARS: dict[str, tuple[type | tuple[type, ...], str]] = {
-    "db": (str, "db"),
-    "os_detect": (str, "os_detect"),
-    "fail_on": (str, "fail_on"),
-    "concurrency": (int, "concurrency"),
-    "timeout": ((int, float), "timeout"),
-    "retries": (int, "retries"),
-    "keep_pulls": (int, "keep_pulls"),
-}
-_STRING_LISTS = {"images": "images", "exclude": "exclude", "platforms": "platforms"}
-_TOP_KEYS = {*_SCALARS, *_STRING_LISTS, "registries", "build_args", "notify", "osinfo", "lint"}
+    A new top-level key needs only its field in ConfigModel and in Config.
+    """
+    names = {item.name for item in fields(Config)}
+    values: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        if name in names and name not in _SHAPED:
+            value = getattr(model, name)
+            if isinstance(value, list):
+                value = tuple(value)
+            elif isinstance(value, dict):
+                value = dict(value)
+            values[name] = value
+    return values
 
 
-def _build_config(file: Path, data: Mapping[str, Any]) -> Config:
-    """Validate `data` key by key and turn it into a Config."""
-    _reject_unknown(file, "", data, _TOP_KEYS)
-    values: dict[str, Any] = {"path": file}
-    for key, (kind, attr) in _SCALARS.items():
-        if key in data:
-            values[attr] = _typed(file, key, data[key], kind)
-    for key, attr in _STRING_LISTS.items():
-        if key in data:
-            values[attr] = tuple(_string_list(file, key, data[key]))
-    if "build_args" in data:
-        values["build_args"] = _string_table(file, "build_args", data["build_args"])
-    if "notify" in data:
-        values["notify"] = tuple(_notify_entries(file, data["notify"]))
-    if "registries" in data:
-        values["registries"] = _registries(file, data["registries"])
-    values.update(_osinfo(file, data.get("osinfo", {})))
-    values.update(_lint(file, data.get("lint", {})))
-    config = Config(**values)
-    _check_choices(file, config)
-    return config
-
-
-def _check_choices(file: Path, config: Config) -> None:
-    if config.os_detect not in OS_DETECT_MODES:
-        raise ConfigError(f"{file}: os_detect must be one of {', '.join(OS_DETECT_MODES)}")
-    if config.fail_on not in FAIL_ON_LEVELS:
-        raise ConfigError(f"{file}: fail_on must be one of {', '.join(FAIL_ON_LEVELS)}")
-    if config.concurrency < 1:
-        raise ConfigError(f"{file}: concurrency must be at least 1")
-    if config.keep_pulls < 0:
-        raise ConfigError(f"{file}: keep_pulls must be 0 or more")
-
-
-def _registries(file: Path, data: Any) -> dict[str, RegistrySettings]:
-    table = _table(file, "registries", data)
-    result: dict[str, RegistrySettings] = {}
-    for host, settings in table.items():
-        where = f"registries.{host}"
-        entry = _table(file, where, settings)
-        _reject_unknown(file, where, entry, {"endpoint", "insecure", "concurrency"})
-        endpoint = entry.get("endpoint")
-        if endpoint is not None:
-            endpoint = _typed(file, f"{where}.endpoint", endpoint, str).rstrip("/")
-            if not endpoint.startswith(("http://", "https://")):
-                raise ConfigError(f"{file}: {where}.endpoint must start with http:// or https://")
-        result[_normalise_host(host)] = RegistrySettings(
-            endpoint=endpoint,
-            insecure=_typed(file, f"{where}.insecure", entry.get("insecure", False), bool),
-            concurrency=_optional_int(file, f"{where}.concurrency", entry.get("concurrency")),
+def _registries(file: Path | None, model: Any) -> dict[str, RegistrySettings]:
+    """Per-registry settings keyed by normalised host; two names of one registry are an error."""
+    registries: dict[str, RegistrySettings] = {}
+    for host, settings in model.registries.items():
+        name = _normalise_host(host)
+        if name in registries:
+            raise ConfigError(f"{file}: registries.{host} names the same registry as another key")
+        registries[name] = RegistrySettings(
+            settings.endpoint, settings.insecure, settings.concurrency
         )
-    return result
+    return registries
+
+
+def _notify_entry(url: str, on: Sequence[str] | None) -> Any:
+    """A notify entry as destinations reads it: the URL alone, or a table with its routes."""
+    return url if on is None else {"url": url, "on": list(on)}
+
+
+def _tool_table(file: Path, data: dict[str, Any]) -> dict[str, Any] | None:
+    """`[tool.driftwatch]` of a pyproject.toml, None when absent; not a table is an error."""
+    tool = data.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{file}: tool = {shown_value(tool)}: must be a table ([tool])")
+    table = tool.get("driftwatch")
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(
+            f"{file}: tool.driftwatch = {shown_value(table)}: must be a table ([tool.driftwatch])"
+        )
+    return table
 
 
 def _normalise_host(host: str) -> str:
@@ -268,77 +233,80 @@ def _normalise_host(host: str) -> str:
     return DOCKER_HUB if host.lower() in HUB_ALIASES else host
 
 
-def _osinfo(file: Path, data: Any) -> dict[str, Any]:
-    table = _table(file, "osinfo", data)
-    _reject_unknown(file, "osinfo", table, {"max_bytes", "max_seconds"})
-    values: dict[str, Any] = {}
-    if "max_bytes" in table:
-        values["os_max_bytes"] = _typed(file, "osinfo.max_bytes", table["max_bytes"], int)
-    if "max_seconds" in table:
-        seconds = _typed(file, "osinfo.max_seconds", table["max_seconds"], (int, float))
-        values["os_max_seconds"] = float(seconds)
-    return values
-
-
-def _lint(file: Path, data: Any) -> dict[str, Any]:
-    table = _table(file, "lint", data)
-    _reject_unknown(file, "lint", table, {"disable", "min_severity"})
-    values: dict[str, Any] = {}
-    if "disable" in table:
-        values["lint_disable"] = tuple(_string_list(file, "lint.disable", table["disable"]))
-    if "min_severity" in table:
-        values["lint_min_severity"] = _typed(file, "lint.min_severity", table["min_severity"], str)
-    return values
-
-
-def _notify_entries(file: Path, data: Any) -> list[Any]:
-    if not isinstance(data, list):
-        raise ConfigError(f"{file}: notify must be a list of URLs or tables")
-    for index, entry in enumerate(data):
-        where = f"notify[{index}]"
-        if isinstance(entry, dict):
-            _reject_unknown(file, where, entry, {"url", "on"})
-            _typed(file, f"{where}.url", entry.get("url"), str)
-            if "on" in entry:
-                _string_list(file, f"{where}.on", entry["on"])
-        elif not isinstance(entry, str):
-            raise ConfigError(f"{file}: {where} must be a URL string or a table")
+def _read_toml(file: Path) -> dict[str, Any]:
+    """Parse a TOML file of at most 1 MiB; every failure names the file (and byte offset)."""
+    try:
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {file} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {file} cannot be read: {exc.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{file}: larger than {MAX_CONFIG_BYTES // 1024} KiB: not a config file")
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is no error
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{file}: not UTF-8: byte 0x{raw[exc.start]:02x} at byte offset {exc.start}"
+        ) from None
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{file}: not valid TOML: nested too deeply") from None
     return data
 
 
-def _reject_unknown(file: Path, where: str, data: Mapping[str, Any], known: set[str]) -> None:
-    for key in data:
-        if key not in known:
-            name = f"{where}.{key}" if where else key
-            raise ConfigError(f"{file}: unknown key {name!r} (known: {', '.join(sorted(known))})")
+def _expand(
+    file: Path, value: Any, environ: Mapping[str, str], key: str, templates: dict[str, str]
+) -> Any:
+    """`value` with `${VAR}` in every string replaced from the environment (`$${` stays `${`).
+
+    `templates` collects expanded string -> original text, for error messages.
+    """
+    if isinstance(value, dict):
+        return {
+            name: _expand(file, item, environ, f"{key}.{name}" if key else name, templates)
+            for name, item in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _expand(file, item, environ, f"{key}[{i}]", templates) for i, item in enumerate(value)
+        ]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) == "$${":
+            return "${"
+        name = match.group(1)
+        if not _VARIABLE_NAME.fullmatch(name):
+            raise ConfigError(f"{file}: {key}: ${{{name[:40]}}} is not a variable name")
+        if name not in environ:
+            raise ConfigError(f"{file}: {key}: ${{{name}}} is not set in the environment")
+        return environ[name]
+
+    expanded = _VARIABLE.sub(substitute, value)
+    templates[expanded] = value
+    return expanded
 
 
-def _typed(file: Path, key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
-    wrong_bool = isinstance(value, bool) and kind is not bool
-    if wrong_bool or not isinstance(value, kind):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise ConfigError(f"{file}: {key} must be {names}, not {type(value).__name__}")
-    return value
+def _reference_row(spec: Any) -> tuple[str, str, str, str]:
+    from driftwatch.validation import numeric_kind, range_text
+
+    extra = spec.field.json_schema_extra or {}
+    kind = str(extra.get("doc_type", ""))
+    if numeric_kind(spec.field) is not None:
+        kind = f"{kind}, {range_text(spec.field)}"
+    return (spec.key, kind, str(extra.get("doc_default", "")), str(extra.get("description", "")))
 
 
-def _optional_int(file: Path, key: str, value: Any) -> int | None:
-    return None if value is None else int(_typed(file, key, value, int))
+def reference() -> tuple[tuple[str, str, str, str], ...]:
+    """(key, type, default, meaning) of every key, generated from the model (pydantic is imported
+    only here and when a config file is read): docs/reference/configuration.md shows it."""
+    from driftwatch.configmodel import ConfigModel
+    from driftwatch.validation import iter_keys
 
-
-def _table(file: Path, key: str, value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ConfigError(f"{file}: {key} must be a table")
-    return value
-
-
-def _string_list(file: Path, key: str, value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ConfigError(f"{file}: {key} must be a list of strings")
-    return value
-
-
-def _string_table(file: Path, key: str, value: Any) -> dict[str, str]:
-    table = _table(file, key, value)
-    for name, item in table.items():
-        _typed(file, f"{key}.{name}", item, str)
-    return dict(table)
+    return tuple(_reference_row(spec) for spec in iter_keys(ConfigModel))

@@ -2,7 +2,8 @@
 
 The file is JSON with sorted keys and entries and no timestamps, so re-locking an unchanged world
 is byte-identical and a pull request shows exactly which image moved. Paths are relative to the
-repository root.
+repository root. Reading validates against lockschema.LockModel (shipped as lock.schema.json):
+bounded size and nesting, no duplicate keys or entries, sha256 digests, checked types.
 """
 
 from __future__ import annotations
@@ -14,9 +15,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from driftwatch.errors import InputError
+from pydantic import ValidationError
+
+from driftwatch.atomic import write_atomic
+from driftwatch.errors import InputError, InvalidReference
+from driftwatch.lockschema import LOCK_VERSION, LockImage, LockModel, LockOs, LockPlatform
 from driftwatch.models import Observation, OsRelease, Platform, PlatformImage, Resolution
+from driftwatch.redact import shown_value
 from driftwatch.reference import ImageReference, parse_reference
+from driftwatch.validation import describe_error
 
 __all__ = [
     "LOCK_VERSION",
@@ -28,9 +35,12 @@ __all__ = [
     "write_lock",
 ]
 
-LOCK_VERSION = 1
 DEFAULT_LOCKFILE = "driftwatch.lock"
 _OS_FIELDS = ("id", "version_id", "codename", "point_release")
+MIB = 1024 * 1024
+MAX_LOCK_BYTES = 64 * MIB
+MAX_DEPTH = 32
+_TOO_DEEP = object()
 
 
 @dataclass(frozen=True, order=True)
@@ -66,9 +76,10 @@ class LockEntry:
 
 @dataclass(frozen=True)
 class LockFile:
-    """All locked images, keyed by canonical reference."""
+    """All locked images, keyed by canonical reference, and what a person should be told."""
 
     entries: Mapping[ImageReference, LockEntry]
+    warnings: tuple[str, ...] = ()
 
     def get(self, reference: ImageReference) -> LockEntry | None:
         """The entry locked for `reference`, or None when it is not locked."""
@@ -118,37 +129,154 @@ def write_lock(path: Path, entries: Iterable[LockEntry]) -> bool:
     try:
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             return False
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
+        write_atomic(path, text.encode("utf-8"))
     except OSError as exc:
         raise InputError(f"cannot write lock file {path}: {exc.strerror}") from None
     return True
 
 
 def read_lock(path: Path) -> LockFile:
-    """Read a lock file; a missing, unreadable, malformed or newer-version file is an InputError."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"lock file {path} does not exist: run `driftwatch lock` first") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"lock file {path} cannot be read: {exc}") from None
-    except json.JSONDecodeError as exc:
-        reason = f"{exc.msg} at line {exc.lineno}"
-        raise InputError(f"lock file {path} is not valid JSON: {reason}") from None
+    """Read and validate a lock file; any file that is not a valid lock is a one-line InputError."""
+    text = _read_text(path)
+    data = _parse_json(path, text)
     if not isinstance(data, dict) or "version" not in data:
         raise InputError(f"lock file {path} has no version field: not a driftwatch lock file")
-    if data["version"] != LOCK_VERSION:
+    version = data["version"]
+    if type(version) is int and version != LOCK_VERSION:
         raise InputError(
-            f"lock file {path} is version {data['version']!r}; this driftwatch reads version "
+            f"lock file {path} is version {version}; this driftwatch reads version "
             f"{LOCK_VERSION} (upgrade driftwatch, or re-create it with `driftwatch lock`)"
         )
     try:
-        entries = [_entry_from_json(item) for item in data.get("images", [])]
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"lock file {path} is malformed: {exc}") from None
-    return LockFile({entry.reference: entry for entry in entries})
+        model = LockModel.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        detail = describe_error(errors[0], LockModel)
+        raise InputError(f"lock file {path} is malformed: {detail}{more}") from None
+    entries: dict[ImageReference, LockEntry] = {}
+    for index, image in enumerate(model.images):
+        entry = _entry_from_model(path, index, image)
+        if entry.reference in entries:
+            raise InputError(
+                f"lock file {path}: images[{index}] locks {entry.reference} a second time "
+                "(re-create the lock with `driftwatch lock`)"
+            )
+        entries[entry.reference] = entry
+    warnings = () if entries else (f"lock file {path} locks no images: nothing is checked",)
+    return LockFile(entries, warnings)
+
+
+def _read_text(path: Path) -> str:
+    """The lock file's text: at most MAX_LOCK_BYTES of UTF-8 (a bad byte is named by offset)."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_LOCK_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError(f"lock file {path} does not exist: run `driftwatch lock` first") from None
+    except OSError as exc:
+        raise InputError(f"lock file {path} cannot be read: {exc.strerror}") from None
+    if len(raw) > MAX_LOCK_BYTES:
+        raise InputError(f"lock file {path} is larger than {MAX_LOCK_BYTES // MIB} MiB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"lock file {path} is not UTF-8: byte 0x{raw[exc.start]:02x} at byte offset {exc.start}"
+        ) from None
+
+
+def _parse_json(path: Path, text: str) -> Any:
+    """JSON with bounded nesting, no duplicate keys and no NaN/Infinity."""
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        reason = f"{exc.msg} at line {exc.lineno}"
+        raise InputError(f"lock file {path} is not valid JSON: {reason}") from None
+    except RecursionError:
+        data = _TOO_DEEP  # nested deeper than the interpreter allows: reported below
+    except ValueError as exc:
+        raise InputError(f"lock file {path} is not valid JSON: {exc}") from None
+    if data is _TOO_DEEP or _too_deep(data):
+        raise InputError(
+            f"lock file {path} is not a lock file: JSON nested more than {MAX_DEPTH} deep"
+        )
+    return data
+
+
+def _too_deep(data: Any) -> bool:
+    """True when arrays and objects nest more than MAX_DEPTH deep (walked level by level)."""
+    level = [data] if isinstance(data, (dict, list)) else []
+    for _ in range(MAX_DEPTH):
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, (dict, list))
+        ]
+        if not level:
+            return False
+    return True
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"key {shown_value(key)} appears twice in one object")
+        found[key] = value
+    return found
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _entry_from_model(path: Path, index: int, image: LockImage) -> LockEntry:
+    """A LockEntry from a validated image; a platform locked twice is an InputError."""
+    platforms = tuple(_platform_from_model(item) for item in image.platforms)
+    seen = [str(item.platform) if item.platform else item.digest for item in platforms]
+    if len(set(seen)) != len(seen):
+        raise InputError(
+            f"lock file {path}: images[{index}] ({image.reference}) locks a platform twice"
+        )
+    try:
+        reference = parse_reference(image.reference)
+    except InvalidReference as exc:
+        raise InputError(
+            f"lock file {path} is malformed: images[{index}].reference = "
+            f"{shown_value(image.reference)}: {exc}"
+        ) from None
+    return LockEntry(
+        reference=reference,
+        digest=image.digest,
+        media_type=image.media_type,
+        platforms=platforms,
+        uses=tuple(LockUse(use.file, use.written) for use in image.uses),
+        os_detect=image.os_detect,
+        platform_filter=tuple(Platform.parse(text) for text in image.platform_filter),
+    )
+
+
+def _platform_from_model(item: LockPlatform) -> PlatformImage:
+    os_release = (
+        OsRelease(
+            **{name: getattr(item.os, name) for name in _OS_FIELDS}, source=_os_source(item.os)
+        )
+        if item.os is not None
+        else None
+    )
+    return PlatformImage(
+        platform=Platform.parse(item.platform) if item.platform else None,
+        digest=item.digest,
+        media_type=item.media_type,
+        os=os_release,
+    )
+
+
+def _os_source(os_data: LockOs) -> str:
+    """`lock`, or `layers` for an image locked as having no OS release (scratch): settled."""
+    return "layers" if not os_data.id and os_data.none is True else "lock"
 
 
 def _platform_key(image: PlatformImage) -> tuple[str, str]:
@@ -181,36 +309,3 @@ def _platform_to_json(image: PlatformImage) -> dict[str, Any]:
         "media_type": image.media_type,
         "os": found if found and (found["id"] or found.get("none")) else None,
     }
-
-
-def _os_source(os_data: Mapping[str, Any]) -> str:
-    """`lock`, or `layers` for an image locked as having no OS release (scratch): settled."""
-    return "layers" if not os_data.get("id") and os_data.get("none") is True else "lock"
-
-
-def _entry_from_json(item: Mapping[str, Any]) -> LockEntry:
-    return LockEntry(
-        reference=parse_reference(item["reference"]),
-        digest=str(item["digest"]),
-        media_type=str(item["media_type"]),
-        platforms=tuple(_platform_from_json(p) for p in item.get("platforms", [])),
-        uses=tuple(LockUse(str(u["file"]), str(u["written"])) for u in item.get("uses", [])),
-        os_detect="off" if item.get("os_detect") == "off" else None,
-        platform_filter=tuple(Platform.parse(str(p)) for p in item.get("platform_filter", [])),
-    )
-
-
-def _platform_from_json(item: Mapping[str, Any]) -> PlatformImage:
-    platform = item.get("platform")
-    os_data = item.get("os")
-    os_release = (
-        OsRelease(**{name: os_data.get(name) for name in _OS_FIELDS}, source=_os_source(os_data))
-        if os_data
-        else None
-    )
-    return PlatformImage(
-        platform=Platform.parse(platform) if platform else None,
-        digest=str(item["digest"]),
-        media_type=str(item.get("media_type", "")),
-        os=os_release,
-    )

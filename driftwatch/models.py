@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, IntEnum
 
+from driftwatch.redact import printable
 from driftwatch.reference import ImageReference
 
 __all__ = [
@@ -102,6 +103,13 @@ class OsRelease:
     undetermined: str | None = None  # why the release could not be settled, when it could not
     disagreement: str | None = None  # full mode: where a cheaper hint contradicts the filesystem
 
+    def __post_init__(self) -> None:
+        """Image-supplied text never carries control characters (escaped as `\\xNN`)."""
+        for name in ("id", "version_id", "codename", "pretty_name", "point_release"):
+            value = getattr(self, name)
+            if value is not None and not value.isprintable():
+                object.__setattr__(self, name, printable(value))
+
     @property
     def known(self) -> bool:
         """True when an OS id was found."""
@@ -131,9 +139,9 @@ class OsRelease:
         return cls(id=None, source="off", undetermined="OS detection is off")
 
     def describe(self) -> str:
-        """Human name such as `Debian 12 (bookworm)` or `Alpine 3.19.1`."""
+        """Human name such as `Debian 12 (bookworm)`; `undetermined (why)` when a bound hit."""
         if not self.id:
-            return "unknown OS" + (f" ({self.undetermined})" if self.undetermined else "")
+            return f"undetermined ({self.undetermined})" if self.undetermined else "unknown OS"
         name = _OS_NAMES.get(self.id, self.id)
         version = self.version_id or ""
         text = f"{name} {version}".strip()

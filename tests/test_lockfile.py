@@ -93,9 +93,15 @@ def test_round_trip_keeps_digests_platforms_and_os(tmp_path: Path) -> None:
         (None, "does not exist"),
         ("{not json", "not valid JSON"),
         ("[]", "no version field"),
-        ('{"version": 99, "images": []}', "version 99"),
-        ('{"version": 1, "images": [{"reference": "Bad Ref"}]}', "malformed"),
-        ('{"version": 1, "images": [{"reference": "python:3"}]}', "malformed"),
+        ('{"version": 99, "images": []}', "is version 99; this driftwatch reads version 1"),
+        ('{"version": 1, "images": [{"reference": "Bad Ref"}]}', "images[0].digest: required"),
+        (
+            '{"version": 1, "images": [{"reference": "Bad Ref", "media_type": "", "digest": "sha256:'
+            + "a" * 64
+            + '"}]}',
+            "images[0].reference = 'Bad Ref': invalid reference",
+        ),
+        ('{"version": 1, "images": [{"reference": "python:3"}]}', "images[0].digest: required"),
     ],
 )
 def test_bad_lock_files_are_one_line_input_errors(

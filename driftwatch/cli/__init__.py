@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
+import typing
+from typing import TextIO
 
 import click
 
 from driftwatch import __version__
 from driftwatch.errors import DriftwatchError
+from driftwatch.redact import mask_userinfo, printable
 
 # name -> "module:attribute"; modules load lazily so `driftwatch --help` stays fast.
 COMMANDS: dict[str, str] = {
@@ -33,6 +37,11 @@ COMMANDS: dict[str, str] = {
 EXIT_INTERNAL = 70
 
 
+def safe_text(text: str) -> str:
+    """A message fit for a terminal: URL user-info masked, control characters escaped."""
+    return printable(mask_userinfo(text))
+
+
 class LazyGroup(click.Group):
     """A group that imports a subcommand's module only when that command runs."""
 
@@ -46,7 +55,32 @@ class LazyGroup(click.Group):
         module_name, attribute = target.split(":")
         command = getattr(importlib.import_module(module_name), attribute)
         assert isinstance(command, click.Command)
+        _accept_config_option(command)
         return command
+
+
+def _remember_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """`--config` after the subcommand name wins over the group's (and DRIFTWATCH_CONFIG)."""
+    if value is not None:
+        ctx.ensure_object(dict)["config_path"] = value
+
+
+def _accept_config_option(command: click.Command) -> None:
+    """Give every subcommand (and its subcommands) `--config FILE`, as the group has."""
+    if not any(param.name == "config_path" for param in command.params):
+        command.params.append(
+            click.Option(
+                ["--config", "config_path"],
+                type=click.Path(dir_okay=False),
+                expose_value=False,
+                is_eager=True,
+                callback=_remember_config,
+                help="Config file (same as `driftwatch --config FILE`).",
+            )
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_config_option(sub)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,8 +98,57 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = {"config_path": config_path}
 
 
+class _EscapingStream:
+    """A text stream that masks URL user-info and escapes control characters (not newline, tab).
+
+    Registries and images are untrusted: a tag, codename or error body holding ESC or BEL
+    must not drive the terminal, and no `user:password@` reaches a log. Everything driftwatch
+    prints passes through here.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.encoding = getattr(stream, "encoding", "utf-8")
+        self.errors = getattr(stream, "errors", "strict")
+
+    def write(self, text: str) -> int:
+        self._stream.write(_TERMINAL_CONTROL.sub(_escape, mask_userinfo(text)))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+
+# Control characters but tab and newline; CR only where it ends a CRLF line (a diff of a CRLF file).
+_TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group(0)):02x}"
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: run the group and turn every error into a one-line message."""
+    """Console entry point: output escaped for the terminal, every error one line."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout = typing.cast(TextIO, _EscapingStream(sys.stdout))
+    sys.stderr = typing.cast(TextIO, _EscapingStream(sys.stderr))
+    try:
+        _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: list[str] | None) -> None:
+    """Run the group and turn every error into a one-line message and an exit code."""
     try:
         code = cli.main(args=argv, prog_name="driftwatch", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -77,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(2 if exc.exit_code in (1, 2) else exc.exit_code)
     except DriftwatchError as exc:
-        click.echo(f"driftwatch: error: {exc.diagnostics()}", err=True)
+        click.echo(f"driftwatch: error: {safe_text(exc.diagnostics())}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("driftwatch: interrupted", err=True)
@@ -86,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("DRIFTWATCH_DEBUG"):
             raise
         click.echo(
-            f"driftwatch: internal error: {type(exc).__name__}: {exc} "
+            f"driftwatch: internal error: {type(exc).__name__}: {safe_text(str(exc))} "
             "(set DRIFTWATCH_DEBUG=1 for a traceback, and please report it)",
             err=True,
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from driftwatch.config import Config, load_config
+from driftwatch.redact import mask_userinfo, printable
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -22,4 +23,4 @@ def config_from(ctx: click.Context) -> Config:
 
 def warn(message: str) -> None:
     """One line on stderr, prefixed so it is recognisable in CI logs."""
-    click.echo(f"driftwatch: warning: {message}", err=True)
+    click.echo(f"driftwatch: warning: {printable(mask_userinfo(message))}", err=True)

@@ -52,7 +52,8 @@ def notify_option(function: F) -> F:
         "notify_urls",
         multiple=True,
         metavar="URL",
-        help="Apprise URL to alert (repeatable; adds to config and DRIFTWATCH_NOTIFY).",
+        help="Apprise URL to alert (repeatable; adds to config and DRIFTWATCH_NOTIFY). A command "
+        "line is visible to other users: pass secret URLs in DRIFTWATCH_NOTIFY instead.",
     )(function)
 
 

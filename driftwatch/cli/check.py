@@ -78,6 +78,8 @@ def check(
 
     config, inventory = take_inventory(ctx, paths, build_args, root=repo_root)
     lock = read_lock(lock_path(lockfile, inventory.root))  # exit 2 before any network
+    for message in lock.warnings:
+        warn(message)
     policy = fail_on or config.fail_on
     destinations = _destinations(config, notify_urls)
     uses = group_uses(inventory.resolvable)

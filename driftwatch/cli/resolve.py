@@ -170,5 +170,5 @@ def _os_word(release: OsRelease) -> str:
     if release.source == OS_ERROR:
         return "error"
     if not release.known:
-        return "unknown"
+        return f"undetermined ({release.undetermined})" if release.undetermined else "unknown"
     return release.codename or f"{release.id}-{release.version_id or 'unknown'}"

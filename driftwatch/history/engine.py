@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from driftwatch.errors import ConfigError
+from driftwatch.redact import mask_userinfo
 
 __all__ = ["DB_ENV", "WRITE", "default_url", "display_url", "make_engine", "resolve_url"]
 
@@ -32,11 +33,35 @@ def default_url() -> str:
 
 
 def resolve_url(url: str | None = None, config_db: str | None = None) -> str:
-    """The database URL in force: flag, environment, config, default (in that order)."""
-    chosen = url or os.environ.get(DB_ENV) or config_db or default_url()
+    """The database URL in force: flag, environment, config, default (in that order).
+
+    An in-memory SQLite database is refused: the history would vanish at exit and every run
+    would be the first.
+    """
+    sources = (("--db", url), (DB_ENV, os.environ.get(DB_ENV)), ("config db", config_db))
+    where, chosen = next(((name, value) for name, value in sources if value), ("", None))
+    chosen = chosen or default_url()
     if "://" not in chosen:
         chosen = f"sqlite:///{Path(chosen).expanduser().absolute()}"
+    if _in_memory(chosen):
+        raise ConfigError(
+            f"{where}: {mask_userinfo(chosen)!r} is an in-memory database: the history would "
+            "vanish when driftwatch exits; give a file (sqlite:///path/history.db) or PostgreSQL"
+        )
     return chosen
+
+
+def _in_memory(text: str) -> bool:
+    """True for `sqlite://`, `sqlite:///:memory:` and `mode=memory` SQLite URLs."""
+    try:
+        url = make_url(text)
+    except (ArgumentError, ValueError):
+        return False
+    if not url.drivername.startswith("sqlite"):
+        return False
+    database = url.database or ""
+    memory = url.query.get("mode") == "memory" or "mode=memory" in database
+    return database in ("", ":memory:") or memory
 
 
 def parse_url(text: str) -> URL:

@@ -49,26 +49,23 @@ class RetryPolicy:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> RetryPolicy:
-        """The policy from DRIFTWATCH_NOTIFY_BACKOFF (seconds) and ..._MAX_ATTEMPTS."""
-        seconds = _number(env, BACKOFF_ENV, BACKOFF.total_seconds(), minimum=0)
-        attempts = _number(env, ATTEMPTS_ENV, MAX_ATTEMPTS, minimum=1)
-        if attempts != int(attempts):
-            raise ConfigError(f"{ATTEMPTS_ENV}: {env[ATTEMPTS_ENV]!r} is not a whole number")
-        return cls(timedelta(seconds=seconds), int(attempts))
+        """The policy from DRIFTWATCH_NOTIFY_BACKOFF (seconds) and ..._MAX_ATTEMPTS, bounded."""
+        from pydantic import ValidationError
 
+        from driftwatch.configmodel import NotifyEnvModel
+        from driftwatch.validation import describe_error
 
-def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
-    """A number from the environment, at least `minimum`; the default when unset or empty."""
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{name}: {text!r} is not a number") from None
-    if not value >= minimum:  # also refuses nan
-        raise ConfigError(f"{name}: {text!r} must be at least {minimum:g}")
-    return value
+        given = {name: env[name].strip() for name in (BACKOFF_ENV, ATTEMPTS_ENV) if env.get(name)}
+        given = {name: text for name, text in given.items() if text}
+        try:
+            knobs = NotifyEnvModel.model_validate(given)
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            raise ConfigError(describe_error(error, NotifyEnvModel)) from None
+        return cls(
+            timedelta(seconds=knobs.DRIFTWATCH_NOTIFY_BACKOFF),
+            knobs.DRIFTWATCH_NOTIFY_MAX_ATTEMPTS,
+        )
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from driftwatch.config import RegistrySettings
 from driftwatch.errors import ConfigError
+from driftwatch.redact import mask_userinfo
 from driftwatch.reference import DOCKER_HUB, DOCKER_HUB_API
 
 
@@ -31,7 +32,8 @@ def is_loopback(netloc: str) -> bool:
 def plain_http_allowed(url: str, insecure: bool) -> bool:
     """True when `url` may be used: https, or http to loopback or an `insecure` registry."""
     parts = urlsplit(url)
-    return parts.scheme == "https" or insecure or is_loopback(parts.netloc)
+    host = parts.netloc.rpartition("@")[2]  # user-info must not decide what the host is
+    return parts.scheme == "https" or insecure or is_loopback(host)
 
 
 def candidate_bases(registry: str, settings: RegistrySettings) -> tuple[str, ...]:
@@ -39,8 +41,8 @@ def candidate_bases(registry: str, settings: RegistrySettings) -> tuple[str, ...
     if settings.endpoint:
         if not plain_http_allowed(settings.endpoint, settings.insecure):
             raise ConfigError(
-                f"registries.{registry}.endpoint {settings.endpoint} is plain HTTP to a "
-                "non-loopback host: set insecure = true to allow it"
+                f"registries.{registry}.endpoint {mask_userinfo(settings.endpoint)} is plain "
+                "HTTP to a non-loopback host: set insecure = true to allow it"
             )
         return (settings.endpoint.rstrip("/"),)
     host = DOCKER_HUB_API if registry == DOCKER_HUB else registry

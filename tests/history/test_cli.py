@@ -129,7 +129,7 @@ def test_db_upgrade_then_already_current(
 ) -> None:
     code, out, _ = run(["db", "upgrade", "--db", postgres_url], capsys)
     assert code == 0 and out.strip().endswith("schema v0 -> v1")
-    assert "postgresql+psycopg://postgres@" in out
+    assert "postgresql+psycopg://****@" in out  # user-info is masked in every output
     code, out, _ = run(["db", "upgrade", "--db", postgres_url], capsys)
     assert code == 0 and out.strip().endswith("schema already at v1")
 

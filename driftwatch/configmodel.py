@@ -1,0 +1,324 @@
+"""The configuration file's schema: a strict pydantic model with a bound on every number.
+
+config.py reads the TOML, validates it against `ConfigModel` and builds the frozen `Config` the
+rest of driftwatch reads. The generated reference (docs) and the tests walk this model, so a key
+added here is documented and tested without further work. Every number has a lower and an upper
+bound and must be finite; unknown keys, wrong types and bad URLs are one-line errors naming the
+key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from annotated_types import MaxLen
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from driftwatch.models import Platform
+
+__all__ = [
+    "ConfigModel",
+    "LintModel",
+    "NotifyEnvModel",
+    "NotifyTable",
+    "OsinfoModel",
+    "RegistryModel",
+    "check_endpoint",
+    "secret_location",
+]
+
+MIB = 1024 * 1024
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*")
+_REGISTRY_KEY = re.compile(r"[A-Za-z0-9.-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
+_ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+MAX_TEXT = 4096
+MAX_ITEMS = 1_000_000
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+Text = Annotated[str, MaxLen(MAX_TEXT), AfterValidator(_no_control)]
+
+
+def check_endpoint(value: str) -> str:
+    """An http(s) URL with a real host, a valid port and no user-info; trailing `/` dropped."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("must start with http:// or https://")
+    if "@" in parts.netloc:
+        raise ValueError(
+            "credentials (user-info) are not allowed in an endpoint: use a Docker config "
+            "file or the environment (see Registries and credentials)"
+        )
+    host = parts.hostname or ""
+    if parts.netloc.startswith("["):
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError("not a valid IPv6 address in brackets") from None
+    elif not _HOST_NAME.fullmatch(host):
+        raise ValueError("has no valid host name")
+    if port == 0:
+        raise ValueError("port 0 is not a port")
+    if parts.query or parts.fragment:
+        raise ValueError("must not carry a query or a fragment")
+    return value.rstrip("/")
+
+
+def _registry_key(value: str) -> str:
+    if not _REGISTRY_KEY.fullmatch(value):
+        raise ValueError("not a registry host (host, host:port or [v6]:port)")
+    return value
+
+
+def _arg_name(value: str) -> str:
+    if not _ARG_NAME.fullmatch(value):
+        raise ValueError("not an ARG name (letters, digits and _)")
+    return value
+
+
+def _platform(value: str) -> str:
+    Platform.parse(value)  # ValueError names what is wrong
+    return value
+
+
+def _notify_entry(value: Any) -> Any:
+    """A notify entry is a URL string or a table; a string becomes `{url = ...}`."""
+    if isinstance(value, str):
+        return {"url": value}
+    if not isinstance(value, dict):
+        raise ValueError("must be a URL string or a table {url = ..., on = [...]}")
+    return value
+
+
+Endpoint = Annotated[str, MaxLen(MAX_TEXT), AfterValidator(check_endpoint)]
+RegistryKey = Annotated[str, MaxLen(300), AfterValidator(_registry_key)]
+ArgName = Annotated[str, MaxLen(300), AfterValidator(_arg_name)]
+PlatformText = Annotated[str, MaxLen(300), AfterValidator(_platform)]
+Route = Literal["release", "os", "digest", "error"]
+
+
+def _doc(kind: str, default: str, text: str) -> Any:
+    """Field metadata the generated reference shows: the type and default as people read them."""
+    return {"doc_type": kind, "doc_default": default, "description": text}
+
+
+class _Strict(BaseModel):
+    """No unknown keys, no type coercion (`"8"` is not 8, `true` is not 1), no NaN or infinity."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, allow_inf_nan=False, frozen=True, defer_build=True
+    )
+
+
+class RegistryModel(_Strict):
+    """`[registries."<host>"]`: where one registry's requests go and how."""
+
+    endpoint: Endpoint | None = Field(
+        default=None,
+        json_schema_extra=_doc(
+            "URL",
+            "none",
+            "Send this registry's requests elsewhere (a pull-through mirror, a local registry). "
+            "No user-info: credentials come from Docker config or the environment.",
+        ),
+    )
+    insecure: bool = Field(
+        default=False,
+        json_schema_extra=_doc(
+            "boolean",
+            "false",
+            "Allow plain HTTP and unverified TLS (loopback hosts are allowed plain HTTP anyway).",
+        ),
+    )
+    concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        json_schema_extra=_doc("integer", "`concurrency`", "Requests in flight to this registry."),
+    )
+
+
+class OsinfoModel(_Strict):
+    """`[osinfo]`: how much work finding one image's OS release may cost."""
+
+    max_bytes: int = Field(
+        default=256 * MIB,
+        ge=64 * 1024,
+        le=64 * 1024 * MIB,
+        json_schema_extra=_doc(
+            "integer (bytes)", "268435456", "Layer bytes read per image before giving up."
+        ),
+    )
+    max_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        json_schema_extra=_doc("seconds", "120", "Time spent per image before giving up."),
+    )
+
+
+class LintModel(_Strict):
+    """`[lint]`: which rules run and what fails `lint`."""
+
+    disable: list[Annotated[str, MaxLen(32)]] = Field(
+        default=[],
+        max_length=100,
+        json_schema_extra=_doc("list of rule ids", "[]", "Lint rules to switch off, e.g. `DW003`."),
+    )
+    min_severity: Literal["error", "warning", "note"] = Field(
+        default="warning",
+        json_schema_extra=_doc(
+            "`error` / `warning` / `note`", "`warning`", "Lowest severity that fails `lint`."
+        ),
+    )
+
+
+class NotifyTable(_Strict):
+    """One notify entry: an apprise URL (or config file) and the kinds of news it wants."""
+
+    url: Annotated[str, MaxLen(MAX_TEXT)]
+    on: list[Route] | None = Field(default=None, max_length=4)
+
+
+class ConfigModel(_Strict):
+    """`driftwatch.toml` or `[tool.driftwatch]`: every key driftwatch accepts."""
+
+    images: list[Text] = Field(
+        default=[],
+        max_length=MAX_ITEMS,
+        json_schema_extra=_doc(
+            "list of strings", "[]", "Image references to watch besides those found in files."
+        ),
+    )
+    exclude: list[Text] = Field(
+        default=[],
+        max_length=MAX_ITEMS,
+        json_schema_extra=_doc(
+            "list of globs", "[]", "Paths to skip while looking for Dockerfiles and compose files."
+        ),
+    )
+    platforms: list[PlatformText] = Field(
+        default=[],
+        max_length=100,
+        json_schema_extra=_doc(
+            "list of strings", "[] (all)", "Only these platforms, e.g. `linux/amd64`."
+        ),
+    )
+    build_args: dict[ArgName, Annotated[str, MaxLen(MAX_TEXT)]] = Field(
+        default={},
+        max_length=1000,
+        json_schema_extra=_doc(
+            "table of strings", "{}", "Values for Dockerfile `ARG`s, as `--build-arg` gives."
+        ),
+    )
+    db: Text | None = Field(
+        default=None,
+        json_schema_extra=_doc(
+            "string (URL)",
+            "SQLite in the user data dir",
+            "History database: a path, `sqlite:///file.db` or `postgresql+psycopg://...`; "
+            "`DRIFTWATCH_DB` overrides. Put a password in as `${VAR}`.",
+        ),
+    )
+    notify: list[Annotated[NotifyTable, BeforeValidator(_notify_entry)]] = Field(
+        default=[],
+        max_length=100,
+        json_schema_extra=_doc(
+            "list of URLs or tables",
+            "[]",
+            "Apprise URLs, or `{url = ..., on = [...]}` tables routing by severity "
+            "(`release`, `os`, `digest`, `error`). Write secrets as `${VAR}`.",
+        ),
+    )
+    os_detect: Literal["fast", "full", "off"] = Field(
+        default="fast",
+        json_schema_extra=_doc(
+            "`fast` / `full` / `off`", "`fast`", "How to find the OS release of an image."
+        ),
+    )
+    fail_on: Literal["never", "digest", "os", "release"] = Field(
+        default="release",
+        json_schema_extra=_doc(
+            "`never` / `digest` / `os` / `release`", "`release`", "What makes a run fail."
+        ),
+    )
+    concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        json_schema_extra=_doc("integer", "16", "Requests in flight at once, across registries."),
+    )
+    timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        json_schema_extra=_doc("seconds", "30", "Timeout of one HTTP request."),
+    )
+    retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        json_schema_extra=_doc(
+            "integer", "3", "Retries of a request that failed for a transient reason."
+        ),
+    )
+    keep_pulls: int = Field(
+        default=0,
+        ge=0,
+        le=100_000,
+        json_schema_extra=_doc(
+            "integer",
+            "0",
+            "Stop manifest GETs to a registry whose `ratelimit-remaining` has fallen to this many.",
+        ),
+    )
+    registries: dict[RegistryKey, RegistryModel] = Field(default={}, max_length=1000)
+    osinfo: OsinfoModel = Field(default_factory=OsinfoModel)
+    lint: LintModel = Field(default_factory=LintModel)
+
+
+class NotifyEnvModel(BaseModel):
+    """The environment knobs of alert retries (strings parsed as numbers, then bounded)."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, frozen=True)
+
+    DRIFTWATCH_NOTIFY_BACKOFF: float = Field(
+        default=300.0,
+        ge=0,
+        le=7 * 24 * 3600,
+        json_schema_extra=_doc(
+            "seconds",
+            "300",
+            "Seconds before the first retry (doubled after each failure); `0` retries on the "
+            "next run.",
+        ),
+    )
+    DRIFTWATCH_NOTIFY_MAX_ATTEMPTS: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        json_schema_extra=_doc("integer", "5", "Failed attempts before a delivery is given up."),
+    )
+
+
+def secret_location(loc: Sequence[int | str]) -> bool:
+    """Notify URLs and build-arg values may be secrets through and through: never shown."""
+    if loc and loc[0] == "notify":
+        return "on" not in loc
+    return bool(loc) and loc[0] == "build_args" and "[key]" not in loc
