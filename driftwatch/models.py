@@ -160,6 +160,8 @@ class BaseImageUse:
     platform: str | None = None
     notes: tuple[str, ...] = field(default=())
     ignore: tuple[str, ...] = field(default=())  # rule ids an inline comment suppresses; "*" = all
+    advice: str = ""  # what to do when `reference` is None, for this very reference
+    platform_dependent: bool = False  # unresolved only because the build platform is not known
 
 
 class Severity(IntEnum):

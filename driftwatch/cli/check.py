@@ -69,7 +69,7 @@ def check(
     )
     from driftwatch.online import OsOptions, observe_online
 
-    config, inventory = take_inventory(ctx, paths, build_args, root=repo_root)
+    config, inventory = take_inventory(ctx, paths, build_args, root=repo_root, platforms=platforms)
     lock = read_lock(lock_path(lockfile, inventory.root))  # exit 2 before any network
     policy = fail_on or config.fail_on
     destinations = _destinations(config, notify_urls)

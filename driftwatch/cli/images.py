@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from driftwatch.cli._common import config_from, warn
+from driftwatch.cli._options import parse_platforms, platform_option
 from driftwatch.config import Config
 from driftwatch.models import BaseImageUse
 from driftwatch.sources import Inventory, find_image_uses
@@ -46,19 +47,28 @@ def take_inventory(
     build_args: Sequence[str],
     *,
     root: Callable[[Config], Path] | None = None,
+    platforms: Sequence[str] = (),
 ) -> tuple[Config, Inventory]:
     """Load the config, walk `paths`, and warn (stderr) about every file that could not be read.
 
-    `root(config)`, when given, is the folder paths are reported from and the default PATH.
+    `root(config)`, when given, is the folder paths are reported from and the default PATH;
+    `platforms` (else the config's) give BuildKit's automatic platform args their values.
     """
     config = config_from(ctx)
     base = root(config) if root else None
     walk = list(paths) or ([base] if base else [])
-    inventory = find_image_uses(walk, config, parse_build_args(build_args), root=base)
+    inventory = find_image_uses(
+        walk, config, parse_build_args(build_args), root=base, platforms=_platforms(platforms)
+    )
     for problem in inventory.problems:
         where = f"{problem.file}:{problem.line}" if problem.line else problem.file
         warn(f"{where}: {problem.reason}")
     return config, inventory
+
+
+def _platforms(values: Sequence[str]) -> list[str] | None:
+    """`--platform` values, checked; None when none were given (the config's apply)."""
+    return [str(platform) for platform in parse_platforms(values)] or None
 
 
 def use_record(use: BaseImageUse) -> dict[str, Any]:
@@ -84,15 +94,20 @@ def _text_line(use: BaseImageUse) -> str:
 
 @click.command("images")
 @inventory_options
+@platform_option
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.pass_context
 def images(
-    ctx: click.Context, paths: tuple[Path, ...], build_args: tuple[str, ...], fmt: str
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    build_args: tuple[str, ...],
+    platforms: tuple[str, ...],
+    fmt: str,
 ) -> None:
     """List every base image PATHs use (default: the current directory), offline."""
-    _, inventory = take_inventory(ctx, paths, build_args)
+    _, inventory = take_inventory(ctx, paths, build_args, platforms=platforms)
     if fmt == "json":
         click.echo(json.dumps([use_record(use) for use in inventory.uses], indent=2))
         return

@@ -48,7 +48,7 @@ def lock(
     from driftwatch.check import group_uses, locked_os
     from driftwatch.online import OsOptions, observe_online
 
-    config, inventory = take_inventory(ctx, paths, build_args, root=repo_root)
+    config, inventory = take_inventory(ctx, paths, build_args, root=repo_root, platforms=platforms)
     path = lock_path(lockfile, inventory.root)
     previous = _previous_lock(path)
     uses = group_uses(inventory.resolvable)

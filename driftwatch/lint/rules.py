@@ -39,8 +39,12 @@ RULES = (
         "unresolvable-reference",
         "Image reference cannot be resolved",
         "The reference depends on an unset ARG or variable, or does not follow the reference "
-        "grammar, so nobody can tell which image a build will use.",
-        "Give the ARG a default (or pass --build-arg / set build_args), or fix the reference.",
+        "grammar, so nobody can tell which image a build will use. A reference that depends "
+        "only on BuildKit's automatic platform args (TARGETARCH, ...) is a warning: the file "
+        "builds, only the platform is not known.",
+        "Give the ARG or variable a value naming the image (an ARG default, --build-arg, "
+        "`build_args`, a compose `.env` entry), pass --platform for platform args, or fix the "
+        "reference; each finding says which applies.",
         severity="error",
     ),
 )

@@ -14,7 +14,7 @@ from pathlib import Path
 from driftwatch.config import Config
 from driftwatch.models import BaseImageUse
 from driftwatch.sources.compose import parse_compose, read_dotenv
-from driftwatch.sources.dockerfile import parse_dockerfile
+from driftwatch.sources.dockerfile import DockerfileOptions, parse_dockerfile
 from driftwatch.sources.inventory import FileProblem, Inventory
 
 __all__ = ["find_image_uses", "is_compose_name", "is_dockerfile_name", "read_text"]
@@ -95,6 +95,7 @@ def find_image_uses(
     *,
     environ: Mapping[str, str] | None = None,
     root: Path | None = None,
+    platforms: Sequence[str] | None = None,
 ) -> Inventory:
     """Every external image reference under `paths` (default: the current directory)."""
     paths = list(paths) or [Path(".")]
@@ -109,9 +110,15 @@ def find_image_uses(
         _parse_compose_file(compose, base, env, uses, problems, extra_args, dockerfiles)
     for dockerfile in dockerfiles:
         args = {**config.build_args, **extra_args.get(dockerfile, {}), **(build_args or {})}
+        origins = {
+            **dict.fromkeys(config.build_args, "build_args in the config"),
+            **dict.fromkeys(extra_args.get(dockerfile, {}), "a compose build arg"),
+            **dict.fromkeys(build_args or {}, "--build-arg"),
+        }
+        options = DockerfileOptions(args, origins, tuple(platforms or config.platforms))
         rel = _relative(dockerfile, base)
         try:
-            found, file_problems = parse_dockerfile(read_text(dockerfile), rel, args)
+            found, file_problems = parse_dockerfile(read_text(dockerfile), rel, options=options)
         except _Unreadable as exc:
             problems.append(FileProblem(rel, str(exc)))
             continue
