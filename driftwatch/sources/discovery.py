@@ -7,13 +7,14 @@ for one bad file, so the other files are always processed.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from fnmatch import fnmatch
 from pathlib import Path
 
 from driftwatch.config import Config
 from driftwatch.models import BaseImageUse
-from driftwatch.sources.compose import parse_compose, read_dotenv
+from driftwatch.sources.compose import ComposeBuild, parse_compose_project
 from driftwatch.sources.dockerfile import DockerfileOptions, parse_dockerfile
 from driftwatch.sources.inventory import FileProblem, Inventory
 
@@ -76,7 +77,7 @@ def read_text(path: Path) -> str:
     return text.removeprefix("\ufeff")
 
 
-class _Unreadable(Exception):
+class _Unreadable(ValueError):
     """Internal: a file that cannot be parsed; becomes a FileProblem, never escapes."""
 
 
@@ -104,72 +105,119 @@ def find_image_uses(
     walker = _Walker(base, config.exclude)
     dockerfiles, composes = walker.collect(paths)
     problems = list(walker.problems)
-    uses: list[BaseImageUse] = []
-    extra_args: dict[Path, dict[str, str]] = {}
-    for compose in composes:
-        _parse_compose_file(compose, base, env, uses, problems, extra_args, dockerfiles)
+    compose = parse_compose_project(
+        [_relative(path, base) for path in composes], _reader(base), env
+    )
+    problems.extend(compose.problems)
+    uses: list[BaseImageUse] = list(compose.uses)
+    builds = _builds(compose.builds, base, dockerfiles, problems)
+    common = _Common(config, build_args or {}, tuple(platforms or config.platforms))
     for dockerfile in dockerfiles:
-        args = {**config.build_args, **extra_args.get(dockerfile, {}), **(build_args or {})}
-        origins = {
-            **dict.fromkeys(config.build_args, "build_args in the config"),
-            **dict.fromkeys(extra_args.get(dockerfile, {}), "a compose build arg"),
-            **dict.fromkeys(build_args or {}, "--build-arg"),
-        }
-        options = DockerfileOptions(args, origins, tuple(platforms or config.platforms))
         rel = _relative(dockerfile, base)
         try:
-            found, file_problems = parse_dockerfile(read_text(dockerfile), rel, options=options)
+            text = read_text(dockerfile)
         except _Unreadable as exc:
             problems.append(FileProblem(rel, str(exc)))
             continue
+        found, file_problems = _parse_built(text, rel, builds.get(dockerfile, [None]), common)
         uses.extend(found)
         problems.extend(file_problems)
-    files = tuple(sorted(_relative(p, base) for p in [*composes, *dockerfiles]))
+    files = sorted({*compose.files, *(_relative(p, base) for p in [*composes, *dockerfiles])})
     uses.sort(key=lambda u: (u.file, u.line, u.column))
+    problems = list(dict.fromkeys(problems))
     problems.sort(key=lambda p: (p.file, p.line or 0))
-    return Inventory(tuple(uses), tuple(problems), base, files)
+    return Inventory(tuple(uses), tuple(problems), base, tuple(files))
 
 
-def _parse_compose_file(
-    compose: Path,
+@dataclass(frozen=True)
+class _Common:
+    """What every Dockerfile gets: config build args, --build-arg values, the platforms."""
+
+    config: Config
+    build_args: Mapping[str, str]
+    platforms: tuple[str, ...]
+
+
+def _parse_built(
+    text: str, file: str, builds: Sequence[ComposeBuild | None], common: _Common
+) -> tuple[list[BaseImageUse], list[FileProblem]]:
+    """Parse a Dockerfile once per distinct compose build of it (or once, alone); merge uses."""
+    merged: dict[tuple[object, ...], BaseImageUse] = {}
+    problems: list[FileProblem] = []
+    seen: set[tuple[object, ...]] = set()
+    for build in builds:
+        options = _options(build, common)
+        key = (tuple(sorted(options.build_args.items())), options.contexts, options.local_images)
+        if key in seen:
+            continue
+        seen.add(key)
+        found, problems = parse_dockerfile(text, file, options=options)
+        for use in found:
+            where = (use.line, use.column, use.kind, use.reference, use.problem)
+            if where in merged:
+                notes = (*merged[where].notes, *use.notes)
+                use = replace(merged[where], notes=tuple(dict.fromkeys(notes)))
+            merged[where] = use
+    return list(merged.values()), problems
+
+
+def _options(build: ComposeBuild | None, common: _Common) -> DockerfileOptions:
+    """Build args in precedence order (config < compose < --build-arg), each with its origin."""
+    compose_args = build.args if build else {}
+    args = {**common.config.build_args, **compose_args, **common.build_args}
+    origins = {
+        **dict.fromkeys(common.config.build_args, "build_args in the config"),
+        **(build.origins if build else {}),
+        **dict.fromkeys(common.build_args, "--build-arg"),
+    }
+    if build is None:
+        return DockerfileOptions(args, origins, common.platforms)
+    return DockerfileOptions(args, origins, common.platforms, build.contexts, build.local_images)
+
+
+def _builds(
+    builds: Sequence[ComposeBuild],
     base: Path,
-    env: dict[str, str],
-    uses: list[BaseImageUse],
-    problems: list[FileProblem],
-    extra_args: dict[Path, dict[str, str]],
     dockerfiles: list[Path],
-) -> None:
-    """Parse one compose file; queue the Dockerfiles its builds name, with their args."""
-    rel = _relative(compose, base)
-    try:
-        text = read_text(compose)
-    except _Unreadable as exc:
-        problems.append(FileProblem(rel, str(exc)))
-        return
-    values = {**_dotenv(compose.parent / ".env"), **env}
-    result = parse_compose(text, rel, values)
-    uses.extend(result.uses)
-    problems.extend(result.problems)
-    for build in result.builds:
-        target = Path(os.path.normpath(compose.parent / build.dockerfile))
+    problems: list[FileProblem],
+) -> dict[Path, list[ComposeBuild | None]]:
+    """The compose builds of each Dockerfile; Dockerfiles only compose names are queued too."""
+    found: dict[Path, list[ComposeBuild | None]] = {}
+    for build in builds:
+        target = base / build.dockerfile
+        where = f"service {build.service}: build Dockerfile {build.dockerfile}"
         if not target.is_file():
+            problems.append(FileProblem(build.file, f"{where} not found"))
+            continue
+        if not _within(target, base):
             problems.append(
-                FileProblem(
-                    rel, f"service {build.service}: build Dockerfile {build.dockerfile} not found"
-                )
+                FileProblem(build.file, f"{where} resolves outside the repository: skipped")
             )
             continue
-        extra_args.setdefault(target, dict(build.args))
+        found.setdefault(target, []).append(build)
         if target not in dockerfiles:
             dockerfiles.append(target)
+    return found
 
 
-def _dotenv(path: Path) -> dict[str, str]:
-    """The compose `.env` beside a compose file; empty when missing or unreadable."""
-    try:
-        return read_dotenv(read_text(path)) if path.is_file() else {}
-    except (_Unreadable, OSError):
-        return {}
+def _within(path: Path, base: Path) -> bool:
+    """True when `path`, symlinks resolved, is `base` or inside it."""
+    real = Path(os.path.realpath(path))
+    return real == base or base in real.parents
+
+
+def _reader(base: Path) -> Callable[[str], str]:
+    """Read a root-relative file for the compose parser, refusing to leave the root."""
+
+    def read(rel: str) -> str:
+        path = base / rel
+        if not path.is_file():
+            raise FileNotFoundError("does not exist")
+        if not _within(path, base):
+            raise ValueError("resolves outside the repository: not read")
+        return read_text(path)
+
+    return read
 
 
 def _common_root(paths: Sequence[Path]) -> Path:

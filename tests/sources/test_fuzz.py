@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from driftwatch.models import BaseImageUse
 from driftwatch.sources.compose import parse_compose
 from driftwatch.sources.dockerfile import parse_dockerfile
-from driftwatch.sources.inventory import SPLIT_NOTE
+from driftwatch.sources.inventory import in_place
 from driftwatch.sources.substitute import expand
 
 FUZZ = Path(__file__).resolve().parent.parent / "assets" / "fuzz"
@@ -30,7 +30,7 @@ def check_positions(text: str, uses: list[BaseImageUse]) -> None:
     for use in uses:
         assert 1 <= use.line <= len(lines) and use.column >= 1
         assert (use.reference is None) == (use.problem is not None)
-        if use.written and SPLIT_NOTE not in use.notes:
+        if use.written and in_place(use):
             line = lines[use.line - 1]
             assert line[use.column - 1 : use.column - 1 + len(use.written)] == use.written
 
