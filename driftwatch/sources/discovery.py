@@ -269,8 +269,12 @@ class _Walker:
                 if not (is_dockerfile_name(name) or is_compose_name(name)):
                     continue
                 path = Path(folder, name)
-                if not self.exclude or not self._excluded(_relative(path, self.base)):
-                    yield path
+                if self.exclude and self._excluded(_relative(path, self.base)):
+                    continue
+                if path.is_symlink() and not _within(path, self.base):
+                    self._outside(path, "file")
+                    continue
+                yield path
 
     def _enter(self, path: Path, visited: set[tuple[int, int]]) -> bool:
         """Whether to descend into `path`: not skipped, not excluded, not a loop."""
@@ -285,7 +289,15 @@ class _Walker:
         if (info.st_dev, info.st_ino) in visited and path.is_symlink():
             self.problems.append(FileProblem(rel, "symlink loop (folder already visited)"))
             return False
+        if path.is_symlink() and not _within(path, self.base):
+            self._outside(path, "folder")
+            return False
         return True
+
+    def _outside(self, path: Path, what: str) -> None:
+        """Warn about a symlink leading out of the repository, which is not followed."""
+        reason = f"symlink to a {what} outside the repository ({os.path.realpath(path)}): skipped"
+        self.problems.append(FileProblem(_relative(path, self.base), reason))
 
     def _excluded(self, rel: str) -> bool:
         parts = rel.split("/")
