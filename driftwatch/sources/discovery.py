@@ -7,6 +7,7 @@ for one bad file, so the other files are always processed.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fnmatch import fnmatch
@@ -144,21 +145,30 @@ def _parse_built(
     """Parse a Dockerfile once per distinct compose build of it (or once, alone); merge uses."""
     merged: dict[tuple[object, ...], BaseImageUse] = {}
     problems: list[FileProblem] = []
-    seen: set[tuple[object, ...]] = set()
+    groups: dict[tuple[object, ...], list[ComposeBuild | None]] = {}
     for build in builds:
         options = _options(build, common)
         key = (tuple(sorted(options.build_args.items())), options.contexts, options.local_images)
-        if key in seen:
-            continue
-        seen.add(key)
-        found, problems = parse_dockerfile(text, file, options=options)
-        for use in found:
+        groups.setdefault(key, []).append(build)
+    for same in groups.values():
+        found, problems = parse_dockerfile(text, file, options=_options(same[0], common))
+        for use in _users(found, same):
             where = (use.line, use.column, use.kind, use.reference, use.problem)
             if where in merged:
                 notes = (*merged[where].notes, *use.notes)
                 use = replace(merged[where], notes=tuple(dict.fromkeys(notes)))
             merged[where] = use
     return list(merged.values()), problems
+
+
+def _users(uses: list[BaseImageUse], builds: list[ComposeBuild | None]) -> list[BaseImageUse]:
+    """Name every compose service that builds the Dockerfile the same way, not only the first."""
+    names = list(dict.fromkeys(b.service for b in builds if b is not None))
+    if len(names) < 2:
+        return uses
+    first = re.compile(re.escape(f"compose service {names[0]}") + r"(?=[ ,(]|$)")
+    every = f"compose services {', '.join(names)}"
+    return [replace(u, notes=tuple(first.sub(every, n) for n in u.notes)) for u in uses]
 
 
 def _options(build: ComposeBuild | None, common: _Common) -> DockerfileOptions:

@@ -151,7 +151,7 @@ def _arg(state: _State, instruction: Instruction, escape: str) -> None:
             state.origins[name] = state.options.origins.get(name, "a build argument")
         elif default is not None:
             values = {**state.auto, **scope} if in_global else scope
-            expanded = expand(_unquote(default), values, escape=escape)
+            expanded = expand(default, values, escape=escape, quotes=True)
             if _oversized(state, instruction, f"ARG {name}", expanded):
                 state.oversized[name] = "ARG"
                 scope[name] = None

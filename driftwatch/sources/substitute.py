@@ -1,7 +1,9 @@
 """Variable substitution as Dockerfiles (BuildKit shlex) and compose files do it.
 
 Supported: `$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR-word}`, `${VAR:+word}`, `${VAR+word}`,
-`${VAR:?msg}`, `${VAR?msg}`. A Dockerfile escapes `$` with its escape character, compose with `$$`.
+`${VAR:?msg}`, `${VAR?msg}`, and BuildKit's `${VAR#glob}`, `${VAR##glob}`, `${VAR%glob}`,
+`${VAR%%glob}` (remove the shortest/longest matching prefix/suffix). A Dockerfile escapes `$`
+with its escape character, compose with `$$`.
 With `quotes`, single-quoted text is literal and quote characters are removed, as BuildKit does
 for the image of FROM, `COPY --from` and `RUN --mount=from`. Results are bounded by `limit`
 characters, so a chain of ARGs doubling each other cannot exhaust memory.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
 __all__ = ["MAX_EXPANSION", "TOO_LONG", "Expansion", "expand"]
 
@@ -19,7 +22,7 @@ MAX_EXPANSION = 64 * 1024
 TOO_LONG = "expands beyond 64 KiB"
 
 _VARIABLE = re.compile(
-    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+?])(?P<word>[^}]*))?\}"
+    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+?]|##?|%%?)(?P<word>[^}]*))?\}"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<bad>\{[^}]*\}?))"
 )
 _PLAIN = re.compile(r"[^$'\"\\`]+")
@@ -51,6 +54,7 @@ class _Acc:
 
     values: Mapping[str, str | None]
     limit: int
+    quotes: bool = False
     size: int = 0
     missing: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -69,7 +73,7 @@ def expand(
     """Substitute variables in `word`; a None value means declared but not set."""
     if "$" not in word and not (quotes and ("'" in word or '"' in word)):
         return Expansion(word)
-    acc = _Acc(values, limit)
+    acc = _Acc(values, limit, quotes)
     text = _walk(word, acc, escape, dollar_escape, quotes)
     return Expansion(
         text, tuple(dict.fromkeys(acc.missing)), tuple(acc.errors), tuple(dict.fromkeys(acc.used))
@@ -136,6 +140,8 @@ def _substitute(match: re.Match[str], acc: _Acc) -> str:
         if not is_set:
             acc.missing.append(name)
         return value or ""
+    if op[0] in "#%":
+        return _trim(value or "", op, _expand_word(raw_word, acc))
     present = non_empty if op.startswith(":") else is_set
     kind = op[-1]
     uses_word = (kind == "-" and not present) or (kind == "+" and present)
@@ -149,11 +155,23 @@ def _substitute(match: re.Match[str], acc: _Acc) -> str:
     return value or ""
 
 
+def _trim(value: str, op: str, pattern: str) -> str:
+    """`${VAR#glob}` and friends: drop the shortest (longest when doubled) matching affix."""
+    cuts = range(len(value) + 1)
+    order = reversed(cuts) if len(op) == 2 else cuts
+    for cut in order:
+        if op[0] == "#" and fnmatchcase(value[:cut], pattern):
+            return value[cut:]
+        if op[0] == "%" and fnmatchcase(value[len(value) - cut :], pattern):
+            return value[: len(value) - cut]
+    return value
+
+
 def _expand_word(word: str, acc: _Acc) -> str:
     """Substitute inside the word of `${A:-word}` / `${A:+word}` (only when it is used)."""
-    if "$" not in word:
+    if "$" not in word and not (acc.quotes and ("'" in word or '"' in word)):
         return word
-    inner = expand(word, acc.values, escape=None, limit=acc.limit)
+    inner = expand(word, acc.values, escape=None, quotes=acc.quotes, limit=acc.limit)
     acc.missing.extend(inner.missing)
     acc.errors.extend(inner.errors)
     acc.used.extend(inner.used)

@@ -8,6 +8,7 @@ from driftwatch.config import Config
 from driftwatch.lint import lint
 from driftwatch.sources import find_image_uses
 from driftwatch.sources.dockerfile import DockerfileOptions, parse_dockerfile
+from tests.clirun import run_driftwatch
 
 D = "sha256:" + "a" * 64
 MULTI = f"""\
@@ -113,3 +114,31 @@ def test_value_provenance_names_where_it_came_from() -> None:
     assert "BASE = ghcr.io/x/y:1 from .env line 3, passed by compose service web" in uses[0].notes
     uses, _ = parse_dockerfile("ARG BASE\nFROM ${BASE}\n", "Dockerfile")
     assert "compose" in uses[0].advice  # alone, the advice says why compose may resolve it
+
+
+def test_lint_exits_0_when_the_only_question_is_an_automatic_platform_arg(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(MULTI)
+    done = run_driftwatch(tmp_path, "lint", ".")
+    assert done.returncode == 0, done.stdout + done.stderr
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM alpine:3.20@{D} AS builder-amd64\nFROM builder-$TARGETARCH\n"
+    )
+    done = run_driftwatch(tmp_path, "lint", ".", "--min-severity", "error")
+    assert done.returncode == 0, done.stdout  # undecided: a warning, not an error
+    assert (
+        "warning" in done.stdout
+        and "--platform linux/amd64"
+        in run_driftwatch(tmp_path, "lint", ".", "--format", "json").stdout
+    )
+    done = run_driftwatch(tmp_path, "lint", ".", "--platform", "linux/amd64")
+    assert done.returncode == 0, done.stdout
+
+
+def test_buildkit_affix_removal_and_quotes_in_arg_defaults() -> None:
+    """moby/buildkit's archutil: `${TARGETPLATFORM#linux/amd64}` then `${X:-"supported"}`."""
+    text = (
+        'ARG L=${TARGETPLATFORM#linux/amd64}\nARG L=${L:+"unsupported"}\nARG L=${L:-"supported"}\n'
+        "FROM scratch AS exit-supported\nFROM scratch AS exit-unsupported\nFROM exit-${L}\n"
+    )
+    assert refs(text) == []
+    assert refs("ARG V=a-b-c\nFROM x/${V%%-*}:${V##*-}\n") == [(2, "docker.io/x/a:c", None)]
