@@ -23,7 +23,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-__all__ = ["Config", "RegistrySettings", "find_config_file", "load_config"]
+__all__ = [
+    "SOURCE_NAMES",
+    "Config",
+    "RegistrySettings",
+    "SourceSettings",
+    "find_config_file",
+    "load_config",
+    "parse_source_names",
+]
 
 CONFIG_ENV = "DRIFTWATCH_CONFIG"
 OS_DETECT_MODES = ("fast", "full", "off")
@@ -37,6 +45,47 @@ class RegistrySettings:
     endpoint: str | None = None
     insecure: bool = False
     concurrency: int | None = None
+
+
+# --- [sources]: which files are read (kept in one block) -------------------------------------
+SOURCE_NAMES = ("dockerfile", "compose", "actions", "gitlab", "bake", "kubernetes")
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """`[sources]`: the kinds of file read, and globs choosing which paths are read."""
+
+    enabled: tuple[str, ...] = SOURCE_NAMES
+    include: tuple[str, ...] = ()  # when given, only paths matching one of these are read
+    exclude: tuple[str, ...] = ()  # added to the top-level `exclude`
+
+
+def parse_source_names(text: str, where: str) -> tuple[str, ...]:
+    """`dockerfile,compose` (or a list's items) checked against SOURCE_NAMES."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in SOURCE_NAMES]
+    if unknown or not names:
+        raise ConfigError(
+            f"{where}: unknown source {', '.join(unknown) or '(none)'!r} "
+            f"(known: {', '.join(SOURCE_NAMES)})"
+        )
+    return names
+
+
+def _sources(file: Path, data: Any) -> dict[str, Any]:
+    table = _table(file, "sources", data)
+    _reject_unknown(file, "sources", table, {"enabled", "include", "exclude"})
+    values: dict[str, Any] = {}
+    if "enabled" in table:
+        names = _string_list(file, "sources.enabled", table["enabled"])
+        values["enabled"] = parse_source_names(",".join(names), f"{file}: sources.enabled")
+    for key in ("include", "exclude"):
+        if key in table:
+            values[key] = tuple(_string_list(file, f"sources.{key}", table[key]))
+    return {"sources": SourceSettings(**values)} if values else {}
+
+
+# --- end of [sources] ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -61,6 +110,7 @@ class Config:
     os_max_seconds: float = 120.0
     lint_disable: tuple[str, ...] = ()
     lint_min_severity: str = "warning"
+    sources: SourceSettings = field(default_factory=lambda: SourceSettings())
 
     @property
     def root(self) -> Path:
@@ -194,6 +244,20 @@ REFERENCE: tuple[tuple[str, str, str, str], ...] = (
         "`warning`",
         "Lowest severity that fails `lint`.",
     ),
+    (
+        "sources.enabled",
+        "list of source names",
+        "all",
+        "Files to read: `dockerfile`, `compose`, `actions` (GitHub workflows), `gitlab`, "
+        "`bake`, `kubernetes`; `--sources` overrides.",
+    ),
+    (
+        "sources.include",
+        "list of globs",
+        "[] (every file)",
+        "Only read paths matching one of these (`**` crosses folders).",
+    ),
+    ("sources.exclude", "list of globs", "[]", "Paths to skip, added to `exclude`."),
 )
 
 _SCALARS: dict[str, tuple[type | tuple[type, ...], str]] = {
@@ -207,6 +271,7 @@ _SCALARS: dict[str, tuple[type | tuple[type, ...], str]] = {
 }
 _STRING_LISTS = {"images": "images", "exclude": "exclude", "platforms": "platforms"}
 _TOP_KEYS = {*_SCALARS, *_STRING_LISTS, "registries", "build_args", "notify", "osinfo", "lint"}
+_TOP_KEYS.add("sources")
 
 
 def _build_config(file: Path, data: Mapping[str, Any]) -> Config:
@@ -227,6 +292,7 @@ def _build_config(file: Path, data: Mapping[str, Any]) -> Config:
         values["registries"] = _registries(file, data["registries"])
     values.update(_osinfo(file, data.get("osinfo", {})))
     values.update(_lint(file, data.get("lint", {})))
+    values.update(_sources(file, data.get("sources", {})))
     config = Config(**values)
     _check_choices(file, config)
     return config

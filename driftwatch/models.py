@@ -142,6 +142,10 @@ class UseKind(str, Enum):
     MOUNT_FROM = "mount-from"
     SYNTAX = "syntax"
     COMPOSE = "compose"
+    WORKFLOW = "workflow"  # GitHub Actions: job container, service containers, docker:// steps
+    GITLAB = "gitlab-ci"  # .gitlab-ci.yml: image and services
+    BAKE = "bake"  # docker-bake.hcl/json: contexts = docker-image://
+    KUBERNETES = "kubernetes"  # manifests: containers[].image in pod specs
     WATCH = "watch"
 
 

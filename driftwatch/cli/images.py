@@ -11,15 +11,32 @@ import click
 
 from driftwatch.cli._common import config_from, warn
 from driftwatch.cli._options import parse_platforms, platform_option
-from driftwatch.config import Config
+from driftwatch.config import SOURCE_NAMES, Config, parse_source_names
 from driftwatch.models import BaseImageUse
 from driftwatch.sources import Inventory, find_image_uses
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _remember_sources(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    """`--sources a,b`: kept in the context for take_inventory (no command signature changes)."""
+    if value is not None:
+        ctx.meta[_SOURCES_KEY] = parse_source_names(value, "--sources")
+
+
+_SOURCES_KEY = "driftwatch.sources"
+
+
 def inventory_options(function: F) -> F:
-    """PATH... and --build-arg, shared by images, lint and pin."""
+    """PATH..., --build-arg and --sources, shared by every command that reads the repository."""
+    function = click.option(
+        "--sources",
+        metavar="NAMES",
+        expose_value=False,
+        callback=_remember_sources,
+        help=f"Only these sources, comma-separated ({', '.join(SOURCE_NAMES)}); "
+        "default: config `sources.enabled`, else all.",
+    )(function)
     function = click.option(
         "--build-arg",
         "build_args",
@@ -58,7 +75,12 @@ def take_inventory(
     base = root(config) if root else None
     walk = list(paths) or ([base] if base else [])
     inventory = find_image_uses(
-        walk, config, parse_build_args(build_args), root=base, platforms=_platforms(platforms)
+        walk,
+        config,
+        parse_build_args(build_args),
+        root=base,
+        platforms=_platforms(platforms),
+        sources=ctx.meta.get(_SOURCES_KEY),
     )
     for problem in inventory.problems:
         where = f"{problem.file}:{problem.line}" if problem.line else problem.file

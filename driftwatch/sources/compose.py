@@ -59,7 +59,8 @@ class ComposeBuild:
     origins: Mapping[str, str] = field(default_factory=dict)
     contexts: frozenset[str] = frozenset()
     local_images: frozenset[str] = frozenset()
-    file: str = ""  # the compose file that names the service
+    file: str = ""  # the compose (or bake) file that names the service
+    platforms: tuple[str, ...] = ()  # what the build is for, when the file says (bake)
 
 
 @dataclass

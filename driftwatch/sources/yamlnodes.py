@@ -21,6 +21,7 @@ __all__ = [
     "YamlError",
     "alias_line",
     "items",
+    "load_all_nodes",
     "load_nodes",
     "lookup",
     "scalar_at",
@@ -28,6 +29,7 @@ __all__ = [
 ]
 
 MAX_DEPTH = 100
+MAX_DOCUMENTS = 10_000
 _MERGE = "tag:yaml.org,2002:merge"
 _NULL = "tag:yaml.org,2002:null"
 
@@ -75,6 +77,27 @@ def load_nodes(text: str) -> yaml.Node | None:
         raise YamlError(f"not valid YAML: {reason}", line) from None
     except RecursionError:  # pragma: no cover - the depth bound comes first
         raise YamlError(f"nested more than {MAX_DEPTH} levels deep") from None
+    finally:
+        loader.dispose()
+
+
+def load_all_nodes(text: str) -> list[yaml.Node]:
+    """Every document's root node (multi-document files: `---`); raises YamlError."""
+    loader = _Loader(text)
+    documents = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                documents.append(node)
+            if len(documents) > MAX_DOCUMENTS:
+                raise YamlError(f"more than {MAX_DOCUMENTS} documents")
+        return documents
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise YamlError(f"not valid YAML: {reason}", line) from None
     finally:
         loader.dispose()
 

@@ -1,0 +1,113 @@
+"""Images named by a GitLab CI file (`.gitlab-ci.yml`).
+
+Understood: top-level and `default:` `image` and `services`, and every job's (hidden `.template`
+jobs included, since jobs `extends:` them); an image is a string or a mapping with `name`; a
+service is one of those too. `$VAR` and `${VAR}` take the file's `variables:` (the job's win).
+GitLab's predefined variables (`$CI_REGISTRY_IMAGE`, ...) are only known in a pipeline: such an
+image is unresolved, with advice saying so. `include:` of other files is not followed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+
+import yaml
+
+from driftwatch.models import BaseImageUse, UseKind
+from driftwatch.sources.inventory import FileProblem
+from driftwatch.sources.substitute import expand
+from driftwatch.sources.yamlnodes import YamlError, items, load_nodes, lookup, scalar_text
+from driftwatch.sources.yamluse import scalar_use
+
+__all__ = ["is_gitlab_name", "parse_gitlab"]
+
+_NOT_JOBS = frozenset(
+    {
+        "default",
+        "include",
+        "stages",
+        "variables",
+        "workflow",
+        "image",
+        "services",
+        "cache",
+        "before_script",
+        "after_script",
+    }
+)
+
+
+def is_gitlab_name(name: str) -> bool:
+    """`.gitlab-ci.yml` (or `.yaml`)."""
+    return name in (".gitlab-ci.yml", ".gitlab-ci.yaml")
+
+
+def parse_gitlab(text: str, file: str) -> tuple[list[BaseImageUse], list[FileProblem]]:
+    """Every image and service image the pipeline's jobs run in."""
+    try:
+        root = load_nodes(text)
+    except YamlError as exc:
+        return [], [FileProblem(file, exc.reason, exc.line)]
+    found: dict[tuple[int, int, str], BaseImageUse] = {}
+    top = _variables(lookup(root, "variables"))
+    scopes = [("pipeline", root, top), ("default", lookup(root, "default"), top)]
+    for name, job in items(root):
+        if name not in _NOT_JOBS and isinstance(job, yaml.MappingNode):
+            scopes.append((f"job {name}", job, {**top, **_variables(lookup(job, "variables"))}))
+    for user, node, values in scopes:
+        for use in _images(text, file, user, node, values):
+            key = (use.line, use.column, str(use.reference))
+            if key in found:  # a YAML anchor shared by jobs: one use, every job named
+                use = _add_user(found[key], user)
+            found[key] = use
+    return list(found.values()), []
+
+
+def _variables(node: yaml.Node | None) -> dict[str, str]:
+    """`variables:` entries: a string, or a mapping with `value`."""
+    values = {}
+    for name, value in items(node):
+        text = scalar_text(value) if isinstance(value, yaml.ScalarNode) else None
+        text = text if text is not None else scalar_text(lookup(value, "value"))
+        if text is not None:
+            values[name] = text
+    return values
+
+
+def _images(
+    text: str, file: str, user: str, node: yaml.Node | None, values: Mapping[str, str]
+) -> Iterator[BaseImageUse]:
+    image = lookup(node, "image")
+    if image is not None:
+        yield from _one(text, file, user, image, values)
+    services = lookup(node, "services")
+    for service in services.value if isinstance(services, yaml.SequenceNode) else []:
+        yield from _one(text, file, f"{user} service", service, values)
+
+
+def _one(
+    text: str, file: str, user: str, node: yaml.Node, values: Mapping[str, str]
+) -> Iterator[BaseImageUse]:
+    scalar = node if isinstance(node, yaml.ScalarNode) else lookup(node, "name")
+    if not isinstance(scalar, yaml.ScalarNode):
+        return
+    expanded = expand(str(scalar.value), values, escape=None, dollar_escape=True)
+    problem, advice = None, ""
+    if expanded.missing:
+        names = ", ".join(f"${name}" for name in expanded.missing)
+        problem = f"GitLab CI variable {names} is only known when the pipeline runs"
+        advice = (
+            f"Set {names} under `variables:` in {file}, or write the image literally, "
+            "so it can be checked and pinned."
+        )
+    elif expanded.errors:
+        problem, advice = "; ".join(expanded.errors), "Fix the variable substitution."
+    yield scalar_use(
+        scalar, text, file, UseKind.GITLAB, expanded.text, user=user, problem=problem, advice=advice
+    )
+
+
+def _add_user(use: BaseImageUse, user: str) -> BaseImageUse:
+    first = use.notes[0] if use.notes else ""
+    return replace(use, notes=(f"{first}, {user}", *use.notes[1:]))
