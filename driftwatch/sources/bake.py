@@ -67,24 +67,32 @@ class _Bake:
         variables: Mapping[str, Value],
         targets: Mapping[str, Mapping[str, Value]],
         environ: Mapping[str, str],
+        lines: Mapping[str, int] | None = None,
     ) -> None:
         self.file, self.variables, self.targets, self.environ = file, variables, targets, environ
+        self.lines = lines or {}  # variable -> line of its block
         self.result = BakeResult()
 
     def variable(self, name: str, seen: frozenset[str] = frozenset()) -> _Resolved:
         if name in self.environ:
-            return _Resolved(self.environ[name], (f"{name} from the environment",))
+            return _Resolved(
+                self.environ[name], (f"{name} = {self.environ[name]} from the environment",)
+            )
         if name not in self.variables or name in seen:
             return _Resolved(None, why=f"variable {name} is not defined")
         found = self.evaluate(self.variables[name], seen | {name})
-        where = self.variables[name]
-        line = f" line {where.line}" if isinstance(where, Str) else ""
-        origin = f"{name} = {found.text} from the default in {self.file}{line}"
+        if found.text is None:
+            return found
+        line = self.lines.get(name)
+        where = f"{self.file} line {line}" if line else self.file
+        origin = f"{name} = {found.text} from the default of variable {name} in {where}"
         return replace(found, origins=(*found.origins, origin))
 
     def evaluate(self, value: Value, seen: frozenset[str] = frozenset()) -> _Resolved:
         if isinstance(value, Ref):
-            if _NAME.fullmatch(value.name) and value.name not in ("true", "false", "null"):
+            if value.name == "null":
+                return _Resolved(None, why="null")  # bake: not set, the Dockerfile default applies
+            if _NAME.fullmatch(value.name) and value.name not in ("true", "false"):
                 return self.variable(value.name, seen)
             return _Resolved(value.name)
         if not isinstance(value, Str):
@@ -164,6 +172,7 @@ class _Bake:
         args, origins = self.args(attributes.get("args"), user)
         platforms = attributes.get("platforms")
         listed = [self.evaluate(p).text for p in platforms] if isinstance(platforms, list) else []
+        listed = [p for p in listed if p and "/" in p]  # "local" means the machine's own
         self.result.builds.append(
             ComposeBuild(
                 user,
@@ -190,7 +199,11 @@ class _Bake:
             args[key] = found.text
             line = f" line {item.line}" if isinstance(item, Str) else ""
             via = f"{user} ({self.file}{line})"
-            origins[key] = f"{'; '.join(found.origins)}, passed by {via}" if found.origins else via
+            if found.origins:  # "the default of variable X in f line 2, passed by bake target t"
+                sources = "; ".join(o.split(" from ", 1)[1] for o in found.origins)
+                origins[key] = f"{sources}, passed by {via}"
+            else:
+                origins[key] = via
         return args, origins
 
     def context_use(self, value: Str, user: str, context: str) -> BaseImageUse:
@@ -259,18 +272,17 @@ def parse_bake(text: str, file: str, environ: Mapping[str, str]) -> BakeResult:
             if isinstance(body, dict)
         }
         targets = {k: v for k, v in _table(section.get("target")).items() if isinstance(v, dict)}
+        lines: dict[str, int] = {}
     else:
         block = parse_hcl(text)
-        variables = {
-            b.labels[0]: b.attributes.get("default", Other())
-            for b in block.blocks
-            if b.type == "variable" and b.labels
-        }
+        declared = [b for b in block.blocks if b.type == "variable" and b.labels]
+        variables = {b.labels[0]: b.attributes.get("default", Ref("null")) for b in declared}
+        lines = {b.labels[0]: b.line for b in declared}
         variables.update(
             {k: v for k, v in block.attributes.items() if k not in variables}
         )  # top-level attributes are variables too
         targets = {_label(b): b.attributes for b in block.blocks if b.type == "target" and b.labels}
-    return _Bake(file, variables, targets, environ).read()
+    return _Bake(file, variables, targets, environ, lines).read()
 
 
 def _label(block: Block) -> str:

@@ -136,8 +136,11 @@ class _Project:
             entries = read_dotenv_lines(self.read(dotenv))
         except (OSError, ValueError):
             entries = {}
-        values = {key: value for key, (value, _) in entries.items()}
-        origins = {key: f"{dotenv} line {line}" for key, (_, line) in entries.items()}
+        values: dict[str, str] = {}
+        for key, (value, _, literal) in entries.items():  # later lines see earlier ones
+            seen = {**values, **self.environ}
+            values[key] = value if literal else expand(value, seen, escape=None).text
+        origins = {key: f"{dotenv} line {line}" for key, (_, line, _) in entries.items()}
         values.update(self.environ)
         origins.update(dict.fromkeys(self.environ, "the environment"))
         return values, origins
@@ -539,21 +542,24 @@ def _with_user(use: BaseImageUse, user: str) -> BaseImageUse:
     return replace(use, notes=tuple(notes))
 
 
-def read_dotenv_lines(text: str) -> dict[str, tuple[str, int]]:
-    """`KEY=VALUE` lines of a compose `.env` file with their line numbers."""
-    values: dict[str, tuple[str, int]] = {}
+def read_dotenv_lines(text: str) -> dict[str, tuple[str, int, bool]]:
+    """`KEY=VALUE` lines of a compose `.env` file: value, line, and whether single-quoted
+    (literal: compose does not interpolate it)."""
+    values: dict[str, tuple[str, int, bool]] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, _, value = line.removeprefix("export ").partition("=")
         value = value.strip()
+        literal = False
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            literal = value[0] == "'"
             value = value[1:-1]
-        values[key.strip()] = (value, number)
+        values[key.strip()] = (value, number, literal)
     return values
 
 
 def read_dotenv(text: str) -> dict[str, str]:
     """`KEY=VALUE` lines of a compose `.env` file (comments and `export ` allowed)."""
-    return {key: value for key, (value, _) in read_dotenv_lines(text).items()}
+    return {key: value for key, (value, _, _) in read_dotenv_lines(text).items()}

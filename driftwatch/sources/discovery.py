@@ -205,7 +205,10 @@ def _builds(
     found: dict[Path, list[ComposeBuild | None]] = {}
     for build in builds:
         target = base / build.dockerfile
-        where = f"service {build.service}: build Dockerfile {build.dockerfile}"
+        who = (
+            build.service if " " in build.service else f"service {build.service}"
+        )  # bake: "bake target x"
+        where = f"{who}: build Dockerfile {build.dockerfile}"
         if not target.is_file():
             problems.append(FileProblem(build.file, f"{where} not found"))
             continue

@@ -40,10 +40,51 @@ SKIP_DIRS = frozenset(
 )
 
 
+# Names that start like a Dockerfile but are not one: docs, code, data, and templates that
+# render a Dockerfile (their `{{ }}` or `%%VAR%%` are not references).
+_NOT_DOCKERFILE = (
+    ".dockerignore",
+    ".md",
+    ".rst",
+    ".txt",
+    ".json",
+    ".yml",
+    ".yaml",
+    ".toml",
+    ".sh",
+    ".ps1",
+    ".py",
+    ".go",
+    ".rs",
+    ".js",
+    ".ts",
+    ".java",
+    ".rb",
+    ".c",
+    ".h",
+    ".html",
+    ".xml",
+    ".template",
+    ".tmpl",
+    ".tpl",
+    ".j2",
+    ".jinja",
+    ".jinja2",
+    ".erb",
+    ".mustache",
+    ".in",
+    ".bak",
+    ".orig",
+    ".swp",
+    ".patch",
+    ".diff",
+)
+
+
 def is_dockerfile_name(name: str) -> bool:
     """Dockerfile, Containerfile, *.Dockerfile, Dockerfile.*, Dockerfile-*, *-Dockerfile."""
     lower = name.lower()
-    if lower.endswith((".dockerignore", ".md", ".txt", ".json", ".yml", ".yaml", ".sh", ".py")):
+    if lower.endswith(_NOT_DOCKERFILE):
         return False
     bases = ("dockerfile", "containerfile")
     return (
@@ -195,7 +236,9 @@ class Walker:
         if path.name in SKIP_DIRS or matches(rel, self.exclude):
             return False
         if os.path.exists(path / "pyvenv.cfg"):
-            return False
+            return False  # a Python virtualenv
+        if path.name == "vendor" and os.path.exists(path / "modules.txt"):
+            return False  # Go's vendored modules: other projects' files
         try:
             info = os.stat(path)
         except OSError as exc:

@@ -30,8 +30,9 @@ _KIND = UseKind.WORKFLOW
 
 
 def is_workflow_path(rel: str) -> bool:
-    """`.github/workflows/*.yml` or `.yaml` (at any depth below the root's `.github`)."""
-    return rel.startswith(".github/workflows/") and rel.endswith((".yml", ".yaml"))
+    """`.github/workflows/*.yml` or `.yaml` (also below a sub-folder scanned as a repository)."""
+    folder, _, name = f"/{rel}".rpartition("/")
+    return folder.endswith("/.github/workflows") and name.endswith((".yml", ".yaml"))
 
 
 def is_action_path(rel: str) -> bool:

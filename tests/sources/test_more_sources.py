@@ -131,11 +131,13 @@ variable "GO_VERSION" {
   default = "1.23"
 }
 variable "TAG" { default = "latest" }
+variable "UNSET" { default = null }
 # the common part
 target "_common" {
   args = {
     GO_VERSION = GO_VERSION
     ALPINE = "3.20"
+    DEBUG = UNSET
   }
 }
 target "app" {
@@ -145,7 +147,7 @@ target "app" {
     tools = "docker-image://ghcr.io/o/tools:${TAG}"
     base = "target:base"
   }
-  platforms = ["linux/amd64", "linux/arm64"]
+  platforms = ["linux/amd64", "linux/arm64", "local"]
 }
 target "cycle-a" { inherits = ["cycle-b"] }
 target "cycle-b" { inherits = ["cycle-a"] }
@@ -163,15 +165,16 @@ def test_hcl_reader() -> None:
 
 def test_bake_contexts_args_inherits_and_platforms(tmp_path: Path) -> None:
     result = parse_bake(BAKE, "docker-bake.hcl", {"TAG": "2.0"})
-    assert rows(result.uses, BAKE) == [(16, 29, "ghcr.io/o/tools:${TAG}", "ghcr.io/o/tools:2.0")]
-    assert "TAG from the environment" in result.uses[0].notes
+    assert rows(result.uses, BAKE) == [(18, 29, "ghcr.io/o/tools:${TAG}", "ghcr.io/o/tools:2.0")]
+    assert "TAG = 2.0 from the environment" in result.uses[0].notes
     app = next(b for b in result.builds if b.service == "bake target app")
     assert app.dockerfile == "app/Dockerfile"
     assert app.args == {"GO_VERSION": "1.23", "ALPINE": "3.20"}
     assert app.platforms == ("linux/amd64", "linux/arm64")
     assert app.contexts == frozenset({"tools", "base"})
-    assert (
-        "GO_VERSION = 1.23 from the default in docker-bake.hcl line 2" in app.origins["GO_VERSION"]
+    assert app.origins["GO_VERSION"] == (
+        "the default of variable GO_VERSION in docker-bake.hcl line 1, "
+        "passed by bake target app (docker-bake.hcl)"
     )
     assert any("inherits cycle" in p.reason for p in result.problems)
 
@@ -186,7 +189,7 @@ def test_bake_builds_reach_the_dockerfile(tmp_path: Path) -> None:
     inventory = find_image_uses([tmp_path], Config(), environ={}, root=tmp_path)
     got = [(u.file, u.line, str(u.reference) if u.reference else u.problem) for u in inventory.uses]
     assert ("app/Dockerfile", 3, "docker.io/library/golang:1.23-alpine3.20") in got
-    assert ("docker-bake.hcl", 16, "ghcr.io/o/tools:latest") in got
+    assert ("docker-bake.hcl", 18, "ghcr.io/o/tools:latest") in got
     assert not any(f == "app/Dockerfile" and line in (4, 5) for f, line, _ in got)  # contexts
     arch = [r for f, line, r in got if line == 6]
     assert arch == ["docker.io/library/build-amd64:latest", "docker.io/library/build-arm64:latest"]
