@@ -200,3 +200,15 @@ def test_build_outside_the_repository_is_refused(tmp_path: Path) -> None:
     assert "service b: build ./etc/Dockerfile is outside the repository: skipped" not in reasons
     assert any(r.startswith("service b: build") for r in reasons)
     assert inventory.uses == ()
+
+
+def test_pin_refuses_an_alias_and_points_at_the_anchor(tmp_path: Path) -> None:
+    from driftwatch.pin import plan_pins
+
+    inventory = make(
+        tmp_path,
+        {"compose.yaml": "x: &img nginx:1.27\nservices:\n  a:\n    image: *img\n"},
+    )
+    (edit,) = plan_pins(inventory, {})
+    assert (edit.line, edit.new) == (4, None)
+    assert edit.reason == "a YAML alias; pin the anchor at line 1 instead"
