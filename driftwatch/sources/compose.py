@@ -195,11 +195,11 @@ def parse_compose_project(
 def _with_includes(project: _Project, files: list[str]) -> list[_Doc]:
     """The documents of `files` and, transitively, of their top-level `include` entries."""
     docs: list[_Doc] = []
-    queue = list(files)
+    queue: list[tuple[str, tuple[str, int | None] | None]] = [(f, None) for f in files]
     while queue:
-        file = queue.pop(0)
+        file, where = queue.pop(0)
         known = file in project.docs
-        doc = project.doc(file)
+        doc = project.doc(file, where)
         if doc is None or known:
             continue
         docs.append(doc)
@@ -210,7 +210,7 @@ def _with_includes(project: _Project, files: list[str]) -> list[_Doc]:
                     doc.file, f"include {path} is outside the repository: skipped", line
                 )
             else:
-                queue.append(target)
+                queue.append((target, (doc.file, line)))  # a missing one: reported at the include
     return docs
 
 

@@ -212,3 +212,13 @@ def test_pin_refuses_an_alias_and_points_at_the_anchor(tmp_path: Path) -> None:
     (edit,) = plan_pins(inventory, {})
     assert (edit.line, edit.new) == (4, None)
     assert edit.reason == "a YAML alias; pin the anchor at line 1 instead"
+
+
+def test_a_missing_include_is_reported_at_the_include_line(tmp_path: Path) -> None:
+    inventory = make(
+        tmp_path, {"compose.yaml": "include:\n  - path: [a.yaml, missing.yaml]\nservices: {}\n"}
+    )
+    assert [(p.file, p.line, p.reason) for p in inventory.problems] == [
+        ("compose.yaml", 2, "a.yaml: does not exist"),
+        ("compose.yaml", 2, "missing.yaml: does not exist"),
+    ]
