@@ -438,6 +438,7 @@ def _build(project: _Project, service: str, layers: list[_Layer]) -> None:
     args: dict[str, str] = {}
     origins: dict[str, str] = {}
     contexts: set[str] = set()
+    platforms: tuple[str, ...] = ()
     for layer in reversed(layers):  # the most specific layer wins, as compose merges
         build = lookup(layer.node, "build")
         if build is None:
@@ -453,6 +454,10 @@ def _build(project: _Project, service: str, layers: list[_Layer]) -> None:
             dockerfile = _interpolate(lookup(build, "dockerfile"), layer.doc)
         _args(lookup(build, "args"), layer.doc, service, args, origins)
         contexts |= _contexts(project, lookup(build, "additional_contexts"), layer.doc, service)
+        platforms = _platforms(lookup(build, "platforms"), layer.doc) or platforms
+    found = _first(layers, "platform")
+    if not platforms and found is not None:
+        platforms = _platforms(found[1], found[0].doc)
     if inline or "://" in context or context.startswith("git@"):
         return
     file = layers[0].doc.file
@@ -466,9 +471,23 @@ def _build(project: _Project, service: str, layers: list[_Layer]) -> None:
         return
     project.result.builds.append(
         ComposeBuild(
-            service, path, args, origins, frozenset(contexts), frozenset(project.local), file
+            service,
+            path,
+            args,
+            origins,
+            frozenset(contexts),
+            frozenset(project.local),
+            file,
+            platforms,
         )
     )
+
+
+def _platforms(node: yaml.Node | None, doc: _Doc) -> tuple[str, ...]:
+    """`build.platforms` (a list) or the service's `platform` (a string): os/arch values only."""
+    nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    values = (_interpolate(item, doc) for item in nodes if item is not None)
+    return tuple(value for value in values if value.count("/") in (1, 2))
 
 
 def _interpolate(node: yaml.Node | None, doc: _Doc) -> str:

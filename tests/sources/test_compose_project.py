@@ -222,3 +222,23 @@ def test_a_missing_include_is_reported_at_the_include_line(tmp_path: Path) -> No
         ("compose.yaml", 2, "a.yaml: does not exist"),
         ("compose.yaml", 2, "missing.yaml: does not exist"),
     ]
+
+
+def test_build_platforms_give_the_automatic_args(tmp_path: Path) -> None:
+    inventory = make(
+        tmp_path,
+        {
+            "compose.yaml": (
+                "services:\n  a:\n    platform: linux/arm64\n    build: .\n"
+                "  b:\n    platform: ${UNSET_PLATFORM:-}\n    build:\n      context: b\n"
+                "      platforms: [linux/amd64, linux/s390x]\n"
+            ),
+            "Dockerfile": "FROM ${TARGETARCH}/alpine:3.20\n",
+            "b/Dockerfile": "FROM ${TARGETARCH}/alpine:3.20\n",
+        },
+    )
+    assert [(u.file, str(u.reference)) for u in inventory.uses] == [
+        ("Dockerfile", "docker.io/arm64/alpine:3.20"),
+        ("b/Dockerfile", "docker.io/amd64/alpine:3.20"),
+        ("b/Dockerfile", "docker.io/s390x/alpine:3.20"),
+    ]
