@@ -97,10 +97,8 @@ def parse_dockerfile(
         )
     lexed = lex(text)
     if opts.platforms:
-        passes = [
-            (p, _walk(lexed, file, opts, automatic_args(p, opts.build_args)))
-            for p in opts.platforms
-        ]
+        wanted = opts.platforms if mentions_platform(text) else opts.platforms[:1]  # same for all
+        passes = [(p, _walk(lexed, file, opts, automatic_args(p, opts.build_args))) for p in wanted]
         uses = merge_passes(None, passes)
         first = passes[0][1]
     else:
