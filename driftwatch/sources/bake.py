@@ -74,6 +74,7 @@ class _Bake:
         self.result = BakeResult()
 
     def variable(self, name: str, seen: frozenset[str] = frozenset()) -> _Resolved:
+        """A variable's value: the environment first, then its default."""
         if name in self.environ:
             return _Resolved(
                 self.environ[name], (f"{name} = {self.environ[name]} from the environment",)
@@ -89,6 +90,7 @@ class _Bake:
         return replace(found, origins=(*found.origins, origin))
 
     def evaluate(self, value: Value, seen: frozenset[str] = frozenset()) -> _Resolved:
+        """A value as text: literals, variable names and `${VAR}` interpolation only."""
         if isinstance(value, Ref):
             if value.name == "null":
                 return _Resolved(None, why="null")  # bake: not set, the Dockerfile default applies
@@ -144,11 +146,13 @@ class _Bake:
         return merged
 
     def read(self) -> BakeResult:
+        """Read every target."""
         for name in self.targets:
             self.build(name, self.target(name))
         return self.result
 
     def build(self, name: str, attributes: Mapping[str, Value]) -> None:
+        """One target: its docker-image contexts as uses, its Dockerfile as a build."""
         user = f"bake target {name}"
         contexts = attributes.get("contexts")
         names: set[str] = set()
@@ -187,9 +191,11 @@ class _Bake:
         )
 
     def text(self, value: Value | None, default: str) -> str | None:
+        """An attribute's text, or `default` when the target does not set it."""
         return default if value is None else self.evaluate(value).text
 
     def args(self, value: Value | None, user: str) -> tuple[dict[str, str], dict[str, str]]:
+        """A target's build args and where each value came from."""
         args: dict[str, str] = {}
         origins: dict[str, str] = {}
         for key, item in (value if isinstance(value, dict) else {}).items():
@@ -207,6 +213,7 @@ class _Bake:
         return args, origins
 
     def context_use(self, value: Str, user: str, context: str) -> BaseImageUse:
+        """The use of a `docker-image://` context, at the string that names it."""
         found = self.evaluate(value)
         written = value.raw[len(DOCKER_IMAGE) :]
         column = value.column + len(DOCKER_IMAGE)
@@ -241,6 +248,7 @@ class _Bake:
         )
 
     def add(self, use: BaseImageUse) -> None:
+        """Record a use; one already at that place gains the target among its users."""
         for index, known in enumerate(self.result.uses):
             if (known.line, known.column) == (use.line, use.column):
                 first = known.notes[0]
@@ -255,6 +263,7 @@ class _Bake:
 
 
 def _unescape(text: str) -> str:
+    """HCL string escapes that matter in image references."""
     return text.replace('\\"', '"').replace("\\\\", "\\")
 
 
@@ -286,10 +295,12 @@ def parse_bake(text: str, file: str, environ: Mapping[str, str]) -> BakeResult:
 
 
 def _label(block: Block) -> str:
+    """A block's first label (the target's name)."""
     return block.labels[0]
 
 
 def _table(value: Value | None) -> dict[str, Value]:
+    """The value when it is an object, else an empty one."""
     return value if isinstance(value, dict) else {}
 
 

@@ -61,6 +61,7 @@ def parse_compose(text: str, file: str, environ: Mapping[str, str]) -> ComposeRe
     """Parse one compose file's text alone (no includes or other files); `file` is its path."""
 
     def read(path: str) -> str:
+        """The one text given; any other file is not read."""
         if path == file:
             return text
         raise OSError(f"{path} is not read when a compose text is parsed alone")
@@ -109,6 +110,7 @@ def _collect_local(project: Project, doc: Doc, name: str, node: yaml.MappingNode
 
 
 def _parse(expanded: Expansion) -> ImageReference | None:
+    """The reference an expansion names, or None when it cannot be known."""
     if expanded.missing or expanded.errors or not expanded.text:
         return None
     try:
@@ -190,6 +192,7 @@ def _image_use(
 
 
 def _provenance(expanded: Expansion, doc: Doc) -> list[str]:
+    """`NAME = value from .env line N` for each variable the image used."""
     return [
         shorten(f"{name} = {doc.values[name]} from {doc.origins[name]}")
         for name in expanded.used
@@ -198,6 +201,7 @@ def _provenance(expanded: Expansion, doc: Doc) -> list[str]:
 
 
 def _problem(expanded: Expansion, doc: Doc) -> tuple[str | None, str]:
+    """Why an interpolated image cannot be used (or None), and what to do."""
     if expanded.errors:
         return shorten("; ".join(expanded.errors)), "Fix the variable substitution."
     if expanded.missing:
@@ -271,6 +275,7 @@ def _platforms(node: yaml.Node | None, doc: Doc) -> tuple[str, ...]:
 
 
 def _interpolate(node: yaml.Node | None, doc: Doc) -> str:
+    """A scalar interpolated as compose does (empty when not a scalar)."""
     text = scalar_text(node)
     return "" if text is None else expand(text, doc.values, escape=None, dollar_escape=True).text
 

@@ -77,6 +77,7 @@ class Doc:
 
     @property
     def folder(self) -> str:
+        """The root-relative folder of the file ('' at the root)."""
         return posixpath.dirname(self.file)
 
 
@@ -138,6 +139,7 @@ class Project:
         return values, origins
 
     def problem(self, file: str, reason: str, line: int | None = None) -> None:
+        """Record a problem, unless this walk is the silent first one."""
         if not self.quiet:
             self.result.problems.append(FileProblem(file, reason, line))
 
@@ -252,6 +254,7 @@ def layers_of(project: Project, doc: Doc, name: str, node: yaml.MappingNode) -> 
 
 
 def first(layers: list[Layer], key: str) -> tuple[Layer, yaml.Node] | None:
+    """The most specific layer that sets `key`, and the value."""
     for layer in layers:
         value = lookup(layer.node, key)
         if value is not None:

@@ -227,6 +227,7 @@ def _reader(base: Path) -> Callable[[str], str]:
     """Read a root-relative file for the compose parser, refusing to leave the root."""
 
     def read(rel: str) -> str:
+        """The text of a root-relative file that stays inside the root."""
         path = base / rel
         if not path.is_file():
             raise FileNotFoundError("does not exist")

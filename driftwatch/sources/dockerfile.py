@@ -202,6 +202,7 @@ def _oversized(state: _State, instruction: Instruction, what: str, expanded: Exp
 
 
 def _unquote(value: str) -> str:
+    """A value without one pair of surrounding quotes."""
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
     return value

@@ -78,6 +78,7 @@ def _variables(node: yaml.Node | None) -> dict[str, str]:
 def _images(
     text: str, file: str, user: str, node: yaml.Node | None, values: Mapping[str, str]
 ) -> Iterator[BaseImageUse]:
+    """The `image` and `services` of one scope (pipeline, default or job)."""
     image = lookup(node, "image")
     if image is not None:
         yield from _one(text, file, user, image, values)
@@ -89,6 +90,7 @@ def _images(
 def _one(
     text: str, file: str, user: str, node: yaml.Node, values: Mapping[str, str]
 ) -> Iterator[BaseImageUse]:
+    """The use of one image or service entry, variables substituted."""
     scalar = node if isinstance(node, yaml.ScalarNode) else lookup(node, "name")
     if not isinstance(scalar, yaml.ScalarNode):
         return
@@ -109,5 +111,6 @@ def _one(
 
 
 def _add_user(use: BaseImageUse, user: str) -> BaseImageUse:
+    """The same use, naming one more job among its users."""
     first = use.notes[0] if use.notes else ""
     return replace(use, notes=(f"{first}, {user}", *use.notes[1:]))

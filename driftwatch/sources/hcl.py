@@ -52,6 +52,8 @@ class Block:
 
 @dataclass(frozen=True)
 class _Token:
+    """One token with its 1-based place."""
+
     kind: str  # "str", "ident", "num", "nl", or the punctuation itself
     text: str
     line: int
@@ -90,6 +92,7 @@ def _string(text: str, start: int) -> int:
 
 
 def _tokens(text: str) -> list[_Token]:
+    """The tokens of the whole text, newlines kept (they end attributes)."""
     tokens: list[_Token] = []
     pos, line, line_start = 0, 1, 0
     while pos < len(text) and len(tokens) < MAX_TOKENS:
@@ -125,17 +128,20 @@ class _Parser:
         self.tokens, self.pos = tokens, 0
 
     def peek(self, skip_nl: bool = False) -> _Token | None:
+        """The next token (newlines skipped when asked), or None at the end."""
         if skip_nl:
             while self.pos < len(self.tokens) and self.tokens[self.pos].kind == "nl":
                 self.pos += 1
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
 
     def take(self) -> _Token:
+        """Consume and return the next token."""
         token = self.tokens[self.pos]
         self.pos += 1
         return token
 
     def body(self, block: Block, depth: int) -> None:
+        """Attributes and blocks until the closing `}` (or the end)."""
         while (token := self.peek(skip_nl=True)) is not None:
             if token.kind == "}":
                 self.take()
@@ -162,6 +168,7 @@ class _Parser:
                     self.skip_balanced("{", "}")
 
     def expression(self, depth: int) -> Value:
+        """One value; anything more complex than a literal becomes `Other`."""
         value = self.primary(depth)
         token = self.peek()
         if token is not None and token.kind not in ("nl", ",", "}", "]", ")"):
@@ -170,6 +177,7 @@ class _Parser:
         return value
 
     def primary(self, depth: int) -> Value:
+        """A literal, a list, an object or a name."""
         token = self.peek(skip_nl=True)
         if token is None or depth > self.MAX_DEPTH:
             return Other()
@@ -193,6 +201,7 @@ class _Parser:
         return Other()
 
     def sequence(self, depth: int) -> Value:
+        """The items of `[ ... ]`."""
         items: list[Value] = []
         while (token := self.peek(skip_nl=True)) is not None:
             if token.kind == "]":
@@ -208,6 +217,7 @@ class _Parser:
         return items
 
     def mapping(self, depth: int) -> Value:
+        """The entries of `{ ... }` (`key = value` or `key: value`)."""
         items: dict[str, Value] = {}
         while (token := self.peek(skip_nl=True)) is not None:
             if token.kind == "}":
@@ -237,6 +247,7 @@ class _Parser:
             self.take()
 
     def skip_balanced(self, opener: str, closer: str) -> None:
+        """Skip to the closer matching an opener already taken."""
         depth = 1
         while depth and (token := self.peek()) is not None:
             self.take()

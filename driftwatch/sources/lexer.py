@@ -144,6 +144,7 @@ def _logical(
 
 
 def _is_comment(line: str) -> bool:
+    """True for a comment line (leading blanks allowed)."""
     return line.lstrip().startswith("#")
 
 

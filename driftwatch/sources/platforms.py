@@ -143,6 +143,7 @@ def _guessed(key: Key, base: Pass, passes: Sequence[tuple[str, Pass]]) -> BaseIm
 
 
 def _describe(platform: str, use: BaseImageUse | None, stage: str | None) -> str:
+    """What one platform gives: a stage, an image or nothing usable."""
     if use is None:
         return f"{platform} gives stage {stage}"
     if use.reference is not None:

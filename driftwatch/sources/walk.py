@@ -103,6 +103,7 @@ def is_compose_name(name: str) -> bool:
 
 
 def _is_yaml(name: str) -> bool:
+    """True for a `.yml` / `.yaml` name."""
     return name.lower().endswith((".yml", ".yaml"))
 
 
@@ -211,6 +212,7 @@ class Walker:
         return {name: list(files) for name, files in found.items()}
 
     def _walk(self, top: Path) -> Iterator[tuple[str, Path]]:
+        """(source, path) of every file to read under `top`, in sorted order."""
         visited: set[tuple[int, int]] = set()
         for folder, dirnames, filenames in os.walk(os.path.abspath(top), followlinks=True):
             info = os.stat(folder)

@@ -57,6 +57,7 @@ def parse_workflow(text: str, file: str) -> tuple[list[BaseImageUse], list[FileP
 
 
 def _env(node: yaml.Node | None) -> dict[str, str]:
+    """The literal values of an `env:` mapping."""
     return {k: v for k, n in items(node) if (v := scalar_text(n)) is not None}
 
 
@@ -67,6 +68,7 @@ class _Reader:
         self.text, self.file, self.env = text, file, env
 
     def job(self, job_id: str, job: yaml.Node) -> Iterator[BaseImageUse]:
+        """Every image one job runs in: container, services, docker:// steps."""
         env = {**self.env, **_env(lookup(job, "env"))}
         matrix = dict(items(lookup(lookup(job, "strategy"), "matrix")))
         container = lookup(job, "container")

@@ -48,6 +48,7 @@ class _Loader(yaml.SafeLoader):
     depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        """Compose one node: aliases copied with their place, depth bounded."""
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
             node = super().compose_node(parent, index)  # type: ignore[arg-type]
@@ -103,6 +104,7 @@ def load_all_nodes(text: str) -> list[yaml.Node]:
 
 
 def _identity(node: yaml.Node) -> int:
+    """The anchored node's identity (an alias copy is the same node)."""
     return id(getattr(node, "anchored", node))
 
 
