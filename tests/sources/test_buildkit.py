@@ -142,3 +142,25 @@ def test_buildkit_affix_removal_and_quotes_in_arg_defaults() -> None:
     )
     assert refs(text) == []
     assert refs("ARG V=a-b-c\nFROM x/${V%%-*}:${V##*-}\n") == [(2, "docker.io/x/a:c", None)]
+
+
+def test_lint_names_the_image_and_where_to_pin_a_variable(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("ARG BASE=python:3.12-slim-bookworm\nFROM $BASE\n")
+    inventory = find_image_uses([tmp_path], Config(), environ={}, root=tmp_path)
+    (finding,) = lint(inventory)
+    assert finding.message == (
+        "`$BASE` (`docker.io/library/python:3.12-slim-bookworm`) is not pinned by digest"
+    )
+    assert "BASE = python:3.12-slim-bookworm from the ARG default at line 1" in finding.help
+    assert "rewrites literal references only" in finding.help
+
+
+def test_two_platforms_two_findings_with_distinct_fingerprints(tmp_path: Path) -> None:
+    from driftwatch.report.gitlab import fingerprint
+
+    (tmp_path / "Dockerfile").write_text("FROM ${TARGETARCH}/alpine:3.20\n")
+    config = Config(platforms=("linux/amd64", "linux/arm64"))
+    inventory = find_image_uses([tmp_path], config, environ={}, root=tmp_path)
+    findings = [f for f in lint(inventory) if f.rule_id == "DW003"]
+    assert len(findings) == 2
+    assert len({fingerprint(f) for f in findings}) == 2
