@@ -3,8 +3,10 @@
 Understood: top-level and `default:` `image` and `services`, and every job's (hidden `.template`
 jobs included, since jobs `extends:` them); an image is a string or a mapping with `name`; a
 service is one of those too. `$VAR` and `${VAR}` take the file's `variables:` (the job's win).
-GitLab's predefined variables (`$CI_REGISTRY_IMAGE`, ...) are only known in a pipeline: such an
-image is unresolved, with advice saying so. `include:` of other files is not followed.
+An image named from `$CI_REGISTRY_IMAGE`, `$CI_REGISTRY` or `$CI_PROJECT_PATH` is the project's
+own (the pipeline builds it): not reported. `$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX` is Docker Hub
+seen through GitLab's dependency proxy. Other variables defined nowhere in the file are only known
+in a pipeline: such an image is unresolved, with advice saying so. `include:` is not followed.
 """
 
 from __future__ import annotations
@@ -36,6 +38,15 @@ _NOT_JOBS = frozenset(
         "after_script",
     }
 )
+
+
+# Images named from these are the project's own (built and pushed by the pipeline).
+_OWN = frozenset({"CI_REGISTRY_IMAGE", "CI_REGISTRY", "CI_PROJECT_PATH", "CI_PROJECT_NAME"})
+# The dependency proxy pulls from Docker Hub: `${PREFIX}/python:3.12` is Docker Hub's python:3.12.
+_PROXY = {
+    "CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX": "docker.io",
+    "CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX": "docker.io",
+}
 
 
 def is_gitlab_name(name: str) -> bool:
@@ -94,7 +105,11 @@ def _one(
     scalar = node if isinstance(node, yaml.ScalarNode) else lookup(node, "name")
     if not isinstance(scalar, yaml.ScalarNode):
         return
-    expanded = expand(str(scalar.value), values, escape=None, dollar_escape=True)
+    known = {**_PROXY, **values}
+    expanded = expand(str(scalar.value), known, escape=None, dollar_escape=True)
+    if _OWN & set(expanded.used):
+        return  # the project's own image, built by the pipeline: not a base image to guard
+    notes = ("through GitLab's dependency proxy",) if _PROXY.keys() & set(expanded.used) else ()
     problem, advice = None, ""
     if expanded.missing:
         names = ", ".join(f"${name}" for name in expanded.missing)
@@ -106,7 +121,15 @@ def _one(
     elif expanded.errors:
         problem, advice = "; ".join(expanded.errors), "Fix the variable substitution."
     yield scalar_use(
-        scalar, text, file, UseKind.GITLAB, expanded.text, user=user, problem=problem, advice=advice
+        scalar,
+        text,
+        file,
+        UseKind.GITLAB,
+        expanded.text,
+        user=user,
+        notes=notes,
+        problem=problem,
+        advice=advice,
     )
 
 

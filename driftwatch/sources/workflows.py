@@ -5,7 +5,8 @@ Understood: `jobs.<id>.container` (a string or `image:`), `jobs.<id>.services.<n
 Expressions: `${{ matrix.X }}` takes every value listed in the job's `strategy.matrix.X` (a lone
 expression is reported at each value's own line, where it can be pinned); `${{ env.X }}` takes a
 literal value from the workflow's or job's `env`. Any other expression is only known when the
-workflow runs: an unresolved reference whose advice says so.
+workflow runs: an unresolved reference whose advice says so. An image named from
+`${{ github.repository }}` (or `repository_owner`) is the repository's own: not a base image.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ DOCKER = "docker://"
 MAX_COMBINATIONS = 64
 _EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
 _KIND = UseKind.WORKFLOW
+_OWN = re.compile(r"\$\{\{\s*github\.(repository|repository_owner|event\.repository\.)")
 
 
 def is_workflow_path(rel: str) -> bool:
@@ -95,6 +97,8 @@ class _Reader:
     ) -> Iterator[BaseImageUse]:
         """The uses of one image scalar: one per matrix value it takes."""
         raw = str(node.value)[len(prefix) :]
+        if _OWN.search(raw):
+            return  # the repository's own image (`ghcr.io/${{ github.repository }}`): not a base
         if "${{" not in raw:
             yield scalar_use(node, self.text, self.file, _KIND, raw, user=user, prefix=prefix)
             return

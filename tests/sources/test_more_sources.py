@@ -37,6 +37,7 @@ jobs:
       - uses: actions/checkout@v4
       - uses: docker://alpine:3.20
       - uses: 'docker://${{ env.TOOLS }}'
+      - uses: docker://ghcr.io/${{ github.repository }}:dev
   matrix:
     strategy:
       matrix:
@@ -72,11 +73,11 @@ def test_workflow_images_at_their_lines() -> None:
         (11, 14, "redis:7.2", "docker.io/library/redis:7.2"),
         (14, 24, "alpine:3.20", "docker.io/library/alpine:3.20"),
         (15, 25, "${{ env.TOOLS }}", "ghcr.io/o/tools:1.4"),
-        (20, 13, "debian:bookworm", "docker.io/library/debian:bookworm"),
-        (21, 13, "ubuntu:24.04", "docker.io/library/ubuntu:24.04"),
-        (27, 16, "node:${{ matrix.node }}-bookworm", "docker.io/library/node:20-bookworm"),
-        (27, 16, "node:${{ matrix.node }}-bookworm", "docker.io/library/node:22-bookworm"),
-        (29, 16, "${{ inputs.image }}", None),
+        (21, 13, "debian:bookworm", "docker.io/library/debian:bookworm"),
+        (22, 13, "ubuntu:24.04", "docker.io/library/ubuntu:24.04"),
+        (28, 16, "node:${{ matrix.node }}-bookworm", "docker.io/library/node:20-bookworm"),
+        (28, 16, "node:${{ matrix.node }}-bookworm", "docker.io/library/node:22-bookworm"),
+        (30, 16, "${{ inputs.image }}", None),
     ]
     assert "matrix value of matrix.image, used by job matrix container" in uses[5].notes
     assert "only known when the workflow runs" in str(uses[-1].problem)
@@ -107,7 +108,11 @@ build:
     - name: docker:27-dind
       alias: docker
 release:
-  image: $CI_REGISTRY_IMAGE:latest
+  image: $DEPLOY_IMAGE:latest
+test-built:
+  image: $CI_REGISTRY_IMAGE:$CI_COMMIT_SHA
+proxied:
+  image: ${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/node:22-bookworm
 stages: [build]
 """
 
@@ -120,10 +125,17 @@ def test_gitlab_images_services_and_variables() -> None:
         (5, 5, "postgres:16", "docker.io/library/postgres:16"),
         (8, 11, "ghcr.io/o/builder:${TAG}", "ghcr.io/o/builder:5"),
         (15, 13, "docker:27-dind", "docker.io/library/docker:27-dind"),
-        (18, 10, "$CI_REGISTRY_IMAGE:latest", None),
-    ]
+        (18, 10, "$DEPLOY_IMAGE:latest", None),
+        (
+            22,
+            10,
+            "${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/node:22-bookworm",
+            "docker.io/library/node:22-bookworm",
+        ),
+    ]  # line 20: the project's own image (`$CI_REGISTRY_IMAGE`), built by the pipeline
     assert uses[2].notes[0] == "job .base, job build"  # the anchor's line: one use, both jobs
-    assert "only known when the pipeline runs" in str(uses[-1].problem)
+    assert "only known when the pipeline runs" in str(uses[-2].problem)
+    assert "through GitLab's dependency proxy" in uses[-1].notes
 
 
 BAKE = """\
