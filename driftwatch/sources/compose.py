@@ -83,18 +83,44 @@ def parse_compose_project(
         docs = with_includes(project, [f for f in group if f not in done])
         done.update(doc.file for doc in docs)
         services = [(doc, name, node) for doc in docs for name, node in services_of(project, doc)]
+        over = _overrides(services)
         for doc, name, node in services:
-            _collect_local(project, doc, name, node)
+            _collect_local(project, doc, name, node, over.get((doc.file, name), []))
         for doc, name, node in services:
             _service(project, doc, name, node)
     return result
 
 
-def _collect_local(project: Project, doc: Doc, name: str, node: yaml.MappingNode) -> None:
+def _overrides(
+    services: list[tuple[Doc, str, yaml.MappingNode]],
+) -> dict[tuple[str, str], list[Layer]]:
+    """The `compose.override.yaml` layer over each service of `compose.yaml` it overrides.
+
+    Compose reads the pair by default: a service the override builds builds the image its base
+    names, so that image is local. Each file's own `image:` lines are still reported, since a
+    deployment reading the base file alone pulls them.
+    """
+    known = {(doc.file, name) for doc, name, _ in services}
+    over: dict[tuple[str, str], list[Layer]] = {}
+    for doc, name, node in services:
+        head, dot, extension = doc.file.rpartition(".")
+        if not head.endswith(".override"):
+            continue
+        base = f"{head.removesuffix('.override')}{dot}{extension}"
+        for candidate in (base, base.replace(".yaml", ".yml"), base.replace(".yml", ".yaml")):
+            if (candidate, name) in known:
+                over[(candidate, name)] = [Layer(doc, node)]
+                break
+    return over
+
+
+def _collect_local(
+    project: Project, doc: Doc, name: str, node: yaml.MappingNode, over: list[Layer]
+) -> None:
     """Remember the image a building service names: the project builds it, it is local."""
     project.quiet = True  # the second walk reports the problems, once
     try:
-        layers = layers_of(project, doc, name, node)
+        layers = [*over, *layers_of(project, doc, name, node)]
     finally:
         project.quiet = False
     image = first(layers, "image")

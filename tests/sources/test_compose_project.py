@@ -242,3 +242,27 @@ def test_build_platforms_give_the_automatic_args(tmp_path: Path) -> None:
         ("b/Dockerfile", "docker.io/amd64/alpine:3.20"),
         ("b/Dockerfile", "docker.io/s390x/alpine:3.20"),
     ]
+
+
+def test_an_override_file_is_merged_over_its_base(tmp_path: Path) -> None:
+    """compose.override.yaml adds `build` to a service: its `image` is then built, not pulled."""
+    inventory = make(
+        tmp_path,
+        {
+            "compose.yaml": (
+                "services:\n  web:\n    image: example/web:dev\n  db:\n    image: postgres:16\n"
+            ),
+            "compose.override.yaml": (
+                "services:\n  web:\n    build: .\n  db:\n    image: postgres:16-bookworm\n"
+                "  extra:\n    image: redis:7.2\n"
+            ),
+            "Dockerfile": "FROM python:3.12-slim-bookworm\n",
+            "docker-compose.ci.yml": "services:\n  web:\n    image: example/web:dev\n",
+        },
+    )
+    assert found(inventory) == [
+        ("Dockerfile", 1, 6, "docker.io/library/python:3.12-slim-bookworm"),
+        ("compose.override.yaml", 5, 12, "docker.io/library/postgres:16-bookworm"),
+        ("compose.override.yaml", 7, 12, "docker.io/library/redis:7.2"),
+        ("compose.yaml", 5, 12, "docker.io/library/postgres:16"),  # the base file alone pulls it
+    ]  # example/web:dev is built by the project (the override's build): local, in every file
