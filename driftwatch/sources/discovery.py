@@ -19,7 +19,12 @@ from driftwatch.sources.compose import ComposeBuild, parse_compose_project
 from driftwatch.sources.dockerfile import DockerfileOptions, parse_dockerfile
 from driftwatch.sources.gitlab import parse_gitlab
 from driftwatch.sources.inventory import FileProblem, Inventory
-from driftwatch.sources.kubernetes import looks_like_manifest, parse_manifests
+from driftwatch.sources.kubernetes import (
+    is_skaffold_name,
+    looks_like_manifest,
+    parse_manifests,
+    skaffold_images,
+)
 from driftwatch.sources.walk import (
     Walker,
     is_compose_name,
@@ -81,11 +86,12 @@ def find_image_uses(
     uses: list[BaseImageUse] = list(compose.uses)
     files = set(compose.files)
     compose_builds = list(compose.builds)
+    built = _skaffold_images(found["kubernetes"])
     for name, parse in _YAML_SOURCES.items():
         for file, text in _texts(found[name], base, problems):
             if name != "kubernetes" or looks_like_manifest(text):
                 more, trouble = parse(text, file)
-                uses.extend(more)
+                uses.extend(u for u in more if not (u.reference and u.reference.name in built))
                 problems.extend(trouble)
                 files.add(file)
     for file, text in _texts(found["bake"], base, problems):
@@ -120,6 +126,18 @@ _YAML_SOURCES: dict[str, Parser] = {
     "gitlab": parse_gitlab,
     "kubernetes": parse_manifests,
 }
+
+
+def _skaffold_images(paths: Sequence[Path]) -> set[str]:
+    """Images the repository's skaffold.yaml files build: the project's own, not base images."""
+    built: set[str] = set()
+    for path in paths:
+        if is_skaffold_name(path.name):
+            try:
+                built |= skaffold_images(read_text(path))
+            except _Unreadable:
+                continue  # reported when the file is read as manifests
+    return built
 
 
 def _texts(

@@ -3,7 +3,8 @@
 Understood: every `containers`, `initContainers` and `ephemeralContainers` list in a document
 with `apiVersion` and `kind` (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, ... and
 custom resources embedding a pod spec), in files of one or many documents (`---`). Helm
-templates themselves (`{{ ... }}`) are not YAML and are skipped: render them first.
+templates themselves (`{{ ... }}`) are not YAML and are skipped: render them first. Images that
+`skaffold.yaml` builds (`build.artifacts[*].image`) are the project's own: not reported.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from collections.abc import Iterator
 
 import yaml
 
+from driftwatch.errors import InvalidReference
 from driftwatch.models import BaseImageUse, UseKind
+from driftwatch.reference import parse_reference
 from driftwatch.sources.inventory import FileProblem
 from driftwatch.sources.yamlnodes import YamlError, items, load_all_nodes, lookup, scalar_text
 from driftwatch.sources.yamluse import scalar_use
 
-__all__ = ["looks_like_manifest", "parse_manifests"]
+__all__ = ["is_skaffold_name", "looks_like_manifest", "parse_manifests", "skaffold_images"]
 
 _CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 MAX_NODES = 200_000
@@ -67,3 +70,30 @@ def _containers(root: yaml.Node) -> Iterator[tuple[str, yaml.ScalarNode]]:
                         yield scalar_text(lookup(container, "name")) or "?", image
             elif isinstance(value, (yaml.MappingNode, yaml.SequenceNode)):
                 stack.append(value)
+
+
+def is_skaffold_name(name: str) -> bool:
+    """`skaffold.yaml` or `skaffold.yml`."""
+    return name.rsplit("/", 1)[-1] in ("skaffold.yaml", "skaffold.yml")
+
+
+def skaffold_images(text: str) -> set[str]:
+    """The image names a skaffold.yaml builds (every document and profile), without tags."""
+    try:
+        documents = load_all_nodes(text)
+    except YamlError:
+        return set()
+    found: set[str] = set()
+    for document in documents:
+        profiles = lookup(document, "profiles")
+        listed = profiles.value if isinstance(profiles, yaml.SequenceNode) else []
+        builds = [lookup(document, "build"), *(lookup(p, "build") for p in listed)]
+        for build in builds:
+            artifacts = lookup(build, "artifacts")
+            for artifact in artifacts.value if isinstance(artifacts, yaml.SequenceNode) else []:
+                name = scalar_text(lookup(artifact, "image"))
+                try:
+                    found.add(parse_reference(name or "").name)  # skaffold re-tags it
+                except InvalidReference:
+                    continue
+    return found

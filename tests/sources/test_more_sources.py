@@ -352,3 +352,24 @@ def test_lint_reports_new_sources_once(tmp_path: Path) -> None:
     findings = lint(found)
     assert len(findings) == len(set(findings))
     assert [f.line for f in findings if f.rule_id == "DW004"] == [18]
+
+
+def test_images_skaffold_builds_are_the_projects_own(tmp_path: Path) -> None:
+    """GoogleCloudPlatform/microservices-demo: manifests name `image: adservice`, built by skaffold."""
+    files = {
+        "skaffold.yaml": (
+            "apiVersion: skaffold/v3\nkind: Config\nbuild:\n  artifacts:\n"
+            "  - image: adservice\n    context: src/adservice\n---\napiVersion: skaffold/v3\n"
+            "kind: Config\nprofiles:\n- name: x\n  build:\n    artifacts:\n    - image: gcr.io/o/cart\n"
+        ),
+        "deploy/app.yaml": (
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n"
+            "  - {name: a, image: adservice}\n  - {name: c, image: 'gcr.io/o/cart:v3'}\n"
+            "  - {name: r, image: 'redis:7.2-alpine'}\n"
+        ),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    found = find_image_uses([tmp_path], Config(), environ={}, root=tmp_path)
+    assert [str(u.reference) for u in found.uses] == ["docker.io/library/redis:7.2-alpine"]
