@@ -332,6 +332,9 @@ def _args(
             if sources
             else f"compose service {service} ({doc.file} line {line})"
         )
+        if expanded.missing:  # compose passes an empty string for an unset variable
+            unset = ", ".join(expanded.missing)
+            origins[key] += f", where {unset} is not set"
 
 
 def _contexts(project: Project, node: yaml.Node | None, doc: Doc, service: str) -> set[str]:

@@ -391,7 +391,13 @@ def _expansion_problem(
     if reasons:
         return "; ".join(reasons), " ".join(dict.fromkeys(advice))
     if not result.text:
-        return "empty image reference after substitution", "Name an image."
+        given = [f"{n} from {state.origins[n]}" for n in result.used if n in state.origins]
+        why = f" ({'; '.join(given)})" if given else ""
+        return shorten(f"empty image reference after substitution{why}"), (
+            "Give the variable a value naming the image where it is set."
+            if given
+            else "Name an image."
+        )
     return None, ""
 
 

@@ -266,3 +266,21 @@ def test_an_override_file_is_merged_over_its_base(tmp_path: Path) -> None:
         ("compose.override.yaml", 7, 12, "docker.io/library/redis:7.2"),
         ("compose.yaml", 5, 12, "docker.io/library/postgres:16"),  # the base file alone pulls it
     ]  # example/web:dev is built by the project (the override's build): local, in every file
+
+
+def test_an_unset_variable_passed_as_a_build_arg_says_so(tmp_path: Path) -> None:
+    inventory = make(
+        tmp_path,
+        {
+            "compose.yaml": (
+                "services:\n  web:\n    build:\n      context: .\n      args:\n"
+                "        BASE: ${BASE_IMAGE}\n"
+            ),
+            "Dockerfile": "ARG BASE=python:3.12-slim-bookworm\nFROM ${BASE}\n",
+        },
+    )
+    (use,) = inventory.uses
+    assert use.problem == (
+        "empty image reference after substitution (BASE from compose service web "
+        "(compose.yaml line 6), where BASE_IMAGE is not set)"
+    )
