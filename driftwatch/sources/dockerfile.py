@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from driftwatch.errors import InvalidReference
 from driftwatch.models import BaseImageUse, UseKind
@@ -18,6 +18,7 @@ from driftwatch.reference import ImageReference, parse_reference
 from driftwatch.sources.inventory import SPLIT_NOTE, FileProblem
 from driftwatch.sources.lexer import Instruction, Lexed, lex
 from driftwatch.sources.platforms import (
+    GUESSED_PLATFORMS,
     PLATFORM_ADVICE,
     PLATFORM_ARGS,
     automatic_args,
@@ -88,34 +89,34 @@ def parse_dockerfile(
     """Parse one Dockerfile's text (BOM removed); `file` is the path to report."""
     opts = options or DockerfileOptions()
     if build_args is not None:
-        opts = DockerfileOptions(
-            {**opts.build_args, **build_args},
-            opts.origins,
-            opts.platforms,
-            opts.contexts,
-            opts.local_images,
-        )
+        opts = replace(opts, build_args={**opts.build_args, **build_args})
     lexed = lex(text)
-    if opts.platforms:
-        wanted = opts.platforms if mentions_platform(text) else opts.platforms[:1]  # same for all
-        passes = [(p, _walk(lexed, file, opts, automatic_args(p, opts.build_args))) for p in wanted]
-        uses = merge_passes(None, passes)
-        first = passes[0][1]
-    else:
-        first = _walk(lexed, file, opts, automatic_args(None, opts.build_args))
-        uses = list(first.uses.values())
-        if mentions_platform(text):
-            guesses = [
-                (p, _walk(lexed, file, opts, automatic_args(p, opts.build_args)))
-                for p in ("linux/amd64", "linux/arm64")
-            ]
-            uses = merge_passes(first, guesses)
+    uses, first = _read(lexed, file, opts, mentions_platform(text))
     problems = [FileProblem(file, reason, line) for line, reason in first.problems]
     if not lexed.instructions:
         problems.append(FileProblem(file, "no instructions (empty Dockerfile)"))
     elif not any(i.keyword == "FROM" for i in lexed.instructions):
         problems.append(FileProblem(file, "no FROM instruction"))
     return uses, problems
+
+
+def _read(
+    lexed: Lexed, file: str, opts: DockerfileOptions, by_platform: bool
+) -> tuple[list[BaseImageUse], Pass]:
+    """The uses, from one pass per known platform, or one plain pass and the guessed ones."""
+
+    def walk(platform: str | None) -> Pass:
+        return _walk(lexed, file, opts, automatic_args(platform, opts.build_args))
+
+    if opts.platforms:
+        wanted = opts.platforms if by_platform else opts.platforms[:1]  # else the same for all
+        passes = [(platform, walk(platform)) for platform in wanted]
+        return merge_passes(None, passes), passes[0][1]
+    plain = walk(None)
+    if not by_platform:
+        return list(plain.uses.values()), plain
+    guesses = [(platform, walk(platform)) for platform in GUESSED_PLATFORMS]
+    return merge_passes(plain, guesses), plain
 
 
 def _walk(lexed: Lexed, file: str, options: DockerfileOptions, auto: dict[str, str | None]) -> Pass:
