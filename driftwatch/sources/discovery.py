@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from driftwatch.config import Config
@@ -79,45 +79,66 @@ def find_image_uses(
     chosen = settings.enabled if sources is None else tuple(sources)
     walker = Walker(base, (*config.exclude, *settings.exclude), settings.include, chosen)
     found = walker.collect(paths)
-    problems = list(walker.problems)
-    rel = {name: [relative(p, base) for p in files] for name, files in found.items()}
-    compose = parse_compose_project(rel["compose"], _reader(base), env)
-    problems.extend(compose.problems)
-    uses: list[BaseImageUse] = list(compose.uses)
-    files = set(compose.files)
-    compose_builds = list(compose.builds)
+    out = _Found(problems=list(walker.problems))
+    composes = [relative(path, base) for path in found["compose"]]
+    compose = parse_compose_project(composes, _reader(base), env)
+    out.add(compose.uses, compose.problems, compose.files)
+    out.builds.extend(compose.builds)
+    _read_yaml_sources(found, base, out)
+    for file, text in _texts(found["bake"], base, out.problems):
+        baked = parse_bake(text, file, env)
+        out.add(baked.uses, baked.problems, [file])
+        out.builds.extend(baked.builds)
+    common = _Common(config, build_args or {}, tuple(platforms or config.platforms))
+    _read_dockerfiles(found["dockerfile"], base, common, out)
+    out.files.update(composes)
+    uses = sorted(out.uses, key=lambda u: (u.file, u.line, u.column))
+    problems = sorted(dict.fromkeys(out.problems), key=lambda p: (p.file, p.line or 0))
+    return Inventory(tuple(uses), tuple(problems), base, tuple(sorted(out.files)))
+
+
+@dataclass
+class _Found:
+    """What the sources yielded so far, and the builds still to read."""
+
+    uses: list[BaseImageUse] = field(default_factory=list)
+    problems: list[FileProblem] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)
+    builds: list[ComposeBuild] = field(default_factory=list)
+
+    def add(
+        self, uses: Iterable[BaseImageUse], problems: Iterable[FileProblem], files: Iterable[str]
+    ) -> None:
+        """Take one source's results."""
+        self.uses.extend(uses)
+        self.problems.extend(problems)
+        self.files.update(files)
+
+
+def _read_yaml_sources(found: Mapping[str, list[Path]], base: Path, out: _Found) -> None:
+    """Workflows, GitLab CI and manifests (images a skaffold.yaml builds left out)."""
     built = _skaffold_images(found["kubernetes"])
     for name, parse in _YAML_SOURCES.items():
-        for file, text in _texts(found[name], base, problems):
+        for file, text in _texts(found[name], base, out.problems):
             if name != "kubernetes" or looks_like_manifest(text):
                 more, trouble = parse(text, file)
-                uses.extend(u for u in more if not (u.reference and u.reference.name in built))
-                problems.extend(trouble)
-                files.add(file)
-    for file, text in _texts(found["bake"], base, problems):
-        baked = parse_bake(text, file, env)
-        uses.extend(baked.uses)
-        problems.extend(baked.problems)
-        compose_builds.extend(baked.builds)
-        files.add(file)
-    dockerfiles = found["dockerfile"]
-    builds = _builds(compose_builds, base, dockerfiles, problems)
-    common = _Common(config, build_args or {}, tuple(platforms or config.platforms))
+                kept = [u for u in more if not (u.reference and u.reference.name in built)]
+                out.add(kept, trouble, [file])
+
+
+def _read_dockerfiles(dockerfiles: list[Path], base: Path, common: _Common, out: _Found) -> None:
+    """Every Dockerfile, once per distinct build of it (compose, bake) or once alone."""
+    builds = _builds(out.builds, base, dockerfiles, out.problems)
     for dockerfile in dockerfiles:
         file = relative(dockerfile, base)
+        out.files.add(file)
         try:
             text = read_text(dockerfile)
         except _Unreadable as exc:
-            problems.append(FileProblem(file, str(exc)))
+            out.problems.append(FileProblem(file, str(exc)))
             continue
         more, trouble = _parse_built(text, file, builds.get(dockerfile, [None]), common)
-        uses.extend(more)
-        problems.extend(trouble)
-    files.update(relative(p, base) for p in [*found["compose"], *dockerfiles])
-    uses.sort(key=lambda u: (u.file, u.line, u.column))
-    problems = list(dict.fromkeys(problems))
-    problems.sort(key=lambda p: (p.file, p.line or 0))
-    return Inventory(tuple(uses), tuple(problems), base, tuple(sorted(files)))
+        out.add(more, trouble, [])
 
 
 Parser = Callable[[str, str], tuple[list[BaseImageUse], list[FileProblem]]]
