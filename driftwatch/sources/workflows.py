@@ -2,11 +2,12 @@
 
 Understood: `jobs.<id>.container` (a string or `image:`), `jobs.<id>.services.<name>.image`,
 `steps[*].uses: docker://<image>`, and in an action's `action.yml`, `runs.image: docker://<image>`.
-Expressions: `${{ matrix.X }}` takes every value listed in the job's `strategy.matrix.X` (a lone
-expression is reported at each value's own line, where it can be pinned); `${{ env.X }}` takes a
-literal value from the workflow's or job's `env`. Any other expression is only known when the
-workflow runs: an unresolved reference whose advice says so. An image named from
-`${{ github.repository }}` (or `repository_owner`) is the repository's own: not a base image.
+Expressions: `${{ matrix.X }}` takes every value the job's `strategy.matrix` gives X (its list
+and its `include` entries; a lone expression is reported at each value's own line, where it can
+be pinned); `${{ env.X }}` takes a literal value from the workflow's or job's `env`. Any other
+expression is only known when the workflow runs: an unresolved reference whose advice says so.
+An image named from `${{ github.repository }}` (or `repository_owner`) is the repository's own:
+not a base image.
 """
 
 from __future__ import annotations
@@ -58,6 +59,19 @@ def parse_workflow(text: str, file: str) -> tuple[list[BaseImageUse], list[FileP
     return list({(u.line, u.column, str(u.reference)): u for u in uses}.values()), []
 
 
+def _matrix(node: yaml.Node | None) -> dict[str, list[yaml.Node]]:
+    """Every value each matrix variable takes: its list, and the `include` entries that set it."""
+    values: dict[str, list[yaml.Node]] = {}
+    for name, listed in items(node):
+        if name not in ("include", "exclude") and isinstance(listed, yaml.SequenceNode):
+            values[name] = list(listed.value)
+    include = lookup(node, "include")
+    for entry in include.value if isinstance(include, yaml.SequenceNode) else []:
+        for name, value in items(entry):
+            values.setdefault(name, []).append(value)
+    return values
+
+
 def _env(node: yaml.Node | None) -> dict[str, str]:
     """The literal values of an `env:` mapping."""
     return {k: v for k, n in items(node) if (v := scalar_text(n)) is not None}
@@ -72,7 +86,7 @@ class _Reader:
     def job(self, job_id: str, job: yaml.Node) -> Iterator[BaseImageUse]:
         """Every image one job runs in: container, services, docker:// steps."""
         env = {**self.env, **_env(lookup(job, "env"))}
-        matrix = dict(items(lookup(lookup(job, "strategy"), "matrix")))
+        matrix = _matrix(lookup(lookup(job, "strategy"), "matrix"))
         container = lookup(job, "container")
         image = container if isinstance(container, yaml.ScalarNode) else lookup(container, "image")
         if isinstance(image, yaml.ScalarNode):
@@ -92,7 +106,7 @@ class _Reader:
         node: yaml.ScalarNode,
         user: str,
         env: Mapping[str, str],
-        matrix: Mapping[str, yaml.Node],
+        matrix: Mapping[str, list[yaml.Node]],
         prefix: str = "",
     ) -> Iterator[BaseImageUse]:
         """The uses of one image scalar: one per matrix value it takes."""
@@ -105,8 +119,8 @@ class _Reader:
         lone = _EXPRESSION.fullmatch(raw.strip())
         if lone and lone.group(1).startswith("matrix."):
             values = matrix.get(lone.group(1)[len("matrix.") :])
-            if isinstance(values, yaml.SequenceNode) and values.value:
-                for value in values.value:
+            if values:
+                for value in values:
                     if isinstance(value, yaml.ScalarNode):
                         note = f"matrix value of {lone.group(1)}, used by {user}"
                         yield scalar_use(
@@ -135,7 +149,7 @@ class _Reader:
 
 
 def _substitute(
-    raw: str, env: Mapping[str, str], matrix: Mapping[str, yaml.Node]
+    raw: str, env: Mapping[str, str], matrix: Mapping[str, list[yaml.Node]]
 ) -> list[tuple[str, tuple[str, ...], str | None]]:
     """Every text the expressions in `raw` can give: (text, notes, problem)."""
     choices: list[list[tuple[str, str]]] = []
@@ -145,10 +159,8 @@ def _substitute(
         if expression.startswith("env.") and name in env:
             choices.append([(env[name], f"{expression} = {env[name]}")])
             continue
-        values = matrix.get(name) if expression.startswith("matrix.") else None
-        texts = (
-            [scalar_text(v) for v in values.value] if isinstance(values, yaml.SequenceNode) else []
-        )
+        values = matrix.get(name, []) if expression.startswith("matrix.") else []
+        texts = list(dict.fromkeys(scalar_text(v) for v in values))
         if not texts or any(t is None for t in texts):
             problem = (
                 f"GitHub Actions expression `${{{{ {expression} }}}}` is only known when the "

@@ -373,3 +373,16 @@ def test_images_skaffold_builds_are_the_projects_own(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text)
     found = find_image_uses([tmp_path], Config(), environ={}, root=tmp_path)
     assert [str(u.reference) for u in found.uses] == ["docker.io/library/redis:7.2-alpine"]
+
+
+def test_workflow_matrix_include_entries() -> None:
+    text = (
+        "jobs:\n  t:\n    strategy:\n      matrix:\n        include:\n"
+        "          - os: debian:bookworm\n          - os: 'ubuntu:24.04'\n"
+        "    container: ${{ matrix.os }}\n"
+    )
+    uses, _ = parse_workflow(text, ".github/workflows/m.yml")
+    assert rows(uses, text) == [
+        (6, 17, "debian:bookworm", "docker.io/library/debian:bookworm"),
+        (7, 18, "ubuntu:24.04", "docker.io/library/ubuntu:24.04"),
+    ]
