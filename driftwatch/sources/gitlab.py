@@ -1,8 +1,10 @@
 """Images named by a GitLab CI file (`.gitlab-ci.yml`).
 
-Understood: top-level and `default:` `image` and `services`, and every job's (hidden `.template`
-jobs included, since jobs `extends:` them); an image is a string or a mapping with `name`; a
-service is one of those too. `$VAR` and `${VAR}` take the file's `variables:` (the job's win).
+Understood: top-level and `default:` `image` and `services`, and every job's, hidden `.template`
+jobs included; a job that `extends:` templates of this file without its own `image` runs in
+theirs (reported once at the template's line, the job among its users). An image is a string or
+a mapping with `name`; a service is one of those too. `$VAR` and `${VAR}` take the file's
+`variables:` (the job's win).
 An image named from `$CI_REGISTRY_IMAGE`, `$CI_REGISTRY` or `$CI_PROJECT_PATH` is the project's
 own (the pipeline builds it): not reported. `$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX` is Docker Hub
 seen through GitLab's dependency proxy. Other variables defined nowhere in the file are only known
@@ -24,6 +26,7 @@ from driftwatch.sources.yamluse import scalar_use
 
 __all__ = ["is_gitlab_name", "parse_gitlab"]
 
+MAX_EXTENDS = 16
 _NOT_JOBS = frozenset(
     {
         "default",
@@ -62,12 +65,16 @@ def parse_gitlab(text: str, file: str) -> tuple[list[BaseImageUse], list[FilePro
         return [], [FileProblem(file, exc.reason, exc.line)]
     found: dict[tuple[int, int, str], BaseImageUse] = {}
     top = _variables(lookup(root, "variables"))
-    scopes = [("pipeline", root, top), ("default", lookup(root, "default"), top)]
+    scopes = [("pipeline", [root], top), ("default", [lookup(root, "default")], top)]
     for name, job in items(root):
         if name not in _NOT_JOBS and isinstance(job, yaml.MappingNode):
-            scopes.append((f"job {name}", job, {**top, **_variables(lookup(job, "variables"))}))
-    for user, node, values in scopes:
-        for use in _images(text, file, user, node, values):
+            layers = _extends(root, job)
+            values = dict(top)
+            for layer in reversed(layers):  # the job's own variables win over its templates'
+                values.update(_variables(lookup(layer, "variables")))
+            scopes.append((f"job {name}", layers, values))
+    for user, layers, values in scopes:
+        for use in _images(text, file, user, layers, values):
             key = (use.line, use.column, str(use.reference))
             if key in found:  # a YAML anchor shared by jobs: one use, every job named
                 use = _add_user(found[key], user)
@@ -86,14 +93,38 @@ def _variables(node: yaml.Node | None) -> dict[str, str]:
     return values
 
 
+def _extends(root: yaml.Node | None, job: yaml.MappingNode) -> list[yaml.Node | None]:
+    """The job and the templates it `extends` (in this file), most specific first."""
+    layers: list[yaml.Node | None] = [job]
+    pending: list[yaml.Node] = [job]
+    while pending and len(layers) < MAX_EXTENDS:
+        extends = lookup(pending.pop(0), "extends")
+        names = extends.value if isinstance(extends, yaml.SequenceNode) else [extends]
+        for name in reversed(names):  # the last template listed wins, as GitLab merges
+            template = lookup(root, scalar_text(name) or "")
+            if isinstance(template, yaml.MappingNode) and template not in layers:
+                layers.append(template)
+                pending.append(template)
+    return layers
+
+
+def _first(layers: list[yaml.Node | None], key: str) -> yaml.Node | None:
+    """The value of `key` in the most specific layer that sets it."""
+    for layer in layers:
+        value = lookup(layer, key)
+        if value is not None:
+            return value
+    return None
+
+
 def _images(
-    text: str, file: str, user: str, node: yaml.Node | None, values: Mapping[str, str]
+    text: str, file: str, user: str, layers: list[yaml.Node | None], values: Mapping[str, str]
 ) -> Iterator[BaseImageUse]:
-    """The `image` and `services` of one scope (pipeline, default or job)."""
-    image = lookup(node, "image")
+    """The `image` and `services` of one scope (pipeline, default or job and its templates)."""
+    image = _first(layers, "image")
     if image is not None:
         yield from _one(text, file, user, image, values)
-    services = lookup(node, "services")
+    services = _first(layers, "services")
     for service in services.value if isinstance(services, yaml.SequenceNode) else []:
         yield from _one(text, file, f"{user} service", service, values)
 

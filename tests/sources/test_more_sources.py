@@ -386,3 +386,13 @@ def test_workflow_matrix_include_entries() -> None:
         (6, 17, "debian:bookworm", "docker.io/library/debian:bookworm"),
         (7, 18, "ubuntu:24.04", "docker.io/library/ubuntu:24.04"),
     ]
+
+
+def test_gitlab_jobs_extending_a_template_are_its_users() -> None:
+    text = (
+        ".py:\n  image: python:3.12-slim-bookworm\n  variables: {X: '1'}\n"
+        "lint:\n  extends: .py\n  script: [ruff]\n"
+        "test:\n  extends: [.py]\n  image: python:3.13-slim-bookworm\n"
+    )
+    uses, _ = parse_gitlab(text, ".gitlab-ci.yml")
+    assert [(u.line, u.notes[0]) for u in uses] == [(2, "job .py, job lint"), (9, "job test")]
