@@ -28,7 +28,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-__all__ = ["Config", "RegistrySettings", "find_config_file", "load_config"]
+__all__ = [
+    "SOURCE_NAMES",
+    "Config",
+    "RegistrySettings",
+    "SourceSettings",
+    "find_config_file",
+    "load_config",
+    "parse_source_names",
+]
 
 CONFIG_ENV = "DRIFTWATCH_CONFIG"
 OS_DETECT_MODES = ("fast", "full", "off")
@@ -54,6 +62,44 @@ class RegistrySettings:
         )
 
 
+# --- [sources]: which files are read (kept in one block) -------------------------------------
+SOURCE_NAMES = ("dockerfile", "compose", "actions", "gitlab", "bake", "kubernetes")
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """`[sources]`: the kinds of file read, and globs choosing which paths are read."""
+
+    enabled: tuple[str, ...] = SOURCE_NAMES
+    include: tuple[str, ...] = ()  # when given, only paths matching one of these are read
+    exclude: tuple[str, ...] = ()  # added to the top-level `exclude`
+
+
+def parse_source_names(text: str, where: str) -> tuple[str, ...]:
+    """`dockerfile,compose` (or a list's items) checked against SOURCE_NAMES."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in SOURCE_NAMES]
+    if unknown or not names:
+        raise ConfigError(
+            f"{where}: unknown source {', '.join(unknown) or '(none)'!r} "
+            f"(known: {', '.join(SOURCE_NAMES)})"
+        )
+    return names
+
+
+def _sources(model: Any) -> SourceSettings:
+    """The validated `[sources]` table as SourceSettings."""
+    table = model.sources
+    return SourceSettings(
+        enabled=tuple(table.enabled) if table.enabled is not None else SOURCE_NAMES,
+        include=tuple(table.include),
+        exclude=tuple(table.exclude),
+    )
+
+
+# --- end of [sources] ---------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, repr=False)
 class Config:
     """Everything driftwatch can be told through configuration (frozen; flags make a new one)."""
@@ -76,6 +122,7 @@ class Config:
     os_max_seconds: float = 120.0
     lint_disable: tuple[str, ...] = ()
     lint_min_severity: str = "warning"
+    sources: SourceSettings = field(default_factory=SourceSettings)
 
     @property
     def root(self) -> Path:
@@ -171,10 +218,11 @@ def build_config(
         os_max_seconds=float(model.osinfo.max_seconds),
         lint_disable=tuple(model.lint.disable),
         lint_min_severity=model.lint.min_severity,
+        sources=_sources(model),
     )
 
 
-_SHAPED = frozenset({"registries", "notify", "osinfo", "lint"})
+_SHAPED = frozenset({"registries", "notify", "osinfo", "lint", "sources"})
 
 
 def _same_named(model: Any) -> dict[str, Any]:

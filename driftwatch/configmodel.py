@@ -12,12 +12,13 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from annotated_types import MaxLen
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from driftwatch.config import SOURCE_NAMES
 from driftwatch.models import Platform
 
 __all__ = [
@@ -111,6 +112,9 @@ RegistryKey = Annotated[str, MaxLen(300), AfterValidator(_registry_key)]
 ArgName = Annotated[str, MaxLen(300), AfterValidator(_arg_name)]
 PlatformText = Annotated[str, MaxLen(300), AfterValidator(_platform)]
 Route = Literal["release", "os", "digest", "error"]
+SourceName = Literal["dockerfile", "compose", "actions", "gitlab", "bake", "kubernetes"]
+if set(get_args(SourceName)) != set(SOURCE_NAMES):  # pragma: no cover - a developer's slip
+    raise ImportError("configmodel.SourceName must list config.SOURCE_NAMES")
 
 
 def _doc(kind: str, default: str, text: str) -> Any:
@@ -194,6 +198,36 @@ class NotifyTable(_Strict):
 
     url: Annotated[str, MaxLen(MAX_TEXT)]
     on: list[Route] | None = Field(default=None, max_length=4)
+
+
+class SourcesModel(_Strict):
+    """`[sources]`: which kinds of file are read, and globs choosing the paths read."""
+
+    enabled: list[SourceName] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=len(SOURCE_NAMES),
+        json_schema_extra=_doc(
+            "list of source names",
+            "all",
+            "Files to read: `dockerfile`, `compose`, `actions` (GitHub workflows), `gitlab`, "
+            "`bake`, `kubernetes`; `--sources` overrides.",
+        ),
+    )
+    include: list[Text] = Field(
+        default=[],
+        max_length=10_000,
+        json_schema_extra=_doc(
+            "list of globs",
+            "[] (every file)",
+            "Only read paths matching one of these (`**` crosses folders).",
+        ),
+    )
+    exclude: list[Text] = Field(
+        default=[],
+        max_length=10_000,
+        json_schema_extra=_doc("list of globs", "[]", "Paths to skip, added to `exclude`."),
+    )
 
 
 class ConfigModel(_Strict):
@@ -291,6 +325,7 @@ class ConfigModel(_Strict):
     registries: dict[RegistryKey, RegistryModel] = Field(default={}, max_length=1000)
     osinfo: OsinfoModel = Field(default_factory=OsinfoModel)
     lint: LintModel = Field(default_factory=LintModel)
+    sources: SourcesModel = Field(default_factory=SourcesModel)
 
 
 class NotifyEnvModel(BaseModel):

@@ -232,6 +232,10 @@ class UseKind(str, Enum):
     MOUNT_FROM = "mount-from"
     SYNTAX = "syntax"
     COMPOSE = "compose"
+    WORKFLOW = "workflow"  # GitHub Actions: job container, service containers, docker:// steps
+    GITLAB = "gitlab-ci"  # .gitlab-ci.yml: image and services
+    BAKE = "bake"  # docker-bake.hcl/json: contexts = docker-image://
+    KUBERNETES = "kubernetes"  # manifests: containers[].image in pod specs
     WATCH = "watch"
 
 
@@ -250,6 +254,8 @@ class BaseImageUse:
     platform: str | None = None
     notes: tuple[str, ...] = field(default=())
     ignore: tuple[str, ...] = field(default=())  # rule ids an inline comment suppresses; "*" = all
+    advice: str = ""  # what to do when `reference` is None, for this very reference
+    platform_dependent: bool = False  # unresolved only because the build platform is not known
 
 
 class Severity(IntEnum):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from driftwatch.errors import InputError
 from driftwatch.models import BaseImageUse
 from driftwatch.reference import ImageReference
-from driftwatch.sources.inventory import SPLIT_NOTE, Inventory
+from driftwatch.sources.inventory import ALIAS_NOTE, SPLIT_NOTE, Inventory
 
 __all__ = ["PinEdit", "apply_pins", "plan_pins", "refs_to_resolve", "unified_diff"]
 
@@ -47,6 +47,9 @@ def _unpinnable(use: BaseImageUse) -> str | None:
         )
     if SPLIT_NOTE in use.notes:
         return "the reference is split across lines"
+    anchor = next((n for n in use.notes if n.startswith(ALIAS_NOTE)), None)
+    if anchor is not None:
+        return f"a YAML alias; pin the anchor at line {anchor.rsplit(' ', 1)[1]} instead"
     return None
 
 

@@ -70,7 +70,9 @@ def test_every_rule_fires_with_position_and_fix(tmp_path: Path) -> None:
     }
     assert all(f.help for f in lint(inventory))
     dw004 = next(f for f in lint(inventory) if f.rule_id == "DW004")
-    assert "--build-arg X=" in dw004.message
+    assert "ARG X has no default" in dw004.message
+    assert "`ARG X` a default naming the image" in dw004.help  # the fix for this reference
+    assert "--build-arg X=<image>" in dw004.help
 
 
 def test_pinned_exact_image_is_clean(tmp_path: Path) -> None:

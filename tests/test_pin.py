@@ -34,8 +34,9 @@ def pin_tree(root: Path, update: bool = False) -> list[PinEdit]:
     edits = plan_pins(inventory, digests, update=update)
     for file in {e.file for e in edits if e.pinnable}:
         path = root / file
-        text = path.read_bytes().decode("utf-8")
-        path.write_bytes(apply_pins(text, [e for e in edits if e.file == file]).encode("utf-8"))
+        text = path.read_bytes().decode("utf-8", errors="surrogateescape")  # as cli/pin.py reads
+        pinned = apply_pins(text, [e for e in edits if e.file == file])
+        path.write_bytes(pinned.encode("utf-8", errors="surrogateescape"))
     return edits
 
 

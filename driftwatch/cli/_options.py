@@ -21,7 +21,8 @@ def platform_option(function: F) -> F:
         "platforms",
         multiple=True,
         metavar="OS/ARCH[/VARIANT]",
-        help="Only these platforms (repeatable; default: every platform of the image).",
+        help="Only these platforms (repeatable; default: every platform of the image); they also "
+        "give BuildKit's TARGETARCH, TARGETOS, ... their values.",
     )(function)
 
 

@@ -76,7 +76,7 @@ def check(
     )
     from driftwatch.online import OsOptions, gone_digests, observe_online
 
-    config, inventory = take_inventory(ctx, paths, build_args, root=repo_root)
+    config, inventory = take_inventory(ctx, paths, build_args, root=repo_root, platforms=platforms)
     lock = read_lock(lock_path(lockfile, inventory.root))  # exit 2 before any network
     for message in lock.warnings:
         warn(message)

@@ -11,15 +11,33 @@ from typing import Any, TypeVar
 import click
 
 from driftwatch.cli._common import EXIT_USAGE, config_from, warn
-from driftwatch.config import Config
+from driftwatch.cli._options import parse_platforms, platform_option
+from driftwatch.config import SOURCE_NAMES, Config, parse_source_names
 from driftwatch.models import BaseImageUse
 from driftwatch.sources import FileProblem, Inventory, find_image_uses
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _remember_sources(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    """`--sources a,b`: kept in the context for take_inventory (no command signature changes)."""
+    if value is not None:
+        ctx.meta[_SOURCES_KEY] = parse_source_names(value, "--sources")
+
+
+_SOURCES_KEY = "driftwatch.sources"
+
+
 def inventory_options(function: F) -> F:
-    """PATH... and --build-arg, shared by images, lint and pin."""
+    """PATH..., --build-arg and --sources, shared by every command that reads the repository."""
+    function = click.option(
+        "--sources",
+        metavar="NAMES",
+        expose_value=False,
+        callback=_remember_sources,
+        help=f"Only these sources, comma-separated ({', '.join(SOURCE_NAMES)}); "
+        "default: config `sources.enabled`, else all.",
+    )(function)
     function = click.option(
         "--build-arg",
         "build_args",
@@ -69,19 +87,33 @@ def take_inventory(
     build_args: Sequence[str],
     *,
     root: Callable[[Config], Path] | None = None,
+    platforms: Sequence[str] = (),
 ) -> tuple[Config, Inventory]:
     """Load the config, walk `paths`, and warn (stderr) about every file that could not be read.
 
-    `root(config)`, when given, is the folder paths are reported from and the default PATH.
+    `root(config)`, when given, is the folder paths are reported from and the default PATH;
+    `platforms` (else the config's) give BuildKit's automatic platform args their values.
     """
     config = config_from(ctx)
     base = root(config) if root else None
     walk = list(paths) or ([base] if base else [])
-    inventory = find_image_uses(walk, config, parse_build_args(build_args), root=base)
+    inventory = find_image_uses(
+        walk,
+        config,
+        parse_build_args(build_args),
+        root=base,
+        platforms=_platforms(platforms),
+        sources=ctx.meta.get(_SOURCES_KEY),
+    )
     for problem in inventory.problems:
         where = f"{problem.file}:{problem.line}" if problem.line else problem.file
         warn(f"{where}: {problem.reason}")
     return config, inventory
+
+
+def _platforms(values: Sequence[str]) -> list[str] | None:
+    """`--platform` values, checked; None when none were given (the config's apply)."""
+    return [str(platform) for platform in parse_platforms(values)] or None
 
 
 def use_record(use: BaseImageUse) -> dict[str, Any]:
@@ -107,15 +139,20 @@ def _text_line(use: BaseImageUse) -> str:
 
 @click.command("images")
 @inventory_options
+@platform_option
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.pass_context
 def images(
-    ctx: click.Context, paths: tuple[Path, ...], build_args: tuple[str, ...], fmt: str
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    build_args: tuple[str, ...],
+    platforms: tuple[str, ...],
+    fmt: str,
 ) -> None:
     """List every base image PATHs use (default: the current directory), offline."""
-    _, inventory = take_inventory(ctx, paths, build_args)
+    _, inventory = take_inventory(ctx, paths, build_args, platforms=platforms)
     if fmt == "json":
         click.echo(json.dumps([use_record(use) for use in inventory.uses], indent=2))
     else:

@@ -10,6 +10,7 @@ import click
 
 from driftwatch import __version__
 from driftwatch.cli._common import EXIT_FINDINGS
+from driftwatch.cli._options import platform_option
 from driftwatch.cli.images import exit_if_unreadable, inventory_options, take_inventory
 from driftwatch.errors import ConfigError
 from driftwatch.lint import RULES
@@ -21,6 +22,7 @@ from driftwatch.report.github import append_step_summary, write_outputs
 
 @click.command("lint")
 @inventory_options
+@platform_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option(
     "--min-severity",
@@ -34,12 +36,13 @@ def lint(
     ctx: click.Context,
     paths: tuple[Path, ...],
     build_args: tuple[str, ...],
+    platforms: tuple[str, ...],
     fmt: str,
     min_severity: str | None,
     disable: tuple[str, ...],
 ) -> None:
     """Check that every base image has a tag, an OS release, a digest and resolves."""
-    config, inventory = take_inventory(ctx, paths, build_args)
+    config, inventory = take_inventory(ctx, paths, build_args, platforms=platforms)
     minimum = min_severity or config.lint_min_severity
     if minimum not in SEVERITIES:
         raise ConfigError(f"lint.min_severity must be one of {', '.join(SEVERITIES)}")

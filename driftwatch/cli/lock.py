@@ -48,7 +48,7 @@ def lock(
     from driftwatch.check import group_uses, locked_os, locked_platforms
     from driftwatch.online import OsOptions, observe_online
 
-    config, inventory = take_inventory(ctx, paths, build_args, root=repo_root)
+    config, inventory = take_inventory(ctx, paths, build_args, root=repo_root, platforms=platforms)
     unread = unreadable(inventory)
     if unread:  # a full lock would forget the images of a file it could not read
         raise InputError(f"{unread[0].file} could not be read ({unread[0].reason}): not locking")

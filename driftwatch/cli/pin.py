@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,8 +93,13 @@ def _rewrite(inventory: Inventory, changes: list[PinEdit], *, write: bool, show_
     by_file: dict[str, list[PinEdit]] = {}
     for edit in changes:
         by_file.setdefault(edit.file, []).append(edit)
+    root = os.path.realpath(inventory.root)
     for file, edits in sorted(by_file.items()):
         path = inventory.root / file
+        real = os.path.realpath(path)
+        if os.path.commonpath([root, real]) != root:
+            warn(f"{file}: resolves outside the repository ({real}): not rewritten")
+            continue
         try:  # bytes that are not UTF-8 (a Latin-1 comment) are kept exactly as they were
             before = path.read_bytes().decode("utf-8", errors="surrogateescape")
         except OSError as exc:

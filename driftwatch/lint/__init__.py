@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from driftwatch.errors import ConfigError
 from driftwatch.lint.rules import CHECKS, RULES, rule
+from driftwatch.models import BaseImageUse
 from driftwatch.report.finding import Finding
 from driftwatch.sources.inventory import Inventory
 
@@ -28,17 +29,29 @@ def lint(inventory: Inventory, disable: Iterable[str] = ()) -> list[Finding]:
                 continue
             message = check(use)
             if message is not None:
-                info = rule(rule_id)
-                findings.append(
-                    Finding(
-                        use.file,
-                        use.line,
-                        use.column,
-                        rule_id,
-                        info.severity,
-                        info.short,
-                        message,
-                        info.help,
-                    )
-                )
-    return sorted(findings)
+                findings.append(_finding(use, rule_id, message))
+    return sorted(set(findings))  # a line shared by several users is reported once
+
+
+def _pin_where_set(use: BaseImageUse) -> str:
+    """DW003's fix for a reference built from variables: pin the value where it is set."""
+    origins = [note for note in use.notes if " = " in note and " from " in note]
+    where = f" ({'; '.join(origins)})" if origins else ""
+    return (
+        "`driftwatch pin --write` rewrites literal references only: append "
+        f"`@sha256:<index digest>` to the value where it is set{where}."
+    )
+
+
+def _finding(use: BaseImageUse, rule_id: str, message: str) -> Finding:
+    """The finding for one use: the advice the source gave when it has one."""
+    info = rule(rule_id)
+    severity = info.severity
+    if rule_id == "DW004" and use.platform_dependent:
+        severity = "warning"  # the file builds; only the platform it is built for is unknown
+    help_text = use.advice if rule_id == "DW004" and use.advice else info.help
+    if rule_id == "DW003" and "$" in use.written:
+        help_text = _pin_where_set(use)
+    return Finding(
+        use.file, use.line, use.column, rule_id, severity, info.short, message, help_text
+    )

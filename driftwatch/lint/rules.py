@@ -39,8 +39,12 @@ RULES = (
         "unresolvable-reference",
         "Image reference cannot be resolved",
         "The reference depends on an unset ARG or variable, or does not follow the reference "
-        "grammar, so nobody can tell which image a build will use.",
-        "Give the ARG a default (or pass --build-arg / set build_args), or fix the reference.",
+        "grammar, so nobody can tell which image a build will use. A reference that depends "
+        "only on BuildKit's automatic platform args (TARGETARCH, ...) is a warning: the file "
+        "builds, only the platform is not known.",
+        "Give the ARG or variable a value naming the image (an ARG default, --build-arg, "
+        "`build_args`, a compose `.env` entry), pass --platform for platform args, or fix the "
+        "reference; each finding says which applies.",
         severity="error",
     ),
 )
@@ -49,14 +53,21 @@ _BY_ID = {rule.id: rule for rule in RULES}
 Check = Callable[[BaseImageUse], "str | None"]
 
 
+def _shown(use: BaseImageUse) -> str:
+    """The reference as written, and the image it names when variables or expressions built it."""
+    if use.reference is not None and "$" in use.written:
+        return f"`{use.written}` (`{use.reference}`)"
+    return f"`{use.written}`"
+
+
 def _dw001(use: BaseImageUse) -> str | None:
     ref = use.reference
     if ref is None:
         return None
     if ref.tag is None and ref.digest is None:
-        return f"`{use.written}` has no tag, so it means `latest`"
+        return f"{_shown(use)} has no tag, so it means `latest`"
     if ref.tag == "latest":
-        return f"`{use.written}` uses `latest`, which moves with every push"
+        return f"{_shown(use)} uses `latest`, which moves with every push"
     return None
 
 
@@ -65,14 +76,14 @@ def _dw002(use: BaseImageUse) -> str | None:
     if ref is None or ref.tag is None or use.kind is UseKind.SYNTAX:
         return None
     if is_os_based(ref) and not names_os_release(ref):
-        return f"`{use.written}` does not name its OS release; the tag can move to a new one"
+        return f"{_shown(use)} does not name its OS release; the tag can move to a new one"
     return None
 
 
 def _dw003(use: BaseImageUse) -> str | None:
     if use.reference is None or use.reference.digest is not None:
         return None
-    return f"`{use.written}` is not pinned by digest"
+    return f"{_shown(use)} is not pinned by digest"
 
 
 def _dw004(use: BaseImageUse) -> str | None:

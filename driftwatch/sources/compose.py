@@ -1,145 +1,209 @@
-"""Images named by compose files (`services.*.image`) and the Dockerfiles their builds use.
+"""Images named by compose files, read as Compose reads them, and the Dockerfiles their builds use.
 
-Values are interpolated as compose does (`${VAR:-default}`, `$$` for a literal `$`) from the
-environment given. A service with a `build` section names the image it builds, not a base image:
-its `image` is not emitted; its Dockerfile is parsed instead, with the section's `args`.
+Values are interpolated as compose does (`${VAR:-default}`, `$$` for a literal `$`) from `.env`
+beside the file and the environment. Understood: `services.*.image`, `build` (string or mapping,
+`args`, `additional_contexts`), `extends` (same file or `file:`, recursive, cycles refused),
+top-level `include`, YAML anchors, aliases, merge keys and tags. An image that a service of the
+same project builds (`build` + `image`) is local: neither its `image:` nor a FROM naming it is
+reported. Paths leaving the repository are refused with a problem.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import posixpath
+from collections.abc import Mapping, Sequence
 
 import yaml
 
 from driftwatch.errors import InvalidReference
 from driftwatch.models import BaseImageUse, UseKind
-from driftwatch.reference import parse_reference
+from driftwatch.reference import ImageReference, parse_reference
+from driftwatch.sources.composefiles import (
+    ComposeBuild,
+    ComposeResult,
+    Doc,
+    Layer,
+    Project,
+    Reader,
+    first,
+    inside,
+    layers_of,
+    read_dotenv,
+    services_of,
+    with_includes,
+)
 from driftwatch.sources.dockerfile import shorten
-from driftwatch.sources.inventory import SPLIT_NOTE, FileProblem
-from driftwatch.sources.substitute import expand
+from driftwatch.sources.inventory import SPLIT_NOTE, alias_note
+from driftwatch.sources.substitute import Expansion, expand
 from driftwatch.sources.suppress import ignored_rules
+from driftwatch.sources.yamlnodes import (
+    items,
+    lookup,
+    scalar_at,
+    scalar_text,
+)
+from driftwatch.sources.yamluse import comments_for
 
-__all__ = ["ComposeBuild", "ComposeResult", "parse_compose", "read_dotenv"]
+__all__ = [
+    "ComposeBuild",
+    "ComposeResult",
+    "Reader",
+    "inside",
+    "parse_compose",
+    "parse_compose_project",
+    "read_dotenv",
+]
 
-
-@dataclass(frozen=True)
-class ComposeBuild:
-    """A service's build: the Dockerfile path relative to the compose file's folder, and args."""
-
-    service: str
-    dockerfile: str
-    args: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ComposeResult:
-    """What one compose file yielded."""
-
-    uses: list[BaseImageUse] = field(default_factory=list)
-    problems: list[FileProblem] = field(default_factory=list)
-    builds: list[ComposeBuild] = field(default_factory=list)
+DOCKER_IMAGE = "docker-image://"
 
 
 def parse_compose(text: str, file: str, environ: Mapping[str, str]) -> ComposeResult:
-    """Parse one compose file's text; `file` is the path to report."""
+    """Parse one compose file's text alone (no includes or other files); `file` is its path."""
+
+    def read(path: str) -> str:
+        """The one text given; any other file is not read."""
+        if path == file:
+            return text
+        raise OSError(f"{path} is not read when a compose text is parsed alone")
+
+    return parse_compose_project([file], read, environ)
+
+
+def parse_compose_project(
+    files: Sequence[str], read: Reader, environ: Mapping[str, str]
+) -> ComposeResult:
+    """Parse compose files read through `read`; files of one folder form one project."""
     result = ComposeResult()
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        services = _mapping_value(loader, root, "services") if root is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        result.problems.append(FileProblem(file, f"not valid YAML: {reason}", line))
-        return result
-    finally:
-        loader.dispose()
-    if not isinstance(services, yaml.MappingNode):
-        result.problems.append(FileProblem(file, "no `services` mapping (not a compose file?)"))
-        return result
-    lines = text.split("\n")
-    for key, service in services.value:
-        if isinstance(service, yaml.MappingNode):
-            _service(loader, str(key.value), service, file, text, lines, environ, result)
+    folders: dict[str, list[str]] = {}
+    for file in files:
+        folders.setdefault(posixpath.dirname(file), []).append(file)
+    done: set[str] = set()
+    for group in folders.values():
+        project = Project(read, environ, result)
+        docs = with_includes(project, [f for f in group if f not in done])
+        done.update(doc.file for doc in docs)
+        services = [(doc, name, node) for doc in docs for name, node in services_of(project, doc)]
+        over = _overrides(services)
+        for doc, name, node in services:
+            _collect_local(project, doc, name, node, over.get((doc.file, name), []))
+        for doc, name, node in services:
+            _service(project, doc, name, node)
     return result
 
 
-def _mapping_value(loader: yaml.SafeLoader, node: yaml.Node, key: str) -> yaml.Node | None:
-    """The value node under `key` in a mapping node (merge keys applied), or None."""
-    if not isinstance(node, yaml.MappingNode):
-        return None
-    loader.flatten_mapping(node)
-    for key_node, value in reversed(node.value):  # the last one wins, as after a merge
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-            found: yaml.Node = value
-            return found
-    return None
+def _overrides(
+    services: list[tuple[Doc, str, yaml.MappingNode]],
+) -> dict[tuple[str, str], list[Layer]]:
+    """The `compose.override.yaml` layer over each service of `compose.yaml` it overrides.
+
+    Compose reads the pair by default: a service the override builds builds the image its base
+    names, so that image is local. Each file's own `image:` lines are still reported, since a
+    deployment reading the base file alone pulls them.
+    """
+    known = {(doc.file, name) for doc, name, _ in services}
+    over: dict[tuple[str, str], list[Layer]] = {}
+    for doc, name, node in services:
+        head, dot, extension = doc.file.rpartition(".")
+        if not head.endswith(".override"):
+            continue
+        base = f"{head.removesuffix('.override')}{dot}{extension}"
+        for candidate in (base, base.replace(".yaml", ".yml"), base.replace(".yml", ".yaml")):
+            if (candidate, name) in known:
+                over[(candidate, name)] = [Layer(doc, node)]
+                break
+    return over
 
 
-def _service(
-    loader: yaml.SafeLoader,
-    name: str,
-    node: yaml.MappingNode,
-    file: str,
-    text: str,
-    lines: list[str],
-    environ: Mapping[str, str],
-    result: ComposeResult,
+def _collect_local(
+    project: Project, doc: Doc, name: str, node: yaml.MappingNode, over: list[Layer]
 ) -> None:
-    """Record the image or the build of one service."""
-    build = _mapping_value(loader, node, "build")
-    if build is not None:
-        found = _build(loader, name, build, environ)
-        if found is not None:
-            result.builds.append(found)
+    """Remember the image a building service names: the project builds it, it is local."""
+    project.quiet = True  # the second walk reports the problems, once
+    try:
+        layers = [*over, *layers_of(project, doc, name, node)]
+    finally:
+        project.quiet = False
+    image = first(layers, "image")
+    if first(layers, "build") is None or image is None:
         return
-    image = _mapping_value(loader, node, "image")
+    text = scalar_text(image[1])
+    if text is None:
+        return
+    expanded = expand(text, image[0].doc.values, escape=None, dollar_escape=True)
+    reference = _parse(expanded)
+    if reference is not None:
+        project.local.add(str(reference))
+
+
+def _parse(expanded: Expansion) -> ImageReference | None:
+    """The reference an expansion names, or None when it cannot be known."""
+    if expanded.missing or expanded.errors or not expanded.text:
+        return None
+    try:
+        return parse_reference(expanded.text)
+    except InvalidReference:
+        return None
+
+
+def _service(project: Project, doc: Doc, name: str, node: yaml.MappingNode) -> None:
+    """Record the image or the build of one service."""
+    layers = layers_of(project, doc, name, node)
+    if first(layers, "build") is not None:
+        _build(project, name, layers)
+        return
+    found = first(layers, "image")
+    if found is None:
+        return
+    layer, image = found
     if isinstance(image, yaml.ScalarNode):
-        result.uses.append(_image_use(image, file, text, lines, environ, name))
-    elif image is not None:
-        line, column = image.start_mark.line + 1, image.start_mark.column + 1
-        result.uses.append(
-            BaseImageUse(
-                file,
-                line,
-                column,
-                "",
-                UseKind.COMPOSE,
-                problem="`image` is not a string",
-                stage=name,
-            )
-        )
+        use = _image_use(image, layer.doc, name)
+        if use.reference is None or str(use.reference) not in project.local:
+            project.add(use, name)
+        return
+    line, column = image.start_mark.line + 1, image.start_mark.column + 1
+    use = BaseImageUse(
+        layer.doc.file,
+        line,
+        column,
+        "",
+        UseKind.COMPOSE,
+        problem="`image` is not a string",
+        stage=name,
+        notes=(f"service {name}",),
+        advice="Write the image as a string.",
+    )
+    project.add(use, name)
 
 
 def _image_use(
-    node: yaml.ScalarNode,
-    file: str,
-    text: str,
-    lines: list[str],
-    environ: Mapping[str, str],
-    service: str,
+    node: yaml.ScalarNode, doc: Doc, service: str, extra: tuple[str, ...] = (), prefix: str = ""
 ) -> BaseImageUse:
-    """The use for one `image:` scalar, with its exact position and interpolated reference."""
-    raw = text[node.start_mark.index : node.end_mark.index]
-    quoted = node.style in ("'", '"')
-    written = raw[1:-1] if quoted and len(raw) >= 2 else raw.rstrip()
-    line, column = node.start_mark.line + 1, node.start_mark.column + 1 + int(quoted)
-    expanded = expand(str(node.value), environ, escape=None, dollar_escape=True)
-    reference, problem = None, _problem(expanded.missing, expanded.errors, expanded.text)
+    """The use for one image scalar, with its exact position and interpolated reference."""
+    where = scalar_at(node, doc.text)
+    written, column = where.written, where.column
+    if prefix and written.startswith(prefix):
+        written, column = written[len(prefix) :], column + len(prefix)
+    value = str(node.value)[len(prefix) :] if prefix else str(node.value)
+    expanded = expand(value, doc.values, escape=None, dollar_escape=True)
+    reference, problem, advice = None, *_problem(expanded, doc)
     if problem is None:
         try:
             reference = parse_reference(expanded.text)
         except InvalidReference as exc:
-            problem = shorten(str(exc))
-    notes = [f"service {service}"] + ([SPLIT_NOTE] if "\n" in written else [])
+            problem, advice = shorten(str(exc)), f"Fix the reference `{shorten(expanded.text)}`."
+    notes = [f"service {service}", *extra]
+    if "\n" in where.written:
+        notes.append(SPLIT_NOTE)
+    if where.alias_of is not None:
+        notes.append(alias_note(where.alias_of))
     if reference is not None and expanded.text != written:
         notes.append(f"resolves to {expanded.text}")
-    ignore = ignored_rules(_comments_for(lines, line))
+        notes.extend(_provenance(expanded, doc))
+    lines = doc.text.split("\n")
+    ignore = ignored_rules(comments_for(lines, where.line))
     return BaseImageUse(
-        file,
-        line,
+        doc.file,
+        where.line,
         column,
         written,
         UseKind.COMPOSE,
@@ -149,89 +213,150 @@ def _image_use(
         None,
         tuple(notes),
         ignore,
+        advice if problem else "",
     )
 
 
-def _problem(missing: tuple[str, ...], errors: tuple[str, ...], text: str) -> str | None:
-    if errors:
-        return shorten("; ".join(errors))
-    if missing:
-        names = ", ".join(missing)
-        return f"variable {names} is not set (compose would substitute an empty string)"
-    return None if text else "empty image reference"
+def _provenance(expanded: Expansion, doc: Doc) -> list[str]:
+    """`NAME = value from .env line N` for each variable the image used."""
+    return [
+        shorten(f"{name} = {doc.values[name]} from {doc.origins[name]}")
+        for name in expanded.used
+        if name in doc.values and name in doc.origins
+    ]
 
 
-def _comments_for(lines: list[str], line: int) -> list[str]:
-    """The trailing comment on `line` and the comment lines directly above it."""
-    found = [lines[line - 1]] if "#" in lines[line - 1] else []
-    index = line - 2
-    while index >= 0 and lines[index].lstrip().startswith("#"):
-        found.append(lines[index])
-        index -= 1
-    return found
+def _problem(expanded: Expansion, doc: Doc) -> tuple[str | None, str]:
+    """Why an interpolated image cannot be used (or None), and what to do."""
+    if expanded.errors:
+        return shorten("; ".join(expanded.errors)), "Fix the variable substitution."
+    if expanded.missing:
+        names = ", ".join(expanded.missing)
+        dotenv = f"{doc.folder}/.env" if doc.folder else ".env"
+        return (
+            f"variable {names} is not set (compose would substitute an empty string)",
+            f"Set {names} in {dotenv} or the environment compose runs in, or give it a default "
+            f"in {doc.file} (`${{{expanded.missing[0]}:-<image>}}`).",
+        )
+    return (None, "") if expanded.text else ("empty image reference", "Name an image.")
 
 
-def _build(
-    loader: yaml.SafeLoader, service: str, node: yaml.Node, environ: Mapping[str, str]
-) -> ComposeBuild | None:
-    """The Dockerfile a build section uses (None for remote contexts and inline Dockerfiles)."""
+def _build(project: Project, service: str, layers: list[Layer]) -> None:
+    """Queue the Dockerfile of a service's build with its args, contexts and local images."""
+    context, dockerfile, inline = ".", "Dockerfile", False
+    context_layer = layers[0]
+    args: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    contexts: set[str] = set()
+    platforms: tuple[str, ...] = ()
+    for layer in reversed(layers):  # the most specific layer wins, as compose merges
+        build = lookup(layer.node, "build")
+        if build is None:
+            continue
+        if isinstance(build, yaml.ScalarNode):
+            context, context_layer = _interpolate(build, layer.doc), layer
+            continue
+        if lookup(build, "dockerfile_inline") is not None:
+            inline = True
+        if lookup(build, "context") is not None:
+            context, context_layer = _interpolate(lookup(build, "context"), layer.doc), layer
+        if lookup(build, "dockerfile") is not None:
+            dockerfile = _interpolate(lookup(build, "dockerfile"), layer.doc)
+        _args(lookup(build, "args"), layer.doc, service, args, origins)
+        contexts |= _contexts(project, lookup(build, "additional_contexts"), layer.doc, service)
+        platforms = _platforms(lookup(build, "platforms"), layer.doc) or platforms
+    found = first(layers, "platform")
+    if not platforms and found is not None:
+        platforms = _platforms(found[1], found[0].doc)
+    if inline or "://" in context or context.startswith("git@"):
+        return
+    file = layers[0].doc.file
+    folder = inside(context_layer.doc.folder, context)
+    path = None if folder is None else inside(folder, dockerfile)
+    if path is None:
+        project.problem(
+            file,
+            f"service {service}: build {context}/{dockerfile} is outside the repository: skipped",
+        )
+        return
+    project.result.builds.append(
+        ComposeBuild(
+            service,
+            path,
+            args,
+            origins,
+            frozenset(contexts),
+            frozenset(project.local),
+            file,
+            platforms,
+        )
+    )
 
-    def scalar(value: yaml.Node | None, default: str) -> str:
-        if isinstance(value, yaml.ScalarNode):
-            return expand(str(value.value), environ, escape=None, dollar_escape=True).text
-        return default
 
-    if isinstance(node, yaml.ScalarNode):
-        context, dockerfile, args = scalar(node, "."), "Dockerfile", {}
-    elif isinstance(node, yaml.MappingNode):
-        if _mapping_value(loader, node, "dockerfile_inline") is not None:
-            return None
-        context = scalar(_mapping_value(loader, node, "context"), ".")
-        dockerfile = scalar(_mapping_value(loader, node, "dockerfile"), "Dockerfile")
-        args = _args(_mapping_value(loader, node, "args"), environ)
-    else:
-        return None
-    if "://" in context or context.startswith("git@"):
-        return None
-    path = dockerfile if dockerfile.startswith("/") else f"{context.rstrip('/')}/{dockerfile}"
-    return ComposeBuild(service, path, args)
+def _platforms(node: yaml.Node | None, doc: Doc) -> tuple[str, ...]:
+    """`build.platforms` (a list) or the service's `platform` (a string): os/arch values only."""
+    nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    values = (_interpolate(item, doc) for item in nodes if item is not None)
+    return tuple(value for value in values if value.count("/") in (1, 2))
 
 
-def _args(node: yaml.Node | None, environ: Mapping[str, str]) -> dict[str, str]:
-    """Build args as a mapping or a `K=V` list; a bare `K` takes its value from the environment."""
-    pairs: list[tuple[str, str | None]] = []
+def _interpolate(node: yaml.Node | None, doc: Doc) -> str:
+    """A scalar interpolated as compose does (empty when not a scalar)."""
+    text = scalar_text(node)
+    return "" if text is None else expand(text, doc.values, escape=None, dollar_escape=True).text
+
+
+def _args(
+    node: yaml.Node | None, doc: Doc, service: str, args: dict[str, str], origins: dict[str, str]
+) -> None:
+    """Build args (a mapping or a `K=V` list) into `args`; a bare `K` comes from the environment."""
+    pairs: list[tuple[str, str | None, int]] = []
     if isinstance(node, yaml.MappingNode):
-        pairs = [
-            (
-                str(k.value),
-                None if v.value in (None, "") and v.tag.endswith(":null") else str(v.value),
-            )
-            for k, v in node.value
-        ]
+        pairs = [(k, scalar_text(v), v.start_mark.line + 1) for k, v in items(node)]
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
             name, sep, text = str(item.value).partition("=")
-            pairs.append((name, text if sep else None))
-    args: dict[str, str] = {}
-    for key, value in pairs:
+            pairs.append((name, text if sep else None, item.start_mark.line + 1))
+    passed = f"passed by compose service {service}"
+    for key, value, line in pairs:
         if value is None:
-            if key in environ:
-                args[key] = environ[key]
-        else:
-            args[key] = expand(value, environ, escape=None, dollar_escape=True).text
-    return args
-
-
-def read_dotenv(text: str) -> dict[str, str]:
-    """`KEY=VALUE` lines of a compose `.env` file (comments and `export ` allowed)."""
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
+            if key in doc.values:
+                args[key] = doc.values[key]
+                origins[key] = f"{doc.origins.get(key, 'the environment')}, {passed}"
             continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
+        expanded = expand(value, doc.values, escape=None, dollar_escape=True)
+        args[key] = expanded.text
+        sources = [doc.origins[name] for name in expanded.used if name in doc.origins]
+        origins[key] = (
+            f"{', '.join(dict.fromkeys(sources))}, {passed}"
+            if sources
+            else f"compose service {service} ({doc.file} line {line})"
+        )
+        if expanded.missing:  # compose passes an empty string for an unset variable
+            unset = ", ".join(expanded.missing)
+            origins[key] += f", where {unset} is not set"
+
+
+def _contexts(project: Project, node: yaml.Node | None, doc: Doc, service: str) -> set[str]:
+    """Names of `additional_contexts`; a `docker-image://` one is an image used by the build."""
+    entries: list[tuple[str, yaml.Node]] = []
+    if isinstance(node, yaml.MappingNode):
+        entries = list(items(node))
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            name, sep, _ = str(item.value).partition("=")
+            if sep and isinstance(item, yaml.ScalarNode):
+                entries.append((name, item))
+    names = set()
+    for name, value in entries:
+        names.add(name.lower())
+        text = scalar_text(value)
+        if text is None:
+            continue
+        raw = text.partition("=")[2] if isinstance(node, yaml.SequenceNode) else text
+        if raw.startswith(DOCKER_IMAGE):
+            prefix = text[: len(text) - len(raw)] + DOCKER_IMAGE
+            extra = (f"named build context {name}",)
+            use = _image_use(value, doc, service, extra, prefix)  # type: ignore[arg-type]
+            project.add(use, service)
+    return names

@@ -1,4 +1,4 @@
-"""Walk the given paths, read every Dockerfile and compose file, and build the Inventory.
+"""Walk the given paths, read every file of every enabled source, and build the Inventory.
 
 Unreadable, binary, non-UTF-8 files and symlink loops become FileProblems; nothing here raises
 for one bad file, so the other files are always processed.
@@ -7,56 +7,37 @@ for one bad file, so the other files are always processed.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from fnmatch import fnmatch
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from driftwatch.config import Config
 from driftwatch.models import BaseImageUse
-from driftwatch.sources.compose import parse_compose, read_dotenv
-from driftwatch.sources.dockerfile import parse_dockerfile
+from driftwatch.sources.bake import parse_bake
+from driftwatch.sources.compose import ComposeBuild, parse_compose_project
+from driftwatch.sources.dockerfile import DockerfileOptions, parse_dockerfile
+from driftwatch.sources.gitlab import parse_gitlab
 from driftwatch.sources.inventory import FileProblem, Inventory
+from driftwatch.sources.kubernetes import (
+    is_skaffold_name,
+    looks_like_manifest,
+    parse_manifests,
+    skaffold_images,
+)
+from driftwatch.sources.walk import (
+    Walker,
+    is_compose_name,
+    is_dockerfile_name,
+    os_reason,
+    relative,
+    within,
+)
+from driftwatch.sources.workflows import parse_workflow
 
 __all__ = ["find_image_uses", "is_compose_name", "is_dockerfile_name", "read_text"]
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
-SKIP_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        "node_modules",
-        ".venv",
-        "venv",
-        ".tox",
-        ".nox",
-        "__pycache__",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".pytest_cache",
-    }
-)
-
-
-def is_dockerfile_name(name: str) -> bool:
-    """Dockerfile, Containerfile, *.Dockerfile, *.dockerfile, Dockerfile.*, Containerfile.*."""
-    lower = name.lower()
-    if lower.endswith(".dockerignore"):
-        return False
-    bases = ("dockerfile", "containerfile")
-    return (
-        lower in bases
-        or lower.startswith(tuple(f"{b}." for b in bases))
-        or lower.endswith(tuple(f".{b}" for b in bases))
-    )
-
-
-def is_compose_name(name: str) -> bool:
-    """compose.y(a)ml, compose.*.y(a)ml and docker-compose*.y(a)ml."""
-    lower = name.lower()
-    if not lower.endswith((".yml", ".yaml")):
-        return False
-    return lower.startswith(("compose.", "docker-compose"))
 
 
 def read_text(path: Path) -> str:
@@ -71,7 +52,7 @@ def read_text(path: Path) -> str:
             raise _Unreadable(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
         data = path.read_bytes()
     except OSError as exc:
-        raise _Unreadable(_os_reason(exc)) from exc
+        raise _Unreadable(os_reason(exc)) from exc
     if b"\x00" in data:
         raise _Unreadable("binary file (contains NUL bytes)")
     text = data.decode("utf-8", errors="surrogateescape").translate(_UNDECODABLE)
@@ -81,16 +62,8 @@ def read_text(path: Path) -> str:
 _UNDECODABLE = {0xDC80 + byte: 0xFFFD for byte in range(128)}  # each byte that is not UTF-8
 
 
-class _Unreadable(Exception):
+class _Unreadable(ValueError):
     """Internal: a file that cannot be parsed; becomes a FileProblem, never escapes."""
-
-
-def _os_reason(exc: OSError) -> str:
-    if exc.errno == 40:  # ELOOP
-        return "symlink loop"
-    if isinstance(exc, FileNotFoundError):
-        return "does not exist (broken symlink?)"
-    return f"unreadable: {exc.strerror or exc}"
 
 
 def find_image_uses(
@@ -100,74 +73,213 @@ def find_image_uses(
     *,
     environ: Mapping[str, str] | None = None,
     root: Path | None = None,
+    platforms: Sequence[str] | None = None,
+    sources: Sequence[str] | None = None,
 ) -> Inventory:
     """Every external image reference under `paths` (default: the current directory)."""
     paths = list(paths) or [Path(".")]
     base = (root or _common_root(paths)).resolve()
     env = dict(os.environ if environ is None else environ)
-    walker = _Walker(base, config.exclude)
-    dockerfiles, composes = walker.collect(paths)
-    problems = list(walker.problems)
-    uses: list[BaseImageUse] = []
-    extra_args: dict[Path, dict[str, str]] = {}
-    for compose in composes:
-        _parse_compose_file(compose, base, env, uses, problems, extra_args, dockerfiles)
+    settings = config.sources
+    chosen = settings.enabled if sources is None else tuple(sources)
+    walker = Walker(base, (*config.exclude, *settings.exclude), settings.include, chosen)
+    found = walker.collect(paths)
+    out = _Found(problems=list(walker.problems))
+    composes = [relative(path, base) for path in found["compose"]]
+    compose = parse_compose_project(composes, _reader(base), env)
+    out.add(compose.uses, compose.problems, compose.files)
+    out.builds.extend(compose.builds)
+    _read_yaml_sources(found, base, out)
+    for file, text in _texts(found["bake"], base, out.problems):
+        baked = parse_bake(text, file, env)
+        out.add(baked.uses, baked.problems, [file])
+        out.builds.extend(baked.builds)
+    common = _Common(config, build_args or {}, tuple(platforms or config.platforms))
+    _read_dockerfiles(found["dockerfile"], base, common, out)
+    out.files.update(composes)
+    uses = sorted(out.uses, key=lambda u: (u.file, u.line, u.column))
+    problems = sorted(dict.fromkeys(out.problems), key=lambda p: (p.file, p.line or 0))
+    return Inventory(tuple(uses), tuple(problems), base, tuple(sorted(out.files)))
+
+
+@dataclass
+class _Found:
+    """What the sources yielded so far, and the builds still to read."""
+
+    uses: list[BaseImageUse] = field(default_factory=list)
+    problems: list[FileProblem] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)
+    builds: list[ComposeBuild] = field(default_factory=list)
+
+    def add(
+        self, uses: Iterable[BaseImageUse], problems: Iterable[FileProblem], files: Iterable[str]
+    ) -> None:
+        """Take one source's results."""
+        self.uses.extend(uses)
+        self.problems.extend(problems)
+        self.files.update(files)
+
+
+def _read_yaml_sources(found: Mapping[str, list[Path]], base: Path, out: _Found) -> None:
+    """Workflows, GitLab CI and manifests (images a skaffold.yaml builds left out)."""
+    built = _skaffold_images(found["kubernetes"])
+    for name, parse in _YAML_SOURCES.items():
+        for file, text in _texts(found[name], base, out.problems):
+            if name != "kubernetes" or looks_like_manifest(text):
+                more, trouble = parse(text, file)
+                kept = [u for u in more if not (u.reference and u.reference.name in built)]
+                out.add(kept, trouble, [file])
+
+
+def _read_dockerfiles(dockerfiles: list[Path], base: Path, common: _Common, out: _Found) -> None:
+    """Every Dockerfile, once per distinct build of it (compose, bake) or once alone."""
+    builds = _builds(out.builds, base, dockerfiles, out.problems)
     for dockerfile in dockerfiles:
-        args = {**config.build_args, **extra_args.get(dockerfile, {}), **(build_args or {})}
-        rel = _relative(dockerfile, base)
+        file = relative(dockerfile, base)
+        out.files.add(file)
         try:
-            found, file_problems = parse_dockerfile(read_text(dockerfile), rel, args)
+            text = read_text(dockerfile)
         except _Unreadable as exc:
-            problems.append(FileProblem(rel, str(exc)))
+            out.problems.append(FileProblem(file, str(exc)))
             continue
-        uses.extend(found)
-        problems.extend(file_problems)
-    files = tuple(sorted(_relative(p, base) for p in [*composes, *dockerfiles]))
-    uses.sort(key=lambda u: (u.file, u.line, u.column))
-    problems.sort(key=lambda p: (p.file, p.line or 0))
-    return Inventory(tuple(uses), tuple(problems), base, files)
+        more, trouble = _parse_built(text, file, builds.get(dockerfile, [None]), common)
+        out.add(more, trouble, [])
 
 
-def _parse_compose_file(
-    compose: Path,
+Parser = Callable[[str, str], tuple[list[BaseImageUse], list[FileProblem]]]
+_YAML_SOURCES: dict[str, Parser] = {
+    "actions": parse_workflow,
+    "gitlab": parse_gitlab,
+    "kubernetes": parse_manifests,
+}
+
+
+def _skaffold_images(paths: Sequence[Path]) -> set[str]:
+    """Images the repository's skaffold.yaml files build: the project's own, not base images."""
+    built: set[str] = set()
+    for path in paths:
+        if is_skaffold_name(path.name):
+            try:
+                built |= skaffold_images(read_text(path))
+            except _Unreadable:
+                continue  # reported when the file is read as manifests
+    return built
+
+
+def _texts(
+    paths: Sequence[Path], base: Path, problems: list[FileProblem]
+) -> Iterator[tuple[str, str]]:
+    """(root-relative file, text) of each readable path; a problem for each unreadable one."""
+    for path in paths:
+        file = relative(path, base)
+        try:
+            yield file, read_text(path)
+        except _Unreadable as exc:
+            problems.append(FileProblem(file, str(exc)))
+
+
+@dataclass(frozen=True)
+class _Common:
+    """What every Dockerfile gets: config build args, --build-arg values, the platforms."""
+
+    config: Config
+    build_args: Mapping[str, str]
+    platforms: tuple[str, ...]
+
+
+def _parse_built(
+    text: str, file: str, builds: Sequence[ComposeBuild | None], common: _Common
+) -> tuple[list[BaseImageUse], list[FileProblem]]:
+    """Parse a Dockerfile once per distinct compose build of it (or once, alone); merge uses."""
+    merged: dict[tuple[object, ...], BaseImageUse] = {}
+    problems: list[FileProblem] = []
+    groups: dict[tuple[object, ...], list[ComposeBuild | None]] = {}
+    for build in builds:
+        options = _options(build, common)
+        key = (
+            tuple(sorted(options.build_args.items())),
+            options.contexts,
+            options.local_images,
+            options.platforms,
+        )
+        groups.setdefault(key, []).append(build)
+    for same in groups.values():
+        found, problems = parse_dockerfile(text, file, options=_options(same[0], common))
+        for use in _users(found, same):
+            where = (use.line, use.column, use.kind, use.reference, use.problem)
+            if where in merged:
+                notes = (*merged[where].notes, *use.notes)
+                use = replace(merged[where], notes=tuple(dict.fromkeys(notes)))
+            merged[where] = use
+    return list(merged.values()), problems
+
+
+def _users(uses: list[BaseImageUse], builds: list[ComposeBuild | None]) -> list[BaseImageUse]:
+    """Name every compose service that builds the Dockerfile the same way, not only the first."""
+    names = list(dict.fromkeys(b.service for b in builds if b is not None))
+    if len(names) < 2:
+        return uses
+    first = re.compile(re.escape(f"compose service {names[0]}") + r"(?=[ ,(]|$)")
+    every = f"compose services {', '.join(names)}"
+    return [replace(u, notes=tuple(first.sub(every, n) for n in u.notes)) for u in uses]
+
+
+def _options(build: ComposeBuild | None, common: _Common) -> DockerfileOptions:
+    """Build args in precedence order (config < compose < --build-arg), each with its origin."""
+    compose_args = build.args if build else {}
+    args = {**common.config.build_args, **compose_args, **common.build_args}
+    origins = {
+        **dict.fromkeys(common.config.build_args, "build_args in the config"),
+        **(build.origins if build else {}),
+        **dict.fromkeys(common.build_args, "--build-arg"),
+    }
+    if build is None:
+        return DockerfileOptions(args, origins, common.platforms)
+    platforms = common.platforms or build.platforms
+    return DockerfileOptions(args, origins, platforms, build.contexts, build.local_images)
+
+
+def _builds(
+    builds: Sequence[ComposeBuild],
     base: Path,
-    env: dict[str, str],
-    uses: list[BaseImageUse],
-    problems: list[FileProblem],
-    extra_args: dict[Path, dict[str, str]],
     dockerfiles: list[Path],
-) -> None:
-    """Parse one compose file; queue the Dockerfiles its builds name, with their args."""
-    rel = _relative(compose, base)
-    try:
-        text = read_text(compose)
-    except _Unreadable as exc:
-        problems.append(FileProblem(rel, str(exc)))
-        return
-    values = {**_dotenv(compose.parent / ".env"), **env}
-    result = parse_compose(text, rel, values)
-    uses.extend(result.uses)
-    problems.extend(result.problems)
-    for build in result.builds:
-        target = Path(os.path.normpath(compose.parent / build.dockerfile))
+    problems: list[FileProblem],
+) -> dict[Path, list[ComposeBuild | None]]:
+    """The compose builds of each Dockerfile; Dockerfiles only compose names are queued too."""
+    found: dict[Path, list[ComposeBuild | None]] = {}
+    for build in builds:
+        target = base / build.dockerfile
+        who = (
+            build.service if " " in build.service else f"service {build.service}"
+        )  # bake: "bake target x"
+        where = f"{who}: build Dockerfile {build.dockerfile}"
         if not target.is_file():
+            problems.append(FileProblem(build.file, f"{where} not found"))
+            continue
+        if not within(target, base):
             problems.append(
-                FileProblem(
-                    rel, f"service {build.service}: build Dockerfile {build.dockerfile} not found"
-                )
+                FileProblem(build.file, f"{where} resolves outside the repository: skipped")
             )
             continue
-        extra_args.setdefault(target, dict(build.args))
+        found.setdefault(target, []).append(build)
         if target not in dockerfiles:
             dockerfiles.append(target)
+    return found
 
 
-def _dotenv(path: Path) -> dict[str, str]:
-    """The compose `.env` beside a compose file; empty when missing or unreadable."""
-    try:
-        return read_dotenv(read_text(path)) if path.is_file() else {}
-    except (_Unreadable, OSError):
-        return {}
+def _reader(base: Path) -> Callable[[str], str]:
+    """Read a root-relative file for the compose parser, refusing to leave the root."""
+
+    def read(rel: str) -> str:
+        """The text of a root-relative file that stays inside the root."""
+        path = base / rel
+        if not path.is_file():
+            raise FileNotFoundError("does not exist")
+        if not within(path, base):
+            raise ValueError("resolves outside the repository: not read")
+        return read_text(path)
+
+    return read
 
 
 def _common_root(paths: Sequence[Path]) -> Path:
@@ -178,74 +290,3 @@ def _common_root(paths: Sequence[Path]) -> Path:
         return cwd
     folders = [p if p.is_dir() else p.parent for p in absolute]
     return Path(os.path.commonpath([str(f) for f in folders]))
-
-
-def _relative(path: Path, base: Path) -> str:
-    """`path` relative to `base`, with forward slashes (fast path for paths under `base`)."""
-    text, prefix = os.path.abspath(path), str(base) + os.sep
-    if text.startswith(prefix):
-        return text[len(prefix) :].replace(os.sep, "/")
-    return Path(os.path.relpath(text, base)).as_posix()
-
-
-class _Walker:
-    """Collects candidate files, pruning skipped and excluded folders and symlink loops."""
-
-    def __init__(self, base: Path, exclude: Sequence[str]) -> None:
-        self.base, self.exclude = base, tuple(exclude)
-        self.problems: list[FileProblem] = []
-
-    def collect(self, paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
-        dockerfiles: list[Path] = []
-        composes: list[Path] = []
-        for path in paths:
-            if path.is_dir():
-                for found in self._walk(path):
-                    (composes if is_compose_name(found.name) else dockerfiles).append(found)
-            elif path.is_file() or path.is_symlink():
-                is_yaml = path.name.lower().endswith((".yml", ".yaml"))
-                (composes if is_yaml else dockerfiles).append(Path(os.path.abspath(path)))
-            else:
-                self.problems.append(FileProblem(_relative(path, self.base), "does not exist"))
-        return list(dict.fromkeys(dockerfiles)), list(dict.fromkeys(composes))
-
-    def _walk(self, top: Path) -> Iterator[Path]:
-        visited: set[tuple[int, int]] = set()
-        for folder, dirnames, filenames in os.walk(os.path.abspath(top), followlinks=True):
-            info = os.stat(folder)
-            visited.add((info.st_dev, info.st_ino))
-            dirnames[:] = [d for d in sorted(dirnames) if self._enter(Path(folder, d), visited)]
-            for name in sorted(filenames):
-                if not (is_dockerfile_name(name) or is_compose_name(name)):
-                    continue
-                path = Path(folder, name)
-                if not self.exclude or not self._excluded(_relative(path, self.base)):
-                    yield path
-
-    def _enter(self, path: Path, visited: set[tuple[int, int]]) -> bool:
-        """Whether to descend into `path`: not skipped, not excluded, not a loop."""
-        rel = _relative(path, self.base)
-        if path.name in SKIP_DIRS or self._excluded(rel) or os.path.exists(path / "pyvenv.cfg"):
-            return False
-        try:
-            info = os.stat(path)
-        except OSError as exc:
-            self.problems.append(FileProblem(rel, _os_reason(exc)))
-            return False
-        if (info.st_dev, info.st_ino) in visited and path.is_symlink():
-            self.problems.append(FileProblem(rel, "symlink loop (folder already visited)"))
-            return False
-        return True
-
-    def _excluded(self, rel: str) -> bool:
-        parts = rel.split("/")
-        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-        for pattern in self.exclude:
-            patterns = (
-                (pattern.rstrip("/"), pattern[3:].rstrip("/"))
-                if pattern.startswith("**/")
-                else (pattern.rstrip("/"),)
-            )
-            if any(fnmatch(prefix, p) for prefix in prefixes for p in patterns):
-                return True
-        return False

@@ -7,10 +7,22 @@ from pathlib import Path
 
 from driftwatch.models import BaseImageUse
 
-__all__ = ["SPLIT_NOTE", "FileProblem", "Inventory"]
+__all__ = ["ALIAS_NOTE", "SPLIT_NOTE", "FileProblem", "Inventory", "alias_note", "in_place"]
 
 # The note on a use whose text spans lines: it is reported but never rewritten in place.
 SPLIT_NOTE = "reference is split across lines"
+# The start of the note on a YAML alias use: reported at the alias, written at the anchor.
+ALIAS_NOTE = "YAML alias of the anchor at line"
+
+
+def alias_note(anchor_line: int) -> str:
+    """The note on a use reported at a YAML alias (`*name`) whose text is at the anchor."""
+    return f"{ALIAS_NOTE} {anchor_line}"
+
+
+def in_place(use: BaseImageUse) -> bool:
+    """True when `written` stands at (line, column), so the text can be rewritten there."""
+    return not any(n == SPLIT_NOTE or n.startswith(ALIAS_NOTE) for n in use.notes)
 
 
 @dataclass(frozen=True)

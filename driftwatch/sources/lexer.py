@@ -70,7 +70,10 @@ def lex(text: str) -> Lexed:
     while index < len(lines):
         stripped = lines[index].strip()
         if not stripped or stripped.startswith("#"):
-            comments = comments + [stripped] if stripped else []
+            if stripped:
+                comments.append(stripped)  # appended in place: linear in the comment lines
+            else:
+                comments = []
             index += 1
             continue
         instruction, index = _logical(lines, index, escape, tuple(comments), problems)
@@ -141,6 +144,7 @@ def _logical(
 
 
 def _is_comment(line: str) -> bool:
+    """True for a comment line (leading blanks allowed)."""
     return line.lstrip().startswith("#")
 
 

@@ -1,21 +1,31 @@
 """Variable substitution as Dockerfiles (BuildKit shlex) and compose files do it.
 
 Supported: `$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR-word}`, `${VAR:+word}`, `${VAR+word}`,
-`${VAR:?msg}`, `${VAR?msg}`. A Dockerfile escapes `$` with its escape character, compose with `$$`.
+`${VAR:?msg}`, `${VAR?msg}`, and BuildKit's `${VAR#glob}`, `${VAR##glob}`, `${VAR%glob}`,
+`${VAR%%glob}` (remove the shortest/longest matching prefix/suffix). A Dockerfile escapes `$`
+with its escape character, compose with `$$`.
+With `quotes`, single-quoted text is literal and quote characters are removed, as BuildKit does
+for the image of FROM, `COPY --from` and `RUN --mount=from`. Results are bounded by `limit`
+characters, so a chain of ARGs doubling each other cannot exhaust memory.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
-__all__ = ["Expansion", "expand"]
+__all__ = ["MAX_EXPANSION", "TOO_LONG", "Expansion", "expand"]
+
+MAX_EXPANSION = 64 * 1024
+TOO_LONG = "expands beyond 64 KiB"
 
 _VARIABLE = re.compile(
-    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+?])(?P<word>[^}]*))?\}"
+    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+?]|##?|%%?)(?P<word>[^}]*))?\}"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<bad>\{[^}]*\}?))"
 )
+_PLAIN = re.compile(r"[^$'\"\\`]+")
 
 
 @dataclass(frozen=True)
@@ -25,11 +35,30 @@ class Expansion:
     text: str
     missing: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
+    used: tuple[str, ...] = ()  # every variable read, in order
 
     @property
     def used_variables(self) -> bool:
         """True when substitution changed anything or failed (the text was not literal)."""
         return bool(self.missing or self.errors)
+
+    @property
+    def too_long(self) -> bool:
+        """True when the result was cut at the size bound."""
+        return TOO_LONG in self.errors
+
+
+@dataclass
+class _Acc:
+    """What one expansion collects while it walks the word."""
+
+    values: Mapping[str, str | None]
+    limit: int
+    quotes: bool = False
+    size: int = 0
+    missing: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    used: list[str] = field(default_factory=list)
 
 
 def expand(
@@ -38,70 +67,112 @@ def expand(
     *,
     escape: str | None = "\\",
     dollar_escape: bool = False,
+    quotes: bool = False,
+    limit: int = MAX_EXPANSION,
 ) -> Expansion:
     """Substitute variables in `word`; a None value means declared but not set."""
-    if "$" not in word:
+    if "$" not in word and not (quotes and ("'" in word or '"' in word)):
         return Expansion(word)
-    missing: list[str] = []
-    errors: list[str] = []
+    acc = _Acc(values, limit, quotes)
+    text = _walk(word, acc, escape, dollar_escape, quotes)
+    return Expansion(
+        text, tuple(dict.fromkeys(acc.missing)), tuple(acc.errors), tuple(dict.fromkeys(acc.used))
+    )
+
+
+def _walk(word: str, acc: _Acc, escape: str | None, dollar_escape: bool, quotes: bool) -> str:
+    """The expansion loop: one pass over `word`, every append checked against the bound."""
     out: list[str] = []
-    pos = 0
+    pos, quote = 0, ""
     while pos < len(word):
         char = word[pos]
-        if escape and char == escape and word[pos + 1 : pos + 2] == "$":
-            out.append("$")
-            pos += 2
-            continue
-        if dollar_escape and word.startswith("$$", pos):
-            out.append("$")
-            pos += 2
-            continue
-        match = _VARIABLE.match(word, pos) if char == "$" else None
-        if match is None:
-            out.append(char)
-            pos += 1
-            continue
-        out.append(_substitute(match, values, missing, errors))
-        pos = match.end()
-    return Expansion("".join(out), tuple(dict.fromkeys(missing)), tuple(errors))
+        piece, step = char, 1
+        if quote == "'" and char != "'":
+            end = word.find("'", pos)
+            end = len(word) if end < 0 else end
+            piece, step = word[pos:end], end - pos
+        elif quotes and char in "'\"" and quote in ("", char):
+            quote = "" if quote else char
+            piece = ""
+        elif escape and char == escape and pos + 1 < len(word):
+            following = word[pos + 1]
+            if following == "$" or (quotes and following in "'\"" + escape):
+                piece, step = following, 2
+        elif dollar_escape and word.startswith("$$", pos):
+            piece, step = "$", 2
+        elif char == "$":
+            match = _VARIABLE.match(word, pos)
+            if match is not None:
+                piece, step = _substitute(match, acc), match.end() - pos
+        else:
+            plain = _PLAIN.match(word, pos)
+            if plain is not None:
+                piece, step = plain.group(), plain.end() - pos
+        if not _append(out, piece, acc):
+            break
+        pos += step
+    return "".join(out)
 
 
-def _substitute(
-    match: re.Match[str], values: Mapping[str, str | None], missing: list[str], errors: list[str]
-) -> str:
+def _append(out: list[str], piece: str, acc: _Acc) -> bool:
+    """Append unless the bound is passed; then record the error once and stop."""
+    acc.size += len(piece)
+    if acc.size > acc.limit:
+        if TOO_LONG not in acc.errors:
+            acc.errors.append(TOO_LONG)
+        return False
+    out.append(piece)
+    return True
+
+
+def _substitute(match: re.Match[str], acc: _Acc) -> str:
     """The replacement for one `$...` occurrence, recording what was missing."""
     if match.group("bad") is not None:
-        errors.append(f"bad substitution {match.group(0)!r}")
+        acc.errors.append(f"bad substitution {match.group(0)!r}")
         return ""
     name = match.group("braced") or match.group("name")
-    value = values.get(name)
+    acc.used.append(name)
+    value = acc.values.get(name)
     op, raw_word = match.group("op"), match.group("word") or ""
     is_set = value is not None
     non_empty = bool(value)
     if op is None:
         if not is_set:
-            missing.append(name)
+            acc.missing.append(name)
         return value or ""
+    if op[0] in "#%":
+        return _trim(value or "", op, _expand_word(raw_word, acc))
     present = non_empty if op.startswith(":") else is_set
     kind = op[-1]
     uses_word = (kind == "-" and not present) or (kind == "+" and present)
-    word = _expand_word(raw_word, values, missing, errors) if uses_word else raw_word
+    word = _expand_word(raw_word, acc) if uses_word else raw_word
     if kind == "-":
         return value if present and value is not None else word
     if kind == "+":
         return word if present else ""
     if not present:  # "?"
-        errors.append(f"{name}: {word}" if word else f"{name} is not set")
+        acc.errors.append(f"{name}: {word}" if word else f"{name} is not set")
     return value or ""
 
 
-def _expand_word(
-    word: str, values: Mapping[str, str | None], missing: list[str], errors: list[str]
-) -> str:
+def _trim(value: str, op: str, pattern: str) -> str:
+    """`${VAR#glob}` and friends: drop the shortest (longest when doubled) matching affix."""
+    cuts = range(len(value) + 1)
+    order = reversed(cuts) if len(op) == 2 else cuts
+    for cut in order:
+        if op[0] == "#" and fnmatchcase(value[:cut], pattern):
+            return value[cut:]
+        if op[0] == "%" and fnmatchcase(value[len(value) - cut :], pattern):
+            return value[: len(value) - cut]
+    return value
+
+
+def _expand_word(word: str, acc: _Acc) -> str:
     """Substitute inside the word of `${A:-word}` / `${A:+word}` (only when it is used)."""
-    if "$" not in word:
+    if "$" not in word and not (acc.quotes and ("'" in word or '"' in word)):
         return word
-    inner = expand(word, values, escape=None)
-    missing.extend(inner.missing)
-    errors.extend(inner.errors)
+    inner = expand(word, acc.values, escape=None, quotes=acc.quotes, limit=acc.limit)
+    acc.missing.extend(inner.missing)
+    acc.errors.extend(inner.errors)
+    acc.used.extend(inner.used)
     return inner.text

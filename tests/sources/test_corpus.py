@@ -12,7 +12,7 @@ from driftwatch.config import Config
 from driftwatch.lint import lint
 from driftwatch.models import BaseImageUse
 from driftwatch.sources import find_image_uses
-from driftwatch.sources.inventory import SPLIT_NOTE
+from driftwatch.sources.inventory import in_place
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DOCKERFILES = sorted((ASSETS / "dockerfiles").glob("*.expected.json"))
@@ -58,7 +58,7 @@ def test_every_position_points_at_the_written_text() -> None:
     """line/column are 1-based and count characters of the original line (BOM excluded)."""
     checked = 0
     for path, use in _all_uses():
-        if not use.written or SPLIT_NOTE in use.notes:
+        if not use.written or not in_place(use):
             continue
         text = path.read_bytes().decode("utf-8", "surrogateescape").removeprefix("\ufeff")
         line = text.split("\n")[use.line - 1]

@@ -133,3 +133,39 @@ def test_tabs_separate_arguments(tmp_path: Path) -> None:
     [use] = inventory.uses
     assert (use.line, use.column, use.stage) == (2, 6, "base")
     assert str(use.reference) == "docker.io/library/alpine:3.19"
+
+
+def test_symlinks_out_of_the_repository_are_not_followed(tmp_path: Path) -> None:
+    """The repository is the boundary: a link to `/` or to a sibling folder is a warning."""
+    make(tmp_path, {"outside/Dockerfile": "FROM outside:1\n", "repo/Dockerfile": "FROM a:1\n"})
+    repo = tmp_path / "repo"
+    os.symlink("/", repo / "host")
+    os.symlink(tmp_path / "outside", repo / "sibling")
+    os.symlink(tmp_path / "outside" / "Dockerfile", repo / "linked.Dockerfile")
+    make(repo, {"inner/Dockerfile": "FROM inner:1\n"})
+    os.symlink(repo / "inner", repo / "alias")  # inside: still followed
+    inventory = find_image_uses([repo], Config(), environ={}, root=repo)
+    assert [u.written for u in inventory.uses] == ["a:1", "inner:1", "inner:1"]
+    reasons = {p.file: p.reason for p in inventory.problems}
+    assert reasons["host"] == "symlink to a folder outside the repository (/): skipped"
+    assert "outside the repository" in reasons["sibling"]
+    assert "symlink to a file outside the repository" in reasons["linked.Dockerfile"]
+
+
+def test_pin_write_never_writes_outside_the_root(tmp_path: Path) -> None:
+    """Even a file that resolves outside (reached some other way) is not rewritten."""
+    from driftwatch.cli.pin import _rewrite
+    from driftwatch.pin import PinEdit
+    from driftwatch.reference import parse_reference
+    from driftwatch.sources import Inventory
+
+    make(tmp_path, {"outside/Dockerfile": "FROM alpine:3.20\n"})
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    os.symlink(tmp_path / "outside" / "Dockerfile", repo / "Dockerfile")
+    digest = "sha256:" + "b" * 64
+    edit = PinEdit(
+        "Dockerfile", 1, 6, "alpine:3.20", f"alpine:3.20@{digest}", parse_reference("alpine:3.20")
+    )
+    _rewrite(Inventory((), (), repo), [edit], write=True, show_diff=False)
+    assert (tmp_path / "outside" / "Dockerfile").read_text() == "FROM alpine:3.20\n"

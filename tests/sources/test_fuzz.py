@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from driftwatch.models import BaseImageUse
 from driftwatch.sources.compose import parse_compose
 from driftwatch.sources.dockerfile import parse_dockerfile
-from driftwatch.sources.inventory import SPLIT_NOTE
+from driftwatch.sources.inventory import in_place
 from driftwatch.sources.substitute import expand
 
 FUZZ = Path(__file__).resolve().parent.parent / "assets" / "fuzz"
@@ -30,7 +30,7 @@ def check_positions(text: str, uses: list[BaseImageUse]) -> None:
     for use in uses:
         assert 1 <= use.line <= len(lines) and use.column >= 1
         assert (use.reference is None) == (use.problem is not None)
-        if use.written and SPLIT_NOTE not in use.notes:
+        if use.written and in_place(use):
             line = lines[use.line - 1]
             assert line[use.column - 1 : use.column - 1 + len(use.written)] == use.written
 
@@ -148,3 +148,40 @@ def test_pathological_lines_stay_fast() -> None:
         uses, _ = parse_dockerfile(text, "Dockerfile", {})
         assert time.perf_counter() - start < 5
         assert all(len(use.problem or "") <= 300 for use in uses)
+
+
+YAMLISH = st.lists(
+    st.sampled_from(
+        list("jobs:image-services \n\t'\"{}[]&*!#$") + ["${{ matrix.x }}", "docker://", "\n  t:\n"]
+    ),
+    max_size=120,
+).map("".join)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(YAMLISH)
+def test_ci_and_manifest_parsers_never_raise(text: str) -> None:
+    from driftwatch.sources.gitlab import parse_gitlab
+    from driftwatch.sources.kubernetes import parse_manifests
+    from driftwatch.sources.workflows import parse_workflow
+
+    for parse in (parse_workflow, parse_gitlab, parse_manifests):
+        uses, problems = parse(text, "f.yml")
+        check_positions(text, uses)
+        assert all(p.file == "f.yml" for p in problems)
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.sampled_from(
+            list('target"{}[]=,:.()#/*$\n ') + ['contexts = {a = "docker-image://x:1"}']
+        ),
+        max_size=120,
+    ).map("".join)
+)
+def test_bake_reader_never_raises(text: str) -> None:
+    from driftwatch.sources.bake import parse_bake
+
+    result = parse_bake(text, "docker-bake.hcl", {})
+    check_positions(text, result.uses)
