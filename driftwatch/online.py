@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from driftwatch.errors import DriftwatchError, NotFound, RegistryError
+from driftwatch.errors import DriftwatchError, InvalidResponse, NotFound, RegistryError
 from driftwatch.models import (
     Observation,
     OsRelease,
@@ -228,6 +228,8 @@ async def _with_platforms(
 ) -> Resolution:
     """A single manifest's platform read from its config (manifest and config cached by digest):
     the same platform whether a tag serves an index or one manifest."""
+    if resolution.is_index:
+        _checked_index(resolution)
     images = []
     for image in resolution.platforms:
         platform = (
@@ -237,6 +239,23 @@ async def _with_platforms(
         )
         images.append(dataclasses.replace(image, platform=platform.normalized()))
     return dataclasses.replace(resolution, platforms=tuple(images))
+
+
+def _checked_index(resolution: Resolution) -> None:
+    """Refuse an index a runtime could not pull from reliably (InvalidResponse: a registry lie):
+    an entry without a platform, or two entries for one platform (a runtime takes the first, a
+    comparison could take another). Only the entries selected count: when the config or
+    `--platform` says which platforms to take, the others may be as they like.
+    """
+    seen: set[Platform] = set()
+    where = f"{resolution.reference}@{resolution.digest}"
+    for image in resolution.platforms:
+        if image.platform is None:
+            raise InvalidResponse(f"{where}: index entry without a platform (registry lie)")
+        platform = image.platform.normalized()
+        if platform in seen:
+            raise InvalidResponse(f"{where}: index lists {platform} twice (registry lie)")
+        seen.add(platform)
 
 
 async def _platform_of(

@@ -91,7 +91,13 @@ def run_scan(
     baseline = store.latest_digests()
     limits = dataclasses.replace(limits or RunLimits(), baseline=baseline)
     results = observe_online(
-        references, config, strict=True, platforms=platforms, os_options=options, limits=limits
+        references,
+        config,
+        strict=True,
+        platforms=platforms,
+        os_options=options,
+        limits=limits,
+        known_platforms=store.latest_platforms(references),
     )
     observations = [r for r in results if isinstance(r, Observation)]
     failures = [r for r in results if isinstance(r, ResolveFailure)]

@@ -17,7 +17,7 @@ from driftwatch.history.tables import (
     PLATFORMS,
     REFS,
 )
-from driftwatch.models import DriftKind, Observation, OsRelease
+from driftwatch.models import DriftKind, Observation, OsRelease, Platform
 from driftwatch.reference import ImageReference
 
 __all__ = [
@@ -70,6 +70,27 @@ def latest_os(conn: Connection, references: Sequence[ImageReference]) -> dict[st
             os = os_from_row(row._mapping)
             if os is not None:
                 found[row.digest] = os
+    return found
+
+
+def latest_platforms(conn: Connection, references: Sequence[ImageReference]) -> dict[str, Platform]:
+    """Platform digest -> platform of the latest observation of each reference (content-addressed:
+    a single manifest seen before needs no config read to know its platform)."""
+    found: dict[str, Platform] = {}
+    names = [str(reference) for reference in references]
+    for start in range(0, len(names), _CHUNK):
+        latest = (
+            select(func.max(OBS.c.id))
+            .join(REFS, REFS.c.id == OBS.c.reference_id)
+            .where(REFS.c.canonical.in_(names[start : start + _CHUNK]))
+            .group_by(OBS.c.reference_id)
+        )
+        query = select(PLATFORMS.c.digest, PLATFORMS.c.platform).where(
+            PLATFORMS.c.observation_id.in_(latest)
+        )
+        for row in conn.execute(query):
+            if "/" in row.platform:
+                found[row.digest] = Platform.parse(row.platform)
     return found
 
 

@@ -43,7 +43,7 @@ from driftwatch.history.writes import (
     new_id,
     seen_again,
 )
-from driftwatch.models import Drift, DriftKind, Observation, OsRelease
+from driftwatch.models import Drift, DriftKind, Observation, OsRelease, Platform
 from driftwatch.reference import ImageReference
 
 __all__ = ["TRIGGERS", "HistoryStore"]
@@ -197,6 +197,11 @@ class HistoryStore:
         """Platform digest -> OS known from each reference's latest observation (one read)."""
         with self._read() as conn:
             return queries.latest_os(conn, references)
+
+    def latest_platforms(self, references: Sequence[ImageReference]) -> dict[str, Platform]:
+        """Platform digest -> platform known from each reference's latest observation."""
+        with self._read() as conn:
+            return queries.latest_platforms(conn, references)
 
     def remember_os(self, digest: str, os: OsRelease) -> None:
         """Remember the OS release of a digest (first answer wins: content never changes)."""

@@ -116,37 +116,34 @@ def _media_type_of(doc: Mapping[str, Any], content_type: str | None) -> str:
 
 
 def _index_platforms(doc: Mapping[str, Any], where: str) -> tuple[PlatformImage, ...]:
-    """One PlatformImage per real platform of an index; attestations and unknown/unknown skipped.
+    """One PlatformImage per entry of an index that is not an attestation, in index order.
 
-    An index a runtime could not pull from reliably is a registry lie (InvalidResponse): no
-    usable entry, an entry without a platform, or two entries for the same platform (runtimes
-    normalise arm64 to arm64/v8 and take the first; a comparison could take another).
+    An index with no such entry (none, or attestations only) is a registry lie (InvalidResponse).
+    Entries without a platform (platform None) and duplicates are kept: whether they may be
+    used depends on the platforms asked for, judged after selection (`online._checked_index`).
     """
     entries = doc.get("manifests")
     if not isinstance(entries, list):
         raise InvalidResponse(f"{where}: index has no manifests list")
-    images: dict[Platform, PlatformImage] = {}
+    images = []
     for entry in entries:
         if not isinstance(entry, dict) or _is_attestation(entry):
             continue
-        platform = _platform_of(entry.get("platform"))
-        if platform is None:
-            raise InvalidResponse(f"{where}: index entry without a platform (registry lie)")
         digest = entry.get("digest")
         if not isinstance(digest, str):
             raise InvalidResponse(f"{where}: index entry without digest")
-        if platform.normalized() in images:
-            raise InvalidResponse(f"{where}: index lists {platform} twice (registry lie)")
         size = entry.get("size")
-        images[platform.normalized()] = PlatformImage(
-            platform=platform,
-            digest=check_digest_syntax(digest, where),
-            media_type=str(entry.get("mediaType", "")),
-            size=size if isinstance(size, int) else None,
+        images.append(
+            PlatformImage(
+                platform=_platform_of(entry.get("platform")),
+                digest=check_digest_syntax(digest, where),
+                media_type=str(entry.get("mediaType", "")),
+                size=size if isinstance(size, int) else None,
+            )
         )
     if not images:
         raise InvalidResponse(f"{where}: index has no platform image (only attestations or none)")
-    return tuple(images.values())
+    return tuple(images)
 
 
 def _is_attestation(entry: Mapping[str, Any]) -> bool:

@@ -311,3 +311,22 @@ def test_an_unchanged_single_manifest_costs_one_head_on_a_cold_runner(
     assert checked.returncode == 0, checked.stdout
     requests = [(m, p) for m, p, _ in registry.requests_since(mark) if p != "/v2/"]
     assert requests == [("HEAD", f"/v2/library/{repo}/manifests/1")]  # platform + OS: the lock
+
+
+def test_a_lying_index_is_usable_when_the_config_says_which_platform_to_take(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    repo = "dw-fc4-config"
+    project = locked_project(tmp_path, registry, repo, debian_index("bookworm", seed=repo))
+    amd = debian_image("trixie", seed=f"{repo}-2")
+    arm = debian_image("bookworm", seed=f"{repo}-3", architecture="arm64", variant="v8")
+    raw_index(registry, repo, [amd, amd, arm, arm], [AMD64, AMD64, ARM64, None])
+    lied = driftwatch(project, "check")
+    assert lied.returncode == 3 and "registry lie" in lied.stdout, lied.stdout
+    only_amd64 = driftwatch(project, "check", "--platform", "linux/amd64")
+    assert only_amd64.returncode == 3 and "linux/amd64 twice" in only_amd64.stdout
+    config = project / "driftwatch.toml"
+    config.write_text('platforms = ["linux/arm64"]\n' + config.read_text())
+    taken = driftwatch(project, "check", "--format", "json")
+    assert taken.returncode == 0, taken.stdout + taken.stderr
+    assert [f["rule_id"] for f in json.loads(taken.stdout)] == ["digest"]  # arm64 rebuilt

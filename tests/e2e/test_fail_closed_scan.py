@@ -64,3 +64,19 @@ def test_index_to_single_manifest_still_shows_the_release_move(
     kinds = {(d["kind"], d["platform"]) for d in row["drifts"]}
     assert ("os-release", "linux/amd64") in kinds
     assert row["platforms"][0]["platform"] == "linux/amd64"
+
+
+def test_an_unchanged_single_manifest_costs_one_head_with_a_cold_cache(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    root = _project(tmp_path, registry, "dw-fcs-cold:1")
+    push_image(registry, "library/dw-fcs-cold", "1", debian_image("bookworm", seed="k1"))
+    assert run_cli(root, "scan").returncode == 0
+    (root / "cache").rename(root / "warm")  # a CI runner: the history is kept, the cache is not
+    mark = registry.mark()
+    again = run_cli(root, "scan", "--format", "json")
+    assert again.returncode == 0, again.stdout + again.stderr
+    [row] = json.loads(again.stdout)
+    assert row["platforms"][0]["platform"] == "linux/amd64" and row["drifts"] == []
+    requests = [(m, p) for m, p, _ in registry.requests_since(mark) if p != "/v2/"]
+    assert requests == [("HEAD", "/v2/library/dw-fcs-cold/manifests/1")]  # platform + OS: history
