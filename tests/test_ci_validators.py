@@ -77,6 +77,8 @@ def _docs_workflows() -> dict[str, str]:
     """The GitHub workflow snippets in docs/ (YAML blocks with `jobs:` and `on:`)."""
     found = {}
     for snippet in snippets("yaml"):
+        if "\n---\n" in snippet.text:
+            continue  # several documents: Kubernetes manifests, never a workflow
         data = yaml.safe_load(snippet.text)
         if isinstance(data, dict) and "jobs" in data and ("on" in data or True in data):  # YAML 1.1
             found[f"{snippet.name}.yml"] = snippet.text
