@@ -10,6 +10,7 @@ import pytest
 from tests.bench.images import Index, build_image, build_index
 from tests.bench.registry import RegistryServer
 from tests.databases import db_url, postgres_server, postgres_url, sqlite_url  # noqa: F401
+from tests.packaging import dists  # noqa: F401 - one `python -m build` per session
 
 
 @pytest.fixture(autouse=True)

@@ -29,7 +29,7 @@ from tests.e2e.actions_runner import (
     substitute,
 )
 from tests.e2e.guard import driftwatch, make_project
-from tests.packaging import Dists, dists  # noqa: F401 - the session fixture
+from tests.packaging import Dists
 from tests.receivers import HttpReceiver, Post
 
 SCHEMA = Path(__file__).parents[1] / "assets" / "sarif-schema-2.1.0.json"
@@ -290,7 +290,7 @@ def _constraint_to(wheel: Path, folder: Path) -> dict[str, str]:
 
 def test_without_venv_support_pipx_installs_the_pinned_release(
     tmp_path: Path,
-    dists: Dists,  # noqa: F811
+    dists: Dists,
 ) -> None:
     """`python3 -m venv` fails as on Debian without python3-venv, pipx is on PATH, and `version`
     pins the release (one install covers both: the pin works the same with either installer)."""
@@ -322,7 +322,7 @@ def test_without_venv_support_pipx_installs_the_pinned_release(
 
 def test_a_pinned_version_the_index_lacks_fails_the_install(
     tmp_path: Path,
-    dists: Dists,  # noqa: F811
+    dists: Dists,
 ) -> None:
     runner = Runner(tmp_path / "temp", tmp_path / "cache", RUNNER_PATH)
     runner.env = _constraint_to(dists.wheel, tmp_path)

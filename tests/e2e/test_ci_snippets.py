@@ -22,7 +22,7 @@ from tests.bench.distros import debian_index
 from tests.bench.registry import RegistryServer, push_index
 from tests.docs_snippets import snippets
 from tests.e2e.guard import driftwatch, make_project
-from tests.packaging import Dists, dists  # noqa: F401 - the session fixture
+from tests.packaging import Dists
 
 SYSTEM_PATH = f"/usr/bin{os.pathsep}/bin"
 
@@ -39,7 +39,7 @@ def job_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("job-tmp")
 
 
-def _pip_env(job_tmp: Path, dists: Dists) -> dict[str, str]:  # noqa: F811
+def _pip_env(job_tmp: Path, dists: Dists) -> dict[str, str]:
     """The environment of a CI job whose package index serves this checkout's wheel (find-links:
     a URL constraint would do too, but pip before 23.1, Debian 12's, ignores it with extras)."""
     links = f"{dists.wheel.parent} {os.environ.get('PIP_FIND_LINKS', '')}".strip()
@@ -78,7 +78,7 @@ def test_pipx_run_step_fails_the_job_on_the_os_move(
     moved: Path,
     tmp_path: Path,
     job_tmp: Path,
-    dists: Dists,  # noqa: F811
+    dists: Dists,
 ) -> None:
     workflow = yaml.safe_load(_snippet("yaml", "pipx run"))
     [step] = [s for s in workflow["jobs"]["driftwatch"]["steps"] if "run" in s]
@@ -100,7 +100,7 @@ def test_pipx_run_step_fails_the_job_on_the_os_move(
 def test_shell_lines_for_any_ci_run_with_the_system_python(
     moved: Path,
     job_tmp: Path,
-    dists: Dists,  # noqa: F811
+    dists: Dists,
 ) -> None:
     script = _snippet("sh", "python3 -m venv")
     done = _bash(script, moved, _pip_env(job_tmp, dists) | {"PATH": SYSTEM_PATH})
@@ -143,7 +143,7 @@ def test_cronjob_pods_scan_their_shards_into_one_postgresql_history(
     job_tmp: Path,
     registry: RegistryServer,
     postgres_url: str,
-    dists: Dists,  # noqa: F811
+    dists: Dists,
 ) -> None:
     """Each Indexed pod's script, run as Kubernetes would (its env, its completion index)."""
     [config_map, cron_job] = _manifests()
