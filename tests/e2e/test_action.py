@@ -156,6 +156,36 @@ def test_install_goes_into_its_own_venv_under_runner_temp(runner: Runner, first_
     assert python == SYSTEM_PYTHON.resolve()
 
 
+def test_an_interpreter_from_setup_python_gets_its_own_venv_and_cache_key(
+    runner: Runner, first_run: Run, tmp_path: Path
+) -> None:
+    """With actions/setup-python its python3 comes first on PATH (the `python` input does the same):
+    another interpreter, another virtual environment and cache key; the plan alone is run here."""
+    toolcache = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+    assert toolcache != SYSTEM_PYTHON.resolve()
+    tools = tmp_path / "toolcache-bin"
+    tools.mkdir()
+    (tools / "python3").symlink_to(toolcache)
+    other = Runner(runner.temp, runner.cache, f"{tools}{os.pathsep}{RUNNER_PATH}")
+    on_path = run_action(tmp_path, {"command": "lint"}, other, until="plan").step_outputs["plan"]
+    as_input = run_action(tmp_path, {"python": str(toolcache)}, runner, until="plan")
+    system = first_run.step_outputs["plan"]
+    assert on_path["python"] == str(tools / "python3")
+    assert as_input.step_outputs["plan"]["python"] == str(toolcache)
+    assert system["venv"] not in {on_path["venv"], as_input.step_outputs["plan"]["venv"]}
+    release = ".".join(map(str, sys.version_info[:3]))
+    assert (
+        on_path["key"].startswith(f"driftwatch-Linux-X64-py{release}-")
+        and on_path["key"] != system["key"]
+    )
+
+
+def test_a_missing_interpreter_is_an_input_error(runner: Runner, tmp_path: Path) -> None:
+    run = run_action(tmp_path, {"python": "/nonexistent/python3"}, runner)
+    assert run.status == 2
+    assert "no '/nonexistent/python3' on PATH" in run.logs["Plan the driftwatch install"]
+
+
 def test_a_wiped_runner_restores_the_install_from_the_cache(
     runner: Runner, first_run: Run, tmp_path: Path
 ) -> None:
