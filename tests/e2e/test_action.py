@@ -254,6 +254,17 @@ def test_check_alerts_through_the_environment_never_the_command_line(
     assert not [line for line in witness.command_lines if SECRET in line]
 
 
+def test_notify_input_adds_to_the_jobs_driftwatch_notify(workspace: Path, runner: Runner) -> None:
+    with HttpReceiver() as receiver:
+        job = Runner(
+            runner.temp, runner.cache, runner.path, {"DRIFTWATCH_NOTIFY": receiver.url("job")}
+        )
+        inputs = {"fail-on": "never", "format": "text", "notify": receiver.url("input")}
+        run = run_action(workspace, inputs, job)
+        assert run.status == 0, run.logs
+        assert sorted(post.path for post in receiver.posts) == ["/input", "/job"]
+
+
 def test_check_after_relock_reports_no_drift(workspace: Path, runner: Runner) -> None:
     subfolder = workspace / "sub"
     subfolder.mkdir()
