@@ -11,6 +11,7 @@ import pytest
 from tests.bench.images import Index, build_image, build_index
 from tests.bench.registry import RegistryServer
 from tests.databases import db_url, postgres_server, postgres_url, sqlite_url  # noqa: F401
+from tests.packaging import dists  # noqa: F401 - one `python -m build` per session
 
 # Variables of the developer's or CI's environment that change what driftwatch does.
 _LEAKY_PREFIXES = ("DRIFTWATCH_", "GITHUB_", "GITLAB_", "RUNNER_")

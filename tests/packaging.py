@@ -37,5 +37,5 @@ def build(outdir: Path) -> Dists:
 
 @pytest.fixture(scope="session")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
-    """This checkout built once for the session's packaging tests."""
+    """This checkout built once per session (registered in tests/conftest.py)."""
     return build(tmp_path_factory.mktemp("dist"))

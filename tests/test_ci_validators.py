@@ -3,12 +3,16 @@
 actionlint (with shellcheck for `run:` scripts) on the GitHub workflows, the example workflows and
 the workflow snippets in the docs, with our own action next to them so their `with:` inputs are
 checked against action.yml; check-jsonschema's vendored schemas on action.yml, the workflows and
-the GitLab template; shellcheck on the action's scripts; `pre-commit try-repo` running our hook.
+the GitLab template and the docs' GitLab snippet; `pre-commit validate-config` on the docs'
+pre-commit snippet; shellcheck on the action's and the docs' scripts; the Kubernetes 1.37 schemas
+(shipped offline by the kubernetes-validate wheel) on the docs' manifests, through check-jsonschema;
+`pre-commit try-repo` running our hook.
 Each validator is also shown to reject a broken file, so a pass means something.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -21,7 +25,7 @@ import pytest
 import yaml
 
 from driftwatch import parse_reference
-from tests.docs_snippets import snippets
+from tests.docs_snippets import Snippet, snippets
 
 REPO = Path(__file__).parents[1]
 BIN = Path(sys.executable).parent
@@ -73,6 +77,8 @@ def _docs_workflows() -> dict[str, str]:
     """The GitHub workflow snippets in docs/ (YAML blocks with `jobs:` and `on:`)."""
     found = {}
     for snippet in snippets("yaml"):
+        if "\n---\n" in snippet.text:
+            continue  # several documents: Kubernetes manifests, never a workflow
         data = yaml.safe_load(snippet.text)
         if isinstance(data, dict) and "jobs" in data and ("on" in data or True in data):  # YAML 1.1
             found[f"{snippet.name}.yml"] = snippet.text
@@ -87,6 +93,7 @@ def test_shellcheck_and_actionlint_are_real() -> None:
 def test_shipped_and_documented_workflows_pass_actionlint(tmp_path: Path) -> None:
     workflows = {path.name: path.read_text() for path in WORKFLOWS} | _docs_workflows()
     assert {"ci.yml", "release.yml", "driftwatch-nightly.example.yml"} <= set(workflows)
+    assert len([name for name in workflows if name.startswith("ci.md-")]) == 2
     done = _actionlint(_workflow_repo(tmp_path, workflows))
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -186,3 +193,86 @@ def test_pre_commit_try_repo_runs_the_lint_hook(
     clean = _run(*try_repo, cwd=sample)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert re.search(r"driftwatch lint\.+Passed", clean.stdout)
+
+
+def _ci_page(language: str, containing: str) -> str:
+    [text] = [s.text for s in snippets(language, "ci.md") if containing in s.text]
+    return text
+
+
+def test_docs_gitlab_snippet_matches_the_gitlab_ci_schema(tmp_path: Path) -> None:
+    snippet = tmp_path / "gitlab-ci.yml"
+    snippet.write_text(_ci_page("yaml", "ci/gitlab/driftwatch.gitlab-ci.yml"))
+    done = _schema("vendor.gitlab-ci", snippet, transform="gitlab-ci")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_docs_pre_commit_snippet_is_a_valid_config_of_our_hooks(tmp_path: Path) -> None:
+    text = _ci_page("yaml", "repos:")
+    config = tmp_path / ".pre-commit-config.yaml"
+    config.write_text(text)
+    done = _run(_tool("pre-commit"), "validate-config", config)
+    assert done.returncode == 0, done.stdout + done.stderr
+    ours = {hook["id"] for hook in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
+    [repo] = yaml.safe_load(text)["repos"]
+    assert {hook["id"] for hook in repo["hooks"]} == ours
+    config.write_text(text.replace("rev: v0.1.0", "revision: v0.1.0"))
+    assert _run(_tool("pre-commit"), "validate-config", config).returncode != 0
+
+
+@pytest.mark.parametrize("snippet", snippets("sh", "ci.md"), ids=lambda s: s.name)
+def test_docs_shell_snippets_pass_shellcheck(tmp_path: Path, snippet: Snippet) -> None:
+    file = tmp_path / "snippet.sh"
+    file.write_text("#!/bin/sh\n" + snippet.text)
+    done = _run(_tool("shellcheck"), "--severity=style", file)
+    assert done.returncode == 0, done.stdout
+
+
+def _kubernetes_schema(kind: str, api_version: str, folder: Path) -> Path:
+    """The strict JSON schema of a Kubernetes kind as kubernetes-validate ships it (1.37, offline),
+    copied into `folder` with its `/api/_definitions.json` references made local to the copy."""
+    import kubernetes_validate  # the test extra
+
+    group, _, version = api_version.rpartition("/")
+    name = "-".join(part for part in (kind.lower(), group.split(".")[0], version) if part)
+    shipped = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+    strict = shipped / "v1.37.0-local-strict"
+    schema = json.loads((strict / f"{name}.json").read_text())
+    del schema["$id"]  # https://kubernetes.io/api/...: resolve the references here instead
+    text = json.dumps(schema).replace('"/api/_definitions.json#', '"_definitions.json#')
+    folder.mkdir(exist_ok=True)
+    shutil.copy(strict / "_definitions.json", folder / "_definitions.json")
+    (folder / f"{name}.json").write_text(text)
+    return folder / f"{name}.json"
+
+
+def _kubernetes_documents() -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(_ci_page("yaml", "kind: CronJob")) if d]
+
+
+def _check_kubernetes(tmp_path: Path, document: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    file = tmp_path / f"{document['kind']}.yaml"
+    file.write_text(yaml.safe_dump(document))
+    schema = _kubernetes_schema(document["kind"], document["apiVersion"], tmp_path / "schemas")
+    return _run(_tool("check-jsonschema"), "--schemafile", schema, file)
+
+
+def test_docs_kubernetes_manifests_match_the_kubernetes_schemas(tmp_path: Path) -> None:
+    documents = _kubernetes_documents()
+    assert [d["kind"] for d in documents] == ["ConfigMap", "CronJob"]
+    for document in documents:
+        done = _check_kubernetes(tmp_path, document)
+        assert done.returncode == 0, done.stdout + done.stderr
+    [_, cron_job] = documents
+    script = cron_job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"][0]
+    file = tmp_path / "pod.sh"
+    file.write_text("#!/bin/sh\n" + script)
+    done = _run(_tool("shellcheck"), "--severity=style", file)
+    assert done.returncode == 0, done.stdout
+
+
+def test_kubernetes_schema_rejects_a_misspelt_field(tmp_path: Path) -> None:
+    [_, cron_job] = _kubernetes_documents()
+    job = cron_job["spec"]["jobTemplate"]["spec"]
+    job["completion"] = job.pop("completions")
+    assert _check_kubernetes(tmp_path, cron_job).returncode == 1

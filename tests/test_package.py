@@ -22,7 +22,7 @@ import yaml
 from packaging.requirements import Requirement
 
 import driftwatch
-from tests.packaging import REPO, Dists, dists  # noqa: F401 - the session fixture
+from tests.packaging import REPO, Dists
 
 DATA_DIRS = ("tests/", "benchmarks/", "docs/", "scripts/", "examples/", "ci/", ".github/")
 
@@ -66,7 +66,7 @@ def test_license_is_the_full_apache_2_text() -> None:
     assert project["license"] == "Apache-2.0" and project["license-files"] == ["LICENSE"]
 
 
-def test_twine_check_passes(dists: Dists) -> None:  # noqa: F811
+def test_twine_check_passes(dists: Dists) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "twine", "check", "--strict", str(dists.sdist), str(dists.wheel)],
         capture_output=True,
@@ -77,7 +77,7 @@ def test_twine_check_passes(dists: Dists) -> None:  # noqa: F811
     assert done.stdout.count("PASSED") == 2
 
 
-def test_wheel_holds_the_package_its_data_and_licence_only(dists: Dists) -> None:  # noqa: F811
+def test_wheel_holds_the_package_its_data_and_licence_only(dists: Dists) -> None:
     version = driftwatch.__version__
     assert dists.wheel.name == f"driftwatch-{version}-py3-none-any.whl"
     with zipfile.ZipFile(dists.wheel) as wheel:
@@ -101,7 +101,7 @@ def test_wheel_holds_the_package_its_data_and_licence_only(dists: Dists) -> None
 
 
 def test_sdist_builds_the_wheel_and_carries_licence_readme_changelog(
-    dists: Dists,  # noqa: F811
+    dists: Dists,
 ) -> None:
     root = f"driftwatch-{driftwatch.__version__}/"
     with tarfile.open(dists.sdist) as sdist:

@@ -54,6 +54,7 @@ class Run:
     outputs: dict[str, str]
     summary: str
     logs: dict[str, str] = field(default_factory=dict)
+    step_outputs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def log(self) -> str:
@@ -126,8 +127,11 @@ def cache_step(uses: str, given: Mapping[str, str], runner: Runner) -> tuple[dic
     return {}, f"Cache saved with key: {key}"
 
 
-def run_action(workspace: Path, inputs: Mapping[str, str], runner: Runner) -> Run:
-    """Run every step of the composite action; stop at the first failing step, like a runner."""
+def run_action(
+    workspace: Path, inputs: Mapping[str, str], runner: Runner, *, until: str = ""
+) -> Run:
+    """Run every step of the composite action; stop at the first failing step, like a runner
+    (or after the step whose id is `until`). `step_outputs` keeps each step's outputs."""
     action = load_action()
     given = {name: str(spec.get("default", "")) for name, spec in action["inputs"].items()}
     unknown = set(inputs) - set(given)
@@ -158,10 +162,13 @@ def run_action(workspace: Path, inputs: Mapping[str, str], runner: Runner) -> Ru
         if status != 0 and not step.get("continue-on-error"):
             run.status = status
             break
+        if until and step.get("id") == until:
+            break
     run.outputs = {
         name: substitute(str(spec["value"]), context) for name, spec in action["outputs"].items()
     }
     run.summary = summary.read_text()
+    run.step_outputs = context["steps"]
     return run
 
 

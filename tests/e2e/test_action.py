@@ -29,7 +29,7 @@ from tests.e2e.actions_runner import (
     substitute,
 )
 from tests.e2e.guard import driftwatch, make_project
-from tests.packaging import Dists, dists  # noqa: F401 - the session fixture
+from tests.packaging import Dists
 from tests.receivers import HttpReceiver, Post
 
 SCHEMA = Path(__file__).parents[1] / "assets" / "sarif-schema-2.1.0.json"
@@ -156,6 +156,36 @@ def test_install_goes_into_its_own_venv_under_runner_temp(runner: Runner, first_
     assert python == SYSTEM_PYTHON.resolve()
 
 
+def test_an_interpreter_from_setup_python_gets_its_own_venv_and_cache_key(
+    runner: Runner, first_run: Run, tmp_path: Path
+) -> None:
+    """With actions/setup-python its python3 comes first on PATH (the `python` input does the same):
+    another interpreter, another virtual environment and cache key; the plan alone is run here."""
+    toolcache = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+    assert toolcache != SYSTEM_PYTHON.resolve()
+    tools = tmp_path / "toolcache-bin"
+    tools.mkdir()
+    (tools / "python3").symlink_to(toolcache)
+    other = Runner(runner.temp, runner.cache, f"{tools}{os.pathsep}{RUNNER_PATH}")
+    on_path = run_action(tmp_path, {"command": "lint"}, other, until="plan").step_outputs["plan"]
+    as_input = run_action(tmp_path, {"python": str(toolcache)}, runner, until="plan")
+    system = first_run.step_outputs["plan"]
+    assert on_path["python"] == str(tools / "python3")
+    assert as_input.step_outputs["plan"]["python"] == str(toolcache)
+    assert system["venv"] not in {on_path["venv"], as_input.step_outputs["plan"]["venv"]}
+    release = ".".join(map(str, sys.version_info[:3]))
+    assert (
+        on_path["key"].startswith(f"driftwatch-Linux-X64-py{release}-")
+        and on_path["key"] != system["key"]
+    )
+
+
+def test_a_missing_interpreter_is_an_input_error(runner: Runner, tmp_path: Path) -> None:
+    run = run_action(tmp_path, {"python": "/nonexistent/python3"}, runner)
+    assert run.status == 2
+    assert "no '/nonexistent/python3' on PATH" in run.logs["Plan the driftwatch install"]
+
+
 def test_a_wiped_runner_restores_the_install_from_the_cache(
     runner: Runner, first_run: Run, tmp_path: Path
 ) -> None:
@@ -224,6 +254,17 @@ def test_check_alerts_through_the_environment_never_the_command_line(
     assert not [line for line in witness.command_lines if SECRET in line]
 
 
+def test_notify_input_adds_to_the_jobs_driftwatch_notify(workspace: Path, runner: Runner) -> None:
+    with HttpReceiver() as receiver:
+        job = Runner(
+            runner.temp, runner.cache, runner.path, {"DRIFTWATCH_NOTIFY": receiver.url("job")}
+        )
+        inputs = {"fail-on": "never", "format": "text", "notify": receiver.url("input")}
+        run = run_action(workspace, inputs, job)
+        assert run.status == 0, run.logs
+        assert sorted(post.path for post in receiver.posts) == ["/input", "/job"]
+
+
 def test_check_after_relock_reports_no_drift(workspace: Path, runner: Runner) -> None:
     subfolder = workspace / "sub"
     subfolder.mkdir()
@@ -281,8 +322,19 @@ def test_unknown_command_is_an_input_error(tmp_path: Path, runner: Runner, first
     assert "must be check, scan or lint, not 'deploy'" in run.logs["Run driftwatch"]
 
 
-def test_without_venv_support_the_install_falls_back_to_pipx(tmp_path: Path) -> None:
-    """`python3 -m venv` fails as on Debian without python3-venv; pipx is on PATH."""
+def _constraint_to(wheel: Path, folder: Path) -> dict[str, str]:
+    """pip's environment for `driftwatch==X` served by `wheel`, as a package index would."""
+    constraints = folder / "constraints.txt"
+    constraints.write_text(f"driftwatch @ {wheel.as_uri()}\n")
+    return {"PIP_CONSTRAINT": str(constraints)}
+
+
+def test_without_venv_support_pipx_installs_the_pinned_release(
+    tmp_path: Path,
+    dists: Dists,
+) -> None:
+    """`python3 -m venv` fails as on Debian without python3-venv, pipx is on PATH, and `version`
+    pins the release (one install covers both: the pin works the same with either installer)."""
     tools = tmp_path / "bin"
     tools.mkdir()
     python3 = tools / "python3"
@@ -300,33 +352,23 @@ def test_without_venv_support_the_install_falls_back_to_pipx(tmp_path: Path) -> 
     assert pipx, "pipx comes with the test extra"
     (tools / "pipx").symlink_to(pipx)
     runner = Runner(tmp_path / "temp", tmp_path / "cache", f"{tools}{os.pathsep}{RUNNER_PATH}")
+    runner.env = _constraint_to(dists.wheel, tmp_path)
     (tmp_path / "repo").mkdir()
-    run = run_action(tmp_path / "repo", {"command": "lint", "cache": "false"}, runner)
+    inputs = {"command": "lint", "cache": "false", "version": __version__}
+    run = run_action(tmp_path / "repo", inputs, runner)
     assert run.status == 0, run.logs
     install = run.logs["Install driftwatch"]
     assert "installing with pipx" in install and f"driftwatch, version {__version__}" in install
 
 
-@pytest.mark.parametrize(("version", "installs"), [(__version__, True), ("9.9.9", False)])
-def test_a_pinned_version_installs_that_release(
+def test_a_pinned_version_the_index_lacks_fails_the_install(
     tmp_path: Path,
-    dists: Dists,  # noqa: F811
-    version: str,
-    installs: bool,
+    dists: Dists,
 ) -> None:
-    """`version` installs `driftwatch==X` from the index: here a constraint serves the built wheel."""
-    constraints = tmp_path / "constraints.txt"
-    constraints.write_text(f"driftwatch @ {dists.wheel.as_uri()}\n")
     runner = Runner(tmp_path / "temp", tmp_path / "cache", RUNNER_PATH)
-    runner.env = {"PIP_CONSTRAINT": str(constraints)}
+    runner.env = _constraint_to(dists.wheel, tmp_path)
     (tmp_path / "repo").mkdir()
-    run = run_action(
-        tmp_path / "repo", {"command": "lint", "version": version, "cache": "false"}, runner
-    )
-    install = run.logs["Install driftwatch"]
-    if installs:
-        assert run.status == 0, run.logs
-        assert f"driftwatch, version {__version__}" in install
-    else:
-        assert run.status != 0 and "Run driftwatch" not in run.logs
-        assert "driftwatch==9.9.9" in install
+    inputs = {"command": "lint", "version": "9.9.9", "cache": "false"}
+    run = run_action(tmp_path / "repo", inputs, runner)
+    assert run.status != 0 and "Run driftwatch" not in run.logs
+    assert "driftwatch==9.9.9" in run.logs["Install driftwatch"]

@@ -15,11 +15,11 @@ import pytest
 from driftwatch import __version__
 from tests.bench.distros import debian_index
 from tests.bench.registry import RegistryServer, push_index
-from tests.packaging import REPO, Dists, dists  # noqa: F401 - the session fixture
+from tests.packaging import REPO, Dists
 
 
 @pytest.fixture(scope="module")
-def installed(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+def installed(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`pipx install` of the wheel with PIPX_HOME and the bin folder in a temporary home."""
     home = tmp_path_factory.mktemp("pipx-home")
     pipx = shutil.which("pipx", path=str(Path(sys.executable).parent))
