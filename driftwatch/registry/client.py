@@ -33,6 +33,7 @@ from driftwatch.registry.budget import parse_remaining
 from driftwatch.registry.cache import DiskManifestCache, ManifestCache, TagMemo
 from driftwatch.registry.credentials import CredentialStore
 from driftwatch.registry.endpoints import candidate_bases
+from driftwatch.registry.inflight import unbounded_body
 from driftwatch.registry.media import (
     ACCEPT_MANIFESTS,
     DOCKER_MANIFEST,
@@ -48,7 +49,13 @@ from driftwatch.registry.media import (
     select_platforms,
     verify_digest,
 )
-from driftwatch.registry.responses import check_status, content_length, read_capped, verified_chunks
+from driftwatch.registry.responses import (
+    check_status,
+    content_length,
+    read_capped,
+    read_small,
+    verified_chunks,
+)
 from driftwatch.registry.session import RegistrySession, backoff
 
 __all__ = ["MAX_CONFIG_BYTES", "RETRY_WHOLE", "RegistryClient"]
@@ -254,10 +261,10 @@ class RegistryClient:
         response = await self.session.request(
             ref, "GET", _blob_path(ref, digest), _BLOB_HEADERS, follow=True
         )
+        unbounded_body(response)  # a layer: OS detection bounds its time and bytes
         try:
             if response.status_code != 200:
-                await response.aread()
-                check_status(response, where, "blob unknown")
+                check_status(response, where, "blob unknown", await read_small(response))
             yield verified_chunks(response, digest, where)
         finally:
             await response.aclose()
