@@ -28,6 +28,8 @@ __all__ = ["Config", "RegistrySettings", "find_config_file", "load_config"]
 CONFIG_ENV = "DRIFTWATCH_CONFIG"
 OS_DETECT_MODES = ("fast", "full", "off")
 FAIL_ON_LEVELS = ("never", "digest", "os", "release")
+DEFAULT_DEADLINE = 900.0
+MAX_DEADLINE = 86400.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class Config:
     os_max_seconds: float = 120.0
     lint_disable: tuple[str, ...] = ()
     lint_min_severity: str = "warning"
+    # network: the whole run's time limit (resolve/check/lock/pin) and HTTP/2 over TLS
+    deadline: float = DEFAULT_DEADLINE
+    http2: bool = True
 
     @property
     def root(self) -> Path:
@@ -185,6 +190,19 @@ REFERENCE: tuple[tuple[str, str, str, str], ...] = (
         "`concurrency`",
         "Requests in flight to this registry.",
     ),
+    (
+        "deadline",
+        "seconds",
+        "900",
+        "Time a `resolve`, `check`, `lock` or `pin` run may take; what is not done by then is "
+        "reported as could not check (`scan` has `--deadline`).",
+    ),
+    (
+        "http2",
+        "boolean",
+        "true",
+        "Use HTTP/2 with TLS registries that offer it (one multiplexed connection per registry).",
+    ),
     ("osinfo.max_bytes", "integer", "268435456", "Layer bytes read per image before giving up."),
     ("osinfo.max_seconds", "seconds", "120", "Time spent per image before giving up."),
     ("lint.disable", "list of rule ids", "[]", "Lint rules to switch off, e.g. `DW003`."),
@@ -206,7 +224,9 @@ _SCALARS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "keep_pulls": (int, "keep_pulls"),
 }
 _STRING_LISTS = {"images": "images", "exclude": "exclude", "platforms": "platforms"}
-_TOP_KEYS = {*_SCALARS, *_STRING_LISTS, "registries", "build_args", "notify", "osinfo", "lint"}
+_NETWORK = {"deadline", "http2"}
+_TOP_KEYS = {*_SCALARS, *_STRING_LISTS, *_NETWORK, "registries", "build_args", "notify"}
+_TOP_KEYS |= {"osinfo", "lint"}
 
 
 def _build_config(file: Path, data: Mapping[str, Any]) -> Config:
@@ -227,6 +247,7 @@ def _build_config(file: Path, data: Mapping[str, Any]) -> Config:
         values["registries"] = _registries(file, data["registries"])
     values.update(_osinfo(file, data.get("osinfo", {})))
     values.update(_lint(file, data.get("lint", {})))
+    values.update(_network(file, data))
     config = Config(**values)
     _check_choices(file, config)
     return config
@@ -241,6 +262,22 @@ def _check_choices(file: Path, config: Config) -> None:
         raise ConfigError(f"{file}: concurrency must be at least 1")
     if config.keep_pulls < 0:
         raise ConfigError(f"{file}: keep_pulls must be 0 or more")
+
+
+def _network(file: Path, data: Mapping[str, Any]) -> dict[str, Any]:
+    """`deadline` (finite seconds, above 0, at most a day) and `http2` (boolean)."""
+    values: dict[str, Any] = {}
+    if "deadline" in data:
+        seconds = float(_typed(file, "deadline", data["deadline"], (int, float)))
+        if not 0 < seconds <= MAX_DEADLINE:  # also refuses nan and inf
+            raise ConfigError(
+                f"{file}: deadline = {data['deadline']!r}: must be above 0 and at most "
+                f"{MAX_DEADLINE:g} seconds"
+            )
+        values["deadline"] = seconds
+    if "http2" in data:
+        values["http2"] = _typed(file, "http2", data["http2"], bool)
+    return values
 
 
 def _registries(file: Path, data: Any) -> dict[str, RegistrySettings]:

@@ -92,6 +92,8 @@ class RegistryClient:
         self.on_resolved: Callable[[ImageReference], None] | None = None  # progress hook
 
     async def __aenter__(self) -> RegistryClient:
+        if self.deadline is None and self.config.deadline:  # the run's default time limit
+            self.deadline = time.monotonic() + self.config.deadline
         return self
 
     async def __aexit__(

@@ -84,13 +84,19 @@ class RegistrySession:
         self.requests = 0
         self.budget = PullBudget(config.keep_pulls)
 
-    def _new_client(self, insecure: bool, connections: int) -> httpx.AsyncClient:
-        """A keep-alive client for one registry (or token server), `connections` at most."""
+    def _new_client(
+        self, insecure: bool, connections: int, *, tls: bool = True
+    ) -> httpx.AsyncClient:
+        """A keep-alive client for one registry (or token server), `connections` at most.
+
+        HTTP/2 is offered (TLS ALPN) when configured and the registry may be reached over TLS.
+        """
         client = httpx.AsyncClient(
             transport=self._transport,
             verify=False if insecure else tls_context(),
             timeout=self.config.timeout,
             follow_redirects=False,
+            http2=self.config.http2 and tls,
             headers=BASE_HEADERS,
             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         )
@@ -156,7 +162,9 @@ class RegistrySession:
         settings = self.config.registry(registry)
         bases = candidate_bases(registry, settings)
         limit = settings.concurrency or self.config.concurrency
-        client = self._new_client(settings.insecure, limit)
+        client = self._new_client(
+            settings.insecure, limit, tls=any(b.startswith("https://") for b in bases)
+        )
         host = Host(registry, bases[-1], settings.insecure, asyncio.Semaphore(limit), client)
         for index, base in enumerate(bases):
             host.base = base
@@ -214,7 +222,7 @@ class RegistrySession:
         origin = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
         host = self._token_hosts.get(origin)
         if host is None:
-            client = self._new_client(False, TOKEN_CONCURRENCY)
+            client = self._new_client(False, TOKEN_CONCURRENCY, tls=request.url.scheme == "https")
             semaphore = asyncio.Semaphore(TOKEN_CONCURRENCY)
             host = self._token_hosts[origin] = Host("token", origin, False, semaphore, client)
         response = await self._send(
