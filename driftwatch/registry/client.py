@@ -30,7 +30,13 @@ from driftwatch.errors import (
 from driftwatch.models import Platform, PlatformImage, Resolution, ResolveFailure
 from driftwatch.reference import ImageReference
 from driftwatch.registry.budget import parse_remaining
-from driftwatch.registry.cache import DiskManifestCache, ManifestCache, TagMemo
+from driftwatch.registry.cache import (
+    DiskManifestCache,
+    DiskTagMemo,
+    ManifestCache,
+    TagMemo,
+    default_root,
+)
 from driftwatch.registry.credentials import CredentialStore
 from driftwatch.registry.endpoints import candidate_bases
 from driftwatch.registry.inflight import unbounded_body
@@ -84,7 +90,10 @@ class RegistryClient:
         for host, settings in config.registries.items():
             candidate_bases(host, settings)  # refuse bad endpoints before any request
         self.config = config
-        self.cache: ManifestCache = cache if cache is not None else DiskManifestCache.default()
+        if cache is None:  # one disk store for manifests and tags
+            store = tags.store if isinstance(tags, DiskTagMemo) else None
+            cache = DiskManifestCache(default_root(), store=store)
+        self.cache: ManifestCache = cache
         self.tags = tags  # without a history: which tags this machine resolved before
         self.session = RegistrySession(config, transport, credentials)
         self.baseline: Mapping[str, str | None] | None = None  # see _believable
@@ -103,6 +112,10 @@ class RegistryClient:
         tb: TracebackType | None,
     ) -> None:
         await self.session.close()
+        for store in (self.cache, self.tags):
+            flush = getattr(store, "flush", None)
+            if flush is not None:  # the disk caches write once per run
+                flush()
 
     async def resolve(self, ref: ImageReference, platforms: Sequence[Platform] = ()) -> Resolution:
         """What `ref` points to now: top digest and per-platform digests (filtered)."""
