@@ -39,7 +39,7 @@ from driftwatch.registry.cache import (
 )
 from driftwatch.registry.credentials import CredentialStore
 from driftwatch.registry.endpoints import candidate_bases
-from driftwatch.registry.inflight import unbounded_body
+from driftwatch.registry.inflight import unbounded_body, until_deadline
 from driftwatch.registry.media import (
     ACCEPT_MANIFESTS,
     DOCKER_MANIFEST,
@@ -71,6 +71,7 @@ T = TypeVar("T")
 RETRY_WHOLE = (TransferBroken, TruncatedBody, DigestMismatch)
 
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
+PARSED_KEPT = 4096
 _MANIFEST_HEADERS = {"Accept": ACCEPT_MANIFESTS}
 _BLOB_HEADERS = {"Accept-Encoding": "identity"}
 
@@ -99,6 +100,7 @@ class RegistryClient:
         self.baseline: Mapping[str, str | None] | None = None  # see _believable
         self.deadline: float | None = None  # time.monotonic() by which the run must end
         self.on_resolved: Callable[[ImageReference], None] | None = None  # progress hook
+        self._manifests: dict[str, Manifest] = {}  # parsed, by digest (see _parsed)
 
     async def __aenter__(self) -> RegistryClient:
         if self.deadline is None and self.config.deadline:  # the run's default time limit
@@ -159,7 +161,7 @@ class RegistryClient:
         ratelimit: int | None,
     ) -> Resolution:
         """The Resolution a verified manifest body amounts to."""
-        manifest = parse_manifest(body, media_type, str(ref))
+        manifest = self._parsed(digest, body, media_type, str(ref))
         images = await self._platform_images(ref, digest, manifest, len(body), platforms)
         return Resolution(ref, digest, manifest.media_type, images, ratelimit)
 
@@ -215,11 +217,10 @@ class RegistryClient:
         """Await `work` unless the run's deadline passes first (then DeadlineExceeded)."""
         if self.deadline is None:
             return await work
-        remaining = self.deadline - time.monotonic()
         try:
-            if remaining <= 0:
+            if self.deadline <= time.monotonic():
                 raise asyncio.TimeoutError
-            return await asyncio.wait_for(work, remaining)
+            return await until_deadline(self.deadline, work)
         except asyncio.TimeoutError:
             if inspect.iscoroutine(work):
                 work.close()
@@ -240,15 +241,25 @@ class RegistryClient:
         check_digest_syntax(digest, where)
         cached = self.cache.get(digest)
         if cached is not None:
-            return cached, parse_manifest(cached, None, where).media_type
+            return cached, self._parsed(digest, cached, None, where).media_type
         response = await self.session.request(
             ref, "GET", _manifest_path(ref, digest), _MANIFEST_HEADERS
         )
         body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
         verify_digest(body, digest, where)
-        media_type = parse_manifest(body, response.headers.get("content-type"), where).media_type
+        content_type = response.headers.get("content-type")
+        media_type = self._parsed(digest, body, content_type, where).media_type
         self.cache.put(digest, body)
         return body, media_type
+
+    def _parsed(self, digest: str, body: bytes, content_type: str | None, where: str) -> Manifest:
+        """`body` parsed, once per digest and run (a warm resolve reads each index twice)."""
+        found = self._manifests.get(digest)
+        if found is None:
+            if len(self._manifests) >= PARSED_KEPT:
+                self._manifests.clear()
+            found = self._manifests[digest] = parse_manifest(body, content_type, where)
+        return found
 
     async def get_blob(self, ref: ImageReference, digest: str, max_bytes: int) -> bytes:
         """A whole blob (e.g. an image config), verified, refused when over `max_bytes`."""

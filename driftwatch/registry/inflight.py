@@ -48,6 +48,16 @@ else:  # pragma: no cover - exercised on 3.10 only
             raise RequestTimeout from None
 
 
+async def until_deadline(deadline: float, work: Awaitable[T]) -> T:
+    """Await `work`, raising asyncio.TimeoutError once the loop clock passes `deadline` (a run's
+    overall deadline: no task is made per reference, unlike asyncio.wait_for before 3.12)."""
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout_at(deadline):
+            return await work
+    remaining = deadline - asyncio.get_running_loop().time()  # pragma: no cover - 3.10
+    return await asyncio.wait_for(work, max(remaining, 0.0))  # pragma: no cover - 3.10
+
+
 class HeldStream(httpx.AsyncByteStream):
     """A response body that releases its concurrency permit when closed and obeys a deadline."""
 
