@@ -117,6 +117,7 @@ def curl_config(path: Path, base: str, refs: Sequence[str]) -> Path:
 def curl_command(config: Path, parallel: int, head: bool) -> list[str]:
     """curl fetching every URL of `config`, `parallel` at once, with driftwatch's headers."""
     command = ["curl", "--parallel", "--parallel-max", str(parallel), "--silent", "--fail"]
+    command += ["--no-progress-meter"]
     command += ["--config", str(config)]
     for header in MANIFEST_HEADERS:
         command += ["--header", header]
