@@ -318,12 +318,9 @@ class RegistryClient:
         )
         body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
         header = response.headers.get("docker-content-digest")
-        digest = compute_digest(body)
-        if header:
-            verify_digest(body, check_digest_syntax(header, where), where)
-            digest = header
-        for wanted in (ref.digest, expect):
-            if wanted:
+        digest = compute_digest(body)  # sha256, hashed once; other algorithms hash again
+        for wanted in (header and check_digest_syntax(header, where), ref.digest, expect):
+            if wanted and wanted != digest:
                 verify_digest(body, wanted, where)
                 digest = wanted
         self.cache.put(digest, body)
