@@ -29,6 +29,10 @@ MAX_RETRY_AFTER = 60.0
 MAX_RETRIES = 10  # whatever the config says: a registry that is down costs bounded time
 MAX_TOKEN_BYTES = 1024 * 1024  # a token answer is a few KB; never read a huge one whole
 TOKEN_CONCURRENCY = 4
+# The pool reuses the first idle connection it finds, so with fewer requests in flight than
+# connections (a CPU-bound stretch) the last ones idle; httpx's 5 s default then closes and later
+# reopens them. A server that closes first is noticed (and a request that loses the race retried).
+KEEPALIVE_SECONDS = 60.0
 BACKOFF_BASE = 0.25
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -98,7 +102,11 @@ class RegistrySession:
             follow_redirects=False,
             http2=self.config.http2 and tls,
             headers=BASE_HEADERS,
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            limits=httpx.Limits(
+                max_connections=connections,
+                max_keepalive_connections=connections,
+                keepalive_expiry=KEEPALIVE_SECONDS,
+            ),
         )
         self._clients.append(client)
         return client
