@@ -44,7 +44,7 @@ from tests.bench.images import Image, build_image, build_index  # noqa: E402
 from tests.bench.push import Pusher  # noqa: E402
 from tests.bench.registry import RegistryServer  # noqa: E402
 from tests.faults.proxy import FaultProxy  # noqa: E402
-from tests.faults.rules import Fault, Rule  # noqa: E402
+from tests.faults.rules import ALL_FAULTS, Fault, Rule  # noqa: E402
 
 _PUSHERS = threading.local()
 _LOG = re.compile(r'"([A-Z]+) (\S+) HTTP/[\d.]+" (\d{3}) (\d+|-)')
@@ -223,7 +223,7 @@ def measured(server: RegistryServer, root: Path) -> tuple[Scan, set[tuple[str, s
 def faulted(
     server: RegistryServer, root: Path, rate: float, seed: int
 ) -> tuple[Scan, set[tuple[str, str, str]], int]:
-    among = tuple(f for f in Fault if f is not Fault.STALL)
+    among = tuple(f for f in ALL_FAULTS if f is not Fault.STALL)
     with FaultProxy(server.url, [Rule("random", rate=rate, among=among)], seed=seed) as proxy:
         config = root / "driftwatch.toml"
         config.write_text(
