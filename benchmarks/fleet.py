@@ -2,6 +2,10 @@
 
     .venv/bin/python benchmarks/fleet.py [--refs 10000] [--changed 0.2] [--repos 100] [--fault-rate 0.1]
 
+The floor of the clean second scan is curl replaying the very requests that scan made (read from the
+registry's access log): its HEADs, then its GETs, each `curl --parallel --parallel-max 16` with the
+scan's Accept headers, so the ratio shows what the scan adds beyond the requests it needs.
+
 Pushes N tags (OCI indexes of two Debian platforms, platform images shared per repository, like
 the aliases of official images) to a fresh Debian docker-registry on loopback, runs a first scan
 (the baseline), rebuilds a fraction of the tags (new platform images: a digest change per platform),
@@ -30,13 +34,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from wire import MANIFEST_HEADERS, load  # noqa: E402
+
 from driftwatch.history import HistoryStore  # noqa: E402
 from tests.bench.distros import debian_files  # noqa: E402
 from tests.bench.images import Image, build_image, build_index  # noqa: E402
 from tests.bench.push import Pusher  # noqa: E402
 from tests.bench.registry import RegistryServer  # noqa: E402
 from tests.faults.proxy import FaultProxy  # noqa: E402
-from tests.faults.rules import Fault, Rule  # noqa: E402
+from tests.faults.rules import ALL_FAULTS, Fault, Rule  # noqa: E402
 
 _PUSHERS = threading.local()
 _LOG = re.compile(r'"([A-Z]+) (\S+) HTTP/[\d.]+" (\d{3}) (\d+|-)')
@@ -54,6 +62,7 @@ class Scan:
     response_bytes: int
     events: int
     failures: int
+    replay: list[tuple[str, str]]  # (method, path) of every request, from the access log
 
 
 def images_for(repo: str, build: str) -> list[Image]:
@@ -136,14 +145,46 @@ def scan(root: Path, *args: str) -> tuple[float, float, int]:
     return seconds, usage.ru_maxrss / 1024, process.returncode
 
 
-def log_since(server: RegistryServer, mark: int) -> tuple[dict[str, int], int]:
+def log_since(
+    server: RegistryServer, mark: int
+) -> tuple[dict[str, int], int, list[tuple[str, str]]]:
     time.sleep(0.3)
     lines = _LOG.findall(server.log_path.read_text(errors="replace"))[mark:]
     counts: dict[str, int] = {}
     for method, path, _, _ in lines:
         kind = f"{method} {'manifest' if '/manifests/' in path else 'blob' if '/blobs/' in path else 'other'}"
         counts[kind] = counts.get(kind, 0) + 1
-    return counts, sum(int(size) for *_, size in lines if size.isdigit())
+    size = sum(int(size) for *_, size in lines if size.isdigit())
+    return counts, size, [(method, path) for method, path, _, _ in lines]
+
+
+def curl_replay(server: RegistryServer, root: Path, requests: list[tuple[str, str]]) -> float:
+    """Seconds curl takes for the same requests: all HEADs, then all GETs, 16 at once each."""
+    total = 0.0
+    for method in ("HEAD", "GET"):
+        paths = [path for m, path in requests if m == method and path.startswith("/v2/")]
+        if not paths:
+            continue
+        config = root / f"replay-{method}.txt"
+        config.write_text(
+            "".join(f'url = "{server.url}{path}"\noutput = "/dev/null"\n' for path in paths)
+        )
+        command = [
+            "curl",
+            "--parallel",
+            "--parallel-max",
+            "16",
+            "--silent",
+            "--no-progress-meter",
+            "--config",
+            str(config),
+        ]
+        for header in MANIFEST_HEADERS:
+            command += ["--header", header]
+        start = time.perf_counter()
+        subprocess.run(command + (["--head"] if method == "HEAD" else []), check=True)
+        total += time.perf_counter() - start
+    return total
 
 
 def log_mark(server: RegistryServer) -> int:
@@ -174,15 +215,15 @@ def history(root: Path) -> tuple[int, int, set[tuple[str, str, str]]]:
 def measured(server: RegistryServer, root: Path) -> tuple[Scan, set[tuple[str, str, str]]]:
     mark = log_mark(server)
     seconds, rss, code = scan(root)
-    requests, size = log_since(server, mark)
+    requests, size, replay = log_since(server, mark)
     events, failures, keys = history(root)
-    return Scan(seconds, rss, code, requests, size, events, failures), keys
+    return Scan(seconds, rss, code, requests, size, events, failures, replay), keys
 
 
 def faulted(
     server: RegistryServer, root: Path, rate: float, seed: int
 ) -> tuple[Scan, set[tuple[str, str, str]], int]:
-    among = tuple(f for f in Fault if f is not Fault.STALL)
+    among = tuple(f for f in ALL_FAULTS if f is not Fault.STALL)
     with FaultProxy(server.url, [Rule("random", rate=rate, among=among)], seed=seed) as proxy:
         config = root / "driftwatch.toml"
         config.write_text(
@@ -250,6 +291,11 @@ def run(server: RegistryServer, work: Path, args: argparse.Namespace) -> None:
     shutil.copytree(clean, faulty)
     second, clean_keys = measured(server, clean)
     report("second scan, clean", second, len(tags), len(changed))
+    floor = curl_replay(server, work, second.replay)
+    print(
+        f"  curl replaying its {len(second.replay)} requests: {floor:.1f} s; "
+        f"scan / replay {second.seconds / floor:.2f}x (load {load()})"
+    )
     if os.environ.get("FLEET_PROFILE"):
         import pstats
 

@@ -1,123 +1,125 @@
-"""Benchmark `driftwatch resolve` against a local registry: the bare-HEAD floor and skopeo.
+"""Benchmark `driftwatch resolve --from-file` as whole processes against curl, on loopback and
+behind a latency proxy.
 
-    .venv/bin/python benchmarks/resolve.py [--tags 2000] [--repos 200] [--rounds 5] [--concurrency 16]
+    .venv/bin/python benchmarks/resolve.py                     # 2,000 tags / 200 repos, 3 rounds
+    .venv/bin/python benchmarks/resolve.py --tags 200 --repos 20 --latency-tags 100 --rounds 3
+    .venv/bin/python benchmarks/resolve.py --profile warm.prof # plus one warm run under cProfile
 
 Pushes N tags (each an index of 2 platforms + attestations, like official images) to a fresh
-Debian docker-registry on loopback, then times, interleaved over several rounds:
-driftwatch via the API (cold: empty manifest cache and tag memo; warm: both filled), bare concurrent HEADs
-with httpx at the same concurrency (no parsing, no auth logic), the CLI once (cold and warm),
-and `skopeo inspect` per image on a sample. Manifest requests come from the registry's access log.
+Debian docker-registry on loopback, then times, interleaved over the rounds (order reversed every
+other round), medians:
+
+- driftwatch cold: empty cache (one GET per tag, body hashed) vs `curl --parallel` GETs;
+- driftwatch warm: cache kept (one HEAD per tag) vs `curl --parallel --head`;
+
+with the same concurrency (`--parallel-max N`) and the same Accept / Accept-Encoding headers. Twice:
+on loopback (CPU-bound on this machine), and through tests/netproxy.py adding 10 ms each way to every
+chunk and one round trip to every new connection (`--latency-tags` tags). Connections are those the
+proxy accepted (on loopback, from one extra untimed pass through a proxy without delay).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 
-import httpx
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from wire import (  # noqa: E402
+    Series,
+    curl_command,
+    curl_config,
+    driftwatch_command,
+    env_with,
+    fresh,
+    interleave,
+    load,
+    push_all,
+    timed,
+    write_config,
+    write_refs,
+)
 
-from driftwatch.config import Config  # noqa: E402
-from driftwatch.reference import parse_reference  # noqa: E402
-from driftwatch.registry import MemoryManifestCache, MemoryTagMemo, RegistryClient  # noqa: E402
-from driftwatch.registry.media import ACCEPT_MANIFESTS  # noqa: E402
-from tests.bench.images import build_image, build_index  # noqa: E402
 from tests.bench.registry import RegistryServer  # noqa: E402
+from tests.netproxy import NetProxy  # noqa: E402
 
 
-def push_all(server: RegistryServer, tags: int, repos: int) -> list[str]:
-    """Push `tags` index tags spread over `repos` repositories; returns the references."""
-    per_repo = [tags // repos + (1 if r < tags % repos else 0) for r in range(repos)]
+class Bench:
+    """The four contenders against one address (the registry, or a proxy in front of it)."""
 
-    def push_repo(r: int) -> list[str]:
-        repo = f"bench/app{r:03d}"
-        images = [
-            build_image([{"id": f"{repo}-{arch}".encode()}], architecture=arch)
-            for arch in ("amd64", "arm64")
+    def __init__(
+        self, work: Path, host: str, refs: list[str], concurrency: int, proxy: NetProxy | None
+    ) -> None:
+        self.work = work
+        self.proxy = proxy
+        self.refs_file = write_refs(work / "refs.txt", host, refs)
+        self.curl_urls = curl_config(work / "curl.txt", f"http://{host}", refs)
+        self.concurrency = concurrency
+        write_config(work / "project", concurrency)
+        self.series = {
+            name: Series(name)
+            for name in ("driftwatch cold", "curl GET", "driftwatch warm", "curl HEAD")
+        }
+
+    def _resolve(self, cache: Path) -> float:
+        command = driftwatch_command("resolve", "--from-file", str(self.refs_file))
+        return timed(command, env_with(DRIFTWATCH_CACHE_DIR=str(cache)), self.work / "project")
+
+    def _record(self, name: str, work: Callable[[], float]) -> None:
+        if self.proxy is not None:
+            self.proxy.reset()
+        self.series[name].seconds.append(work())
+        if self.proxy is not None:
+            self.series[name].connections.append(self.proxy.accepted)
+
+    def warm_up(self) -> None:
+        """Fill the warm cache (untimed)."""
+        self._resolve(fresh(self.work / "warm-cache"))
+
+    def contenders(self) -> list[Callable[[], None]]:
+        n = self.concurrency
+        return [
+            lambda: self._record(
+                "driftwatch cold", lambda: self._resolve(fresh(self.work / "cold-cache"))
+            ),
+            lambda: self._record("curl GET", lambda: timed(curl_command(self.curl_urls, n, False))),
+            lambda: self._record(
+                "driftwatch warm", lambda: self._resolve(self.work / "warm-cache")
+            ),
+            lambda: self._record("curl HEAD", lambda: timed(curl_command(self.curl_urls, n, True))),
         ]
-        refs = []
-        for t in range(per_repo[r]):
-            tag = f"t{t:03d}"
-            server.pusher.push_index(repo, tag, build_index(images, annotations={"tag": tag}))
-            refs.append(f"{server.host}/{repo}:{tag}")
-        return refs
 
-    with ThreadPoolExecutor(8) as pool:
-        return [ref for refs in pool.map(push_repo, range(repos)) for ref in refs]
+    def profile(self, output: Path) -> None:
+        """One warm run under cProfile."""
+        command = [sys.executable, "-m", "cProfile", "-o", str(output), "-m", "driftwatch"]
+        command += ["resolve", "--from-file", str(self.refs_file)]
+        env = env_with(DRIFTWATCH_CACHE_DIR=str(self.work / "warm-cache"))
+        subprocess.run(command, env=env, cwd=self.work / "project", check=True, capture_output=True)
 
 
-async def driftwatch_round(
-    refs: list[str], concurrency: int, cache: MemoryManifestCache, tags: MemoryTagMemo
-) -> float:
-    parsed = [parse_reference(r) for r in refs]
-    start = time.perf_counter()
-    async with RegistryClient(Config(concurrency=concurrency), cache=cache, tags=tags) as client:
-        results = await client.resolve_all(parsed)
-    elapsed = time.perf_counter() - start
-    failures = [r for r in results if not hasattr(r, "digest")]
-    assert not failures, failures[:3]
-    return elapsed
-
-
-async def floor_round(server: RegistryServer, refs: list[str], concurrency: int) -> float:
-    """Bare concurrent HEADs with the same Accept and concurrency: no parsing, no auth, no checks."""
-    urls = [f"{server.url}/v2/{r.split('/', 1)[1].replace(':', '/manifests/')}" for r in refs]
-    limit = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
-    start = time.perf_counter()
-    async with httpx.AsyncClient(limits=limits, headers={"Accept": ACCEPT_MANIFESTS}) as client:
-
-        async def head(url: str) -> None:
-            # send(stream=True) + aclose: measurably cheaper than client.head(), so the stricter floor
-            async with limit:
-                response = await client.send(client.build_request("HEAD", url), stream=True)
-            await response.aclose()
-            response.raise_for_status()
-
-        await asyncio.gather(*(head(u) for u in urls))
-    return time.perf_counter() - start
-
-
-def manifest_requests(server: RegistryServer, mark: int) -> int:
-    return sum(1 for _, path, _ in server.requests_since(mark) if "/manifests/" in path)
-
-
-def cli_run(refs_file: Path, cache_dir: Path) -> float:
-    env = dict(os.environ, DRIFTWATCH_CACHE_DIR=str(cache_dir))
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "driftwatch", "resolve", "--from-file", str(refs_file)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=refs_file.parent,
-    )
-    elapsed = time.perf_counter() - start
-    assert done.returncode == 0, done.stderr[-500:]
-    return elapsed
-
-
-def skopeo_per_tag(sample: list[str]) -> float:
-    start = time.perf_counter()
-    for ref in sample:
-        subprocess.run(
-            ["skopeo", "inspect", "--tls-verify=false", f"docker://{ref}"],
-            check=True,
-            capture_output=True,
+def report(title: str, bench: Bench, tags: int, connections: Bench | None = None) -> None:
+    s = bench.series
+    counts = connections.series if connections is not None else s
+    print(f"\n{title}: {tags} tags, concurrency {bench.concurrency}, load {load()}")
+    print("| measure | driftwatch | curl | ratio | connections (driftwatch / curl) |")
+    print("| --- | --- | --- | --- | --- |")
+    for label, ours, theirs in (
+        ("warm (cache kept, HEADs)", "driftwatch warm", "curl HEAD"),
+        ("cold (fresh cache, bodies read)", "driftwatch cold", "curl GET"),
+    ):
+        mine, floor = s[ours], s[theirs]
+        print(
+            f"| {label} | {mine.median:.2f} s | {floor.median:.2f} s | "
+            f"{mine.median / floor.median:.2f}x | {counts[ours].connection_text()} / "
+            f"{counts[theirs].connection_text()} |"
         )
-    return (time.perf_counter() - start) / len(sample)
+    for series in s.values():
+        print(f"  {series.name}: " + ", ".join(f"{t:.2f}" for t in series.seconds))
 
 
 def main() -> None:
@@ -126,78 +128,52 @@ def main() -> None:
     )
     parser.add_argument("--tags", type=int, default=2000)
     parser.add_argument("--repos", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--latency-tags", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--skopeo-sample", type=int, default=20)
+    parser.add_argument("--delay", type=float, default=0.010, help="seconds each way (proxy)")
+    parser.add_argument("--skip", choices=("loopback", "latency"), action="append", default=[])
+    parser.add_argument("--profile", type=Path, help="write a cProfile of one warm loopback run")
     shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
-    parser.add_argument(
-        "--storage",
-        default=shm,
-        help="parent dir of the registry storage (default: /dev/shm when present)",
-    )
+    parser.add_argument("--storage", default=shm, help="parent dir of the registry storage")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="driftwatch-bench-", dir=args.storage))
     server = RegistryServer("anonymous", work / "registry").start()
     try:
-        run(server, work, args)
+        refs = push_all(server, args.tags, min(args.repos, args.tags))
+        print(f"pushed {len(refs)} tags; load {load()}")
+        if "loopback" not in args.skip:
+            loopback(server, work, refs, args)
+        if "latency" not in args.skip:
+            with NetProxy(server.host, delay=args.delay) as proxy:
+                bench = Bench(
+                    fresh(work / "latency"),
+                    proxy.address,
+                    refs[: args.latency_tags],
+                    args.concurrency,
+                    proxy,
+                )
+                bench.warm_up()
+                interleave(args.rounds, bench.contenders())
+            title = f"behind the latency proxy ({args.delay * 1000:g} ms each way)"
+            report(title, bench, min(args.latency_tags, len(refs)))
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run(server: RegistryServer, work: Path, args: argparse.Namespace) -> None:
-    t0 = time.perf_counter()
-    refs = push_all(server, args.tags, min(args.repos, args.tags))
-    print(
-        f"pushed {len(refs)} tags over {min(args.repos, args.tags)} repositories in {time.perf_counter() - t0:.1f} s"
-    )
-    n = len(refs)
-    cold, warm, floor = [], [], []
-    cold_requests = warm_requests = 0
-    for round_no in range(args.rounds):
-        cache, tags = MemoryManifestCache(), MemoryTagMemo()  # as the CLI: both on disk
-        if round_no % 2:  # alternate the order so neither side always runs on a warmer machine
-            floor.append(asyncio.run(floor_round(server, refs, args.concurrency)))
-        mark = server.mark()
-        cold.append(asyncio.run(driftwatch_round(refs, args.concurrency, cache, tags)))
-        cold_requests = manifest_requests(server, mark)
-        mark = server.mark()
-        warm.append(asyncio.run(driftwatch_round(refs, args.concurrency, cache, tags)))
-        warm_requests = manifest_requests(server, mark)
-        if not round_no % 2:
-            floor.append(asyncio.run(floor_round(server, refs, args.concurrency)))
-        print(
-            f"round {round_no + 1}: driftwatch cold {cold[-1]:.3f} s, warm {warm[-1]:.3f} s, floor {floor[-1]:.3f} s"
-        )
-    refs_file = work / "refs.txt"
-    refs_file.write_text("\n".join(refs) + "\n")
-    cli_cold = cli_run(refs_file, work / "cli-cache")
-    cli_warm = cli_run(refs_file, work / "cli-cache")
-    sample = random.Random(1).sample(refs, min(args.skopeo_sample, n))
-    skopeo = skopeo_per_tag(sample)
-    med = {
-        name: statistics.median(values)
-        for name, values in (("cold", cold), ("warm", warm), ("floor", floor))
-    }
-    print()
-    print(f"tags: {n}, concurrency: {args.concurrency}, rounds: {args.rounds} (medians)")
-    print(f"floor (bare HEADs)          {med['floor']:.3f} s  {med['floor'] / n * 1000:.3f} ms/tag")
-    print(
-        f"driftwatch warm cache       {med['warm']:.3f} s  ratio to floor {med['warm'] / med['floor']:.2f}x"
-    )
-    print(
-        f"driftwatch cold cache       {med['cold']:.3f} s  ratio to floor {med['cold'] / med['floor']:.2f}x"
-    )
-    print(
-        f"driftwatch CLI cold / warm  {cli_cold:.3f} s / {cli_warm:.3f} s (incl. interpreter start)"
-    )
-    print(
-        f"skopeo inspect per tag      {skopeo * 1000:.1f} ms on {len(sample)} tags; "
-        f"skopeo/driftwatch per tag: {skopeo / (med['warm'] / n):.0f}x warm, {skopeo / (med['cold'] / n):.0f}x cold"
-    )
-    print(
-        f"manifest requests per tag   warm {warm_requests / n:.3f} (HEAD only), cold {cold_requests / n:.3f} (one GET: a tag new to this machine)"
-    )
+def loopback(server: RegistryServer, work: Path, refs: list[str], args: argparse.Namespace) -> None:
+    bench = Bench(fresh(work / "loopback"), server.host, refs, args.concurrency, None)
+    bench.warm_up()
+    interleave(args.rounds, bench.contenders())
+    with NetProxy(server.host) as proxy:  # connections, from one untimed pass through a relay
+        counted = Bench(fresh(work / "counted"), proxy.address, refs, args.concurrency, proxy)
+        counted.warm_up()
+        interleave(1, counted.contenders())
+    report("loopback", bench, len(refs), counted)
+    if args.profile:
+        bench.profile(args.profile)
+        print(f"profile of one warm run: {args.profile}")
 
 
 if __name__ == "__main__":

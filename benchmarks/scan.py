@@ -1,13 +1,16 @@
-"""Benchmark a repeated `driftwatch scan` against a bare `driftwatch resolve` of the same references.
+"""Benchmark a repeated `driftwatch scan` and a `check` on a fresh runner against a warm
+`driftwatch resolve` of the same references and against curl.
 
     .venv/bin/python benchmarks/scan.py [--refs 2000] [--repos 200] [--rounds 3] [--db URL]
 
 Pushes N tags (each an index of two Debian platforms with real os-release layouts, plus
 attestations) to a fresh Debian docker-registry on loopback, warms the manifest cache with one
-`resolve` and the history with a first `scan`, then times, interleaved over several rounds, the CLI
-(`python -m driftwatch`, interpreter start included): `resolve --from-file` of every reference vs a
-further `scan` of the same unchanged watch list (`images = [...]` in driftwatch.toml). The
-registry's access log gives the manifest and blob requests each scan made.
+`resolve`, the history with a first `scan` and writes `driftwatch.lock` with `lock`, then times,
+interleaved over several rounds (order reversed every other round), whole processes (interpreter
+start included): `resolve --from-file` of every reference (warm cache), a further `scan` of the same
+unchanged watch list (`images = [...]` in driftwatch.toml), `check` against the lock file with an
+empty cache directory (a fresh CI runner), and `curl --parallel --head` of the same manifests with
+the same headers. The registry's access log gives the requests of each scan and check.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from wire import curl_command, curl_config, interleave, load, timed  # noqa: E402
 
 from tests.bench.distros import debian_image  # noqa: E402
 from tests.bench.images import build_index  # noqa: E402
@@ -52,9 +59,9 @@ def push_all(server: RegistryServer, refs: int, repos: int) -> list[str]:
         return [ref for found in pool.map(push_repo, range(repos)) for ref in found]
 
 
-def cli(work: Path, *args: str, python: tuple[str, ...] = ()) -> float:
+def cli(work: Path, *args: str, python: tuple[str, ...] = (), cache: str = "cache") -> float:
     """Run the CLI in `work`; its wall time. Any failure stops the benchmark."""
-    env = dict(os.environ, DRIFTWATCH_CACHE_DIR=str(work / "cache"))
+    env = dict(os.environ, DRIFTWATCH_CACHE_DIR=str(work / cache))
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, *python, "-m", "driftwatch", *args],
@@ -66,6 +73,17 @@ def cli(work: Path, *args: str, python: tuple[str, ...] = ()) -> float:
     elapsed = time.perf_counter() - start
     assert done.returncode == 0, (done.returncode, done.stderr[-800:], done.stdout[-800:])
     return elapsed
+
+
+def write_dockerfiles(folder: Path, refs: list[str]) -> None:
+    """One multi-stage Dockerfile per repository, a FROM per tag (the base images `lock` pins)."""
+    by_repo: dict[str, list[str]] = {}
+    for ref in refs:
+        by_repo.setdefault(ref.rsplit(":", 1)[0].rsplit("/", 1)[1], []).append(ref)
+    for repo, found in by_repo.items():
+        (folder / repo).mkdir(parents=True, exist_ok=True)
+        stages = "".join(f"FROM {ref} AS s{n}\nRUN true\n" for n, ref in enumerate(found))
+        (folder / repo / "Dockerfile").write_text(stages)
 
 
 def requests_by_kind(server: RegistryServer, mark: int) -> dict[str, int]:
@@ -115,6 +133,7 @@ def run(server: RegistryServer, work: Path, args: argparse.Namespace) -> None:
     (work / "refs.txt").write_text("\n".join(refs) + "\n")
     watch = ",\n".join(f'  "{ref}"' for ref in refs)
     (work / "driftwatch.toml").write_text(f"images = [\n{watch}\n]\n")
+    write_dockerfiles(work / "services", refs)  # what `lock` and `check` read
     db = args.db or f"sqlite:///{work / 'history.db'}"
     if db.startswith("postgres"):
         cli(work, "db", "upgrade", "--db", db)
@@ -124,17 +143,42 @@ def run(server: RegistryServer, work: Path, args: argparse.Namespace) -> None:
     mark = server.mark()
     print(f"warm-up: first scan {cli(work, *scan):.2f} s (history and OS cache filled)")
     print(f"  first scan requests: {requests_by_kind(server, mark)}")
-    resolves, scans, counts = [], [], []
-    for round_no in range(args.rounds):
-        if round_no % 2:  # alternate the order so neither always runs on a warmer machine
-            resolves.append(cli(work, *resolve))
+    print(f"warm-up: lock {cli(work, 'lock'):.2f} s (driftwatch.lock written)")
+    names = [ref.split("/", 1)[1] for ref in refs]
+    urls = curl_config(work / "curl.txt", server.url, names)
+    times: dict[str, list[float]] = {"resolve": [], "scan": [], "check": [], "curl": []}
+    counts: dict[str, dict[str, int]] = {}
+
+    def counted(name: str, command: tuple[str, ...], cache: str = "cache") -> None:
         mark = server.mark()
-        scans.append(cli(work, *scan))
-        counts.append(requests_by_kind(server, mark))
-        if not round_no % 2:
-            resolves.append(cli(work, *resolve))
-        print(f"round {round_no + 1}: resolve {resolves[-1]:.2f} s, scan {scans[-1]:.2f} s")
-    report(n, statistics.median(resolves), statistics.median(scans), counts[-1], args.rounds)
+        times[name].append(cli(work, *command, cache=cache))
+        counts[name] = requests_by_kind(server, mark)
+
+    def fresh_check() -> None:
+        shutil.rmtree(work / "fresh-cache", ignore_errors=True)
+        counted("check", ("check",), cache="fresh-cache")
+
+    interleave(
+        args.rounds,
+        [
+            lambda: times["resolve"].append(cli(work, *resolve)),
+            lambda: counted("scan", scan),
+            fresh_check,
+            lambda: times["curl"].append(timed(curl_command(urls, 16, head=True))),
+        ],
+    )
+    med = {name: statistics.median(values) for name, values in times.items()}
+    report(n, med["resolve"], med["scan"], counts["scan"], args.rounds)
+    check = counts["check"]
+    print(
+        f"check, fresh runner      {med['check']:.2f} s  ({med['check'] / med['curl']:.2f}x curl "
+        f"HEADs); manifest requests / ref {(check['HEAD manifest'] + check['GET manifest']) / n:.3f} "
+        f"(HEAD {check['HEAD manifest']}, GET {check['GET manifest']}), blobs {check['blob']}"
+    )
+    print(
+        f"curl --parallel --head   {med['curl']:.2f} s; scan / curl {med['scan'] / med['curl']:.2f}x"
+    )
+    print(f"load {load()}")
     if args.profile:
         cli(work, *scan, python=("-m", "cProfile", "-o", str(Path(args.profile).absolute())))
 

@@ -42,6 +42,8 @@ CONFIG_ENV = "DRIFTWATCH_CONFIG"
 OS_DETECT_MODES = ("fast", "full", "off")
 FAIL_ON_LEVELS = ("never", "digest", "os", "release")
 MAX_CONFIG_BYTES = 1024 * 1024
+DEFAULT_DEADLINE = 900.0
+MAX_DEADLINE = 86400.0
 _VARIABLE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -123,6 +125,9 @@ class Config:
     lint_disable: tuple[str, ...] = ()
     lint_min_severity: str = "warning"
     sources: SourceSettings = field(default_factory=SourceSettings)
+    # network: the whole run's time limit (resolve/check/lock/pin) and HTTP/2 over TLS
+    deadline: float = DEFAULT_DEADLINE
+    http2: bool = True
 
     @property
     def root(self) -> Path:

@@ -322,6 +322,26 @@ class ConfigModel(_Strict):
             "Stop manifest GETs to a registry whose `ratelimit-remaining` has fallen to this many.",
         ),
     )
+    deadline: float = Field(
+        default=900.0,
+        gt=0,
+        le=86400,
+        json_schema_extra=_doc(
+            "seconds",
+            "900",
+            "Time a `resolve`, `check`, `lock` or `pin` run may take; what is not done by then is "
+            "reported as could not check (`scan` has `--deadline`).",
+        ),
+    )
+    http2: bool = Field(
+        default=True,
+        json_schema_extra=_doc(
+            "boolean",
+            "true",
+            "Use HTTP/2 with TLS registries that offer it (one multiplexed connection per "
+            "registry).",
+        ),
+    )
     registries: dict[RegistryKey, RegistryModel] = Field(default={}, max_length=1000)
     osinfo: OsinfoModel = Field(default_factory=OsinfoModel)
     lint: LintModel = Field(default_factory=LintModel)

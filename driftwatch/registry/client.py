@@ -30,9 +30,16 @@ from driftwatch.errors import (
 from driftwatch.models import Platform, PlatformImage, Resolution, ResolveFailure
 from driftwatch.reference import ImageReference
 from driftwatch.registry.budget import parse_remaining
-from driftwatch.registry.cache import DiskManifestCache, ManifestCache, TagMemo
+from driftwatch.registry.cache import (
+    DiskManifestCache,
+    DiskTagMemo,
+    ManifestCache,
+    TagMemo,
+    default_root,
+)
 from driftwatch.registry.credentials import CredentialStore
 from driftwatch.registry.endpoints import candidate_bases
+from driftwatch.registry.inflight import unbounded_body, until_deadline
 from driftwatch.registry.media import (
     ACCEPT_MANIFESTS,
     DOCKER_MANIFEST,
@@ -48,7 +55,13 @@ from driftwatch.registry.media import (
     select_platforms,
     verify_digest,
 )
-from driftwatch.registry.responses import check_status, content_length, read_capped, verified_chunks
+from driftwatch.registry.responses import (
+    check_status,
+    content_length,
+    read_capped,
+    read_small,
+    verified_chunks,
+)
 from driftwatch.registry.session import RegistrySession, backoff
 
 __all__ = ["MAX_CONFIG_BYTES", "RETRY_WHOLE", "RegistryClient"]
@@ -58,6 +71,7 @@ T = TypeVar("T")
 RETRY_WHOLE = (TransferBroken, TruncatedBody, DigestMismatch)
 
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
+PARSED_KEPT = 4096
 _MANIFEST_HEADERS = {"Accept": ACCEPT_MANIFESTS}
 _BLOB_HEADERS = {"Accept-Encoding": "identity"}
 
@@ -77,14 +91,20 @@ class RegistryClient:
         for host, settings in config.registries.items():
             candidate_bases(host, settings)  # refuse bad endpoints before any request
         self.config = config
-        self.cache: ManifestCache = cache if cache is not None else DiskManifestCache.default()
+        if cache is None:  # one disk store for manifests and tags
+            store = tags.store if isinstance(tags, DiskTagMemo) else None
+            cache = DiskManifestCache(default_root(), store=store)
+        self.cache: ManifestCache = cache
         self.tags = tags  # without a history: which tags this machine resolved before
         self.session = RegistrySession(config, transport, credentials)
         self.baseline: Mapping[str, str | None] | None = None  # see _believable
         self.deadline: float | None = None  # time.monotonic() by which the run must end
         self.on_resolved: Callable[[ImageReference], None] | None = None  # progress hook
+        self._manifests: dict[str, Manifest] = {}  # parsed, by digest (see _parsed)
 
     async def __aenter__(self) -> RegistryClient:
+        if self.deadline is None and self.config.deadline:  # the run's default time limit
+            self.deadline = time.monotonic() + self.config.deadline
         return self
 
     async def __aexit__(
@@ -94,6 +114,10 @@ class RegistryClient:
         tb: TracebackType | None,
     ) -> None:
         await self.session.close()
+        for store in (self.cache, self.tags):
+            flush = getattr(store, "flush", None)
+            if flush is not None:  # the disk caches write once per run
+                flush()
 
     async def resolve(self, ref: ImageReference, platforms: Sequence[Platform] = ()) -> Resolution:
         """What `ref` points to now: top digest and per-platform digests (filtered)."""
@@ -137,7 +161,7 @@ class RegistryClient:
         ratelimit: int | None,
     ) -> Resolution:
         """The Resolution a verified manifest body amounts to."""
-        manifest = parse_manifest(body, media_type, str(ref))
+        manifest = self._parsed(digest, body, media_type, str(ref))
         images = await self._platform_images(ref, digest, manifest, len(body), platforms)
         return Resolution(ref, digest, manifest.media_type, images, ratelimit)
 
@@ -193,11 +217,10 @@ class RegistryClient:
         """Await `work` unless the run's deadline passes first (then DeadlineExceeded)."""
         if self.deadline is None:
             return await work
-        remaining = self.deadline - time.monotonic()
         try:
-            if remaining <= 0:
+            if self.deadline <= time.monotonic():
                 raise asyncio.TimeoutError
-            return await asyncio.wait_for(work, remaining)
+            return await until_deadline(self.deadline, work)
         except asyncio.TimeoutError:
             if inspect.iscoroutine(work):
                 work.close()
@@ -218,13 +241,14 @@ class RegistryClient:
         check_digest_syntax(digest, where)
         cached = self.cache.get(digest)
         if cached is not None:
-            return cached, parse_manifest(cached, None, where).media_type
+            return cached, self._parsed(digest, cached, None, where).media_type
         response = await self.session.request(
             ref, "GET", _manifest_path(ref, digest), _MANIFEST_HEADERS
         )
         body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
         verify_digest(body, digest, where)
-        media_type = parse_manifest(body, response.headers.get("content-type"), where).media_type
+        content_type = response.headers.get("content-type")
+        media_type = self._parsed(digest, body, content_type, where).media_type
         self.cache.put(digest, body)
         return body, media_type
 
@@ -238,6 +262,15 @@ class RegistryClient:
             return False
         check_status(response, f"{ref.name}:{reference}", "manifest unknown")
         return True
+
+    def _parsed(self, digest: str, body: bytes, content_type: str | None, where: str) -> Manifest:
+        """`body` parsed, once per digest and run (a warm resolve reads each index twice)."""
+        found = self._manifests.get(digest)
+        if found is None:
+            if len(self._manifests) >= PARSED_KEPT:
+                self._manifests.clear()
+            found = self._manifests[digest] = parse_manifest(body, content_type, where)
+        return found
 
     async def get_blob(self, ref: ImageReference, digest: str, max_bytes: int) -> bytes:
         """A whole blob (e.g. an image config), verified, refused when over `max_bytes`."""
@@ -265,10 +298,10 @@ class RegistryClient:
         response = await self.session.request(
             ref, "GET", _blob_path(ref, digest), _BLOB_HEADERS, follow=True
         )
+        unbounded_body(response)  # a layer: OS detection bounds its time and bytes
         try:
             if response.status_code != 200:
-                await response.aread()
-                check_status(response, where, "blob unknown")
+                check_status(response, where, "blob unknown", await read_small(response))
             yield verified_chunks(response, digest, where)
         finally:
             await response.aclose()
@@ -296,12 +329,9 @@ class RegistryClient:
         )
         body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
         header = response.headers.get("docker-content-digest")
-        digest = compute_digest(body)
-        if header:
-            verify_digest(body, check_digest_syntax(header, where), where)
-            digest = header
-        for wanted in (ref.digest, expect):
-            if wanted:
+        digest = compute_digest(body)  # sha256, hashed once; other algorithms hash again
+        for wanted in (header and check_digest_syntax(header, where), ref.digest, expect):
+            if wanted and wanted != digest:
                 verify_digest(body, wanted, where)
                 digest = wanted
         self.cache.put(digest, body)

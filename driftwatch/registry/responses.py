@@ -15,7 +15,11 @@ from driftwatch.errors import (
     TransferBroken,
     TruncatedBody,
     Unauthorized,
+    Unreachable,
 )
+from driftwatch.registry.inflight import RequestTimeout
+
+SMALL_BODY_CAP = 64 * 1024  # error answers, redirects: read this much at most
 
 
 def content_length(headers: httpx.Headers) -> int | None:
@@ -24,12 +28,43 @@ def content_length(headers: httpx.Headers) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def check_status(response: httpx.Response, where: str, unknown: str) -> None:
-    """Map a non-200 answer to the error tree with a one-line reason."""
+async def read_small(response: httpx.Response, cap: int = SMALL_BODY_CAP) -> bytes:
+    """A body driftwatch does not need whole (an error, a redirect), at most `cap` bytes.
+
+    Read to its end when it fits, so the connection is kept for the next request; a bigger body
+    is cut off and its connection closed. Raw bytes are counted: a compressed bomb stays small.
+    Never raises: a broken or slow body is just an empty one.
+    """
+    if response.is_stream_consumed:  # read already (a HEAD's empty body, a test's answer)
+        await response.aclose()
+        try:
+            return response.content[:cap]
+        except httpx.ResponseNotRead:
+            return b""
+    declared = content_length(response.headers)
+    chunks: list[bytes] = []
+    try:
+        if declared is None or declared <= cap:
+            total = 0
+            async for chunk in response.aiter_raw():
+                total += len(chunk)
+                if total > cap:
+                    return b""
+                chunks.append(chunk)
+    except (httpx.HTTPError, RequestTimeout):
+        return b""
+    finally:
+        await response.aclose()
+    encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
+    return b"" if encoded else b"".join(chunks)
+
+
+def check_status(response: httpx.Response, where: str, unknown: str, body: bytes = b"") -> None:
+    """Map a non-200 answer (and its error `body`, if read) to the error tree, in one line."""
     code = response.status_code
     if code == 200:
         return
-    reason = _registry_message(response) or unknown
+    reason = _registry_message(body) or unknown
     if code == 404:
         raise NotFound(f"{where}: {reason} (404)")
     if code in (401, 403):
@@ -37,11 +72,11 @@ def check_status(response: httpx.Response, where: str, unknown: str) -> None:
     raise InvalidResponse(f"{where}: unexpected answer {code}")
 
 
-def _registry_message(response: httpx.Response) -> str | None:
-    """The first `errors[].message` of a registry error body, if one was read."""
+def _registry_message(body: bytes) -> str | None:
+    """The first `errors[].message` of a registry error body."""
     try:
-        doc = json.loads(response.content) if response.content else None
-    except (ValueError, httpx.ResponseNotRead):
+        doc = json.loads(body) if body else None
+    except ValueError:
         return None
     errors = doc.get("errors") if isinstance(doc, dict) else None
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
@@ -51,11 +86,10 @@ def _registry_message(response: httpx.Response) -> str | None:
 
 
 async def read_capped(response: httpx.Response, cap: int, where: str, unknown: str) -> bytes:
-    """The body, refused beyond `cap` bytes or when shorter than its Content-Length."""
+    """The body, refused beyond `cap` bytes, when shorter than its Content-Length or too slow."""
+    if response.status_code != 200:
+        check_status(response, where, unknown, await read_small(response))
     try:
-        if response.status_code != 200:
-            await response.aread()
-            check_status(response, where, unknown)
         declared = content_length(response.headers)
         if declared is not None and declared > cap:
             raise InvalidResponse(f"{where}: body is {declared} bytes, the limit is {cap}")
@@ -65,6 +99,8 @@ async def read_capped(response: httpx.Response, cap: int, where: str, unknown: s
             if total > cap:
                 raise InvalidResponse(f"{where}: body exceeds the limit of {cap} bytes")
             chunks.append(chunk)
+    except RequestTimeout:
+        raise Unreachable(f"{where}: timed out reading the body") from None
     except httpx.HTTPError as exc:
         raise TransferBroken(f"{where}: connection broke while reading the body") from exc
     finally:
@@ -84,6 +120,8 @@ async def verified_chunks(
         async for chunk in response.aiter_bytes():
             hasher.update(chunk)
             yield chunk
+    except RequestTimeout:
+        raise Unreachable(f"{where}: timed out reading the blob") from None
     except httpx.HTTPError as exc:
         raise TransferBroken(f"{where}: connection broke while reading the blob") from exc
     actual = f"{algorithm}:{hasher.hexdigest()}"

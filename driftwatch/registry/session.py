@@ -22,11 +22,25 @@ from driftwatch.registry.auth import Authenticator, Challenge, pick_challenge
 from driftwatch.registry.budget import PullBudget
 from driftwatch.registry.credentials import Credential, CredentialStore
 from driftwatch.registry.endpoints import candidate_bases, same_origin
+from driftwatch.registry.inflight import RequestTimeout, hold, until
+from driftwatch.registry.responses import read_capped, read_small
 
 MAX_RETRY_AFTER = 60.0
+MAX_RETRIES = 10  # whatever the config says: a registry that is down costs bounded time
+MAX_TOKEN_BYTES = 1024 * 1024  # a token answer is a few KB; never read a huge one whole
+TOKEN_CONCURRENCY = 4
+# The pool reuses the first idle connection it finds, so with fewer requests in flight than
+# connections (a CPU-bound stretch) the last ones idle; httpx's 5 s default then closes and later
+# reopens them. A server that closes first is noticed (and a request that loses the race retried).
+KEEPALIVE_SECONDS = 60.0
 BACKOFF_BASE = 0.25
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+BASE_HEADERS = httpx.Headers(
+    {"User-Agent": f"driftwatch/{__version__}", "Accept-Encoding": "identity"}
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -37,12 +51,17 @@ def tls_context() -> ssl.SSLContext:
 
 @dataclass
 class Host:
-    """What was learned about one registry: its base URL, challenge and credentials."""
+    """What was learned about one registry: its base URL, challenge, credentials, connections.
+
+    Each registry has its own connection pool, as big as its concurrency: requests in flight hold
+    a permit of `semaphore` until their body is closed, so the pool never needs more connections.
+    """
 
     registry: str
     base: str
     insecure: bool
     semaphore: asyncio.Semaphore
+    client: httpx.AsyncClient
     challenge: Challenge | None = None
     credential: Credential | None = None
 
@@ -59,8 +78,9 @@ class RegistrySession:
         self.config = config
         self._transport = transport
         self._credentials = credentials if credentials is not None else CredentialStore()
-        self._clients: dict[bool, httpx.AsyncClient] = {}
+        self._clients: list[httpx.AsyncClient] = []
         self._hosts: dict[str, Host] = {}
+        self._token_hosts: dict[str, Host] = {}
         self._host_locks: dict[str, asyncio.Lock] = {}
         self._down: dict[str, Unreachable] = {}
         self.auth = Authenticator(self._send_plain)
@@ -68,22 +88,32 @@ class RegistrySession:
         self.requests = 0
         self.budget = PullBudget(config.keep_pulls)
 
-    def _client(self, insecure: bool) -> httpx.AsyncClient:
-        """The shared keep-alive client (a second one without TLS checks for insecure hosts)."""
-        if insecure not in self._clients:
-            self._clients[insecure] = httpx.AsyncClient(
-                transport=self._transport,
-                verify=False if insecure else tls_context(),
-                timeout=self.config.timeout,
-                follow_redirects=False,
-                headers={"User-Agent": f"driftwatch/{__version__}"},
-                limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
-            )
-        return self._clients[insecure]
+    def _new_client(
+        self, insecure: bool, connections: int, *, tls: bool = True
+    ) -> httpx.AsyncClient:
+        """A keep-alive client for one registry (or token server), `connections` at most.
+
+        HTTP/2 is offered (TLS ALPN) when configured and the registry may be reached over TLS.
+        """
+        client = httpx.AsyncClient(
+            transport=self._transport,
+            verify=False if insecure else tls_context(),
+            timeout=self.config.timeout,
+            follow_redirects=False,
+            http2=self.config.http2 and tls,
+            headers=BASE_HEADERS,
+            limits=httpx.Limits(
+                max_connections=connections,
+                max_keepalive_connections=connections,
+                keepalive_expiry=KEEPALIVE_SECONDS,
+            ),
+        )
+        self._clients.append(client)
+        return client
 
     async def close(self) -> None:
         """Close every connection."""
-        for client in self._clients.values():
+        for client in self._clients:
             await client.aclose()
         self._clients.clear()
 
@@ -106,7 +136,7 @@ class RegistrySession:
         response = await self._send(host, method, host.base + path, {**headers, **sent}, where)
         self.budget.heard(ref.registry, response.headers)
         if response.status_code == 401:
-            await response.aclose()
+            await read_small(response)  # read to its end: the connection is kept
             challenge = pick_challenge(response.headers.get("www-authenticate", ""))
             if challenge is None:
                 raise Unauthorized(f"{where}: unauthorized (401) without a usable challenge")
@@ -114,7 +144,7 @@ class RegistrySession:
             auth = await self._answer(host, challenge, scope, fresh=bool(sent))
             response = await self._send(host, method, host.base + path, {**headers, **auth}, where)
             if response.status_code == 401:
-                await response.aclose()
+                await read_small(response)
                 raise Unauthorized(f"{where}: unauthorized (401): credentials refused or missing")
         if follow:
             response = await self._follow(host, response, method, headers, sent, where)
@@ -140,7 +170,10 @@ class RegistrySession:
         settings = self.config.registry(registry)
         bases = candidate_bases(registry, settings)
         limit = settings.concurrency or self.config.concurrency
-        host = Host(registry, bases[-1], settings.insecure, asyncio.Semaphore(limit))
+        client = self._new_client(
+            settings.insecure, limit, tls=any(b.startswith("https://") for b in bases)
+        )
+        host = Host(registry, bases[-1], settings.insecure, asyncio.Semaphore(limit), client)
         for index, base in enumerate(bases):
             host.base = base
             last = index == len(bases) - 1
@@ -150,7 +183,7 @@ class RegistrySession:
                 if last:
                     raise
                 continue
-            await response.aclose()
+            await read_small(response)
             if response.status_code == 401:
                 host.challenge = pick_challenge(response.headers.get("www-authenticate", ""))
             break
@@ -186,15 +219,20 @@ class RegistrySession:
         for _ in range(MAX_REDIRECTS):
             if response.status_code not in _REDIRECTS or "location" not in response.headers:
                 return response
-            await response.aclose()
+            await read_small(response)
             target = urljoin(str(response.request.url), response.headers["location"])
             sent = {**headers, **auth} if same_origin(origin, target) else dict(headers)
             response = await self._send(host, method, target, sent, where)
         return response
 
     async def _send_plain(self, request: httpx.Request) -> httpx.Response:
-        """Send a token-server request (with retries) and read its body."""
-        host = Host("token", "", False, asyncio.Semaphore(4))
+        """Send a token-server request (with retries); its body read, at most MAX_TOKEN_BYTES."""
+        origin = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
+        host = self._token_hosts.get(origin)
+        if host is None:
+            client = self._new_client(False, TOKEN_CONCURRENCY, tls=request.url.scheme == "https")
+            semaphore = asyncio.Semaphore(TOKEN_CONCURRENCY)
+            host = self._token_hosts[origin] = Host("token", origin, False, semaphore, client)
         response = await self._send(
             host,
             request.method,
@@ -203,8 +241,11 @@ class RegistrySession:
             "token server",
             content=request.content,
         )
-        await response.aread()
-        return response
+        if response.status_code != 200:
+            await read_small(response)
+            return response
+        body = await read_capped(response, MAX_TOKEN_BYTES, "token server", "token unknown")
+        return httpx.Response(response.status_code, headers=response.headers, content=body)
 
     async def _send(
         self,
@@ -217,24 +258,35 @@ class RegistrySession:
         retry: bool = True,
         content: bytes | None = None,
     ) -> httpx.Response:
-        """One request with bounded, jittered retries on connection errors, 5xx and 429."""
-        attempts = self.config.retries + 1 if retry else 1
+        """One request with bounded, jittered retries on connection errors, 5xx and 429.
+
+        The answer holds a permit of the host's concurrency until it is closed; a HEAD's (empty)
+        body is read here, so its connection goes back to the pool at once.
+        """
+        attempts = min(self.config.retries, MAX_RETRIES) + 1 if retry else 1
         for attempt in range(attempts):
             final = attempt == attempts - 1
+            await host.semaphore.acquire()
             try:
-                async with host.semaphore:
-                    self.requests += 1
-                    client = self._client(host.insecure)
-                    request = client.build_request(method, url, headers=headers, content=content)
-                    response = await client.send(request, stream=True)
-            except httpx.TransportError as exc:
+                self.requests += 1
+                deadline = asyncio.get_running_loop().time() + self.config.timeout
+                request = host.client.build_request(method, url, headers=headers, content=content)
+                response = await until(deadline, host.client.send(request, stream=True))
+            except (httpx.TransportError, RequestTimeout) as exc:
+                host.semaphore.release()
                 if final:
                     raise Unreachable(f"{where}: {_describe(exc)}") from exc
                 await self.sleep(backoff(attempt))
                 continue
+            except BaseException:
+                host.semaphore.release()
+                raise
+            hold(response, host.semaphore, deadline)
+            if method == "HEAD":
+                await read_small(response)
             if response.status_code != 429 and response.status_code < 500:
                 return response
-            await response.aclose()
+            await read_small(response)
             if final:
                 raise _status_error(response, where)
             await self.sleep(_retry_after(response) or backoff(attempt))
@@ -268,9 +320,9 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, min(seconds, MAX_RETRY_AFTER))
 
 
-def _describe(exc: httpx.TransportError) -> str:
+def _describe(exc: httpx.TransportError | RequestTimeout) -> str:
     """A one-line reason for a transport failure (no URLs with credentials, no tracebacks)."""
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, (httpx.TimeoutException, RequestTimeout)):
         return "timed out"
     if isinstance(exc, httpx.ConnectError):
         text = str(exc).splitlines()[0] if str(exc) else ""

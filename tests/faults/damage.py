@@ -54,3 +54,34 @@ def abort(writer: asyncio.StreamWriter) -> None:
     if sock is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     writer.transport.abort()
+
+
+HUGE_CHUNK = b"x" * (64 * 1024)
+
+
+async def huge_error(writer: asyncio.StreamWriter, size: int) -> None:
+    """A 404 with a registry-style error whose body goes on for `size` bytes, chunked (no length
+    announced), made up as it is sent: only a client that caps what it reads gets past it."""
+    headers = [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")]
+    writer.write(ResponseHead(404, "Not Found", headers).encode())
+    start = b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"'
+    writer.write(b"%x\r\n%s\r\n" % (len(start), start))
+    sent = len(start)
+    while sent < size:
+        chunk = HUGE_CHUNK[: size - sent]
+        writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        await writer.drain()
+        sent += len(chunk)
+    writer.write(b"0\r\n\r\n")
+    await writer.drain()
+
+
+async def drip(writer: asyncio.StreamWriter, head: ResponseHead, body: bytes, every: float) -> None:
+    """The real head, then the body one byte every `every` seconds (each read of a client with a
+    per-read timeout above `every` succeeds, so only an overall deadline ends it)."""
+    writer.write(head.replaced("Content-Length", str(len(body))).encode())
+    await writer.drain()
+    for byte in body:
+        await asyncio.sleep(every)
+        writer.write(bytes([byte]))
+        await writer.drain()

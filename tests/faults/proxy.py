@@ -16,7 +16,7 @@ from types import TracebackType
 import httpx
 
 from .budget import HubBudget
-from .damage import abort, corrupt, error_answer, wrong_digest
+from .damage import abort, corrupt, drip, error_answer, huge_error, wrong_digest
 from .rules import Decider, Decision, Event, Fault, Rule
 from .wire import Request, ResponseHead, loopback_base, read_request
 
@@ -210,6 +210,9 @@ class FaultProxy:
         if fault is Fault.RESET:
             abort(writer)
             return False
+        if decision is not None and fault is Fault.HUGE:
+            await huge_error(writer, decision.rule.huge)
+            return request.keep_alive
         if fault is not None and fault.status is not None:
             assert decision is not None
             await self._synthetic(request, writer, fault.status, decision.rule.retry_after)
@@ -281,12 +284,15 @@ class FaultProxy:
         head: ResponseHead,
         decision: Decision,
     ) -> bool:
-        """Truncate, corrupt or reset mid-body an answer read whole; False: connection is done."""
+        """Truncate, corrupt, drip or reset mid-body an answer read whole; False: connection done."""
         body = b""
         async for chunk in response.aiter_raw():
             body += chunk
             if len(body) > BODY_CAP:
                 raise ValueError("body too large for a body fault")
+        if decision.fault is Fault.DRIP:
+            await drip(writer, head, body, decision.rule.drip)
+            return True
         if decision.fault is Fault.CORRUPT:
             writer.write(head.replaced("Content-Length", str(len(body))).encode())
             writer.write(corrupt(body, decision.rng))

@@ -25,6 +25,8 @@ class Fault(str, Enum):
     TRUNCATE = "truncate"  # full Content-Length, half the body, then a clean close
     WRONG_DIGEST = "wrong-digest"  # Docker-Content-Digest replaced by another sha256
     CORRUPT = "corrupt"  # one byte of the body changed, headers and length kept
+    DRIP = "drip"  # real headers, then the body one byte every `Rule.drip` seconds
+    HUGE = "huge"  # a 404 whose error body goes on for `Rule.huge` bytes (not in "random")
 
     @property
     def status(self) -> int | None:
@@ -37,8 +39,13 @@ class Fault(str, Enum):
         return self in BODY_FAULTS
 
 
-BODY_FAULTS = frozenset({Fault.RESET_MID_BODY, Fault.TRUNCATE, Fault.CORRUPT})
-ALL_FAULTS: tuple[Fault, ...] = tuple(Fault)
+BODY_FAULTS = frozenset(
+    {Fault.RESET_MID_BODY, Fault.TRUNCATE, Fault.CORRUPT, Fault.DRIP, Fault.HUGE}
+)
+# What "random" picks among by default: the transient faults (drip and huge are asked for by name,
+# and leaving them out keeps the draws of a seed what they always were).
+ALL_FAULTS: tuple[Fault, ...] = tuple(f for f in Fault if f not in (Fault.DRIP, Fault.HUGE))
+MAX_HUGE = 16 * 2**30
 RANDOM = "random"
 
 
@@ -51,6 +58,7 @@ class Rule:
     `rate`: probability that a matching request is injected, drawn from the proxy's seed.
     `per_path`: inject at most N times into requests with the same method and path (None: no
     bound): a transient fault that a client retrying N times always gets through.
+    `drip`: seconds between the bytes of a dripped body; `huge`: bytes of a huge error body.
     """
 
     fault: Fault | str
@@ -62,6 +70,8 @@ class Rule:
     stall: float = 2.0
     among: tuple[Fault | str, ...] = ALL_FAULTS
     per_path: int | None = None
+    drip: float = 1.0
+    huge: int = 3 * 2**30
 
     def __post_init__(self) -> None:
         if self.fault != RANDOM:
@@ -75,6 +85,10 @@ class Rule:
             raise ValueError(f"times must be >= 0, got {self.times}")
         if not 0.0 <= self.stall <= MAX_STALL:
             raise ValueError(f"stall must be within 0..{MAX_STALL} s, got {self.stall}")
+        if not 0.0 < self.drip <= MAX_STALL:
+            raise ValueError(f"drip must be within 0..{MAX_STALL} s, got {self.drip}")
+        if not 0 <= self.huge <= MAX_HUGE:
+            raise ValueError(f"huge must be within 0..{MAX_HUGE} bytes, got {self.huge}")
         if self.path is not None:
             re.compile(self.path)
 

@@ -222,3 +222,29 @@ def test_events_name_the_manifest_they_hit(
         ("faults/debian", "bookworm"),
         ("faults/python", pushed["python"].digest),
     }
+
+
+def test_drip_sends_the_real_body_one_byte_at_a_time(
+    fault_proxy: FaultProxy, pushed: dict[str, Pushed]
+) -> None:
+    fault_proxy.set_rules([Rule("drip", method="GET", path="/manifests/", drip=0.001)])
+    with (
+        client(fault_proxy.url, timeout=5) as http,
+        http.stream("GET", MANIFEST, headers=HEADERS) as answer,
+    ):
+        chunks = list(answer.iter_raw())
+    assert answer.status_code == 200
+    assert sha256(b"".join(chunks)) == pushed["debian"].digest
+    assert len(chunks) > 10  # arrived in pieces, not in one read
+    assert [e.fault for e in fault_proxy.events] == [Fault.DRIP]
+
+
+def test_huge_is_a_404_whose_body_does_not_end(
+    fault_proxy: FaultProxy, pushed: dict[str, Pushed]
+) -> None:
+    fault_proxy.set_rules([Rule("huge", method="GET", huge=4 * 2**20)])
+    with client(fault_proxy.url) as http, http.stream("GET", MANIFEST, headers=HEADERS) as answer:
+        assert answer.status_code == 404 and "content-length" not in answer.headers
+        size = sum(len(chunk) for chunk in answer.iter_raw())
+    assert size == 4 * 2**20
+    assert Fault.HUGE not in Rule("random").among and Fault.DRIP not in Rule("random").among

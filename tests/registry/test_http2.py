@@ -1,0 +1,56 @@
+"""HTTP/2 with a TLS registry that offers it: the whole run multiplexed over one connection; with
+`http2 = false`, HTTP/1.1 on at most `concurrency` kept connections. The CLI as users run it, the
+test CA trusted through SSL_CERT_FILE, connections counted by a TCP relay."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.bench.images import build_image
+from tests.bench.registry import RegistryServer
+from tests.clirun import run_driftwatch
+from tests.netproxy import NetProxy
+from tests.tlsregistry import TlsRegistry
+
+
+@pytest.fixture(scope="module")
+def tls_refs(registry: RegistryServer) -> list[str]:
+    refs = []
+    for r in range(2):
+        for t in range(10):
+            image = build_image([{"f": f"h2/{r}/{t}".encode()}])
+            registry.pusher.push_image(f"h2/app{r}", f"t{t}", image)
+            refs.append(f"h2/app{r}:t{t}")
+    return refs
+
+
+@pytest.fixture
+def tls_relay(registry: RegistryServer, tmp_path: Path) -> Iterator[tuple[TlsRegistry, NetProxy]]:
+    with TlsRegistry(registry, tmp_path / "tls") as tls, NetProxy(tls.host) as relay:
+        yield tls, relay
+
+
+@pytest.mark.parametrize(("http2", "least", "most"), [(True, 1, 1), (False, 2, 4)])
+def test_a_run_over_tls_uses_one_multiplexed_connection(
+    tls_refs: list[str],
+    tls_relay: tuple[TlsRegistry, NetProxy],
+    tmp_path: Path,
+    http2: bool,
+    least: int,
+    most: int,
+) -> None:
+    tls, relay = tls_relay
+    (tmp_path / "driftwatch.toml").write_text(f"concurrency = 4\nhttp2 = {str(http2).lower()}\n")
+    refs = [f"{relay.address}/{ref}" for ref in tls_refs]
+    env = {"SSL_CERT_FILE": str(tls.ca), "DRIFTWATCH_CACHE_DIR": str(tmp_path / "cache")}
+    for run in ("cold", "warm"):
+        relay.reset()
+        done = run_driftwatch(tmp_path, "resolve", *refs, env=env)
+        assert done.returncode == 0, (run, done.stderr)
+        assert len(done.stdout.splitlines()) == len(refs)
+        assert least <= relay.accepted <= most, (run, relay.accepted)
+    assert os.environ.get("SSL_CERT_FILE") != str(tls.ca)  # only the subprocess trusted it
