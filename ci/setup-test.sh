@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test set-up on a fresh Debian machine: the run set-up (ci/setup.sh), then the Debian packages
-# the suite starts or calls (registry server, skopeo, PostgreSQL) when missing, and the test extras.
+# the suite starts or calls (registry server, skopeo, PostgreSQL, headless Chromium and its driver
+# for the HTML report) when missing, and the test extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
@@ -9,6 +10,8 @@ need_apt=()
 command -v docker-registry >/dev/null 2>&1 || command -v registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
 command -v pg_virtualenv >/dev/null 2>&1 || need_apt+=(postgresql postgresql-common)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "ci/setup-test.sh: need ${need_apt[*]} but this machine has no apt-get; install them and re-run" >&2
