@@ -53,5 +53,6 @@ class ReferenceHistory:
     reference: ImageReference
     first_seen: datetime
     last_seen: datetime
-    entries: tuple[TimelineEntry, ...]  # as `HistoryStore.timeline` gives them
-    events: tuple[StoredDrift, ...]  # oldest first
+    entries: tuple[TimelineEntry, ...]  # as `HistoryStore.timeline` gives them, events apart
+    events: tuple[StoredDrift, ...]  # every drift but plain rebuilds, oldest first
+    changes: tuple[datetime, ...] = ()  # when each state after the first was first seen

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from driftwatch.history.records import ReferenceHistory, StoredDrift, TimelineEntry
 from driftwatch.lockfile import LockEntry, LockFile
@@ -61,8 +62,9 @@ def build_report(
     )
 
 
+@lru_cache(maxsize=512)
 def release_of(os: OsRelease | None) -> Release:
-    """The report's Release for an OS: keyed by codename, else by id and version."""
+    """The report's Release for an OS: keyed by codename, else by id and version (cached)."""
     if os is None or not os.known or os.undetermined:
         return UNKNOWN
     if os.codename:
@@ -92,7 +94,8 @@ def _reference(
         _row(p, [e for e in history.entries if e.platform == p], start, end) for p in platforms
     )
     period = [e for e in history.events if start <= e.drift.detected_at <= end]
-    last_move = max((e.drift.detected_at for e in history.events), default=None)
+    moments = history.changes
+    in_period = {at for at in moments if start <= at <= end}
     entry = lock.get(history.reference) if lock is not None else None
     return ReferenceReport(
         reference=history.reference,
@@ -101,12 +104,12 @@ def _reference(
         rows=rows,
         gaps=tuple(_gaps(history.entries, start, end)),
         marks=tuple(_mark(e) for e in period if e.drift.kind is not DriftKind.DIGEST),
-        moves=len({e.drift.detected_at for e in period}),
+        moves=len(in_period),
         release_moves=len(
             {e.drift.detected_at for e in period if e.drift.kind is DriftKind.OS_RELEASE}
         ),
-        last_move=last_move,
-        days_since_move=None if last_move is None else (now - last_move).days,
+        last_move=max(moments, default=None),
+        days_since_move=(now - max(moments)).days if moments else None,
         uses=_uses(uses, entry),
         lock=None if lock is None else _lock_state(entry, history, rows),
     )
