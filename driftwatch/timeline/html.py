@@ -16,7 +16,13 @@ from driftwatch.timeline.model import ReferenceReport, Release, Report
 from driftwatch.timeline.palette import colour, css_class
 from driftwatch.timeline.static import SCRIPT, STYLE
 from driftwatch.timeline.svg import Scale, mark_text, timeline_svg
-from driftwatch.timeline.words import eol_words, last_move_words, lock_words, moves_words
+from driftwatch.timeline.words import (
+    eol_words,
+    last_move_words,
+    lock_words,
+    moves_words,
+    now_on,
+)
 
 __all__ = ["render_html"]
 
@@ -129,19 +135,7 @@ def _overview(report: Report) -> str:
 
 
 def _overview_row(index: int, ref: ReferenceReport, report: Report, locked: bool) -> str:
-    now = (
-        "".join(
-            f'<span class="now"><span class="plat">{escape(row.platform)}</span> '
-            + (
-                f'<span class="sw {css_class(row.current.key)}"></span> {escape(row.current.label)}'
-                if row.current
-                else '<span class="sw gone"></span> not served'
-            )
-            + "</span>"
-            for row in ref.rows
-        )
-        or "—"
-    )
+    now = "".join(_now_line(release, platforms) for release, platforms in now_on(ref)) or "-"
     first_release = next((row.current.label for row in ref.rows if row.current), "")
     cells = [
         f'<td data-v="{escape(ref.name)}"><a href="#ref-{index}">{escape(ref.name)}</a></td>',
@@ -153,6 +147,14 @@ def _overview_row(index: int, ref: ReferenceReport, report: Report, locked: bool
     if locked:
         cells.append(_lock_cell(ref))
     return f"<tr>{''.join(cells)}</tr>"
+
+
+def _now_line(release: Release | None, platforms: list[str]) -> str:
+    """`[swatch] bookworm linux/amd64, linux/arm64/v8`."""
+    swatch = f'<span class="sw {css_class(release.key)}"></span>' if release else ""
+    name = escape(release.label) if release else '<span class="sw gone"></span> not served'
+    where = escape(", ".join(platforms))
+    return f'<span class="now">{swatch} {name} <span class="plat">{where}</span></span>'
 
 
 def _last_move_cell(ref: ReferenceReport) -> str:

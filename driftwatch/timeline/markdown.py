@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from driftwatch.timeline.model import ReferenceReport, Report
-from driftwatch.timeline.words import eol_words, last_move_words, lock_words, moves_words
+from driftwatch.timeline.words import (
+    eol_words,
+    last_move_words,
+    lock_words,
+    moves_words,
+    now_on,
+)
 
 __all__ = ["render_markdown"]
 
@@ -33,7 +39,8 @@ def render_markdown(report: Report) -> str:
 
 def _row(ref: ReferenceReport, report: Report, locked: bool) -> str:
     now = "<br>".join(
-        f"{row.platform} {row.current.label if row.current else 'not served'}" for row in ref.rows
+        f"{release.label if release else 'not served'} ({', '.join(platforms)})"
+        for release, platforms in now_on(ref)
     )
     eol, level = eol_words(ref.eol, report.generated_at.date())
     cells = [

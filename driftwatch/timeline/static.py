@@ -34,7 +34,7 @@ th[aria-sort=ascending] button::after{content:" \\2191"}
 th[aria-sort=descending] button::after{content:" \\2193"}
 td.num{font-variant-numeric:tabular-nums}
 .now{display:block;white-space:nowrap}
-.plat{color:var(--muted);display:inline-block;min-width:6.5em}
+.plat{color:var(--muted);font-size:.88em;margin-left:.3em}
 .bad{color:var(--accent);font-weight:600}
 .soon{color:var(--warn);font-weight:600}
 .good{color:var(--ok)}

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from driftwatch.timeline.model import LockState, ReferenceReport
+from driftwatch.timeline.model import LockState, ReferenceReport, Release
 
-__all__ = ["SOON_DAYS", "eol_words", "last_move_words", "lock_words", "moves_words"]
+__all__ = [
+    "SOON_DAYS",
+    "eol_words",
+    "last_move_words",
+    "lock_words",
+    "moves_words",
+    "now_on",
+]
 
 SOON_DAYS = 180  # an end of life closer than this is flagged
 
@@ -42,3 +49,12 @@ def lock_words(state: LockState | None) -> str:
     if state is None:
         return ""
     return {"matches": "matches", "moved": "moved", "not-locked": "not locked"}[state.status]
+
+
+def now_on(ref: ReferenceReport) -> list[tuple[Release | None, list[str]]]:
+    """The current release of each platform, platforms on the same release grouped."""
+    groups: dict[str, tuple[Release | None, list[str]]] = {}
+    for row in ref.rows:
+        key = row.current.key if row.current else ""
+        groups.setdefault(key, (row.current, []))[1].append(row.platform)
+    return list(groups.values())

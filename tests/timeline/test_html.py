@@ -94,6 +94,6 @@ def test_markdown_overview(report: Report) -> None:
     table = [line for line in lines if line.startswith("| ")]
     assert len(table) == 2 + 23  # header, separator, one row per reference
     [row] = [line for line in table if "`python:3.12-slim`" in line]
-    assert "linux/amd64 trixie" in row and "2030-06-30" in row and "28 (1 release)" in row
+    assert "trixie (linux/amd64)" in row and "2030-06-30" in row and "28 (1 release)" in row
     [old] = [line for line in table if "`debian:bookworm-slim`" in line]
     assert "2028-06-30" in old
