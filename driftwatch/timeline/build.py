@@ -188,7 +188,8 @@ def _mark(event: StoredDrift) -> Mark:
 def _uses(uses: Sequence[BaseImageUse], entry: LockEntry | None) -> tuple[UseSite, ...]:
     """Lines naming the reference; from the lock file when the repository was not read."""
     if uses:
-        return tuple(sorted({UseSite(u.file, u.line, u.written) for u in uses}, key=_site_key))
+        sites = {UseSite(u.file, u.line, u.written, u.kind.value) for u in uses}
+        return tuple(sorted(sites, key=_site_key))
     if entry is not None:
         return tuple(UseSite(u.file, 0, u.written) for u in entry.uses)
     return ()

@@ -194,18 +194,28 @@ def _uses(ref: ReferenceReport, report: Report) -> str:
     """Where the repository names the reference, and whether the lock still matches."""
     if report.lockfile is None:
         return ""
-    lines = "".join(
-        f"<li><code>{escape(site.file)}{f':{site.line}' if site.line else ''}</code> "
-        f"<code>{escape(site.written)}</code></li>"
+    sites = ", ".join(
+        f"<code>{escape(site.file)}{f':{site.line}' if site.line else ''}</code> "
+        f"<code>{escape(_written(site.kind, site.written))}</code>"
         for site in ref.uses
     )
-    used = f"<ul>{lines}</ul>" if lines else '<p class="meta">not used by the repository</p>'
     state = ref.lock
+    if not sites and (state is None or state.status == "not-locked"):
+        return '<p class="meta uses">not used by this repository, not locked</p>'
+    used = f"Used by {sites}" if sites else '<span class="meta">not used by this repository</span>'
     lock = ""
     if state is not None:
         css = {"matches": "good", "moved": "bad"}.get(state.status, "meta")
-        lock = f'<p>Lock: <span class="{css}">{escape(state.detail)}</span></p>'
-    return f"{used}{lock}"
+        lock = f' · lock: <span class="{css}">{escape(state.detail)}</span>'
+    return f'<p class="uses">{used}{lock}</p>'
+
+
+def _written(kind: str, written: str) -> str:
+    """The use as the file says it: `FROM python:3.12-slim`, `COPY --from=...`, `image: ...`."""
+    prefix = {"from": "FROM ", "copy-from": "COPY --from=", "mount-from": "RUN --mount=from="}
+    if kind == "compose":
+        return f"image: {written}"
+    return prefix.get(kind, "") + written
 
 
 def _events(ref: ReferenceReport) -> str:

@@ -85,6 +85,7 @@ class UseSite:
     file: str
     line: int
     written: str
+    kind: str = ""  # a UseKind value (`from`, `compose`, ...); empty when known from the lock
 
 
 @dataclass(frozen=True)

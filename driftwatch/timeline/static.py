@@ -41,7 +41,7 @@ td.num{font-variant-numeric:tabular-nums}
 .ref{margin:1.6rem 0;padding:1rem 1.1rem;background:var(--card);border:1px solid var(--line);
 border-radius:10px;break-inside:avoid}
 .ref header{display:flex;flex-wrap:wrap;align-items:baseline;gap:.2rem 1rem}
-.ref ul{margin:.3rem 0;padding-left:1.2rem}
+.uses{margin:.35rem 0}
 svg.timeline{display:block;width:100%;height:auto;margin:.6rem 0 .2rem;overflow:visible}
 svg text{fill:var(--fg);font-size:11px;font-family:inherit}
 svg .platform{text-anchor:end;fill:var(--muted)}

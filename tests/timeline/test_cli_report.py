@@ -60,7 +60,8 @@ def test_html_and_markdown_with_the_lock(tmp_path: Path, db_url: str) -> None:
     assert rows["| `node:20`"].endswith("| matches |")
     page = (tmp_path / "out.html").read_text()
     html5lib.HTMLParser(strict=True).parse(page)
-    assert "<code>Dockerfile:1</code>" in page and "<code>svc/Dockerfile:2</code>" in page
+    assert "<code>Dockerfile:1</code> <code>FROM python:3.11-slim</code>" in page
+    assert "<code>svc/Dockerfile:2</code> <code>FROM node:20</code>" in page
     assert "linux/amd64 locked on bullseye, now bookworm" in page
     assert page.count('class="mark os-release"') == 2  # amd64 and arm64
 
