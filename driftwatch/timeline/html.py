@@ -97,7 +97,7 @@ def _legend(report: Report) -> str:
     ]
     items += [
         '<li><span class="sw gone"></span>not served</li>',
-        "<li>▮ ticks: a new digest (bold: several in a day)</li>",
+        "<li>▮ ticks: a new digest (bold: several in a day; a bar: one every day)</li>",
         '<li><span class="bad">◆</span> OS release moved</li>',
         "<li>● point release · ▲▼ platform added/removed · ■ tag vanished/back</li>",
     ]

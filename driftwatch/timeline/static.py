@@ -54,6 +54,7 @@ svg .band.gone{fill:url(#hatch);stroke:var(--muted)}
 svg .blabel{font-size:10px;font-weight:600;pointer-events:none}
 svg .tick{stroke:var(--fg);stroke-opacity:.55;stroke-width:1;fill:none}
 svg .tick.many{stroke-width:2.4;stroke-opacity:.8}
+svg .tick.dense{stroke:none;fill:var(--fg);fill-opacity:.55}
 svg .gap{fill:url(#hatch);opacity:.8}
 svg .mark{cursor:pointer;outline:none}
 svg .mark .shape{fill:var(--fg);stroke:var(--bg);stroke-width:1.6}

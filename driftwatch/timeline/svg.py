@@ -26,6 +26,7 @@ AXIS = 18  # year/month labels on top
 ROW = 24  # one platform row: band, tick strip, gap
 BAND = 15
 TICK = 5
+DENSE = 4  # this many neighbouring tick columns are drawn as one bar
 
 
 @dataclass(frozen=True)
@@ -142,16 +143,32 @@ def _band(band: Band, scale: Scale, top: int) -> str:
 
 
 def _ticks(row: PlatformRow, scale: Scale, top: int) -> str:
-    """Digest ticks as one path; several digests in one unit column become one bold tick."""
+    """Digest ticks, at most one per unit column (bold when it stands for several digests);
+    runs of DENSE or more neighbouring columns become one solid bar (daily rebuilds)."""
     columns = Counter(round(scale.x(tick.at)) for tick in row.ticks)
-    single = "".join(f"M{x} {top}v{TICK}" for x, n in sorted(columns.items()) if n == 1)
-    many = "".join(f"M{x} {top}v{TICK}" for x, n in sorted(columns.items()) if n > 1)
-    parts = []
-    if single:
-        parts.append(f'<path class="tick" d="{single}"/>')
-    if many:
-        parts.append(f'<path class="tick many" d="{many}"/>')
-    return "".join(parts)
+    single: list[str] = []
+    many: list[str] = []
+    bars: list[str] = []
+    for run in _runs(sorted(columns)):
+        if len(run) >= DENSE:
+            bars.append(f"M{run[0]} {top}h{run[-1] - run[0] + 1}v{TICK}H{run[0]}z")
+            continue
+        for x in run:
+            (many if columns[x] > 1 else single).append(f"M{x} {top}v{TICK}")
+    paths = (("tick", single), ("tick many", many), ("tick dense", bars))
+    return "".join(f'<path class="{css}" d="{"".join(d)}"/>' for css, d in paths if d)
+
+
+def _runs(columns: list[int]) -> Iterator[list[int]]:
+    """Sorted columns split into runs of neighbours (each one more than the last)."""
+    run: list[int] = []
+    for x in columns:
+        if run and x != run[-1] + 1:
+            yield run
+            run = []
+        run.append(x)
+    if run:
+        yield run
 
 
 def _gap(band: Band, scale: Scale, height: int) -> str:
