@@ -88,6 +88,8 @@ document.addEventListener("focusin",on);
 document.addEventListener("focusout",hide);
 document.addEventListener("keydown",function(e){if(e.key==="Escape"){hide();}});
 document.querySelectorAll(".mark title").forEach(function(t){t.remove();});
+window.addEventListener("beforeprint",function(){
+document.querySelectorAll("details").forEach(function(d){d.open=true;});});
 var table=document.getElementById("overview");
 if(!table){return;}
 table.querySelectorAll("th[data-type] button").forEach(function(b){

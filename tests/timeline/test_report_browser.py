@@ -155,6 +155,11 @@ def test_dark_and_print_renderings(browser: object, report_file: Path, tmp_path:
         (tmp_path / f"report-{name}.png").write_bytes(full_page_png(driver))  # type: ignore[arg-type]
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "", "features": []})  # type: ignore[attr-defined]
     assert backgrounds == {"dark": "rgb(21, 24, 29)", "print": "rgb(255, 255, 255)"}
+    opened = driver.execute_script(  # type: ignore[attr-defined]
+        "window.dispatchEvent(new Event('beforeprint'));"
+        "return [...document.querySelectorAll('details')].map(d => d.open)"
+    )
+    assert opened and all(opened)  # the event tables print in place of the tooltips
     pdf = driver.execute_cdp_cmd("Page.printToPDF", {"printBackground": True})  # type: ignore[attr-defined]
     assert len(pdf["data"]) > 10_000
     assert console_problems(driver) == []  # type: ignore[arg-type]
