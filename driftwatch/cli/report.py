@@ -30,7 +30,10 @@ FORMATS = ("html", "markdown")
     "--html", "html_path", type=click.Path(dir_okay=False), help="Write the HTML report here."
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), help="Also print the report in this format."
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Print the report in this format (markdown: the overview table).",
 )
 @click.option(
     "--output", type=click.Path(dir_okay=False), help="Write the --format output here, not stdout."
@@ -41,6 +44,7 @@ FORMATS = ("html", "markdown")
 @click.option("--db", "db_url", metavar="URL", help="Database URL or SQLite file.")
 @click.option(
     "--lockfile",
+    metavar="FILE",
     help="Lock file to compare with (default: driftwatch.lock at the repository root, if any).",
 )
 @click.pass_context
