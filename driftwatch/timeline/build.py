@@ -12,7 +12,7 @@ from functools import lru_cache
 from driftwatch.history.records import ReferenceHistory, StoredDrift, TimelineEntry
 from driftwatch.lockfile import LockEntry, LockFile
 from driftwatch.models import BaseImageUse, DriftKind, OsRelease
-from driftwatch.osinfo.releases import end_of_life
+from driftwatch.osinfo.releases import DEBIAN_RELEASES, end_of_life, ubuntu_by_version
 from driftwatch.reference import ImageReference
 from driftwatch.timeline.model import (
     Band,
@@ -67,17 +67,28 @@ def release_of(os: OsRelease | None) -> Release:
     """The report's Release for an OS: keyed by codename, else by id and version (cached)."""
     if os is None or not os.known or os.undetermined:
         return UNKNOWN
-    if os.codename:
-        key = os.codename.lower()
+    codename = os.codename or _codename(os.id, os.version_id)
+    if codename:
+        key = codename.lower()
         label = key
     else:
         version = ".".join((os.version_id or "").split(".")[:2])
         label = f"{os.id} {version}".strip()
         key = label.replace(" ", "-").lower()
-    eol = end_of_life(os.id, os.codename)
+    eol = end_of_life(os.id, codename)
     if eol is None:
         return Release(key, label, os.describe())
     return Release(key, label, os.describe(), eol.eol, eol.security_end, eol.source)
+
+
+def _codename(os_id: str | None, version_id: str | None) -> str | None:
+    """The codename a Debian or Ubuntu version stands for (distroless images name none)."""
+    if not version_id:
+        return None
+    if os_id == "debian":
+        major = version_id.split(".")[0]
+        return next((r.codename for r in DEBIAN_RELEASES if r.version == major), None)
+    return ubuntu_by_version(version_id) if os_id == "ubuntu" else None
 
 
 def _reference(

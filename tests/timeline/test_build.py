@@ -11,7 +11,7 @@ import pytest
 
 from driftwatch.history import HistoryStore, ReferenceHistory
 from driftwatch.lockfile import LockEntry, LockFile, LockUse
-from driftwatch.models import BaseImageUse, DriftKind, UseKind
+from driftwatch.models import BaseImageUse, DriftKind, OsRelease, UseKind
 from driftwatch.osinfo.releases import END_OF_LIFE, end_of_life
 from driftwatch.reference import parse_reference
 from driftwatch.timeline.build import build_report, release_of
@@ -116,6 +116,11 @@ def test_end_of_life_table_has_a_source_per_entry() -> None:
     assert bookworm is not None and bookworm.eol == date(2028, 6, 30)
     assert end_of_life("debian", None) is None and end_of_life("alpine", "x") is None
     assert release_of(debian("bullseye")).eol == date(2026, 8, 31)
+    distroless = release_of(OsRelease("debian", "12"))  # no codename in its os-release
+    assert distroless.key == "bookworm" and distroless.eol == date(2028, 6, 30)
+    alpine = release_of(OsRelease("alpine", "3.20.3"))
+    assert (alpine.key, alpine.label, alpine.eol) == ("alpine-3.20", "alpine 3.20", None)
+    assert release_of(OsRelease("ubuntu", "24.04")).key == "noble"
 
 
 def _store(tmp_path: Path) -> HistoryStore:
