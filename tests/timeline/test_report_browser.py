@@ -163,3 +163,22 @@ def test_dark_and_print_renderings(browser: object, report_file: Path, tmp_path:
     pdf = driver.execute_cdp_cmd("Page.printToPDF", {"printBackground": True})  # type: ignore[attr-defined]
     assert len(pdf["data"]) > 10_000
     assert console_problems(driver) == []  # type: ignore[arg-type]
+
+
+def test_the_checks_would_see_a_request(browser: object, report_file: Path, tmp_path: Path) -> None:
+    """Controls: a page that asks for something shows in the logs the tests read."""
+    driver = browser
+    page = report_file.read_text()
+    asking = '<link rel="stylesheet" href="http://127.0.0.1:9/x.css">\n</head>'
+    with_csp = tmp_path / "with-csp.html"
+    with_csp.write_text(page.replace("</head>", asking, 1))
+    driver.get_log("browser")  # type: ignore[attr-defined]
+    driver.get(with_csp.as_uri())  # type: ignore[attr-defined]
+    assert any("Content Security Policy" in p for p in console_problems(driver))  # type: ignore[arg-type]
+    without = tmp_path / "without-csp.html"
+    start = page.index('<meta http-equiv="Content-Security-Policy"')
+    stripped = page[:start] + page[page.index(">", start) + 1 :]
+    without.write_text(stripped.replace("</head>", asking, 1))
+    driver.get_log("performance")  # type: ignore[attr-defined]
+    driver.get(without.as_uri())  # type: ignore[attr-defined]
+    assert "http://127.0.0.1:9/x.css" in requested_urls(driver)  # type: ignore[arg-type]
