@@ -60,7 +60,7 @@ def main() -> None:
     _repository(folder, store)
     store.close()
     page = folder / "report.html"
-    command = [sys.executable, "-m", "driftwatch", "report", *TAGS, "--db", url]
+    command = [sys.executable, "-m", "driftwatch", "report", *TAGS, "--db", "history.db"]
     subprocess.run([*command, "--html", str(page)], check=True, cwd=folder)
     with chromium(1200, 900) as driver:
         scheme = "dark" if args.dark else "light"
