@@ -193,6 +193,8 @@ def _mark(event: StoredDrift) -> Mark:
         new_digest=new.digest if new else None,
         old_release=release_of(old.os) if old and old.os else None,
         new_release=release_of(new.os) if new and new.os else None,
+        old_point=old.os.point_release if old and old.os else None,
+        new_point=new.os.point_release if new and new.os else None,
     )
 
 

@@ -65,6 +65,8 @@ class Mark:
     new_digest: str | None
     old_release: Release | None
     new_release: Release | None
+    old_point: str | None = None  # the point release (12.5) where one was recorded
+    new_point: str | None = None
 
 
 @dataclass(frozen=True)

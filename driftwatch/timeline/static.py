@@ -52,6 +52,7 @@ svg .grid{stroke:var(--grid);stroke-width:1;fill:none}
 svg .band{fill:var(--c);fill-opacity:.55;stroke:var(--c);stroke-width:.8}
 svg .band.gone{fill:url(#hatch);stroke:var(--muted)}
 svg .blabel{font-size:10px;font-weight:600;pointer-events:none}
+svg .band:hover{fill-opacity:.8}
 svg .tick{stroke:var(--fg);stroke-opacity:.55;stroke-width:1;fill:none}
 svg .tick.many{stroke-width:2.4;stroke-opacity:.8}
 svg .tick.dense{stroke:none;fill:var(--fg);fill-opacity:.55}
@@ -82,9 +83,11 @@ var r=m.getBoundingClientRect(),w=tip.offsetWidth,max=document.documentElement.c
 tip.style.left=Math.max(6,Math.min(r.left+window.scrollX+r.width/2-w/2,max))+"px";
 tip.style.top=(r.bottom+window.scrollY+8)+"px";}
 function hide(){tip.hidden=true;}
-function on(e){var m=e.target.closest&&e.target.closest(".mark");if(m){show(m);}else{hide();}}
-document.addEventListener("mouseover",on);
-document.addEventListener("focusin",on);
+function find(e,what){return e.target.closest?e.target.closest(what):null;}
+document.addEventListener("mouseover",function(e){var m=find(e,".mark,.band");
+if(m){show(m);}else{hide();}});
+document.addEventListener("focusin",function(e){var m=find(e,".mark");
+if(m){show(m);}else{hide();}});
 document.addEventListener("focusout",hide);
 document.addEventListener("keydown",function(e){if(e.key==="Escape"){hide();}});
 document.querySelectorAll(".mark title").forEach(function(t){t.remove();});

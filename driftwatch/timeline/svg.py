@@ -7,6 +7,7 @@ nightly rebuilds stays a few kilobytes.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -103,7 +104,7 @@ def _row(row: PlatformRow, scale: Scale, top: int) -> str:
     parts = [
         f'<g class="row" role="img" aria-label="{escape(label)}" data-platform="{name}">',
         f'<text class="platform" x="{LABEL - 6}" y="{top + 12}">{name}</text>',
-        *(_band(band, scale, top) for band in row.bands),
+        *(_band(band, scale, top, _digests_in(row, band)) for band in row.bands),
         _ticks(row, scale, top + BAND + 1),
         "</g>",
     ]
@@ -121,16 +122,28 @@ def _row_label(row: PlatformRow) -> str:
     return f"{row.platform}: {count} digest{'s' if count != 1 else ''}; {stretches}"
 
 
-def _band(band: Band, scale: Scale, top: int) -> str:
-    """A release band (or a hatched `not served` band) with its label when there is room."""
+def _digests_in(row: PlatformRow, band: Band) -> int:
+    """How many of the row's digests were first seen during the band."""
+    times = [tick.at for tick in row.ticks]  # oldest first
+    return bisect_left(times, band.end) - bisect_left(times, band.start)
+
+
+def _band(band: Band, scale: Scale, top: int, digests: int) -> str:
+    """A release band (or a hatched `not served` band) with its label when there is room;
+    hovering it tells the release, the dates and how many digests it saw."""
     x0, x1 = scale.x(band.start), scale.x(band.end)
     width = max(x1 - x0, 0.6)
     release = band.release
     kind = f"band {css_class(release.key)}" if release else "band gone"
+    name = release.name if release else "not served"
+    tip = (
+        f"{name}\n{band.start:%Y-%m-%d} to {band.end:%Y-%m-%d}, "
+        f"{digests} new digest{'s' if digests != 1 else ''}"
+    )
     data = (
         f' data-release="{escape(release.key if release else "none")}" '
         f'data-start="{_iso(band.start)}" '
-        f'data-end="{_iso(band.end)}"'
+        f'data-end="{_iso(band.end)}" data-tip="{escape(tip)}"'
     )
     rect = (
         f'<rect class="{kind}"{data} x="{_fmt(x0)}" y="{top}" width="{_fmt(width)}" '
@@ -214,14 +227,18 @@ def mark_text(name: str, mark: Mark) -> list[str]:
     where = f"{name} ({mark.platform})" if mark.platform else name
     lines = [f"{mark.kind.value}: {where}, {mark.at:%Y-%m-%d %H:%M} UTC"]
     if mark.old_release or mark.new_release:
-        lines.append(f"{_release_name(mark.old_release)} -> {_release_name(mark.new_release)}")
+        old = _release_name(mark.old_release, mark.old_point)
+        lines.append(f"{old} -> {_release_name(mark.new_release, mark.new_point)}")
     if mark.old_digest or mark.new_digest:
         lines.append(f"{_short(mark.old_digest)} -> {_short(mark.new_digest)}")
     return lines
 
 
-def _release_name(release: Release | None) -> str:
-    return release.name if release else "none"
+def _release_name(release: Release | None, point: str | None) -> str:
+    """`Debian 12 (bookworm)`, with `, 12.5` when the point release is known."""
+    if release is None:
+        return "none"
+    return f"{release.name}, {point}" if point else release.name
 
 
 def _short(digest: str | None) -> str:

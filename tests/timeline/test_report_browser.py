@@ -120,6 +120,10 @@ def test_marks_are_reachable_by_keyboard_and_tell_the_event(
     (tmp_path / "focused-mark.png").write_bytes(full_page_png(driver))  # type: ignore[arg-type]
     keys.send_keys(Keys.ESCAPE).perform()
     assert not tip.is_displayed()
+    band = driver.find_element(By.CSS_SELECTOR, "rect.band[data-release=bookworm]")  # type: ignore[attr-defined]
+    ActionChains(driver).move_to_element(band).perform()  # type: ignore[arg-type]
+    assert tip.is_displayed() and "Debian 12 (bookworm)" in tip.text
+    assert "new digest" in tip.text
 
 
 def test_the_overview_sorts_by_days_since_the_last_move(browser: object, report_file: Path) -> None:

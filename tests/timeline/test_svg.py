@@ -74,3 +74,27 @@ def test_200_references_rebuilt_daily_for_three_years_stay_under_2_mb() -> None:
     assert len(page.encode()) < 2_000_000
     assert page.count('class="mark os-release"') == 200
     html5lib.HTMLParser(strict=True).parse(page)
+
+
+def test_a_point_release_mark_names_both_point_releases() -> None:
+    from driftwatch.timeline.svg import mark_text
+
+    mark = Mark(DriftKind.OS_POINT_RELEASE, T0, "linux/amd64", "sha256:" + "1" * 64,
+                "sha256:" + "2" * 64, BOOKWORM, BOOKWORM, "12.5", "12.6")  # fmt: skip
+    lines = mark_text("python:3.12-slim", mark)
+    assert lines == [
+        "os-point-release: python:3.12-slim (linux/amd64), 2023-01-01 00:00 UTC",
+        "Debian 12 (bookworm), 12.5 -> Debian 12 (bookworm), 12.6",
+        "sha256:111111111111 -> sha256:222222222222",
+    ]
+
+
+def test_bands_tell_their_release_dates_and_digests() -> None:
+    scale = Scale(T0, T0 + timedelta(days=100))
+    ticks = [T0 + timedelta(days=d) for d in (0, 10, 60, 70, 80)]
+    svg = timeline_svg(_reference("a:1", ticks, 100, 1), scale, "t")
+    tips = re.findall(r'<rect class="band [^"]*"[^>]*data-tip="([^"]*)"', svg)
+    assert tips == [
+        "Debian 12 (bookworm)\n2023-01-01 to 2023-02-20, 2 new digests",
+        "Debian 13 (trixie)\n2023-02-20 to 2023-04-11, 3 new digests",
+    ]
