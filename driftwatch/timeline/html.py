@@ -129,8 +129,8 @@ def _overview(report: Report) -> str:
         rows = f'<tr><td colspan="{len(head)}">{empty}</td></tr>'
     return (
         '<h2 id="overview-title">Overview</h2>\n'
-        '<table id="overview" aria-labelledby="overview-title">'
-        f"<thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>\n"
+        '<div class="scroll"><table id="overview" aria-labelledby="overview-title">'
+        f"<thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table></div>\n"
     )
 
 

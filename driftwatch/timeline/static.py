@@ -26,6 +26,7 @@ background:var(--card);border:1px solid var(--line);border-radius:8px;list-style
 vertical-align:-.12em;border:1px solid rgba(127,127,127,.5)}
 .sw.gone{background:repeating-linear-gradient(45deg,var(--muted) 0 2px,transparent 2px 5px)}
 table{border-collapse:collapse;width:100%}
+.scroll{overflow-x:auto}
 th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-weight:600;white-space:nowrap}
 th button{font:inherit;color:inherit;background:none;border:0;padding:0;cursor:pointer}
