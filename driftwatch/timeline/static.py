@@ -11,7 +11,7 @@ STYLE = """
 --line:#343a43;--card:#1d2128;--grid:#2b3038;--accent:#ff7a6b;--ok:#5fd39b;--warn:#f0b04f;
 --focus:#7fb0ff}}
 *{box-sizing:border-box}
-body{margin:0;padding:1.5rem clamp(1rem,3vw,2.5rem);background:var(--bg);color:var(--fg);
+body{margin:0 auto;max-width:1440px;padding:1.5rem clamp(1rem,3vw,2.5rem);background:var(--bg);color:var(--fg);
 font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans",sans-serif}
 h1{font-size:1.5rem;margin:0 0 .25rem}
 h2{font-size:1.15rem;margin:0}
