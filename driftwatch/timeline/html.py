@@ -185,7 +185,7 @@ def _section(index: int, ref: ReferenceReport, report: Report, scale: Scale) -> 
         f'<span class="meta mono">{escape(str(ref.reference))}</span>'
         f'<span class="meta">{since}</span></header>'
         f"{_uses(ref, report)}"
-        f"{timeline_svg(ref, scale, title_id)}"
+        f'<div class="scroll">{timeline_svg(ref, scale, title_id)}</div>'
         f"{_events(ref)}</section>\n"
     )
 

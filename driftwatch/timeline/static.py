@@ -11,7 +11,8 @@ STYLE = """
 --line:#343a43;--card:#1d2128;--grid:#2b3038;--accent:#ff7a6b;--ok:#5fd39b;--warn:#f0b04f;
 --focus:#7fb0ff}}
 *{box-sizing:border-box}
-body{margin:0 auto;max-width:1440px;padding:1.5rem clamp(1rem,3vw,2.5rem);background:var(--bg);color:var(--fg);
+body{margin:0 auto;max-width:1440px;padding:1.5rem clamp(1rem,3vw,2.5rem);background:var(--bg);
+color:var(--fg);
 font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans",sans-serif}
 h1{font-size:1.5rem;margin:0 0 .25rem}
 h2{font-size:1.15rem;margin:0}
@@ -43,7 +44,8 @@ td.num{font-variant-numeric:tabular-nums}
 border-radius:10px;break-inside:avoid}
 .ref header{display:flex;flex-wrap:wrap;align-items:baseline;gap:.2rem 1rem}
 .uses{margin:.35rem 0}
-svg.timeline{display:block;width:100%;height:auto;margin:.6rem 0 .2rem;overflow:visible}
+svg.timeline{display:block;width:100%;min-width:760px;height:auto;margin:.6rem 0 .2rem;
+overflow:visible}
 svg text{fill:var(--fg);font-size:11px;font-family:inherit}
 svg .platform{text-anchor:end;fill:var(--muted)}
 svg .year{font-weight:600}
