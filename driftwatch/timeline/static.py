@@ -74,7 +74,8 @@ box-shadow:0 4px 14px rgba(0,0,0,.25)}
 footer{color:var(--muted);margin-top:2rem;font-size:.85rem}
 @media print{:root{--bg:#fff;--fg:#000;--muted:#444;--card:#fff;--line:#bbb;--grid:#ddd}
 body{padding:0;font-size:11pt}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-.tip,th button::after{display:none}.ref{border-color:#bbb;page-break-inside:avoid}
+.tip,th button::after{display:none}svg.timeline{min-width:0}
+.ref{border-color:#bbb;page-break-inside:avoid}
 a{color:inherit;text-decoration:none}}
 """
 

@@ -186,3 +186,21 @@ def test_the_checks_would_see_a_request(browser: object, report_file: Path, tmp_
     driver.get_log("performance")  # type: ignore[attr-defined]
     driver.get(without.as_uri())  # type: ignore[attr-defined]
     assert "http://127.0.0.1:9/x.css" in requested_urls(driver)  # type: ignore[arg-type]
+
+
+def test_timelines_fit_a_printed_page(browser: object, report_file: Path) -> None:
+    driver = browser
+    _open(driver, report_file)
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})  # type: ignore[attr-defined]
+    driver.set_window_size(700, 900)  # type: ignore[attr-defined]
+    try:
+        widths = driver.execute_script(  # type: ignore[attr-defined]
+            "return [document.documentElement.clientWidth,"
+            " Math.max(...[...document.querySelectorAll('svg.timeline')]"
+            ".map(s => s.getBoundingClientRect().right))]"
+        )
+    finally:
+        driver.set_window_size(1280, 1000)  # type: ignore[attr-defined]
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})  # type: ignore[attr-defined]
+    page, right = widths
+    assert right <= page
