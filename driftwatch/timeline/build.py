@@ -215,21 +215,32 @@ def _site_key(site: UseSite) -> tuple[str, int]:
 def _lock_state(
     entry: LockEntry | None, history: ReferenceHistory, rows: Sequence[PlatformRow]
 ) -> LockState:
-    """Compare the locked digest with the newest one the history saw."""
+    """Compare the locked digest with the newest one the history saw (never a guess)."""
     latest = max(history.entries, key=lambda e: e.first_seen, default=None)
     seen = latest.index_digest if latest is not None else None
     if entry is None:
         return LockState("not-locked", None, seen, "not in the lock file")
+    if latest is None:
+        return LockState("unchecked", entry.digest, None, "never observed: could not compare")
+    if seen is None:
+        return LockState("moved", entry.digest, None, "the tag was missing when last checked")
     if entry.digest == seen:
         return LockState("matches", entry.digest, seen, "the lock matches the last digest seen")
     current = {row.platform: row.current for row in rows}
-    moved = []
+    moved, same = [], 0
     for image in entry.platforms:
-        platform = str(image.platform) if image.platform else None
-        was, now = release_of(image.os), current.get(platform or "")
-        if platform and now is not None and was.key != now.key and image.os is not None:
+        platform = str(image.platform) if image.platform else ""
+        was, now = release_of(image.os), current.get(platform)
+        if now is None or UNKNOWN in (was, now):
+            continue
+        if was.key != now.key:
             moved.append(f"{platform} locked on {was.label}, now {now.label}")
-    detail = "; ".join(moved) if moved else "the digest moved since the lock (same OS release)"
+        else:
+            same += 1
+    if moved:
+        return LockState("moved", entry.digest, seen, "; ".join(moved))
+    alike = same and same == len(entry.platforms)
+    detail = "the digest moved since the lock" + (" (same OS release)" if alike else "")
     return LockState("moved", entry.digest, seen, detail)
 
 

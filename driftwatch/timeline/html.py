@@ -172,7 +172,7 @@ def _lock_cell(ref: ReferenceReport) -> str:
     state = ref.lock
     if state is None:
         return '<td data-v="">-</td>'
-    css = {"matches": "good", "moved": "bad"}.get(state.status, "")
+    css = {"matches": "good", "moved": "bad", "unchecked": "soon"}.get(state.status, "")
     return f'<td data-v="{state.status}"><span class="{css}">{lock_words(state)}</span></td>'
 
 
@@ -205,7 +205,7 @@ def _uses(ref: ReferenceReport, report: Report) -> str:
     used = f"Used by {sites}" if sites else '<span class="meta">not used by this repository</span>'
     lock = ""
     if state is not None:
-        css = {"matches": "good", "moved": "bad"}.get(state.status, "meta")
+        css = {"matches": "good", "moved": "bad", "unchecked": "soon"}.get(state.status, "meta")
         lock = f' · lock: <span class="{css}">{escape(state.detail)}</span>'
     return f'<p class="uses">{used}{lock}</p>'
 

@@ -94,7 +94,7 @@ class UseSite:
 class LockState:
     """Whether driftwatch.lock still matches what the history last saw for the reference."""
 
-    status: str  # "matches" | "moved" | "not-locked"
+    status: str  # "matches" | "moved" | "not-locked" | "unchecked" (never observed)
     locked_digest: str | None
     seen_digest: str | None
     detail: str  # one sentence for people

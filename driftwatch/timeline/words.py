@@ -45,10 +45,11 @@ def moves_words(ref: ReferenceReport) -> str:
 
 
 def lock_words(state: LockState | None) -> str:
-    """`matches`, `moved` or `not locked` (empty without a lock file)."""
+    """`matches`, `moved`, `not locked` or `could not check` (empty without a lock file)."""
     if state is None:
         return ""
-    return {"matches": "matches", "moved": "moved", "not-locked": "not locked"}[state.status]
+    words = {"not-locked": "not locked", "unchecked": "could not check"}
+    return words.get(state.status, state.status)
 
 
 def now_on(ref: ReferenceReport) -> list[tuple[Release | None, list[str]]]:

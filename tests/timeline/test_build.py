@@ -195,3 +195,32 @@ def test_more_references_than_one_query_chunk(tmp_path: Path) -> None:
     assert moved == 351 and all(len(h.entries) == 2 * (1 + len(h.changes)) for h in histories)
     assert len(store.watched()) == 701
     store.close()
+
+
+def test_the_lock_state_never_guesses(tmp_path: Path) -> None:
+    from driftwatch.models import Observation
+
+    store = _store(tmp_path)
+    run = store.start_run("manual")
+    gone, failed, rebuilt = (parse_reference(n) for n in ("gone:1", "failed:1", "rebuilt:1"))
+    store.record(run, observe(gone, 0, "a", debian("bookworm")))
+    store.record(run, Observation(gone, at(2), None))
+    store.record_failure(run, failed, "registry down")
+    store.record(run, observe(rebuilt, 0, "a", None))  # OS unknown when it was seen
+    store.record(run, observe(rebuilt, 3, "b", debian("bookworm")))
+    locked = observe(rebuilt, 0, "a", None)
+    lock = LockFile(
+        {
+            gone: LockEntry(gone, "sha256:" + "1" * 64, "", (), ()),
+            failed: LockEntry(failed, "sha256:" + "2" * 64, "", (), ()),
+            rebuilt: LockEntry(rebuilt, locked.digest or "", "", locked.platforms, ()),
+        }
+    )
+    report = build_report(store.histories([gone, failed, rebuilt]), now=at(5), lock=lock)
+    states = {ref.name: ref.lock for ref in report.references}
+    assert states["gone:1"] is not None and states["gone:1"].status == "moved"
+    assert states["gone:1"].detail == "the tag was missing when last checked"
+    assert states["failed:1"] is not None and states["failed:1"].status == "unchecked"
+    assert states["rebuilt:1"] is not None
+    assert states["rebuilt:1"].detail == "the digest moved since the lock"  # no OS claim
+    store.close()
