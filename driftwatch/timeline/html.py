@@ -37,9 +37,11 @@ def render_html(report: Report, *, version: str = "") -> str:
     scale = Scale(report.start, report.end)
     body = [
         _header(report),
+        "<main>\n",
         _legend(report),
         _overview(report),
         *(_section(index, ref, report, scale) for index, ref in enumerate(report.references)),
+        "</main>\n",
         _footer(report, version),
     ]
     return (

@@ -204,3 +204,25 @@ def test_timelines_fit_a_printed_page(browser: object, report_file: Path) -> Non
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})  # type: ignore[attr-defined]
     page, right = widths
     assert right <= page
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_accessibility_violation(
+    browser: object, report_file: Path, scheme: str
+) -> None:
+    """axe-core (bundled by axe-selenium-python, injected locally): names, contrast, landmarks."""
+    from axe_selenium_python import Axe
+
+    driver = browser
+    driver.execute_cdp_cmd(  # type: ignore[attr-defined]
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
+    )
+    try:
+        _open(driver, report_file)
+        axe = Axe(driver)
+        axe.inject()
+        violations = axe.run()["violations"]
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})  # type: ignore[attr-defined]
+    assert [(v["id"], v["nodes"][0]["html"][:120]) for v in violations] == []
