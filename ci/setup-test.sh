@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test set-up on a fresh Debian machine: the run set-up (ci/setup.sh), then the Debian packages
-# the suite starts or calls (registry server, skopeo, PostgreSQL, shellcheck, and Debian's own
-# externally managed python3 with venv support, the interpreter the GitHub Action test installs
-# with) when missing, and the test extras (validators, build, twine, pipx).
+# the suite starts or calls (registry server, skopeo, PostgreSQL, shellcheck, headless Chromium and
+# its driver for the HTML report, and Debian's own externally managed python3 with venv support, the
+# interpreter the GitHub Action test installs with) when missing, and the test extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
@@ -14,6 +14,8 @@ command -v pg_virtualenv >/dev/null 2>&1 || need_apt+=(postgresql postgresql-com
 command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
 [ -x /usr/bin/python3 ] || need_apt+=(python3)
 /usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "ci/setup-test.sh: need ${need_apt[*]} but this machine has no apt-get; install them and re-run" >&2

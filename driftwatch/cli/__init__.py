@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "lock": "driftwatch.cli.lock:lock",
     "notify": "driftwatch.cli.notify:notify",
     "pin": "driftwatch.cli.pin:pin",
+    "report": "driftwatch.cli.report:report",
     "resolve": "driftwatch.cli.resolve:resolve",
     "scan": "driftwatch.cli.scan:scan",
 }

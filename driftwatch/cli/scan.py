@@ -32,6 +32,7 @@ from driftwatch.reference import ImageReference, parse_reference
 if TYPE_CHECKING:
     from driftwatch.config import Config
     from driftwatch.fleet import Shard
+    from driftwatch.history import HistoryStore
     from driftwatch.models import BaseImageUse, Drift, Observation
     from driftwatch.scan import ScanResult
 
@@ -50,6 +51,12 @@ FORMATS = ("text", "json", "github", "sarif", "markdown")
     type=click.Choice(["ci", "cron", "manual"]),
     help="What started this run (default: ci inside CI, else manual).",
 )
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False),
+    help="After the scan, write the HTML history report of the scanned images here.",
+)
 @fail_on_option
 @platform_option
 @os_detect_option
@@ -64,6 +71,7 @@ def scan(
     fmt: str,
     db_url: str | None,
     trigger: str | None,
+    report_path: str | None,
     fail_on: str | None,
     platforms: tuple[str, ...],
     os_detect: str | None,
@@ -101,6 +109,8 @@ def scan(
             retry=retry,
             limits=RunLimits(deadline=started, on_resolved=bar),
         )
+        if report_path is not None:
+            _write_report(ctx, store, references, result, Path(report_path))
     finally:
         store.close()
         if bar is not None:
@@ -133,6 +143,21 @@ def _watched(
     for ref in refs:
         uses.setdefault(ref, ())
     return config, uses
+
+
+def _write_report(
+    ctx: click.Context,
+    store: HistoryStore,
+    references: list[ImageReference],
+    result: ScanResult,
+    path: Path,
+) -> None:
+    """`--report FILE`: the HTML history of the scanned references, with the lock when present."""
+    from driftwatch.cli.report import build, lock_at_root, render, write_text
+
+    lock, _ = lock_at_root(ctx, None)
+    model = build(store, references, lock=lock, uses=result.uses, strict=False)
+    write_text(path, render(model, "html"))
 
 
 def _parse_watched(text: str) -> ImageReference:

@@ -5,7 +5,19 @@ Only this package imports sqlmodel/sqlalchemy; callers get models.py and records
 
 from __future__ import annotations
 
-from driftwatch.history.records import PendingDelivery, StoredDrift, TimelineEntry
+from driftwatch.history.records import (
+    PendingDelivery,
+    ReferenceHistory,
+    StoredDrift,
+    TimelineEntry,
+)
 from driftwatch.history.store import TRIGGERS, HistoryStore
 
-__all__ = ["TRIGGERS", "HistoryStore", "PendingDelivery", "StoredDrift", "TimelineEntry"]
+__all__ = [
+    "TRIGGERS",
+    "HistoryStore",
+    "PendingDelivery",
+    "ReferenceHistory",
+    "StoredDrift",
+    "TimelineEntry",
+]

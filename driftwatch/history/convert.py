@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from driftwatch.models import Drift, DriftKind, Observation, OsRelease, Platform, PlatformImage
 from driftwatch.reference import ImageReference, parse_reference
 
 __all__ = [
+    "FULL_OS_COLUMNS",
     "drift_values",
     "fingerprint",
+    "os_from_columns",
     "os_from_row",
     "os_values",
     "platform_values",
@@ -23,6 +26,7 @@ __all__ = [
 
 _SHORT_OS = ("id", "version_id", "codename", "point_release")
 _FULL_OS = (*_SHORT_OS, "pretty_name", "source", "undetermined")
+FULL_OS_COLUMNS = tuple(f"os_{name}" for name in _FULL_OS)  # the order os_from_columns reads
 
 
 def utc(moment: datetime) -> datetime:
@@ -52,7 +56,13 @@ def os_values(os: OsRelease | None, prefix: str = "os_", full: bool = True) -> d
 
 def os_from_row(row: Mapping[Any, Any], prefix: str = "os_") -> OsRelease | None:
     """The OsRelease in a row's columns; None when nothing at all was recorded."""
-    values: dict[str, Any] = {name: row.get(f"{prefix}{name}") for name in _FULL_OS}
+    return os_from_columns(tuple(row.get(f"{prefix}{name}") for name in _FULL_OS))
+
+
+@lru_cache(maxsize=1024)
+def os_from_columns(columns: tuple[Any, ...]) -> OsRelease | None:
+    """The OsRelease of FULL_OS_COLUMNS values, built once per distinct value (it is frozen)."""
+    values: dict[str, Any] = dict(zip(_FULL_OS, columns, strict=True))
     if values["source"] is None:
         values["source"] = "unknown"
     if not values["id"] and values["source"] == "unknown" and not values["undetermined"]:
@@ -68,9 +78,14 @@ def platform_values(image: PlatformImage, key: str) -> dict[str, Any]:
 
 def platform_image(row: Mapping[Any, Any]) -> PlatformImage:
     """A PlatformImage from an observation_platform row."""
-    key = row["platform"]
-    platform = Platform.parse(key) if "/" in key else None
+    platform = _platform(row["platform"])
     return PlatformImage(platform, row["digest"], row["media_type"], row["size"], os_from_row(row))
+
+
+@lru_cache(maxsize=256)
+def _platform(key: str | None) -> Platform | None:
+    """A stored platform key parsed once (frozen: safe to share); None when not os/arch."""
+    return Platform.parse(key) if key and "/" in key else None
 
 
 def drift_values(drift: Drift) -> dict[str, Any]:
@@ -83,8 +98,9 @@ def drift_values(drift: Drift) -> dict[str, Any]:
     return values
 
 
+@lru_cache(maxsize=8192)
 def reference_of(canonical: str) -> ImageReference:
-    """The reference a stored canonical name stands for."""
+    """The reference a stored canonical name stands for (parsed once: references are frozen)."""
     return parse_reference(canonical)
 
 
@@ -107,7 +123,15 @@ def _side(row: Mapping[Any, Any], side: str, platform: str | None) -> PlatformIm
     digest = row[f"{side}_digest"]
     if digest is None:
         return None
-    values: dict[str, Any] = {name: row[f"{side}_os_{name}"] for name in _SHORT_OS}
-    os = OsRelease(**values) if any(values.values()) else None
-    parsed = Platform.parse(platform) if platform and "/" in platform else None
-    return PlatformImage(parsed, digest, "", os=os)
+    os = _short_os(*(row[f"{side}_os_{name}"] for name in _SHORT_OS))
+    return PlatformImage(_platform(platform), digest, "", os=os)
+
+
+@lru_cache(maxsize=1024)
+def _short_os(
+    id: str | None, version_id: str | None, codename: str | None, point_release: str | None
+) -> OsRelease | None:
+    """The OsRelease an event side records (shared: OsRelease is frozen), None when empty."""
+    if not any((id, version_id, codename, point_release)):
+        return None
+    return OsRelease(id, version_id, codename, point_release=point_release)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from driftwatch.models import Drift, OsRelease
+from driftwatch.reference import ImageReference
 
-__all__ = ["PendingDelivery", "StoredDrift", "TimelineEntry"]
+__all__ = ["PendingDelivery", "ReferenceHistory", "StoredDrift", "TimelineEntry"]
 
 
 @dataclass(frozen=True)
@@ -43,3 +44,15 @@ class PendingDelivery:
     next_attempt_at: datetime
     claimed_by: str | None = None
     last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class ReferenceHistory:
+    """Everything recorded about one reference: its timeline entries and its drift events."""
+
+    reference: ImageReference
+    first_seen: datetime
+    last_seen: datetime
+    entries: tuple[TimelineEntry, ...]  # as `HistoryStore.timeline` gives them, events apart
+    events: tuple[StoredDrift, ...]  # every drift but plain rebuilds, oldest first
+    changes: tuple[datetime, ...] = ()  # when each state after the first was first seen

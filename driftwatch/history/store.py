@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from driftwatch.drift import compare
 from driftwatch.errors import DriftwatchError, StoreError
-from driftwatch.history import migrations, outbox, queries
+from driftwatch.history import histories, migrations, outbox, queries
 from driftwatch.history.convert import (
     drift_values,
     fingerprint,
@@ -25,7 +25,12 @@ from driftwatch.history.convert import (
     utc,
 )
 from driftwatch.history.engine import WRITE, display_url, make_engine, parse_url, resolve_url
-from driftwatch.history.records import PendingDelivery, StoredDrift, TimelineEntry
+from driftwatch.history.records import (
+    PendingDelivery,
+    ReferenceHistory,
+    StoredDrift,
+    TimelineEntry,
+)
 from driftwatch.history.sql import insert_ignore
 from driftwatch.history.tables import (
     EVENTS,
@@ -44,7 +49,7 @@ from driftwatch.history.writes import (
     seen_again,
 )
 from driftwatch.models import Drift, DriftKind, Observation, OsRelease, Platform
-from driftwatch.reference import ImageReference
+from driftwatch.reference import ImageReference, parse_reference
 
 __all__ = ["TRIGGERS", "HistoryStore"]
 
@@ -216,6 +221,16 @@ class HistoryStore:
         """Each digest of a reference, per platform, with first/last seen, OS and events."""
         with self._read() as conn:
             return queries.timeline(conn, reference, platform)
+
+    def watched(self) -> list[ImageReference]:
+        """Every reference the history holds, sorted by canonical name."""
+        with self._read() as conn:
+            return [parse_reference(name) for name in histories.watched(conn)]
+
+    def histories(self, references: Sequence[ImageReference]) -> list[ReferenceHistory]:
+        """The whole history of each reference that was ever seen (for reports), in few reads."""
+        with self._read() as conn:
+            return histories.histories(conn, [str(reference) for reference in references])
 
     def events(
         self,

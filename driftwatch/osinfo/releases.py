@@ -1,4 +1,5 @@
-"""Debian and Ubuntu release tables, and suite aliases mapped to the release in force at a time."""
+"""Debian and Ubuntu release tables, suite aliases mapped to the release in force at a time, and
+end-of-life dates (each with its source)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from datetime import date, datetime, timezone
 __all__ = [
     "DEBIAN_RELEASES",
     "DEBIAN_TABLE_CHECKED",
+    "END_OF_LIFE",
     "UBUNTU_RELEASES",
     "DebianRelease",
+    "EndOfLife",
     "debian_codename",
     "debian_suite",
+    "end_of_life",
     "ubuntu_by_codename",
     "ubuntu_by_version",
 ]
@@ -64,6 +68,48 @@ UBUNTU_RELEASES: dict[str, str] = {
 
 _ALIAS_OFFSETS = {"stable": 0, "oldstable": -1, "oldoldstable": -2, "testing": 1}
 _UNSTABLE = ("unstable", "sid")
+
+
+@dataclass(frozen=True)
+class EndOfLife:
+    """When a release stops getting free security updates, and who says so."""
+
+    os_id: str
+    codename: str
+    eol: date  # Debian: end of LTS; Ubuntu: end of standard support
+    security_end: date | None  # Debian: end of regular security support (then LTS)
+    source: str
+
+
+_DISTRO_INFO = "Debian distro-info-data 0.58+deb12u6, /usr/share/distro-info/{}.csv"
+_DEBIAN_EOL = _DISTRO_INFO.format("debian") + " (eol, eol-lts); https://wiki.debian.org/LTS"
+_UBUNTU_EOL = _DISTRO_INFO.format("ubuntu") + " (eol); https://ubuntu.com/about/release-cycle"
+
+END_OF_LIFE: tuple[EndOfLife, ...] = (
+    EndOfLife("debian", "jessie", date(2020, 6, 30), date(2018, 6, 17), _DEBIAN_EOL),
+    EndOfLife("debian", "stretch", date(2022, 6, 30), date(2020, 7, 18), _DEBIAN_EOL),
+    EndOfLife("debian", "buster", date(2024, 6, 30), date(2022, 9, 10), _DEBIAN_EOL),
+    EndOfLife("debian", "bullseye", date(2026, 8, 31), date(2024, 8, 14), _DEBIAN_EOL),
+    EndOfLife("debian", "bookworm", date(2028, 6, 30), date(2026, 7, 11), _DEBIAN_EOL),
+    EndOfLife("debian", "trixie", date(2030, 6, 30), date(2028, 8, 9), _DEBIAN_EOL),
+    EndOfLife("ubuntu", "bionic", date(2023, 5, 31), None, _UBUNTU_EOL),
+    EndOfLife("ubuntu", "focal", date(2025, 5, 29), None, _UBUNTU_EOL),
+    EndOfLife("ubuntu", "jammy", date(2027, 6, 1), None, _UBUNTU_EOL),
+    EndOfLife("ubuntu", "mantic", date(2024, 7, 11), None, _UBUNTU_EOL),
+    EndOfLife("ubuntu", "noble", date(2029, 5, 31), None, _UBUNTU_EOL),
+    EndOfLife("ubuntu", "oracular", date(2025, 7, 10), None, _UBUNTU_EOL),
+    EndOfLife("ubuntu", "plucky", date(2026, 1, 15), None, _UBUNTU_EOL),
+    EndOfLife("ubuntu", "questing", date(2026, 7, 9), None, _UBUNTU_EOL),
+    EndOfLife("ubuntu", "resolute", date(2031, 5, 29), None, _UBUNTU_EOL),
+)
+
+
+def end_of_life(os_id: str | None, codename: str | None) -> EndOfLife | None:
+    """The end-of-life entry of a release by OS id and codename, None where not known."""
+    if not os_id or not codename:
+        return None
+    wanted = (os_id.lower(), codename.lower())
+    return next((e for e in END_OF_LIFE if (e.os_id, e.codename) == wanted), None)
 
 
 def debian_codename(codename: str, at: datetime | None = None) -> tuple[str | None, str] | None:

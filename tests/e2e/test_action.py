@@ -13,8 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import html5lib
 import jsonschema
 import pytest
+import yaml
 
 from driftwatch import __version__
 from tests.bench.distros import debian_index
@@ -34,6 +36,7 @@ from tests.receivers import HttpReceiver, Post
 
 SCHEMA = Path(__file__).parents[1] / "assets" / "sarif-schema-2.1.0.json"
 SYSTEM_PYTHON = Path("/usr/bin/python3")
+NIGHTLY = Path(__file__).parents[2] / ".github" / "workflows" / "driftwatch-nightly.example.yml"
 RUNNER_PATH = f"/usr/bin{os.pathsep}/bin"
 SECRET = "Hush-Token-77"
 
@@ -203,7 +206,12 @@ def test_check_fails_on_the_os_move_with_outputs_summary_and_sarif(
 ) -> None:
     run = run_action(workspace, {}, runner)
     assert run.status == 1, run.logs
-    assert run.outputs == {"drift": "true", "changed": "1", "sarif": "driftwatch.sarif"}
+    assert run.outputs == {
+        "drift": "true",
+        "changed": "1",
+        "sarif": "driftwatch.sarif",
+        "report": "",
+    }
     log = run.logs["Run driftwatch"]
     assert "::error file=Dockerfile,line=1,col=6,title=os-release" in log
     assert "moved from Debian 11 (bullseye) to Debian 12 (bookworm)" in log
@@ -244,7 +252,7 @@ def test_check_alerts_through_the_environment_never_the_command_line(
             workspace, {"fail-on": "never", "format": "text", "sarif": "", "notify": url}, runner
         )
         assert run.status == 0, run.logs
-        assert run.outputs == {"drift": "false", "changed": "1", "sarif": ""}
+        assert run.outputs == {"drift": "false", "changed": "1", "sarif": "", "report": ""}
         assert run.summary == ""  # the job summary is the github format's
         assert "warning os-release" in run.logs["Run driftwatch"]
         assert not (workspace / "driftwatch.sarif").exists()
@@ -271,7 +279,12 @@ def test_check_after_relock_reports_no_drift(workspace: Path, runner: Runner) ->
     assert driftwatch(subfolder, "lock").returncode == 0
     run = run_action(workspace, {"paths": "Dockerfile", "lockfile": "driftwatch.lock"}, runner)
     assert run.status == 0, run.logs
-    assert run.outputs == {"drift": "false", "changed": "0", "sarif": "driftwatch.sarif"}
+    assert run.outputs == {
+        "drift": "false",
+        "changed": "0",
+        "sarif": "driftwatch.sarif",
+        "report": "",
+    }
     assert "No findings." in run.summary
 
 
@@ -279,7 +292,7 @@ def test_check_missing_lock_file_exits_2(workspace: Path, runner: Runner) -> Non
     run = run_action(workspace, {"lockfile": "nope.lock"}, runner)
     assert run.status == 2
     assert "nope.lock does not exist" in run.logs["Run driftwatch"]
-    assert run.outputs == {"drift": "", "changed": "", "sarif": ""}
+    assert run.outputs == {"drift": "", "changed": "", "sarif": "", "report": ""}
 
 
 def test_failed_alert_is_a_warning_without_the_secret(workspace: Path, runner: Runner) -> None:
@@ -304,7 +317,7 @@ def test_scan_keeps_its_history_at_the_given_path(
     push_index(registry, "library/dw-action-scan", "1", debian_index("trixie", seed="s2"))
     moved = run_action(root, inputs, runner)
     assert moved.status == 1, moved.logs
-    assert moved.outputs == {"drift": "true", "changed": "", "sarif": ""}
+    assert moved.outputs == {"drift": "true", "changed": "", "sarif": "", "report": ""}
     assert "::error file=Dockerfile,line=1" in moved.logs["Run driftwatch"]
 
 
@@ -372,3 +385,32 @@ def test_a_pinned_version_the_index_lacks_fails_the_install(
     run = run_action(tmp_path / "repo", inputs, runner)
     assert run.status != 0 and "Run driftwatch" not in run.logs
     assert "driftwatch==9.9.9" in run.logs["Install driftwatch"]
+
+
+def test_nightly_scan_publishes_the_report_and_its_overview(
+    tmp_path: Path, registry: RegistryServer, runner: Runner, first_run: Run
+) -> None:
+    """The nightly example's scan step (its own `with:`), run through the action for real: the
+    report its upload step publishes is written, also when the release moved, and the overview
+    lands in the job summary."""
+    workflow = yaml.safe_load(NIGHTLY.read_text())
+    steps = workflow["jobs"]["watch"]["steps"]
+    [scan] = [step for step in steps if step.get("name") == "Scan"]
+    [upload] = [
+        step for step in steps if step.get("uses", "").startswith("actions/upload-artifact@")
+    ]
+    assert upload["if"] == "always()" and upload["with"]["path"] == scan["with"]["report"]
+    inputs = {k: v for k, v in scan["with"].items() if "${{" not in str(v)}
+    root = make_project(tmp_path / "repo", registry, {"Dockerfile": "FROM dw-nightly-report:1\n"})
+    push_index(registry, "library/dw-nightly-report", "1", debian_index("bookworm", seed="r1"))
+    quiet = run_action(root, inputs, runner)
+    assert quiet.status == 0, quiet.logs
+    push_index(registry, "library/dw-nightly-report", "1", debian_index("trixie", seed="r2"))
+    moved = run_action(root, inputs, runner)
+    assert moved.status == 1, moved.logs  # the release moved: the job fails, the report still comes
+    assert moved.outputs["report"] == scan["with"]["report"]
+    page = (root / scan["with"]["report"]).read_text()
+    html5lib.HTMLParser(strict=True).parse(page)
+    assert "dw-nightly-report:1" in page
+    assert page.count('class="mark os-release"') == 2  # amd64 and arm64/v8
+    assert "`dw-nightly-report:1`" in moved.summary and "trixie" in moved.summary
