@@ -54,8 +54,9 @@ class RunLimits:
     on_resolved: Callable[[ImageReference], None] | None = None
 
     def apply(self, client: RegistryClient) -> None:
-        """Hand the limits to a registry client."""
-        client.deadline = self.deadline
+        """Hand the limits to a registry client (without a deadline, the config's default stays)."""
+        if self.deadline is not None:
+            client.deadline = self.deadline
         client.baseline = self.baseline
         client.on_resolved = self.on_resolved
 
