@@ -34,9 +34,9 @@ def pin_tree(root: Path, update: bool = False) -> list[PinEdit]:
     edits = plan_pins(inventory, digests, update=update)
     for file in {e.file for e in edits if e.pinnable}:
         path = root / file
-        text = path.read_bytes().decode("utf-8", errors="surrogateescape")  # as cli/pin.py reads
+        text = path.read_bytes().decode("utf-8", "surrogateescape")  # as `pin --write` reads
         pinned = apply_pins(text, [e for e in edits if e.file == file])
-        path.write_bytes(pinned.encode("utf-8", errors="surrogateescape"))
+        path.write_bytes(pinned.encode("utf-8", "surrogateescape"))
     return edits
 
 
@@ -44,6 +44,16 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
     path = tmp_path / name
     path.write_bytes(data)
     return path
+
+
+def test_a_latin1_comment_is_kept_byte_for_byte_by_pin_write(tmp_path: Path) -> None:
+    original = b"# caf\xe9\nFROM python:3.12-slim-bookworm\n"
+    write(tmp_path, "Dockerfile", original)
+    [edit] = pin_tree(tmp_path)
+    assert edit.pinnable
+    assert (tmp_path / "Dockerfile").read_bytes() == original.replace(
+        b"bookworm\n", f"bookworm@{edit.new.split('@')[1] if edit.new else ''}\n".encode()
+    )
 
 
 def test_crlf_continuations_and_comments_stay_byte_for_byte(tmp_path: Path) -> None:

@@ -80,3 +80,29 @@ def test_an_unchanged_single_manifest_costs_one_head_with_a_cold_cache(
     assert row["platforms"][0]["platform"] == "linux/amd64" and row["drifts"] == []
     requests = [(m, p) for m, p, _ in registry.requests_since(mark) if p != "/v2/"]
     assert requests == [("HEAD", "/v2/library/dw-fcs-cold/manifests/1")]  # platform + OS: history
+
+
+def test_a_vanished_tag_and_a_dropped_named_platform_fail_the_scan(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    from tests.bench.images import build_index
+
+    root = _project(tmp_path, registry, "dw-fcs-break:1")
+    config = root / "driftwatch.toml"
+    config.write_text('platforms = ["linux/amd64", "linux/arm64"]\n' + config.read_text())
+    first = debian_index("bookworm", seed="b1")
+    digest = push_index(registry, "library/dw-fcs-break", "1", first)
+    assert run_cli(root, "scan").returncode == 0
+    push_index(registry, "library/dw-fcs-break", "1", build_index([first.images[0]]))
+    dropped = run_cli(root, "scan", "--format", "json")
+    assert dropped.returncode == 1, dropped.stdout + dropped.stderr
+    [row] = json.loads(dropped.stdout)
+    assert [(d["kind"], d["severity"]) for d in row["drifts"]] == [("platform-removed", "release")]
+    current = json.loads(dropped.stdout)[0]["digest"]
+    url = f"{registry.url}/v2/library/dw-fcs-break/manifests/{current}"
+    assert httpx.delete(url).status_code == 202
+    vanished = run_cli(root, "scan")
+    assert vanished.returncode == 1, vanished.stdout + vanished.stderr
+    assert "no longer exists in the registry" in vanished.stdout
+    assert "gone from the registry" in vanished.stdout and f"@{current}" not in vanished.stdout
+    assert digest != current
