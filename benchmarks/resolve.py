@@ -15,7 +15,9 @@ other round), medians:
 with the same concurrency (`--parallel-max N`) and the same Accept / Accept-Encoding headers. Twice:
 on loopback (CPU-bound on this machine), and through tests/netproxy.py adding 10 ms each way to every
 chunk and one round trip to every new connection (`--latency-tags` tags). Connections are those the
-proxy accepted (on loopback, from one extra untimed pass through a proxy without delay).
+proxy accepted (on loopback, from one extra untimed pass through a proxy without delay). A third
+run puts the same registry behind TLS (tests/tlsregistry.py) and the latency proxy: driftwatch and
+curl both negotiate HTTP/2.
 """
 
 from __future__ import annotations
@@ -47,18 +49,28 @@ from wire import (  # noqa: E402
 
 from tests.bench.registry import RegistryServer  # noqa: E402
 from tests.netproxy import NetProxy  # noqa: E402
+from tests.tlsregistry import TlsRegistry  # noqa: E402
 
 
 class Bench:
     """The four contenders against one address (the registry, or a proxy in front of it)."""
 
     def __init__(
-        self, work: Path, host: str, refs: list[str], concurrency: int, proxy: NetProxy | None
+        self,
+        work: Path,
+        host: str,
+        refs: list[str],
+        concurrency: int,
+        proxy: NetProxy | None,
+        ca: Path | None = None,
     ) -> None:
         self.work = work
         self.proxy = proxy
         self.refs_file = write_refs(work / "refs.txt", host, refs)
-        self.curl_urls = curl_config(work / "curl.txt", f"http://{host}", refs)
+        scheme = "https" if ca else "http"
+        self.curl_urls = curl_config(work / "curl.txt", f"{scheme}://{host}", refs)
+        self.curl_extra = ["--cacert", str(ca)] if ca else []  # curl speaks HTTP/2 where offered
+        self.env = {"SSL_CERT_FILE": str(ca)} if ca else {}
         self.concurrency = concurrency
         write_config(work / "project", concurrency)
         self.series = {
@@ -68,7 +80,8 @@ class Bench:
 
     def _resolve(self, cache: Path) -> float:
         command = driftwatch_command("resolve", "--from-file", str(self.refs_file))
-        return timed(command, env_with(DRIFTWATCH_CACHE_DIR=str(cache)), self.work / "project")
+        env = env_with(DRIFTWATCH_CACHE_DIR=str(cache), **self.env)
+        return timed(command, env, self.work / "project")
 
     def _record(self, name: str, work: Callable[[], float]) -> None:
         if self.proxy is not None:
@@ -87,11 +100,15 @@ class Bench:
             lambda: self._record(
                 "driftwatch cold", lambda: self._resolve(fresh(self.work / "cold-cache"))
             ),
-            lambda: self._record("curl GET", lambda: timed(curl_command(self.curl_urls, n, False))),
+            lambda: self._record(
+                "curl GET", lambda: timed(curl_command(self.curl_urls, n, False) + self.curl_extra)
+            ),
             lambda: self._record(
                 "driftwatch warm", lambda: self._resolve(self.work / "warm-cache")
             ),
-            lambda: self._record("curl HEAD", lambda: timed(curl_command(self.curl_urls, n, True))),
+            lambda: self._record(
+                "curl HEAD", lambda: timed(curl_command(self.curl_urls, n, True) + self.curl_extra)
+            ),
         ]
 
     def profile(self, output: Path) -> None:
@@ -132,7 +149,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--delay", type=float, default=0.010, help="seconds each way (proxy)")
-    parser.add_argument("--skip", choices=("loopback", "latency"), action="append", default=[])
+    parser.add_argument(
+        "--skip", choices=("loopback", "latency", "tls"), action="append", default=[]
+    )
     parser.add_argument("--profile", type=Path, help="write a cProfile of one warm loopback run")
     shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
     parser.add_argument("--storage", default=shm, help="parent dir of the registry storage")
@@ -157,6 +176,8 @@ def main() -> None:
                 interleave(args.rounds, bench.contenders())
             title = f"behind the latency proxy ({args.delay * 1000:g} ms each way)"
             report(title, bench, min(args.latency_tags, len(refs)))
+        if "tls" not in args.skip:
+            tls_latency(server, work, refs[: args.latency_tags], args)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -174,6 +195,18 @@ def loopback(server: RegistryServer, work: Path, refs: list[str], args: argparse
     if args.profile:
         bench.profile(args.profile)
         print(f"profile of one warm run: {args.profile}")
+
+
+def tls_latency(
+    server: RegistryServer, work: Path, refs: list[str], args: argparse.Namespace
+) -> None:
+    """The latency run against the registry over TLS: driftwatch (HTTP/2 by ALPN) vs curl."""
+    with TlsRegistry(server, work / "tls") as tls, NetProxy(tls.host, delay=args.delay) as proxy:
+        bench = Bench(fresh(work / "tls-run"), proxy.address, refs, args.concurrency, proxy, tls.ca)
+        bench.warm_up()
+        interleave(args.rounds, bench.contenders())
+    title = f"TLS (HTTP/2 both) behind the latency proxy ({args.delay * 1000:g} ms each way)"
+    report(title, bench, len(refs))
 
 
 if __name__ == "__main__":
