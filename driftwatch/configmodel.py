@@ -329,8 +329,8 @@ class ConfigModel(_Strict):
         json_schema_extra=_doc(
             "seconds",
             "900",
-            "Time a `resolve`, `check`, `lock` or `pin` run may take; what is not done by then is "
-            "reported as could not check (`scan` has `--deadline`).",
+            "Time a `resolve`, `check`, `lock`, `pin` or `scan` run may take (`scan --deadline` "
+            "overrides it); what is not done by then is reported as could not check.",
         ),
     )
     http2: bool = Field(
