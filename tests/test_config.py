@@ -217,6 +217,7 @@ COMMANDS = [
     ("events",),
     ("notify", "--test"),
     ("db", "upgrade"),
+    ("report", "--format", "markdown"),
 ]
 
 

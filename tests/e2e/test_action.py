@@ -99,9 +99,10 @@ def test_action_shape() -> None:
         "python",
         "cache",
         "sarif",
+        "report",
     }
     assert action["inputs"]["command"]["default"] == "check"
-    assert set(action["outputs"]) == {"drift", "changed", "sarif"}
+    assert set(action["outputs"]) == {"drift", "changed", "sarif", "report"}
     for name, spec in action["inputs"].items():
         assert spec.get("description"), name
         assert "default" in spec, name

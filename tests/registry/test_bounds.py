@@ -5,7 +5,6 @@ fault proxy; a MockTransport only for a token server that answers without end.""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from tests.bench.images import build_image
 from tests.bench.registry import RegistryServer
 from tests.faults.proxy import FaultProxy
 from tests.faults.rules import Fault, Rule
+from tests.peakrss import PEAK_MIB
 
 
 def push(registry: RegistryServer, name: str, tags: int = 1) -> list[str]:
@@ -60,20 +60,31 @@ async def _no_sleep(seconds: float) -> None:
     return None
 
 
+_CLI_WITH_PEAK = f"""
+import sys
+from driftwatch.cli import main
+try:
+    main(sys.argv[1:])
+finally:
+    print("peak-rss-mib", {PEAK_MIB}, file=sys.stderr)
+"""
+
+
 def cli_with_rss(cwd: Path, *args: str) -> tuple[int, str, int]:
-    """Run the CLI; (exit code, stderr, peak RSS in MB) from wait4."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "driftwatch", *args],
+    """Run the CLI; (exit code, stderr without the peak line, its own peak RSS in MiB)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CLI_WITH_PEAK, *args],
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        check=False,
     )
-    assert process.stderr is not None
-    stderr = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, stderr, usage.ru_maxrss // 1024
+    lines = done.stderr.splitlines()
+    peak = [line for line in lines if line.startswith("peak-rss-mib ")]
+    assert len(peak) == 1, done.stderr
+    stderr = "".join(f"{line}\n" for line in lines if not line.startswith("peak-rss-mib "))
+    return done.returncode, stderr, int(peak[0].split()[1])
 
 
 def test_a_3_gib_404_body_is_cut_off_in_bounded_memory(
