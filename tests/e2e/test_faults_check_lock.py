@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,27 +22,12 @@ from tests.bench.distros import debian_index
 from tests.bench.registry import RegistryServer
 from tests.e2e.failclosed import run_cli
 from tests.e2e.faultscan import Fleet
-from tests.faults.conftest import SEED_ENV, fault_seed
 from tests.faults.proxy import FaultProxy
 from tests.faults.rules import Fault, Rule
 
 SIZE = 3
 HEAD_FAULTS = ("429", "500", "502", "503", "reset", "stall", "wrong-digest")
 BODY_FAULTS = ("reset-mid-body", "truncate", "corrupt")
-
-
-@pytest.fixture
-def seed(request: pytest.FixtureRequest) -> int:
-    value = fault_seed()
-    request.node.user_properties.append(("fault_seed", value))
-    print(f"fault proxy seed: {value} (replay with {SEED_ENV}={value})")
-    return value
-
-
-@pytest.fixture
-def proxy(registry: RegistryServer, seed: int) -> Iterator[FaultProxy]:
-    with FaultProxy(registry.url, seed=seed) as running:
-        yield running
 
 
 @pytest.fixture

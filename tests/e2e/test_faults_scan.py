@@ -10,34 +10,17 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.bench.registry import RegistryServer
 from tests.e2e.faultscan import Fleet, drift_events, project, recorded, rows, run, start, store
-from tests.faults.conftest import SEED_ENV, fault_seed
 from tests.faults.proxy import FaultProxy
 from tests.faults.rules import ALL_FAULTS, Fault, Rule
 
 SIZE = 4
 ANSWER_FAULTS = tuple(f for f in ALL_FAULTS if f is not Fault.STALL)
-
-
-@pytest.fixture
-def seed(request: pytest.FixtureRequest) -> int:
-    """This test's fault seed, printed and recorded so a failure can be replayed."""
-    value = fault_seed()
-    request.node.user_properties.append(("fault_seed", value))
-    print(f"fault proxy seed: {value} (replay with {SEED_ENV}={value})")
-    return value
-
-
-@pytest.fixture
-def proxy(registry: RegistryServer, seed: int) -> Iterator[FaultProxy]:
-    with FaultProxy(registry.url, seed=seed) as running:
-        yield running
 
 
 @pytest.fixture
