@@ -39,12 +39,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from wire import MANIFEST_HEADERS, load  # noqa: E402
 
 from driftwatch.history import HistoryStore  # noqa: E402
-from tests.bench.distros import debian_files  # noqa: E402
-from tests.bench.images import Image, build_image, build_index  # noqa: E402
-from tests.bench.push import Pusher  # noqa: E402
-from tests.bench.registry import RegistryServer  # noqa: E402
 from tests.faults.proxy import FaultProxy  # noqa: E402
 from tests.faults.rules import ALL_FAULTS, Fault, Rule  # noqa: E402
+from tests.testbed.distros import debian_files  # noqa: E402
+from tests.testbed.images import Image, build_image, build_index  # noqa: E402
+from tests.testbed.push import Pusher  # noqa: E402
+from tests.testbed.registry import RegistryServer  # noqa: E402
 
 _PUSHERS = threading.local()
 _LOG = re.compile(r'"([A-Z]+) (\S+) HTTP/[\d.]+" (\d{3}) (\d+|-)')

@@ -47,8 +47,8 @@ from wire import (  # noqa: E402
     write_refs,
 )
 
-from tests.bench.registry import RegistryServer  # noqa: E402
 from tests.netproxy import NetProxy  # noqa: E402
+from tests.testbed.registry import RegistryServer  # noqa: E402
 from tests.tlsregistry import TlsRegistry  # noqa: E402
 
 

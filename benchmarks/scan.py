@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from wire import curl_command, curl_config, interleave, load, timed  # noqa: E402
 
-from tests.bench.distros import debian_image  # noqa: E402
-from tests.bench.images import build_index  # noqa: E402
-from tests.bench.registry import RegistryServer  # noqa: E402
+from tests.testbed.distros import debian_image  # noqa: E402
+from tests.testbed.images import build_index  # noqa: E402
+from tests.testbed.registry import RegistryServer  # noqa: E402
 
 
 def push_all(server: RegistryServer, refs: int, repos: int) -> list[str]:

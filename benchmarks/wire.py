@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from driftwatch.registry.media import ACCEPT_MANIFESTS  # noqa: E402
-from tests.bench.images import build_image, build_index  # noqa: E402
-from tests.bench.registry import RegistryServer  # noqa: E402
+from tests.testbed.images import build_image, build_index  # noqa: E402
+from tests.testbed.registry import RegistryServer  # noqa: E402
 
 # The headers driftwatch sends with a manifest request (besides Host and User-Agent).
 MANIFEST_HEADERS = (f"Accept: {ACCEPT_MANIFESTS}", "Accept-Encoding: identity")

@@ -23,8 +23,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.distros import debian_index  # noqa: E402
-from tests.bench.registry import RegistryServer, push_index  # noqa: E402
+from tests.testbed.distros import debian_index  # noqa: E402
+from tests.testbed.registry import RegistryServer, push_index  # noqa: E402
 
 IMAGE, REPO, TAG = "python:3.12-slim", "library/python", "3.12-slim"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench.images import Index, build_image, build_index
-from tests.bench.registry import RegistryServer
 from tests.databases import db_url, postgres_server, postgres_url, sqlite_url  # noqa: F401
 from tests.packaging import dists  # noqa: F401 - one `python -m build` per session
+from tests.testbed.images import Index, build_image, build_index
+from tests.testbed.registry import RegistryServer
 
 # Variables of the developer's or CI's environment that change what driftwatch does.
 _LEAKY_PREFIXES = ("DRIFTWATCH_", "GITHUB_", "GITLAB_", "RUNNER_")
@@ -49,7 +49,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServe
 
 @pytest.fixture(scope="session")
 def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:
-    """A registry behind htpasswd Basic auth (users in tests.bench.registry: PUSHER, READER)."""
+    """A registry behind htpasswd Basic auth (users in tests.testbed.registry: PUSHER, READER)."""
     yield from _serve("basic", tmp_path_factory)
 
 

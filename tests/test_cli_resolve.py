@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench.images import build_image
-from tests.bench.registry import READER, RegistryServer, free_port
 from tests.clirun import run_driftwatch
 from tests.conftest import sample_index
 from tests.registry.test_client import login
+from tests.testbed.images import build_image
+from tests.testbed.registry import READER, RegistryServer, free_port
 
 
 def driftwatch(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

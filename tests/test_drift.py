@@ -8,7 +8,6 @@ import pytest
 
 from driftwatch.drift import compare, fails, os_change, undetermined
 from driftwatch.errors import ConfigError
-from driftwatch.explain import describe_drift
 from driftwatch.models import (
     Drift,
     DriftKind,
@@ -18,6 +17,7 @@ from driftwatch.models import (
     PlatformImage,
 )
 from driftwatch.reference import parse_reference
+from driftwatch.usecases.explain import describe_drift
 
 REF = parse_reference("python:3.11-slim")
 T0 = datetime(2023, 6, 1, tzinfo=timezone.utc)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from driftwatch.explain import describe_drift, pinned_from_line, short_digest, title_for
 from driftwatch.models import Drift, DriftKind, OsRelease, Platform, PlatformImage
 from driftwatch.reference import parse_reference
+from driftwatch.usecases.explain import describe_drift, pinned_from_line, short_digest, title_for
 
 A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from driftwatch.errors import UsageError
-from driftwatch.fleet import Shard, skipped
 from driftwatch.models import ResolveFailure
 from driftwatch.reference import parse_reference
+from driftwatch.usecases.fleet import Shard, skipped
 
 REFS = [parse_reference(f"example.com/team{i % 7}/app{i}:v{i % 3}") for i in range(400)]
 

@@ -11,9 +11,9 @@ import pytest
 from driftwatch.config import Config
 from driftwatch.errors import InputError
 from driftwatch.lint import lint
-from driftwatch.pin import PinEdit, apply_pins, plan_pins, refs_to_resolve, unified_diff
 from driftwatch.reference import ImageReference
 from driftwatch.sources import Inventory, find_image_uses
+from driftwatch.usecases.pin import PinEdit, apply_pins, plan_pins, refs_to_resolve, unified_diff
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 

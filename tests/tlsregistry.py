@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.bench.registry import RegistryServer, free_port, registry_binary
+from tests.testbed.registry import RegistryServer, free_port, registry_binary
 
 
 def make_certificates(folder: Path) -> tuple[Path, Path, Path]:

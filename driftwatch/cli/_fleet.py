@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import click
 
-from driftwatch.fleet import Shard, skipped
 from driftwatch.models import ResolveFailure
 from driftwatch.reference import ImageReference
+from driftwatch.usecases.fleet import Shard, skipped
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXAMPLES = 3

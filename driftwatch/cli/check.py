@@ -26,10 +26,10 @@ from driftwatch.lockfile import DEFAULT_LOCKFILE, read_lock
 from driftwatch.report import FORMATS, render
 
 if TYPE_CHECKING:  # typing only: keeps `driftwatch --help` light
-    from driftwatch.check import CheckReport
     from driftwatch.config import Config
     from driftwatch.notify import Destination
     from driftwatch.report import Finding
+    from driftwatch.usecases.check import CheckReport
 
 
 @click.command("check")
@@ -65,7 +65,7 @@ def check(
     notify_urls: tuple[str, ...],
 ) -> None:
     """Exit 1 when a locked base image moved (by default: to another OS release)."""
-    from driftwatch.check import (
+    from driftwatch.usecases.check import (
         CHECK_RULES,
         check_findings,
         compare_with_lock,
@@ -74,7 +74,7 @@ def check(
         locked_platforms,
         problem_findings,
     )
-    from driftwatch.online import OsOptions, gone_digests, observe_online
+    from driftwatch.usecases.online import OsOptions, gone_digests, observe_online
 
     config, inventory = take_inventory(ctx, paths, build_args, root=repo_root, platforms=platforms)
     lock = read_lock(lock_path(lockfile, inventory.root))  # exit 2 before any network

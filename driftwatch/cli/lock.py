@@ -45,8 +45,8 @@ def lock(
     os_detect: str | None,
 ) -> None:
     """Write driftwatch.lock: digests and OS release of every external base image."""
-    from driftwatch.check import group_uses, locked_os, locked_platforms
-    from driftwatch.online import OsOptions, observe_online
+    from driftwatch.usecases.check import group_uses, locked_os, locked_platforms
+    from driftwatch.usecases.online import OsOptions, observe_online
 
     config, inventory = take_inventory(ctx, paths, build_args, root=repo_root, platforms=platforms)
     unread = unreadable(inventory)

@@ -13,9 +13,9 @@ from driftwatch.cli._common import EXIT_FINDINGS, EXIT_REGISTRY, warn
 from driftwatch.cli.images import inventory_options, take_inventory
 from driftwatch.config import Config
 from driftwatch.errors import InputError
-from driftwatch.pin import PinEdit, apply_pins, plan_pins, refs_to_resolve, unified_diff
 from driftwatch.reference import ImageReference
 from driftwatch.sources import Inventory
+from driftwatch.usecases.pin import PinEdit, apply_pins, plan_pins, refs_to_resolve, unified_diff
 
 
 @click.command("pin")
@@ -75,7 +75,7 @@ def _resolve(
     if not refs:
         return {}, 0
     from driftwatch.models import Resolution
-    from driftwatch.online import resolve_online
+    from driftwatch.usecases.online import resolve_online
 
     digests: dict[ImageReference, str] = {}
     failed = 0

@@ -155,9 +155,9 @@ def _repository(
     lock, root = lock_at_root(ctx, lockfile)
     if lock is None or root is None:
         return None, {}
-    from driftwatch.check import group_uses
     from driftwatch.cli.images import take_inventory
     from driftwatch.cli.lock import repo_root
+    from driftwatch.usecases.check import group_uses
 
     _, inventory = take_inventory(ctx, [], [], root=repo_root)
     return lock, group_uses(inventory.resolvable)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from driftwatch.config import Config
 
 Result = Resolution | ResolveFailure
-OS_ERROR = "error"  # OsRelease.source when detection raised (driftwatch.observe.with_os)
+OS_ERROR = "error"  # OsRelease.source when detection raised (driftwatch.usecases.observe.with_os)
 
 
 @click.command()
@@ -93,7 +93,7 @@ def _run(
     os_detect: str | None,
 ) -> list[Result]:
     """Resolve everything in one event loop (the registry client is imported only there)."""
-    from driftwatch.online import OsOptions, resolve_online
+    from driftwatch.usecases.online import OsOptions, resolve_online
 
     options = OsOptions.from_config(config, os_detect) if with_os else None
     return resolve_online(refs, config, strict=False, platforms=platforms, os_options=options)

@@ -31,10 +31,10 @@ from driftwatch.reference import ImageReference, parse_reference
 
 if TYPE_CHECKING:
     from driftwatch.config import Config
-    from driftwatch.fleet import Shard
     from driftwatch.history import HistoryStore
     from driftwatch.models import BaseImageUse, Drift, Observation
-    from driftwatch.scan import ScanResult
+    from driftwatch.usecases.fleet import Shard
+    from driftwatch.usecases.scan import ScanResult
 
 FORMATS = ("text", "json", "github", "sarif", "markdown")
 
@@ -84,8 +84,8 @@ def scan(
     from driftwatch.cli._history_output import open_store
     from driftwatch.notify import load_destinations
     from driftwatch.notify.outbox import RetryPolicy
-    from driftwatch.online import RunLimits
-    from driftwatch.scan import detect_trigger, run_scan
+    from driftwatch.usecases.online import RunLimits
+    from driftwatch.usecases.scan import detect_trigger, run_scan
 
     started = deadline_at(deadline)
     config, uses = _watched(ctx, paths, build_args, images)
@@ -130,8 +130,8 @@ def _watched(
     images: tuple[str, ...],
 ) -> tuple[Config, dict[ImageReference, tuple[BaseImageUse, ...]]]:
     """Uses from the paths (when given, or when nothing else is watched) plus the watch list."""
-    from driftwatch.check import group_uses
     from driftwatch.cli._common import config_from
+    from driftwatch.usecases.check import group_uses
 
     config = config_from(ctx)
     watch = [*config.images, *images]
@@ -192,13 +192,13 @@ def _report(result: ScanResult, fmt: str, fail_on: str) -> None:
     elif fmt == "text":
         click.echo(_text(result), nl=False)
     else:
-        from driftwatch.check import (
+        from driftwatch.report import render
+        from driftwatch.usecases.check import (
             CHECK_RULES,
             drift_findings,
             failure_findings,
             undetermined_findings,
         )
-        from driftwatch.report import render
 
         findings = drift_findings(result.drifts, result.uses, result.pins, fail_on, result.gone)
         findings += undetermined_findings(result.undetermined(), result.uses, allowed=False)
@@ -207,7 +207,7 @@ def _report(result: ScanResult, fmt: str, fail_on: str) -> None:
 
 
 def _text(result: ScanResult) -> str:
-    from driftwatch.explain import short_digest
+    from driftwatch.usecases.explain import short_digest
 
     lines = []
     for obs in result.observations:
@@ -241,7 +241,7 @@ def _text(result: ScanResult) -> str:
 
 
 def _describe(result: ScanResult, drift: Drift) -> str:
-    from driftwatch.explain import describe_drift
+    from driftwatch.usecases.explain import describe_drift
 
     pin = result.pins.get(drift.reference)
     return describe_drift(drift, pin=pin, pin_gone=drift.reference in result.gone)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from driftwatch.drift import compare
 from driftwatch.errors import DriftwatchError, StoreError
-from driftwatch.history import histories, migrations, outbox, queries
+from driftwatch.history import deliveries, histories, migrations, queries
 from driftwatch.history.convert import (
     drift_values,
     fingerprint,
@@ -254,24 +254,24 @@ class HistoryStore:
     ) -> None:
         """Queue every event for every destination (a stable fingerprint, never the URL)."""
         with self._write() as conn:
-            outbox.enqueue(conn, event_ids, destinations, utc(now) if now else _now())
+            deliveries.enqueue(conn, event_ids, destinations, utc(now) if now else _now())
 
     def unqueued_events(self, since: datetime) -> list[int]:
         """Ids of events detected since `since` never queued for any destination (catch-up)."""
         with self._read() as conn:
-            return outbox.unqueued(conn, utc(since))
+            return deliveries.unqueued(conn, utc(since))
 
     def claim_deliveries(
-        self, destination: str, now: datetime, claimer: str, lease: timedelta = outbox.LEASE
+        self, destination: str, now: datetime, claimer: str, lease: timedelta = deliveries.LEASE
     ) -> list[StoredDrift]:
         """Atomically take the due deliveries of a destination; two claimers never share one."""
         with self._write() as conn:
-            return outbox.claim(conn, destination, utc(now), claimer, lease)
+            return deliveries.claim(conn, destination, utc(now), claimer, lease)
 
     def mark_delivered(self, event_ids: Sequence[int], destination: str) -> None:
         """Record that these events reached the destination."""
         with self._write() as conn:
-            outbox.delivered(conn, event_ids, destination, _now())
+            deliveries.delivered(conn, event_ids, destination, _now())
 
     def mark_attempt_failed(
         self,
@@ -287,14 +287,14 @@ class HistoryStore:
         Returns how many deliveries were given up by this attempt.
         """
         with self._write() as conn:
-            return outbox.failed(
+            return deliveries.failed(
                 conn, event_ids, destination, error, utc(now), max_attempts, backoff
             )
 
     def pending_deliveries(self) -> list[PendingDelivery]:
         """Every delivery not yet made (pending, claimed or given up)."""
         with self._read() as conn:
-            return outbox.pending(conn)
+            return deliveries.pending(conn)
 
 
 def _record(conn: Connection, run_id: int, observation: Observation) -> tuple[Drift, ...]:

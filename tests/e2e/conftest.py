@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.bench.registry import RegistryServer
 from tests.faults.conftest import SEED_ENV, fault_seed
 from tests.faults.proxy import FaultProxy
+from tests.testbed.registry import RegistryServer
 
 
 @pytest.fixture

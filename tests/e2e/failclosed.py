@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 
-from tests.bench.images import OCI_INDEX, Blob, Image, Index
-from tests.bench.registry import RegistryServer, push_image, push_index
 from tests.e2e.faultscan import CACHE_ENV
 from tests.e2e.guard import driftwatch, make_project
+from tests.testbed.images import OCI_INDEX, Blob, Image, Index
+from tests.testbed.registry import RegistryServer, push_image, push_index
 
 
 def locked_project(

@@ -15,8 +15,8 @@ from typing import Any
 
 from driftwatch.history import HistoryStore
 from driftwatch.reference import parse_reference
-from tests.bench.distros import debian_index
-from tests.bench.registry import RegistryServer, push_index
+from tests.testbed.distros import debian_index
+from tests.testbed.registry import RegistryServer, push_index
 
 _FLEETS = itertools.count()
 CACHE_ENV = "DRIFTWATCH_CACHE_DIR"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.bench.registry import RegistryServer
 from tests.clirun import run_driftwatch
+from tests.testbed.registry import RegistryServer
 
 
 def driftwatch(

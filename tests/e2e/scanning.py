@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from tests.bench.registry import RegistryServer
 from tests.clirun import run_driftwatch
+from tests.testbed.registry import RegistryServer
 
 ACCEPT = ", ".join(
     (

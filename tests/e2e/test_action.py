@@ -19,8 +19,6 @@ import pytest
 import yaml
 
 from driftwatch import __version__
-from tests.bench.distros import debian_index
-from tests.bench.registry import RegistryServer, free_port, push_index
 from tests.e2e.actions_runner import (
     Run,
     Runner,
@@ -33,6 +31,8 @@ from tests.e2e.actions_runner import (
 from tests.e2e.guard import driftwatch, make_project
 from tests.packaging import Dists
 from tests.receivers import HttpReceiver, Post
+from tests.testbed.distros import debian_index
+from tests.testbed.registry import RegistryServer, free_port, push_index
 
 SCHEMA = Path(__file__).parents[1] / "assets" / "sarif-schema-2.1.0.json"
 SYSTEM_PYTHON = Path("/usr/bin/python3")

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench.distros import debian_index
-from tests.bench.registry import RegistryServer, push_index
 from tests.receivers import HttpReceiver, SmtpReceiver, free_port
+from tests.testbed.distros import debian_index
+from tests.testbed.registry import RegistryServer, push_index
 
 NO_BACKOFF = {"DRIFTWATCH_NOTIFY_BACKOFF": "0"}
 

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.bench.distros import debian_index
-from tests.bench.registry import RegistryServer, push_index
 from tests.docs_snippets import snippets
 from tests.e2e.guard import driftwatch, make_project
 from tests.packaging import Dists
+from tests.testbed.distros import debian_index
+from tests.testbed.registry import RegistryServer, push_index
 
 SYSTEM_PATH = f"/usr/bin{os.pathsep}/bin"
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.bench.distros import debian_index
-from tests.bench.registry import RegistryServer, push_index
 from tests.e2e.guard import driftwatch, make_project
+from tests.testbed.distros import debian_index
+from tests.testbed.registry import RegistryServer, push_index
 
 REPO = Path(__file__).parents[2]
 PINNED = f"FROM python:3.12-slim-bookworm@sha256:{'1' * 64}\n"

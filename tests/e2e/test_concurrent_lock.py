@@ -10,9 +10,9 @@ from pathlib import Path
 
 from driftwatch.atomic import write_atomic
 from driftwatch.lockfile import read_lock
-from tests.bench.distros import debian_index
-from tests.bench.registry import RegistryServer, push_index
 from tests.e2e.guard import make_project
+from tests.testbed.distros import debian_index
+from tests.testbed.registry import RegistryServer, push_index
 
 RUNS = 6
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench.distros import app_files, debian_files, debian_image, debian_index, os_release
-from tests.bench.images import build_image, build_index
-from tests.bench.registry import RegistryServer, corrupt_blob
 from tests.e2e.failclosed import delete, lock_json, locked_project, publish, raw_index
 from tests.e2e.guard import driftwatch
+from tests.testbed.distros import app_files, debian_files, debian_image, debian_index, os_release
+from tests.testbed.images import build_image, build_index
+from tests.testbed.registry import RegistryServer, corrupt_blob
 
 AMD64 = {"os": "linux", "architecture": "amd64"}
 ARM64 = {"os": "linux", "architecture": "arm64", "variant": "v8"}

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 
 from driftwatch.history import HistoryStore
-from tests.bench.distros import debian_image, debian_index
-from tests.bench.registry import RegistryServer, push_image, push_index
 from tests.e2e.failclosed import run_cli
+from tests.testbed.distros import debian_image, debian_index
+from tests.testbed.registry import RegistryServer, push_image, push_index
 
 
 def _project(root: Path, registry: RegistryServer, image: str) -> Path:
@@ -85,7 +85,7 @@ def test_an_unchanged_single_manifest_costs_one_head_with_a_cold_cache(
 def test_a_vanished_tag_and_a_dropped_named_platform_fail_the_scan(
     tmp_path: Path, registry: RegistryServer
 ) -> None:
-    from tests.bench.images import build_index
+    from tests.testbed.images import build_index
 
     root = _project(tmp_path, registry, "dw-fcs-break:1")
     config = root / "driftwatch.toml"

@@ -18,12 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.bench.distros import debian_index
-from tests.bench.registry import RegistryServer
 from tests.e2e.failclosed import run_cli
 from tests.e2e.faultscan import Fleet
 from tests.faults.proxy import FaultProxy
 from tests.faults.rules import Fault, Rule
+from tests.testbed.distros import debian_index
+from tests.testbed.registry import RegistryServer
 
 SIZE = 3
 HEAD_FAULTS = ("429", "500", "502", "503", "reset", "stall", "wrong-digest")

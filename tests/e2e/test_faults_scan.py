@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench.registry import RegistryServer
 from tests.e2e.faultscan import Fleet, drift_events, project, recorded, rows, run, start, store
 from tests.faults.proxy import FaultProxy
 from tests.faults.rules import ALL_FAULTS, Fault, Rule
+from tests.testbed.registry import RegistryServer
 
 SIZE = 4
 ANSWER_FAULTS = tuple(f for f in ALL_FAULTS if f is not Fault.STALL)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench.registry import RegistryServer
 from tests.e2e.faultscan import Fleet, drift_events, project, recorded, rows, run, start
 from tests.faults.proxy import FaultProxy
 from tests.faults.rules import Rule
+from tests.testbed.registry import RegistryServer
 
 SIZE = 5
 

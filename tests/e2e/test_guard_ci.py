@@ -12,10 +12,10 @@ import jsonschema
 import pytest
 
 from driftwatch.lockfile import repository_root
-from tests.bench.distros import debian_index
-from tests.bench.registry import READER, RegistryServer, free_port, push_index
 from tests.e2e.guard import driftwatch, make_project, write_config
 from tests.registry.test_client import login
+from tests.testbed.distros import debian_index
+from tests.testbed.registry import READER, RegistryServer, free_port, push_index
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench.distros import debian_index
-from tests.bench.registry import RegistryServer, push_index
 from tests.e2e.guard import driftwatch, make_project
+from tests.testbed.distros import debian_index
+from tests.testbed.registry import RegistryServer, push_index
 
 FILES = {
     ".github/workflows/ci.yml": (

@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 from driftwatch.history import HistoryStore
-from tests.bench.distros import debian_image
-from tests.bench.registry import RegistryServer, push_image
 from tests.e2e.failclosed import run_cli
 from tests.receivers import HttpReceiver
+from tests.testbed.distros import debian_image
+from tests.testbed.registry import RegistryServer, push_image
 
 
 def _kinds(root: Path) -> list[str]:

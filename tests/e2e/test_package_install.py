@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from driftwatch import __version__
-from tests.bench.distros import debian_index
-from tests.bench.registry import RegistryServer, push_index
 from tests.packaging import REPO, Dists
+from tests.testbed.distros import debian_index
+from tests.testbed.registry import RegistryServer, push_index
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.bench.distros import debian_index
-from tests.bench.registry import RegistryServer, push_index
 from tests.e2e.guard import driftwatch, make_project
+from tests.testbed.distros import debian_index
+from tests.testbed.registry import RegistryServer, push_index
 
 DOCKERFILE = (
     b"# build stage\r\n"

@@ -16,9 +16,9 @@ import pytest
 from driftwatch.config import RegistrySettings, load_config
 from driftwatch.notify import load_destinations
 from driftwatch.registry.endpoints import plain_http_allowed
-from tests.bench.distros import debian_index
-from tests.bench.registry import RegistryServer, free_port, push_index
 from tests.clirun import run_driftwatch
+from tests.testbed.distros import debian_index
+from tests.testbed.registry import RegistryServer, free_port, push_index
 
 SECRET = "Plant3dPw"
 

@@ -23,11 +23,11 @@ from driftwatch.config import Config, RegistrySettings
 from driftwatch.history import HistoryStore
 from driftwatch.models import DriftKind, Platform
 from driftwatch.reference import ImageReference, parse_reference
-from driftwatch.scan import run_scan
-from tests.bench.distros import app_files, debian_image
-from tests.bench.images import Entry, Image, Symlink, build_image
-from tests.bench.registry import RegistryServer, push_image
+from driftwatch.usecases.scan import run_scan
 from tests.tag_history import Move, expected_release_moves, history_rows
+from tests.testbed.distros import app_files, debian_image
+from tests.testbed.images import Entry, Image, Symlink, build_image
+from tests.testbed.registry import RegistryServer, push_image
 
 ASSETS = Path(__file__).parent.parent / "assets"
 AMD64 = Platform("linux", "amd64")

@@ -1,5 +1,5 @@
 """Issue 4's cases against the real registry: `driftwatch resolve --os` as a process, docker.io sent
-to the bench registry by the config, images built and pushed with tests.bench."""
+to the bench registry by the config, images built and pushed with tests.testbed."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.bench import OpaqueDir, Whiteout, build_image, build_index, push_image, push_index
-from tests.bench.distros import (
+from tests.testbed import OpaqueDir, Whiteout, build_image, build_index, push_image, push_index
+from tests.testbed.distros import (
     alpine_files,
     amazonlinux_files,
     app_files,
@@ -26,8 +26,8 @@ from tests.bench.distros import (
     ubuntu_files,
     wolfi_files,
 )
-from tests.bench.images import Image, Index, replace_top_layer
-from tests.bench.registry import RegistryServer, corrupt_blob
+from tests.testbed.images import Image, Index, replace_top_layer
+from tests.testbed.registry import RegistryServer, corrupt_blob
 
 REPO = "library/osdemo"
 DEBIAN_SH = (

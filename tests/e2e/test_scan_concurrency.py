@@ -12,9 +12,9 @@ from sqlalchemy import select
 from driftwatch.history import HistoryStore
 from driftwatch.history.tables import RUNS
 from driftwatch.reference import parse_reference
-from tests.bench.distros import debian_index
-from tests.bench.registry import RegistryServer, push_index
 from tests.e2e.scanning import cli_json, prepare_db, run_cli, start_cli, unique_repo, write_project
+from tests.testbed.distros import debian_index
+from tests.testbed.registry import RegistryServer, push_index
 
 PROCESSES = 8
 TAGS = [f"t{n}" for n in range(6)]

@@ -6,8 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.bench.distros import debian_index
-from tests.bench.registry import RegistryServer, free_port, push_index
 from tests.e2e.scanning import (
     cli_json,
     delete_tag,
@@ -16,6 +14,8 @@ from tests.e2e.scanning import (
     unique_repo,
     write_project,
 )
+from tests.testbed.distros import debian_index
+from tests.testbed.registry import RegistryServer, free_port, push_index
 
 PLATFORMS = {"linux/amd64", "linux/arm64/v8"}
 DEBIAN = {"bullseye": "11", "bookworm": "12"}

@@ -7,9 +7,9 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from tests.bench.distros import debian_index
-from tests.bench.registry import RegistryServer, push_index
 from tests.e2e.scanning import run_cli, unique_repo, write_project
+from tests.testbed.distros import debian_index
+from tests.testbed.registry import RegistryServer, push_index
 
 TAGS = [f"t{n}" for n in range(6)]
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from driftwatch.models import OsRelease
-from tests.bench.distros import app_files, os_release
-from tests.bench.images import build_image, build_index
-from tests.bench.registry import RegistryServer, push_index
 from tests.clirun import run_driftwatch
+from tests.testbed.distros import app_files, os_release
+from tests.testbed.images import build_image, build_index
+from tests.testbed.registry import RegistryServer, push_index
 
 HOSTILE = "trixie\x1b]0;pwned\x07"
 ESCAPED = "trixie\\x1b]0;pwned\\x07"

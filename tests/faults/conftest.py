@@ -9,7 +9,7 @@ from collections.abc import Generator, Iterator
 import httpx
 import pytest
 
-from tests.bench.registry import RegistryServer
+from tests.testbed.registry import RegistryServer
 
 from .proxy import FaultProxy
 from .registry import Pushed, client, push_pushed

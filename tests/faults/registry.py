@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from tests.bench.images import build_image
-from tests.bench.registry import RegistryServer, push_image
+from tests.testbed.images import build_image
+from tests.testbed.registry import RegistryServer, push_image
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from tests.bench.registry import RegistryServer
+from tests.testbed.registry import RegistryServer
 
 from .damage import wrong_digest
 from .proxy import FaultProxy

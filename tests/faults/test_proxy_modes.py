@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from tests.bench.registry import RegistryServer
+from tests.testbed.registry import RegistryServer
 
 from .proxy import FaultProxy
 from .registry import HEADERS, MANIFEST, Pushed, client, free_port, layer_path, sha256

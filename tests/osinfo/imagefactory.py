@@ -2,7 +2,7 @@
 
 For unit tests without a registry: `MemorySource` serves a store as a driftwatch.osinfo
 BlobSource and verifies digests exactly as the registry client does. The distro layouts come
-from tests/bench/distros.py; images for the real registry are built and pushed with tests.bench.
+from tests/testbed/distros.py; images for the real registry are built and pushed with tests.testbed.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 import zstandard
 
 from driftwatch.errors import DigestMismatch, InvalidResponse, NotFound
-from tests.bench import distros
-from tests.bench.images import (
+from tests.testbed import distros
+from tests.testbed.images import (
     DOCKER_CONFIG,
     DOCKER_LIST,
     DOCKER_MANIFEST,
@@ -33,8 +33,8 @@ from tests.bench.images import (
     Symlink,
     Whiteout,
 )
-from tests.bench.images import LAYER_TYPES as BENCH_LAYER_TYPES
-from tests.bench.images import Entry as BenchEntry
+from tests.testbed.images import LAYER_TYPES as BENCH_LAYER_TYPES
+from tests.testbed.images import Entry as BenchEntry
 
 # (style, codec) -> media type; Docker v2 has no zstd type, so Docker-style zstd uses OCI's.
 LAYER_TYPES = {
@@ -135,7 +135,7 @@ def compress(data: bytes, codec: str) -> bytes:
 
 
 def from_bench(files: Mapping[str, BenchEntry]) -> list[Entry]:
-    """A tests.bench layer mapping ({path: bytes | Symlink | Whiteout | OpaqueDir}) as entries."""
+    """A tests.testbed layer mapping ({path: bytes | Symlink | Whiteout | OpaqueDir}) as entries."""
     converted = []
     for path, entry in files.items():
         if isinstance(entry, bytes):

@@ -1,5 +1,5 @@
 """detect_platforms against the shared real registry (Debian's docker-registry), through the real
-RegistryClient: bench images pushed with tests.bench, read back per platform and cached."""
+RegistryClient: bench images pushed with tests.testbed, read back per platform and cached."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from driftwatch.osinfo import BoundSource, MemoryCache, detect_platforms
 from driftwatch.reference import parse_reference
 from driftwatch.registry import RegistryClient
 from driftwatch.registry.cache import MemoryManifestCache
-from tests.bench import build_image, build_index, push_image, push_index
-from tests.bench.distros import app_files, debian_files, ubuntu_files
-from tests.bench.registry import RegistryServer, corrupt_blob
+from tests.testbed import build_image, build_index, push_image, push_index
+from tests.testbed.distros import app_files, debian_files, ubuntu_files
+from tests.testbed.registry import RegistryServer, corrupt_blob
 
 FAST = Config(retries=0, timeout=10)
 

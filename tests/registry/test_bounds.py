@@ -20,11 +20,11 @@ from driftwatch.models import Resolution, ResolveFailure
 from driftwatch.reference import parse_reference
 from driftwatch.registry import MemoryManifestCache, MemoryTagMemo, RegistryClient
 from driftwatch.registry.session import MAX_RETRIES, MAX_TOKEN_BYTES
-from tests.bench.images import build_image
-from tests.bench.registry import RegistryServer
 from tests.faults.proxy import FaultProxy
 from tests.faults.rules import Fault, Rule
 from tests.peakrss import PEAK_MIB
+from tests.testbed.images import build_image
+from tests.testbed.registry import RegistryServer
 
 
 def push(registry: RegistryServer, name: str, tags: int = 1) -> list[str]:

@@ -17,10 +17,10 @@ from driftwatch.errors import ConfigError, InvalidResponse, NotFound, PlatformNo
 from driftwatch.models import Platform, Resolution, ResolveFailure
 from driftwatch.reference import parse_reference
 from driftwatch.registry import DiskManifestCache, MemoryManifestCache, RegistryClient
-from tests.bench.images import build_image
-from tests.bench.registry import READER, RegistryServer
 from tests.conftest import sample_index
 from tests.registry.test_credentials import write_helper
+from tests.testbed.images import build_image
+from tests.testbed.registry import READER, RegistryServer
 
 FAST = Config(retries=0, timeout=10)
 

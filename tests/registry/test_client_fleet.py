@@ -15,8 +15,8 @@ from driftwatch.config import Config
 from driftwatch.errors import DeadlineExceeded, DigestMismatch, InvalidResponse
 from driftwatch.models import Resolution, ResolveFailure
 from driftwatch.registry import RegistryClient
-from tests.bench.images import build_image
 from tests.registry.test_client_mock import DIGEST, REF, Fake, manifest_response
+from tests.testbed.images import build_image
 
 IMAGE = build_image([{"a": b"1"}])
 LIE = "sha256:" + "0" * 64

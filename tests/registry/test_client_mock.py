@@ -26,7 +26,7 @@ from driftwatch.models import Resolution
 from driftwatch.reference import parse_reference
 from driftwatch.registry import MemoryManifestCache, RegistryClient
 from driftwatch.registry.media import MANIFEST_TYPES
-from tests.bench.images import build_image, build_index
+from tests.testbed.images import build_image, build_index
 
 HOST = "registry.test"
 REF = parse_reference(f"{HOST}/team/app:1")

@@ -14,15 +14,15 @@ import pytest
 
 from driftwatch.config import Config, RegistrySettings
 from driftwatch.models import Resolution, ResolveFailure
-from driftwatch.online import OsOptions, resolve_online
 from driftwatch.reference import parse_reference
 from driftwatch.registry import MemoryManifestCache, MemoryTagMemo, RegistryClient
-from tests.bench.images import build_image
-from tests.bench.registry import RegistryServer
+from driftwatch.usecases.online import OsOptions, resolve_online
 from tests.conftest import sample_index
 from tests.faults.proxy import FaultProxy
 from tests.faults.rules import Rule
 from tests.netproxy import NetProxy
+from tests.testbed.images import build_image
+from tests.testbed.registry import RegistryServer
 
 CONCURRENCY = 4
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench.images import build_image
-from tests.bench.registry import RegistryServer
 from tests.clirun import run_driftwatch
 from tests.netproxy import NetProxy
+from tests.testbed.images import build_image
+from tests.testbed.registry import RegistryServer
 from tests.tlsregistry import TlsRegistry
 
 

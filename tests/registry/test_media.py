@@ -9,7 +9,7 @@ import pytest
 from driftwatch.errors import DigestMismatch, InvalidResponse, UnsupportedManifest
 from driftwatch.models import Platform
 from driftwatch.registry import media
-from tests.bench.images import build_image, build_index
+from tests.testbed.images import build_image, build_index
 
 
 def test_index_lists_real_platforms_and_skips_attestations() -> None:

@@ -203,7 +203,7 @@ def test_build_outside_the_repository_is_refused(tmp_path: Path) -> None:
 
 
 def test_pin_refuses_an_alias_and_points_at_the_anchor(tmp_path: Path) -> None:
-    from driftwatch.pin import plan_pins
+    from driftwatch.usecases.pin import plan_pins
 
     inventory = make(
         tmp_path,

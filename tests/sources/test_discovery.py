@@ -155,9 +155,9 @@ def test_symlinks_out_of_the_repository_are_not_followed(tmp_path: Path) -> None
 def test_pin_write_never_writes_outside_the_root(tmp_path: Path) -> None:
     """Even a file that resolves outside (reached some other way) is not rewritten."""
     from driftwatch.cli.pin import _rewrite
-    from driftwatch.pin import PinEdit
     from driftwatch.reference import parse_reference
     from driftwatch.sources import Inventory
+    from driftwatch.usecases.pin import PinEdit
 
     make(tmp_path, {"outside/Dockerfile": "FROM alpine:3.20\n"})
     repo = tmp_path / "repo"

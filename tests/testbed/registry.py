@@ -14,9 +14,9 @@ from pathlib import Path
 import bcrypt
 import httpx
 
-from tests.bench.images import Image, Index
-from tests.bench.push import Pusher
-from tests.bench.tokenserver import ISSUER, SERVICE, TokenServer
+from tests.testbed.images import Image, Index
+from tests.testbed.push import Pusher
+from tests.testbed.tokenserver import ISSUER, SERVICE, TokenServer
 
 PUSHER = ("pusher", "push-secret-Xq7")
 READER = ("reader", "read-secret-Zk9")

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from driftwatch.drift import compare, failing, platform_key, undetermined, worst_first
-from driftwatch.explain import describe_drift, short_digest, title_for
 from driftwatch.lockfile import LockEntry, LockFile
 from driftwatch.models import (
     BaseImageUse,
@@ -27,6 +26,7 @@ from driftwatch.reference import ImageReference
 from driftwatch.registry.media import select_platforms
 from driftwatch.report import Finding, Rule
 from driftwatch.sources import FileProblem
+from driftwatch.usecases.explain import describe_drift, short_digest, title_for
 
 __all__ = [
     "CHECK_RULES",

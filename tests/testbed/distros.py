@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from tests.bench.images import Entry, Image, Index, Symlink, build_image, build_index
+from tests.testbed.images import Entry, Image, Index, Symlink, build_image, build_index
 
 DEBIAN_VERSIONS = {"buster": "10", "bullseye": "11", "bookworm": "12", "trixie": "13"}
 _LINK = {"etc/os-release": Symlink("../usr/lib/os-release")}

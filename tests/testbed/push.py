@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.bench.images import Blob, Image, Index
+from tests.testbed.images import Blob, Image, Index
 
 
 class Pusher:

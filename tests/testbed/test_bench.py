@@ -10,8 +10,8 @@ from pathlib import Path
 
 import zstandard
 
-from tests.bench.images import OpaqueDir, Symlink, Whiteout, build_image, build_index, build_layer
-from tests.bench.registry import RegistryServer, push_index
+from tests.testbed.images import OpaqueDir, Symlink, Whiteout, build_image, build_index, build_layer
+from tests.testbed.registry import RegistryServer, push_index
 
 
 def test_layer_entries_symlinks_whiteouts_opaque() -> None:

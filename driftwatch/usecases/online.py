@@ -24,8 +24,14 @@ from driftwatch.models import (
     Resolution,
     ResolveFailure,
 )
-from driftwatch.observe import OS_CONCURRENCY, OsDetector, Resolver, to_observation, with_os
 from driftwatch.reference import ImageReference
+from driftwatch.usecases.observe import (
+    OS_CONCURRENCY,
+    OsDetector,
+    Resolver,
+    to_observation,
+    with_os,
+)
 
 if TYPE_CHECKING:
     from driftwatch.config import Config

@@ -1,6 +1,6 @@
 """Test bench: a real registry (Debian's docker-registry), a token server, an image builder/pusher.
 
-    from tests.bench import build_image, build_index, push_index, Symlink, Whiteout, OpaqueDir
+    from tests.testbed import build_image, build_index, push_index, Symlink, Whiteout, OpaqueDir
     image = build_image([{"usr/lib/os-release": b"ID=debian\\n",
                           "etc/os-release": Symlink("../usr/lib/os-release")}])
     digest = push_index(registry, "library/debian", "bookworm", build_index([image]))
@@ -9,7 +9,7 @@ Fixtures (tests/conftest.py): `registry`, `basic_registry`, `token_registry` (se
 `server.access_log()`, `server.mark()` / `server.requests_since(mark)` count requests.
 """
 
-from tests.bench.images import (
+from tests.testbed.images import (
     Blob,
     Image,
     Index,
@@ -20,7 +20,7 @@ from tests.bench.images import (
     build_index,
     build_layer,
 )
-from tests.bench.registry import RegistryServer, push_image, push_index
+from tests.testbed.registry import RegistryServer, push_image, push_index
 
 __all__ = [
     "Blob",

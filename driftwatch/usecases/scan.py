@@ -23,8 +23,8 @@ from driftwatch.models import (
     Platform,
     ResolveFailure,
 )
-from driftwatch.online import OsOptions, RunLimits, gone_digests, observe_online
 from driftwatch.reference import ImageReference
+from driftwatch.usecases.online import OsOptions, RunLimits, gone_digests, observe_online
 
 if TYPE_CHECKING:
     from driftwatch.config import Config
