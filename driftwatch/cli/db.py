@@ -24,11 +24,12 @@ def upgrade(ctx: click.Context, db_url: str | None) -> None:
     """Create the schema or apply pending migrations."""
     from driftwatch.history import HistoryStore
     from driftwatch.history.engine import display_url, resolve_url
+    from driftwatch.history.migrations import describe
 
     url = resolve_url(db_url, config_from(ctx).db)
     before, after = HistoryStore.upgrade(url)
     where = display_url(url)
     if before == after:
-        click.echo(f"{where}: schema already at v{after}")
+        click.echo(f"{where}: schema already at {describe(after)}")
     else:
-        click.echo(f"{where}: schema v{before} -> v{after}")
+        click.echo(f"{where}: schema {describe(before)} -> {describe(after)}")

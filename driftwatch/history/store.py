@@ -77,7 +77,7 @@ class HistoryStore:
         return store
 
     @classmethod
-    def upgrade(cls, url: str | None = None) -> tuple[int, int]:
+    def upgrade(cls, url: str | None = None) -> tuple[str | None, str]:
         """Apply pending schema migrations (`driftwatch db upgrade`); (from, to) versions."""
         store = cls._connect(url)
         with store._write("upgrade the schema of") as conn:

@@ -128,10 +128,10 @@ def test_db_upgrade_then_already_current(
     postgres_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = run(["db", "upgrade", "--db", postgres_url], capsys)
-    assert code == 0 and out.strip().endswith("schema v0 -> v1")
+    assert code == 0 and out.strip().endswith("schema none -> revision 0002")
     assert "postgresql+psycopg://****@" in out  # user-info is masked in every output
     code, out, _ = run(["db", "upgrade", "--db", postgres_url], capsys)
-    assert code == 0 and out.strip().endswith("schema already at v1")
+    assert code == 0 and out.strip().endswith("schema already at revision 0002")
 
 
 def test_db_comes_from_env_then_config(
@@ -180,9 +180,9 @@ def test_newer_schema_is_exit_2_with_a_clear_message(sqlite_url: str) -> None:
     import sqlite3
 
     with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as conn:
-        conn.execute("UPDATE driftwatch_schema SET version = 7")
+        conn.execute("UPDATE alembic_version SET version_num = '0007'")
     result = _driftwatch("events", "--db", sqlite_url)
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "driftwatch: error: the database schema is v7, newer than this driftwatch understands (v1): upgrade driftwatch"
+        "driftwatch: error: the database schema is revision 0007, newer than this driftwatch understands (revision 0002): upgrade driftwatch"
     )

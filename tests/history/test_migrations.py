@@ -4,11 +4,10 @@ refused when newer than this driftwatch, and identical to the sqlmodel tables.""
 from __future__ import annotations
 
 import sqlite3
-import types
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
 from driftwatch.errors import ConfigError, StoreError
@@ -25,9 +24,9 @@ def test_new_sqlite_file_gets_the_schema_wal_and_busy_timeout(sqlite_url: str) -
     assert store.start_run("manual") == 1
     with sqlite3.connect(_sqlite_file(sqlite_url)) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert (
-            conn.execute("SELECT version FROM driftwatch_schema").fetchone()[0] == migrations.LATEST
-        )
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            (migrations.HEAD,)
+        ]
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 60_000
 
@@ -36,7 +35,7 @@ def test_migrated_schema_matches_the_sqlmodel_tables(db_url: str) -> None:
     HistoryStore.upgrade(db_url)
     engine = create_engine(parse_url(db_url))
     inspector = inspect(engine)
-    assert set(inspector.get_table_names()) == set(SQLModel.metadata.tables)
+    assert set(inspector.get_table_names()) == {*SQLModel.metadata.tables, "alembic_version"}
     for name, model in SQLModel.metadata.tables.items():
         columns = {c["name"]: c["nullable"] for c in inspector.get_columns(name)}
         assert columns == {c.name: c.nullable for c in model.columns}, name
@@ -46,43 +45,63 @@ def test_migrated_schema_matches_the_sqlmodel_tables(db_url: str) -> None:
 
 
 def test_upgrade_is_idempotent(db_url: str) -> None:
-    assert HistoryStore.upgrade(db_url) == (0, migrations.LATEST)
-    assert HistoryStore.upgrade(db_url) == (migrations.LATEST, migrations.LATEST)
+    assert HistoryStore.upgrade(db_url) == (None, migrations.HEAD)
+    assert HistoryStore.upgrade(db_url) == (migrations.HEAD, migrations.HEAD)
 
 
-def _set_version(url: str, version: int) -> None:
+def _revision(url: str) -> str:
     engine = create_engine(parse_url(url))
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE driftwatch_schema SET version = :v"), {"v": version})
+    with engine.connect() as conn:
+        value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
+    return str(value)
 
 
 def test_a_newer_schema_is_refused_and_left_alone(db_url: str) -> None:
     HistoryStore.upgrade(db_url)
-    _set_version(db_url, 99)
-    with pytest.raises(StoreError, match=r"schema is v99, newer than this driftwatch"):
+    engine = create_engine(parse_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    with pytest.raises(StoreError, match=r"schema is revision 0099, newer than this driftwatch"):
         HistoryStore.open(db_url)
     with pytest.raises(StoreError, match="newer"):
         HistoryStore.upgrade(db_url)
+    assert _revision(db_url) == "0099"
 
 
-def _v2(connection: Connection) -> None:
-    connection.execute(text("ALTER TABLE run ADD COLUMN host VARCHAR(100)"))
+NEXT_REVISION = """
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0099"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
 
 
-def test_an_older_schema_asks_for_db_upgrade_which_applies_the_next_step(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
+def upgrade() -> None:
+    op.add_column("run", sa.Column("host", sa.String(100), nullable=True))
+"""
+
+
+def test_an_older_schema_asks_for_db_upgrade_which_applies_the_next_revision(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     HistoryStore.upgrade(db_url)
-    step = types.SimpleNamespace(VERSION=2, upgrade=_v2)
-    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, step))
-    monkeypatch.setattr(migrations, "LATEST", 2)
+    extra = tmp_path / "versions"
+    extra.mkdir()
+    (extra / "v0099_host.py").write_text(NEXT_REVISION.format(head=migrations.HEAD))
+    monkeypatch.setattr(migrations, "VERSION_DIRS", (*migrations.VERSION_DIRS, extra))
+    monkeypatch.setattr(migrations, "HEAD", "0099")
     with pytest.raises(
-        StoreError, match=r"v1, this driftwatch needs v2: run `driftwatch db upgrade`"
+        StoreError,
+        match=r"revision 0002, this driftwatch needs revision 0099: run `driftwatch db upgrade`",
     ):
         HistoryStore.open(db_url)
-    assert HistoryStore.upgrade(db_url) == (1, 2)
+    assert HistoryStore.upgrade(db_url) == ("0002", "0099")
     HistoryStore.open(db_url)
+    assert _revision(db_url) == "0099"
     engine = create_engine(parse_url(db_url))
     assert "host" in {c["name"] for c in inspect(engine).get_columns("run")}
     engine.dispose()
