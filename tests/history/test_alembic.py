@@ -1,0 +1,172 @@
+"""Alembic takes over from the hand-made runner: revision 0001 is its v1 schema, a database it made
+is upgraded with its data, an older driftwatch refuses the result, and nothing depends on the
+working directory."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from driftwatch.errors import StoreError
+from driftwatch.history import HistoryStore, migrations
+from driftwatch.history.engine import WRITE, make_engine, parse_url
+from driftwatch.reference import parse_reference
+from tests.databases import _admin
+from tests.history import legacy
+
+from .helpers import debian, observe
+
+REF = "example.test/legacy/app:1"
+
+
+def _legacy_database(url: str) -> None:
+    """Create the schema exactly as the hand-made runner of earlier releases did."""
+    engine = make_engine(parse_url(url))
+    with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        assert legacy.upgrade(conn) == (0, 1)
+    engine.dispose()
+
+
+def _schema(url: str) -> dict[str, Any]:
+    """Every table's columns, keys, indexes and unique constraints, as the database reports them."""
+    engine = create_engine(parse_url(url))
+    found = inspect(engine)
+    schema = {
+        name: {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"]) for c in found.get_columns(name)
+            ],
+            "pk": found.get_pk_constraint(name)["constrained_columns"],
+            "fks": sorted(
+                (tuple(f["constrained_columns"]), f["referred_table"])
+                for f in found.get_foreign_keys(name)
+            ),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in found.get_indexes(name)
+            ),
+            "uniques": sorted(
+                (u["name"], tuple(u["column_names"])) for u in found.get_unique_constraints(name)
+            ),
+        }
+        for name in found.get_table_names()
+        if name != "alembic_version"
+    }
+    engine.dispose()
+    return schema
+
+
+@pytest.fixture
+def second_url(db_url: str, postgres_server: str, tmp_path: Path) -> Iterator[str]:
+    """Another empty database of the same kind as `db_url`."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'second.db'}"
+        return
+    name = f"dw_test_{uuid.uuid4().hex[:12]}"
+    with _admin(postgres_server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    with _admin(postgres_server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_head_is_the_one_newest_revision_and_files_are_named_after_their_ids() -> None:
+    script = ScriptDirectory(str(migrations.HERE))
+    assert script.get_heads() == [migrations.HEAD]
+    assert script.get_base() == migrations.FIRST
+    for rev in script.walk_revisions():
+        assert re.fullmatch(r"\d{4}", rev.revision)
+        assert Path(rev.path).name.startswith(f"v{rev.revision}_")
+
+
+def test_revision_0001_builds_the_hand_made_runners_v1_schema(db_url: str, second_url: str) -> None:
+    _legacy_database(db_url)
+    HistoryStore.upgrade(second_url)
+    old, new = _schema(db_url), _schema(second_url)
+    assert set(old) == set(new) and len(old) == 9
+    for name in old:
+        assert old[name] == new[name], name
+
+
+def _fill(url: str) -> list[Any]:
+    """Record two states of a reference with today's store, then return what it reads back."""
+    store = HistoryStore(make_engine(parse_url(url)), url)  # bypasses the version check
+    run = store.start_run("ci")
+    store.record(run, observe(REF, 0, "b1", debian("bullseye", "11.7")))
+    store.record(run, observe(REF, 2, "b2", debian("bookworm", "12.0")))
+    store.finish_run(run, checked=1, drifts=2, errors=0)
+    seen = _read(store)
+    store.close()
+    return seen
+
+
+def _read(store: HistoryStore) -> list[Any]:
+    ref = parse_reference(REF)
+    return [store.timeline(ref), store.events(), store.latest(ref), store.observation_count()]
+
+
+def test_a_database_of_the_hand_made_runner_is_upgraded_with_its_data(db_url: str) -> None:
+    _legacy_database(db_url)
+    before = _fill(db_url)
+    assert len(before[1]) == 2  # two drift events recorded on the old schema
+    with pytest.raises(
+        StoreError,
+        match=r"schema is v1 \(before Alembic\), this driftwatch needs revision 0002: run `driftwatch db upgrade`",
+    ):
+        HistoryStore.open(db_url)
+    assert HistoryStore.upgrade(db_url) == ("v1", migrations.HEAD)
+    assert HistoryStore.upgrade(db_url) == (migrations.HEAD, migrations.HEAD)
+    store = HistoryStore.open(db_url)
+    assert _read(store) == before
+    run = store.start_run("manual")  # and it keeps recording
+    assert store.record(run, observe(REF, 3, "b3", debian("bookworm", "12.1")))
+    store.close()
+
+
+def test_an_older_driftwatch_refuses_a_database_alembic_upgraded(db_url: str) -> None:
+    HistoryStore.upgrade(db_url)
+    engine = create_engine(parse_url(db_url))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version FROM driftwatch_schema")).scalar_one() == 2
+        with pytest.raises(StoreError, match=r"schema is v2, newer than this driftwatch"):
+            legacy.check_version(legacy.current_version(conn))
+    engine.dispose()
+
+
+def test_a_legacy_version_the_runner_never_wrote_is_refused(sqlite_url: str) -> None:
+    _legacy_database(sqlite_url)
+    engine = create_engine(parse_url(sqlite_url))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE driftwatch_schema SET version = 5"))
+    engine.dispose()
+    with pytest.raises(StoreError, match=r"v5 \(before Alembic\), newer than this driftwatch"):
+        HistoryStore.upgrade(sqlite_url)
+
+
+def test_db_upgrade_from_another_directory_names_the_legacy_version(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    _legacy_database(sqlite_url)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "driftwatch", "db", "upgrade", "--db", sqlite_url],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("schema v1 (before Alembic) -> revision 0002")
+    assert done.stderr == "" and list(elsewhere.iterdir()) == []
