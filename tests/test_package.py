@@ -87,6 +87,8 @@ def test_wheel_holds_the_package_its_data_and_licence_only(dists: Dists) -> None
         entry_points = wheel.read(f"{info}/entry_points.txt").decode()
         licence = wheel.read(f"{info}/licenses/LICENSE").decode()
     assert _shipped_sources() <= names  # every module and data file (schemas, tables, py.typed)
+    migrations = "driftwatch/history/migrations/"
+    assert {f"{migrations}env.py", f"{migrations}versions/v0001_initial.py"} <= names  # Alembic
     outside = {n for n in names if not n.startswith(("driftwatch/", f"{info}/"))}
     assert not outside, outside
     assert not [n for n in names if n.startswith(DATA_DIRS) or "__pycache__" in n]

@@ -102,3 +102,17 @@ def test_pipx_installed_wheel_checks_the_incident(
     assert moved.returncode == 1, moved.stdout + moved.stderr
     assert "moved from Debian 11 (bullseye) to Debian 12 (bookworm)" in moved.stdout
     assert "FROM python:3.12-slim@sha256:" in moved.stdout
+
+
+def test_pipx_installed_wheel_migrates_with_its_packaged_alembic_revisions(
+    installed: Path, tmp_path: Path
+) -> None:
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    db = tmp_path / "data" / "history.db"
+    created = _driftwatch(installed, cwd, "db", "upgrade", "--db", str(db))
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip() == f"sqlite:///{db}: schema none -> revision 0002"
+    again = _driftwatch(installed, cwd, "db", "upgrade", "--db", str(db))
+    assert again.stdout.strip().endswith("schema already at revision 0002"), again.stderr
+    assert list(cwd.iterdir()) == []  # nothing read from or written to the working directory
