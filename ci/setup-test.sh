@@ -2,7 +2,8 @@
 # The test set-up on a fresh Debian machine: the run set-up (ci/setup.sh), then the Debian packages
 # the suite starts or calls (registry server, skopeo, PostgreSQL, shellcheck, headless Chromium and
 # its driver for the HTML report, and Debian's own externally managed python3 with venv support, the
-# interpreter the GitHub Action test installs with) when missing, and the test extras.
+# interpreter the GitHub Action test installs with) when missing, and the extras test, lint, docs
+# and postgres (what ci/test.sh runs; `dev` is all four) at the exact versions of ci/constraints.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
@@ -28,4 +29,4 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -c ci/constraints.txt -e '.[test,lint,docs,postgres]'

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The run set-up, kept light: a virtualenv in .venv with driftwatch and its runtime dependencies.
 # What only the tests need (registry server, PostgreSQL, validators) is in ci/setup-test.sh.
+# Every package comes at the exact version of ci/constraints.txt (renewed by ci/refresh-constraints.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,4 +10,4 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install -q --disable-pip-version-check -e .
+.venv/bin/python -m pip install -q --disable-pip-version-check -c ci/constraints.txt -e .
