@@ -65,7 +65,7 @@ def test_constraints_pin_every_bounded_requirement_within_its_bounds_on_every_py
             )
 
 
-def test_every_0x_and_other_requirement_has_an_upper_bound() -> None:
+def test_every_requirement_has_an_upper_bound() -> None:
     for requirement in _requirements():
         uppers = [s for s in requirement.specifier if s.operator in ("<", "<=", "==", "~=")]
         assert uppers, f"{requirement} has no upper bound"

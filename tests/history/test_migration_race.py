@@ -85,13 +85,13 @@ def test_processes_upgrading_a_new_postgresql_database_at_once_migrate_once(
     with psycopg.connect(
         host=url.host, port=url.port, user=url.username, dbname=url.database, autocommit=True
     ) as admin:
-        admin.execute("SELECT pg_advisory_lock(%s)", (migrations._PG_LOCK_KEY,))
+        admin.execute("SELECT pg_advisory_lock(%s)", (migrations.PG_LOCK_KEY,))
         workers = _start("upgrade", postgres_url, tmp_path)
         _wait_for(
             lambda: _waiting_on_advisory_lock(admin, str(url.database)) == COUNT,
             "every worker to queue on the migration lock",
         )
-        admin.execute("SELECT pg_advisory_unlock(%s)", (migrations._PG_LOCK_KEY,))
+        admin.execute("SELECT pg_advisory_unlock(%s)", (migrations.PG_LOCK_KEY,))
         results = _results(workers)
         assert sorted(results) == sorted(["None"] + [migrations.HEAD] * (COUNT - 1))
         assert admin.execute("SELECT version_num FROM alembic_version").fetchall() == [

@@ -38,7 +38,7 @@ LEGACY_LATEST = 1  # the last version the hand-made runner wrote
 VERSION_TABLE = "alembic_version"
 HERE = Path(__file__).resolve().parent
 VERSION_DIRS: tuple[Path, ...] = (HERE / "versions",)
-_PG_LOCK_KEY = 0x44726966  # "Drif": advisory lock held while migrating (same key as before Alembic)
+PG_LOCK_KEY = 0x44726966  # "Drif": advisory lock held while migrating (same key as before Alembic)
 
 
 def is_empty(connection: Connection) -> bool:
@@ -100,7 +100,7 @@ def check_version(version: str | None) -> None:
 def upgrade(connection: Connection) -> tuple[str | None, str]:
     """Apply every pending revision inside the caller's write transaction; (from, to)."""
     if connection.dialect.name == "postgresql":
-        connection.execute(text(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})"))
+        connection.execute(text(f"SELECT pg_advisory_xact_lock({PG_LOCK_KEY})"))
     before = current_version(connection)
     if before == HEAD:
         return before, HEAD
