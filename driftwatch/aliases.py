@@ -25,6 +25,7 @@ __all__ = [
     "choose",
     "parse_tag",
     "release_token",
+    "retag_written",
     "same_line",
 ]
 
@@ -151,3 +152,11 @@ def release_token(release: OsRelease | None) -> str | None:
     if release.id == "alpine" and release.version_id:
         return "alpine" + ".".join(release.version_id.split(".")[:2])
     return None
+
+
+def retag_written(written: str, tag: str) -> str:
+    """`written` (`python:3.12-slim`, `localhost:5000/py`) naming `tag` instead, digest dropped."""
+    base = written.split("@", 1)[0]
+    head, colon, tail = base.rpartition(":")
+    name = head if colon and "/" not in tail else base
+    return f"{name}:{tag}"

@@ -167,14 +167,14 @@ def _fix(drift: Drift, name: str, pin: str | None, aliases: Aliases | None = Non
 
 def _tag_fix(drift: Drift, name: str, digest: str, aliases: Aliases) -> str:
     """The fix naming tags: one that stays on the old release, one exactly what you had."""
-    repository = _without_tag(name)
+    from driftwatch.aliases import retag_written
+
     release = drift.old.os.codename if drift.old and drift.old.os else None
     parts = []
     if aliases.stay:
-        parts.append(
-            f"to stay on {release or 'the release you had'}: FROM {repository}:{aliases.stay}"
-        )
-    exact = f"{repository}:{aliases.exact}" if aliases.exact else name
+        stay = retag_written(name, aliases.stay)
+        parts.append(f"to stay on {release or 'the release you had'}: FROM {stay}")
+    exact = retag_written(name, aliases.exact) if aliases.exact else name
     parts.append(f"exactly what you had: {pinned_from_line(exact, digest)}")
     if not aliases.stay and not aliases.exact:
         parts[-1] = f"to build what you had: {pinned_from_line(name, digest)}"
@@ -182,10 +182,3 @@ def _tag_fix(drift: Drift, name: str, digest: str, aliases: Aliases) -> str:
         parts[-1] += f" ({aliases.incomplete})"
     text = "; ".join(parts)
     return f"{text[0].upper()}{text[1:]}; {ACCEPT_HINT}."
-
-
-def _without_tag(name: str) -> str:
-    """`python` from `python:3.12-slim` (a registry port is not a tag)."""
-    base = name.split("@", 1)[0]
-    head, colon, tail = base.rpartition(":")
-    return head if colon and "/" not in tail else base

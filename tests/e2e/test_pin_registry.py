@@ -87,3 +87,49 @@ def test_pin_writes_index_digests_keeping_every_other_byte(
     digests["dw-pin:1-bookworm"] = moved
     assert (root / "Dockerfile").read_bytes() == _pinned(DOCKERFILE, digests)
     assert (root / "compose.yaml").read_bytes() == _pinned(COMPOSE, digests)
+
+
+def test_pin_suggest_writes_the_most_specific_tag_and_the_index_digest(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    from tests.aliasrepo import push_alias_repo
+
+    repo = push_alias_repo(registry, "library/dw-pin-suggest")
+    root = make_project(
+        tmp_path,
+        registry,
+        {
+            "Dockerfile": "FROM dw-pin-suggest:3.12-slim AS base\nFROM dw-pin-suggest:3.12-bookworm\n"
+        },
+    )
+    mark = registry.mark()
+    wrote = driftwatch(root, "pin", "--write", "--suggest")
+    log = registry.requests_since(mark)
+    assert wrote.returncode == 0, wrote.stderr
+    assert (root / "Dockerfile").read_text() == (
+        f"FROM dw-pin-suggest:3.12.7-slim-bookworm@{repo.bookworm} AS base\n"
+        f"FROM dw-pin-suggest:3.12-bookworm@{repo.trixie}\n"  # nothing more specific: kept
+    )
+    assert not [p for m, p, _ in log if m == "GET" and "/manifests/3.12." in p]  # HEADs only
+    assert driftwatch(root, "pin", "--check", "--suggest").returncode == 2
+    assert driftwatch(root, "pin", "--check").returncode == 0
+
+
+def test_pin_suggest_keeps_the_tag_when_the_lookup_fails(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    from tests.aliasrepo import push_alias_repo
+    from tests.faults.proxy import FaultProxy
+    from tests.faults.rules import Rule
+
+    repo = push_alias_repo(registry, "library/dw-pin-soft")
+    with FaultProxy(registry.url, [Rule("500", path=r"/tags/list")], seed=1) as proxy:
+        root = tmp_path
+        (root / "Dockerfile").write_text(f"FROM {proxy.address}/library/dw-pin-soft:3.12-slim\n")
+        (root / "driftwatch.toml").write_text("retries = 0\ntimeout = 10\n")
+        wrote = driftwatch(root, "pin", "--write", "--suggest")
+    assert wrote.returncode == 0, wrote.stderr
+    assert (root / "Dockerfile").read_text() == (
+        f"FROM {proxy.address}/library/dw-pin-soft:3.12-slim@{repo.bookworm}\n"
+    )
+    assert "tag kept: the tag lookup could not complete" in wrote.stderr
