@@ -1,4 +1,4 @@
-"""Offline lint of an Inventory: DW001-DW004, inline and config-level suppression.
+"""Offline lint of an Inventory: DW001-DW004, DW006 (with the lock file), suppression.
 
 Returns report.Finding objects; printing and exit codes are the CLI's job.
 """
@@ -8,16 +8,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from driftwatch.errors import ConfigError
+from driftwatch.lint.platformpin import IndexBook, platform_pin
 from driftwatch.lint.rules import CHECKS, RULES, rule
 from driftwatch.models import BaseImageUse
 from driftwatch.report.finding import Finding
 from driftwatch.sources.inventory import Inventory
 
-__all__ = ["RULES", "lint"]
+__all__ = ["RULES", "IndexBook", "lint"]
 
 
-def lint(inventory: Inventory, disable: Iterable[str] = ()) -> list[Finding]:
-    """Every finding of every enabled rule, honouring `# driftwatch: ignore=...` comments."""
+def lint(
+    inventory: Inventory, disable: Iterable[str] = (), indexes: IndexBook | None = None
+) -> list[Finding]:
+    """Every finding of every enabled rule, honouring `# driftwatch: ignore=...` comments;
+    `indexes` (from the lock file) lets DW006 find platform digests pinned for an index."""
     disabled = {rule_id.upper() for rule_id in disable}
     unknown = disabled - set(CHECKS)
     if unknown:
@@ -30,7 +34,25 @@ def lint(inventory: Inventory, disable: Iterable[str] = ()) -> list[Finding]:
             message = check(use)
             if message is not None:
                 findings.append(_finding(use, rule_id, message))
-    return sorted(set(findings))  # a line shared by several users is reported once
+        if indexes is not None and _enabled("DW006", use, disabled):
+            findings += _platform_pin(use, indexes)
+    return sorted(set(findings))
+
+
+def _enabled(rule_id: str, use: BaseImageUse, disabled: set[str]) -> bool:
+    return rule_id not in disabled and rule_id not in use.ignore and "*" not in use.ignore
+
+
+def _platform_pin(use: BaseImageUse, indexes: IndexBook) -> list[Finding]:
+    """DW006 at `use`, when the lock knows an index listing its pinned digest as a platform."""
+    found = platform_pin(use, indexes)
+    if found is None:
+        return []
+    info = rule("DW006")
+    message, fix = found
+    return [
+        Finding(use.file, use.line, use.column, "DW006", info.severity, info.short, message, fix)
+    ]  # a line shared by several users is reported once
 
 
 def _pin_where_set(use: BaseImageUse) -> str:

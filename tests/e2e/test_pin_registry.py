@@ -4,6 +4,7 @@ and every other byte kept (CRLF, continuations, comments), then `--check`, `lint
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.e2e.guard import driftwatch, make_project
@@ -133,3 +134,24 @@ def test_pin_suggest_keeps_the_tag_when_the_lookup_fails(
         f"FROM {proxy.address}/library/dw-pin-soft:3.12-slim@{repo.bookworm}\n"
     )
     assert "tag kept: the tag lookup could not complete" in wrote.stderr
+
+
+def test_lint_dw006_names_the_index_a_platform_pin_belongs_to(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    index = debian_index("bookworm", seed="dw006")
+    pushed = push_index(registry, "library/dw-dw006", "1-bookworm", index)
+    root = make_project(tmp_path, registry, {"Dockerfile": "FROM dw-dw006:1-bookworm\n"})
+    assert driftwatch(root, "lock").returncode == 0
+    amd64 = index.images[0].digest
+    (root / "Dockerfile").write_text(f"FROM dw-dw006:1-bookworm@{amd64}\n")
+    linted = driftwatch(root, "lint", "--format", "json")
+    assert linted.returncode == 1, linted.stderr
+    [finding] = [f for f in json.loads(linted.stdout) if f["rule_id"] == "DW006"]
+    assert "pins the linux/amd64 image of `dw-dw006:1-bookworm`" in finding["message"]
+    assert f"`dw-dw006:1-bookworm@{pushed}`" in finding["help"]
+
+    pinned = driftwatch(root, "pin", "--write", "--update")  # pin writes the index digest
+    assert pinned.returncode == 0, pinned.stderr
+    assert (root / "Dockerfile").read_text() == f"FROM dw-dw006:1-bookworm@{pushed}\n"
+    assert "DW006" not in driftwatch(root, "lint").stdout
