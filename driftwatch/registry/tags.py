@@ -138,11 +138,11 @@ async def _lookup(
 
 
 def _start_after(written: str) -> str | None:
-    """A `last=` that skips the tags sorting before the line (`3.12` -> `3.11~`); only a hint."""
+    """A `last=` that skips the tags sorting before the line (`3.12` -> `3.11z`); only a hint."""
     version = parse_tag(written).version
     if not version or not version[-1].isdigit() or version[-1] == "0":
         return None
-    return version[:-1] + chr(ord(version[-1]) - 1) + "~"
+    return version[:-1] + chr(ord(version[-1]) - 1) + "z"  # a valid tag, after every 3.11*
 
 
 def _known_first(
