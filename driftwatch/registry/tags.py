@@ -18,7 +18,7 @@ from driftwatch.aliases import Aliases, candidates, choose, parse_tag
 from driftwatch.errors import DriftwatchError, InvalidResponse
 from driftwatch.reference import ImageReference
 from driftwatch.registry.client import RegistryClient
-from driftwatch.registry.responses import check_status, read_capped
+from driftwatch.registry.responses import check_status, read_capped, read_small
 
 __all__ = ["MAX_HEADS", "MAX_TAGS", "PAGE_SIZE", "TagListing", "find_aliases", "list_tags"]
 
@@ -27,6 +27,7 @@ MAX_TAGS = 10_000  # python has ~8000 tags on Docker Hub; beyond this the listin
 MAX_PAGES = 100
 MAX_HEADS = 48  # candidates asked for their digest, newest and most specific first
 MAX_PAGE_BYTES = 4 * 1024 * 1024
+FOUND_KEPT = 1024
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
 _REL_NEXT = re.compile(r";\s*rel\s*=\s*\"?([^\";]*)\"?")
 _ACCEPT = {"Accept": "application/json"}
@@ -71,7 +72,7 @@ async def list_tags(
         response = await client.session.request(ref, "GET", path, _ACCEPT)
         where = f"{ref.name} tags"
         if response.status_code != 200:
-            check_status(response, where, "repository unknown", await response.aread())
+            check_status(response, where, "repository unknown", await read_small(response))
         tags += _page_tags(await read_capped(response, MAX_PAGE_BYTES, where, "tags"), where)
         link = next_link(response.headers.get("link"))
         target = urljoin(str(response.request.url), link) if link else None
@@ -112,6 +113,8 @@ async def find_aliases(
     except DriftwatchError as exc:
         return Aliases(digest, incomplete=f"the tag lookup could not complete ({exc.message})")
     if found.incomplete is None:
+        if len(_FOUND) >= FOUND_KEPT:
+            _FOUND.clear()
         _FOUND[key] = found
     return found
 
