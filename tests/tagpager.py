@@ -17,9 +17,12 @@ import httpx
 class TagPager(httpx.AsyncBaseTransport):
     """Real registry underneath; paginated tag lists on top (and a count of pages served)."""
 
-    def __init__(self, *, absolute: bool = False, max_page: int | None = None) -> None:
+    def __init__(
+        self, *, absolute: bool = False, max_page: int | None = None, foreign: bool = False
+    ) -> None:
         self.inner = httpx.AsyncHTTPTransport()
         self.absolute = absolute
+        self.foreign = foreign  # the next page on another server (never followed)
         self.max_page = max_page  # like Docker Hub: `n` beyond this is cut down
         self.pages = 0
 
@@ -47,7 +50,9 @@ class TagPager(httpx.AsyncBaseTransport):
         headers = {"Content-Type": "application/json"}
         if len(after) > size:
             target = f"{request.url.path}?{urlencode({'n': size, 'last': page[-1]})}"
-            if self.absolute:
+            if self.foreign:
+                target = f"http://tags.example.invalid{target}"
+            elif self.absolute:
                 target = f"{request.url.scheme}://{request.url.netloc.decode()}{target}"
             headers["Link"] = f'<{target}>; rel="next"'
         return httpx.Response(200, headers=headers, json={"name": name, "tags": page})

@@ -207,6 +207,8 @@ def test_aliases_lists_the_tags_serving_the_digest(
     assert row["aliases"]["stay"] == "3.12-slim-bookworm"
     assert row["aliases"]["exact"] == "3.12.7-slim-bookworm"
     assert row["aliases"]["incomplete"] is None
+    pinned = driftwatch(tmp_path, "resolve", "--aliases", f"{ref}@{repo.bookworm}")
+    assert "  same digest: 3.12.7-slim-bookworm " in pinned.stdout, pinned.stderr
 
 
 def test_aliases_lookup_failure_is_a_warning_not_an_exit_code(

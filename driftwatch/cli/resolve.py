@@ -115,7 +115,7 @@ def _aliases(config: Config, results: Sequence[Result]) -> dict[ImageReference, 
     queries = [
         AliasQuery(r.reference, r.digest)
         for r in results
-        if isinstance(r, Resolution) and r.reference.digest is None
+        if isinstance(r, Resolution) and (r.reference.tag or not r.reference.digest)
     ]
     answers = aliases_online(config, queries)
     return {query.reference: answers[query] for query in queries}

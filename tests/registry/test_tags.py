@@ -39,6 +39,20 @@ def test_next_link_reads_rfc5988() -> None:
     assert next_link(None) is None
 
 
+def test_a_next_page_on_another_server_is_not_followed(registry: RegistryServer) -> None:
+    push_alias_repo(registry, "library/dw-tags-foreign")
+    ref = parse_reference("dw-tags-foreign:3.12-slim")
+    pager = TagPager(foreign=True)
+
+    async def go() -> Any:
+        async with _client(registry, pager) as client:
+            return await list_tags(client, ref, page=5)
+
+    listing = _run(go())
+    assert len(listing.tags) == 5 and pager.pages == 1
+    assert listing.stopped == "the next page is on another server"
+
+
 def test_the_bench_registry_does_not_page_tags(registry: RegistryServer) -> None:
     """Why TagPager exists: distribution 2.8.2 answers every tag at once, whatever `n` says."""
     push_alias_repo(registry, "library/dw-tags-whole")
