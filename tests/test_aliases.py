@@ -82,6 +82,19 @@ def test_choose_stay_and_exact() -> None:
     assert choose("3.12-slim", ["3.12-slim"], TAGS, None) == (None, None)
 
 
+def test_choose_node_and_alpine_spellings() -> None:
+    node = ["20.11.1-bookworm-slim", "20-bookworm-slim", "20-slim", "20.11.1-slim"]
+    assert choose("20-slim", node, node, "bookworm") == (
+        "20-bookworm-slim",
+        "20.11.1-bookworm-slim",
+    )
+    alpine = ["3.12.7-alpine3.19", "3.12-alpine3.19"]
+    assert choose("3.12-alpine", alpine, TAGS, "alpine3.19") == (
+        "3.12-alpine3.19",
+        "3.12.7-alpine3.19",
+    )
+
+
 def test_release_token() -> None:
     assert release_token(OsRelease("debian", "12", "bookworm")) == "bookworm"
     assert release_token(OsRelease("alpine", "3.20.3")) == "alpine3.20"

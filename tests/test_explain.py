@@ -87,3 +87,14 @@ def test_os_release_fix_names_the_tags_that_served_the_pin() -> None:
     )
     rebuilt = describe_drift(_drift(DriftKind.DIGEST, BOOKWORM, BOOKWORM), pin=INDEX, aliases=found)
     assert "3.12.7-slim-bullseye" not in rebuilt  # only an OS-release move names tags
+
+
+def test_alpine_move_stays_on_the_alpine_release() -> None:
+    from driftwatch.aliases import Aliases
+
+    old = OsRelease("alpine", "3.19.1")
+    drift = _drift(DriftKind.OS_RELEASE, old, OsRelease("alpine", "3.20.3"))
+    found = Aliases(INDEX, ("3.12-alpine3.19",), "3.12-alpine3.19", None)
+    text = describe_drift(drift, written="python:3.12-alpine", pin=INDEX, aliases=found)
+    assert "To stay on alpine3.19: FROM python:3.12-alpine3.19; exactly what you had: " in text
+    assert f"FROM python:3.12-alpine@{INDEX}; to move on" in text

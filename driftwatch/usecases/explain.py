@@ -167,9 +167,9 @@ def _fix(drift: Drift, name: str, pin: str | None, aliases: Aliases | None = Non
 
 def _tag_fix(drift: Drift, name: str, digest: str, aliases: Aliases) -> str:
     """The fix naming tags: one that stays on the old release, one exactly what you had."""
-    from driftwatch.aliases import retag_written
+    from driftwatch.aliases import release_token, retag_written
 
-    release = drift.old.os.codename if drift.old and drift.old.os else None
+    release = release_token(drift.old.os if drift.old else None)
     parts = []
     if aliases.stay:
         stay = retag_written(name, aliases.stay)
