@@ -151,3 +151,36 @@ def test_dw006_platform_digest_pinned_where_the_index_was_meant(tmp_path: Path) 
     assert f"`python@{INDEX}`" in found[1].help
     assert not [f for f in lint(inventory) if f.rule_id == "DW006"]  # no lock: nothing known
     assert not [f for f in lint(inventory, ["DW006"], _locked_index()) if f.rule_id == "DW006"]
+
+
+def test_dw002_fix_names_a_locked_tag_at_the_same_digest(tmp_path: Path) -> None:
+    from driftwatch.lockfile import LockEntry
+
+    def entry(reference: str, digest: str) -> LockEntry:
+        media = "application/vnd.oci.image.index.v1+json"
+        return LockEntry(parse_reference(reference), digest, media, (), ())
+
+    book = IndexBook.from_lock(
+        [
+            entry("python:3.12-slim", INDEX),
+            entry("python:3.12.7-slim-bookworm", INDEX),
+            entry("python:3.13-slim-bookworm", INDEX),  # another line: never suggested
+            entry("node:20-slim", AMD64),
+        ]
+    )
+    inventory = scan(
+        tmp_path, f"FROM python:3.12-slim\nFROM python:3.12-slim@{INDEX}\nFROM node:20-slim\n"
+    )
+    found = {f.line: f.help for f in lint(inventory, indexes=book) if f.rule_id == "DW002"}
+    assert found[1].startswith(
+        "driftwatch.lock has `python:3.12.7-slim-bookworm` at the same digest: write that tag"
+    )
+    assert found[2].startswith("driftwatch.lock has `python:3.12.7-slim-bookworm`")
+    assert (
+        found[3]
+        == "Add the release to the tag, e.g. `python:3.12-slim-bookworm`, `node:20-alpine3.19`."
+    )
+    assert "3.13" not in found[1] + found[2]
+    assert all(
+        f.help.startswith("Add the release") for f in lint(inventory) if f.rule_id == "DW002"
+    )

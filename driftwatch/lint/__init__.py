@@ -6,6 +6,7 @@ Returns report.Finding objects; printing and exit codes are the CLI's job.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from driftwatch.errors import ConfigError
 from driftwatch.lint.platformpin import IndexBook, platform_pin
@@ -36,7 +37,29 @@ def lint(
                 findings.append(_finding(use, rule_id, message))
         if indexes is not None and _enabled("DW006", use, disabled):
             findings += _platform_pin(use, indexes)
+    if indexes is not None:
+        findings = [_with_locked_alias(f, inventory, indexes) for f in findings]
     return sorted(set(findings))
+
+
+def _with_locked_alias(finding: Finding, inventory: Inventory, indexes: IndexBook) -> Finding:
+    """DW002's fix naming a tag the lock file has at the same digest, when it has one."""
+    if finding.rule_id != "DW002":
+        return finding
+    from driftwatch.aliases import retag_written
+
+    where = (finding.file, finding.line, finding.column)
+    use = next((u for u in inventory.uses if (u.file, u.line, u.column) == where), None)
+    if use is None or use.reference is None or "$" in use.written:
+        return finding
+    tags = indexes.release_aliases(use.reference)
+    if not tags:
+        return finding
+    fix = (
+        f"driftwatch.lock has `{retag_written(use.written, tags[0])}` at the same digest: "
+        f"write that tag (the same image, and it stays on its OS release). {rule('DW002').help}"
+    )
+    return replace(finding, help=fix)
 
 
 def _enabled(rule_id: str, use: BaseImageUse, disabled: set[str]) -> bool:

@@ -8,7 +8,7 @@ elsewhere with `exec format error`; the fix is the index digest.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from driftwatch.models import BaseImageUse
@@ -32,15 +32,22 @@ class KnownIndex:
 
 @dataclass(frozen=True)
 class IndexBook:
-    """The known indexes, by repository (`registry/repository`)."""
+    """What the lock file knows, by repository (`registry/repository`): the indexes, and which
+    digest each locked tag had."""
 
     indexes: Mapping[str, tuple[KnownIndex, ...]]
+    tags: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     @classmethod
     def from_lock(cls, entries: Iterable[LockEntry]) -> IndexBook:
-        """Every locked index (a single-manifest entry lists no other platform)."""
+        """Every locked index (a single-manifest entry lists no other platform) and tag."""
         found: dict[str, list[KnownIndex]] = {}
+        tags: dict[str, list[tuple[str, str]]] = {}
         for entry in entries:
+            if entry.reference.tag:
+                tags.setdefault(entry.reference.name, []).append(
+                    (entry.reference.tag, entry.digest)
+                )
             if entry.media_type in (OCI_MANIFEST, DOCKER_MANIFEST):
                 continue
             platforms = {
@@ -51,7 +58,24 @@ class IndexBook:
             if platforms:
                 known = KnownIndex(entry.reference, entry.digest, platforms)
                 found.setdefault(entry.reference.name, []).append(known)
-        return cls({name: tuple(items) for name, items in found.items()})
+        return cls(
+            {name: tuple(items) for name, items in found.items()},
+            {name: tuple(items) for name, items in tags.items()},
+        )
+
+    def release_aliases(self, reference: ImageReference) -> list[str]:
+        """Locked tags of `reference`'s line naming an OS release, at the same digest (the
+        pinned one, or the one locked for the tag); the same version first, then most specific."""
+        from driftwatch.aliases import candidates, parse_tag
+
+        locked = dict(self.tags.get(reference.name, ()))
+        digest = reference.digest or locked.get(reference.tag or "")
+        if digest is None or reference.tag is None:
+            return []
+        same = [tag for tag, found in locked.items() if found == digest and tag != reference.tag]
+        version = parse_tag(reference.tag).version
+        line = [tag for tag in candidates(reference.tag, same, len(same)) if parse_tag(tag).release]
+        return sorted(line, key=lambda tag: parse_tag(tag).version != version)  # same version first
 
     def index_of(self, reference: ImageReference) -> tuple[KnownIndex, str] | None:
         """The index listing `reference`'s digest as a platform, and that platform; None."""
