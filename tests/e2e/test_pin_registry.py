@@ -155,3 +155,25 @@ def test_lint_dw006_names_the_index_a_platform_pin_belongs_to(
     assert pinned.returncode == 0, pinned.stderr
     assert (root / "Dockerfile").read_text() == f"FROM dw-dw006:1-bookworm@{pushed}\n"
     assert "DW006" not in driftwatch(root, "lint").stdout
+
+
+def test_lint_dw002_fix_names_a_locked_release_tag(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    from tests.aliasrepo import push_alias_repo
+
+    push_alias_repo(registry, "bitnami/dw-dw002")  # bitnami/*: an image DW002 expects a release in
+    dockerfile = (
+        "FROM bitnami/dw-dw002:3.12-slim AS a\nFROM bitnami/dw-dw002:3.12.7-slim-bookworm\n"
+    )
+    root = make_project(tmp_path, registry, {"Dockerfile": dockerfile})
+    bare = json.loads(driftwatch(root, "lint", "--format", "json").stdout)
+    [before] = [f for f in bare if f["rule_id"] == "DW002"]
+    assert before["help"].startswith("Add the release to the tag")  # no lock: nothing known
+    assert driftwatch(root, "lock").returncode == 0
+    linted = json.loads(driftwatch(root, "lint", "--format", "json").stdout)
+    [finding] = [f for f in linted if f["rule_id"] == "DW002"]
+    assert finding["line"] == 1
+    assert finding["help"].startswith(
+        "driftwatch.lock has `bitnami/dw-dw002:3.12.7-slim-bookworm` at the same digest"
+    )
