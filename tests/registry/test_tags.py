@@ -147,3 +147,23 @@ def test_lookup_caps_candidates_and_says_so(
     assert found.tags == ("3.12.7-slim-bookworm", "3.12.7-slim")
     assert found.exact == "3.12.7-slim-bookworm"
     assert found.incomplete == "the tag lookup could not complete (asked 2 of 5 candidate tags)"
+
+
+def test_a_stalled_listing_ends_at_the_time_limit(registry: RegistryServer) -> None:
+    import time
+
+    from driftwatch.usecases.aliases import AliasQuery, aliases_online
+    from tests.faults.proxy import FaultProxy
+    from tests.faults.rules import Rule
+
+    repo = push_alias_repo(registry, "library/dw-tags-stall")
+    with FaultProxy(registry.url, [Rule("stall", path=r"/tags/list", stall=5.0)], seed=1) as proxy:
+        query = AliasQuery(
+            parse_reference(f"{proxy.address}/library/dw-tags-stall:3.12-slim"), repo.bookworm
+        )
+        started = time.monotonic()
+        found = aliases_online(Config(retries=0, timeout=10), [query], seconds=0.5)[query]
+        took = time.monotonic() - started
+    assert took < 4.0  # the stall is 5 s: the lookup's own limit ended it
+    assert found.tags == () and found.stay is None and found.exact is None
+    assert found.incomplete is not None and "deadline" in found.incomplete
