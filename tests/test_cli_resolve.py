@@ -183,3 +183,45 @@ def test_help_path_does_not_import_the_network_stack() -> None:
     code = "import sys, driftwatch.cli, driftwatch.cli.resolve; print('httpx' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("flavour", ["registry", "token_registry"])
+def test_aliases_lists_the_tags_serving_the_digest(
+    flavour: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    from tests.aliasrepo import push_alias_repo
+
+    server: RegistryServer = request.getfixturevalue(flavour)
+    repo = push_alias_repo(server, "library/dw-resolve-aliases")
+    if flavour != "registry":
+        login(server)
+    ref = f"{server.host}/library/dw-resolve-aliases:3.12-slim"
+    text = driftwatch(tmp_path, "resolve", "--aliases", ref)
+    assert text.returncode == 0, text.stderr
+    assert text.stdout == (
+        f"{ref}  {repo.bookworm}\n"
+        "  same digest: 3.12.7-slim-bookworm 3.12.7-slim 3.12-slim-bookworm 3.12-slim\n"
+    )
+    done = driftwatch(tmp_path, "resolve", "--aliases", "--format", "json", ref)
+    [row] = json.loads(done.stdout)
+    assert row["aliases"]["stay"] == "3.12-slim-bookworm"
+    assert row["aliases"]["exact"] == "3.12.7-slim-bookworm"
+    assert row["aliases"]["incomplete"] is None
+    pinned = driftwatch(tmp_path, "resolve", "--aliases", f"{ref}@{repo.bookworm}")
+    assert "  same digest: 3.12.7-slim-bookworm " in pinned.stdout, pinned.stderr
+
+
+def test_aliases_lookup_failure_is_a_warning_not_an_exit_code(
+    registry: RegistryServer, tmp_path: Path
+) -> None:
+    from tests.aliasrepo import push_alias_repo
+    from tests.faults.proxy import FaultProxy
+    from tests.faults.rules import Rule
+
+    push_alias_repo(registry, "library/dw-resolve-soft")
+    with FaultProxy(registry.url, [Rule("503", path=r"/tags/list")], seed=1) as proxy:
+        ref = f"{proxy.address}/library/dw-resolve-soft:3.12-slim"
+        done = driftwatch(tmp_path, "resolve", "--aliases", ref)
+    assert done.returncode == 0, done.stderr
+    assert "  same digest: (no other tag found)\n" in done.stdout
+    assert "warning: the tag lookup could not complete" in done.stderr

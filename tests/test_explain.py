@@ -65,3 +65,36 @@ def test_helpers() -> None:
     assert short_digest(None) == "none"
     assert pinned_from_line(f"python:3@{A}", B) == f"FROM python:3@{B}"
     assert pinned_from_line(parse_reference("python:3"), B) == f"FROM python:3@{B}"
+
+
+def test_os_release_fix_names_the_tags_that_served_the_pin() -> None:
+    from driftwatch.aliases import Aliases
+
+    drift = _drift(DriftKind.OS_RELEASE, BULLSEYE, BOOKWORM)
+    found = Aliases(INDEX, ("3.12.7-slim-bullseye",), "3.12-slim-bullseye", "3.12.7-slim-bullseye")
+    text = describe_drift(
+        drift, written="localhost:5000/python:3.12-slim", pin=INDEX, aliases=found
+    )
+    assert text.endswith(
+        "To stay on bullseye: FROM localhost:5000/python:3.12-slim-bullseye; exactly what you "
+        f"had: FROM localhost:5000/python:3.12.7-slim-bullseye@{INDEX}; "
+        "to move on deliberately: run `driftwatch lock`."
+    )
+    short = describe_drift(drift, pin=INDEX, aliases=Aliases(INDEX, incomplete="lookup: 500"))
+    assert short.endswith(
+        f"To build what you had: FROM python:3.12-slim@{INDEX} (lookup: 500); "
+        "to move on deliberately: run `driftwatch lock`."
+    )
+    rebuilt = describe_drift(_drift(DriftKind.DIGEST, BOOKWORM, BOOKWORM), pin=INDEX, aliases=found)
+    assert "3.12.7-slim-bullseye" not in rebuilt  # only an OS-release move names tags
+
+
+def test_alpine_move_stays_on_the_alpine_release() -> None:
+    from driftwatch.aliases import Aliases
+
+    old = OsRelease("alpine", "3.19.1")
+    drift = _drift(DriftKind.OS_RELEASE, old, OsRelease("alpine", "3.20.3"))
+    found = Aliases(INDEX, ("3.12-alpine3.19",), "3.12-alpine3.19", None)
+    text = describe_drift(drift, written="python:3.12-alpine", pin=INDEX, aliases=found)
+    assert "To stay on alpine3.19: FROM python:3.12-alpine3.19; exactly what you had: " in text
+    assert f"FROM python:3.12-alpine@{INDEX}; to move on" in text

@@ -8,7 +8,7 @@ import pytest
 
 from driftwatch.config import Config
 from driftwatch.errors import ConfigError
-from driftwatch.lint import lint
+from driftwatch.lint import IndexBook, lint
 from driftwatch.lint.osrelease import is_os_based, names_os_release
 from driftwatch.reference import parse_reference
 from driftwatch.sources import Inventory, find_image_uses
@@ -95,3 +95,92 @@ def test_inline_and_config_suppression(tmp_path: Path) -> None:
 def test_blank_line_breaks_the_suppression_comment(tmp_path: Path) -> None:
     inventory = scan(tmp_path, "# driftwatch: ignore\n\nFROM alpine:3.19\n")
     assert [f.rule_id for f in lint(inventory)] == ["DW003"]
+
+
+def _locked_index() -> IndexBook:
+    from driftwatch.lockfile import LockEntry
+    from driftwatch.models import Platform, PlatformImage
+
+    images = (
+        PlatformImage(
+            Platform("linux", "amd64"), AMD64, "application/vnd.oci.image.manifest.v1+json"
+        ),
+        PlatformImage(
+            Platform("linux", "arm64", "v8"), ARM64, "application/vnd.oci.image.manifest.v1+json"
+        ),
+    )
+    entry = LockEntry(
+        parse_reference("python:3.12-slim-bookworm"),
+        INDEX,
+        "application/vnd.oci.image.index.v1+json",
+        images,
+        (),
+    )
+    single = LockEntry(
+        parse_reference("alpine:3.19"),
+        D,
+        "application/vnd.oci.image.manifest.v1+json",
+        (
+            PlatformImage(
+                Platform("linux", "amd64"), D, "application/vnd.oci.image.manifest.v1+json"
+            ),
+        ),
+        (),
+    )
+    return IndexBook.from_lock([entry, single])
+
+
+AMD64 = "sha256:" + "1" * 64
+ARM64 = "sha256:" + "2" * 64
+INDEX = "sha256:" + "3" * 64
+
+
+def test_dw006_platform_digest_pinned_where_the_index_was_meant(tmp_path: Path) -> None:
+    inventory = scan(
+        tmp_path,
+        f"FROM python:3.12-slim-bookworm@{ARM64} AS a\n"
+        f"FROM python@{AMD64} AS b\n"  # no tag: the lock still knows whose platform it is
+        f"FROM python:3.12-slim-bookworm@{INDEX} AS c\n"
+        f"FROM alpine:3.19@{D}\n"  # a single-manifest tag: its digest is the image
+        f"# driftwatch: ignore=DW006\nFROM python:3.12-slim-bookworm@{AMD64}\n",
+    )
+    found = [f for f in lint(inventory, indexes=_locked_index()) if f.rule_id == "DW006"]
+    assert [(f.line, f.severity) for f in found] == [(1, "error"), (2, "error")]
+    assert "pins the linux/arm64/v8 image of `python:3.12-slim-bookworm`" in found[0].message
+    assert f"`python:3.12-slim-bookworm@{INDEX}`" in found[0].help
+    assert f"`python@{INDEX}`" in found[1].help
+    assert not [f for f in lint(inventory) if f.rule_id == "DW006"]  # no lock: nothing known
+    assert not [f for f in lint(inventory, ["DW006"], _locked_index()) if f.rule_id == "DW006"]
+
+
+def test_dw002_fix_names_a_locked_tag_at_the_same_digest(tmp_path: Path) -> None:
+    from driftwatch.lockfile import LockEntry
+
+    def entry(reference: str, digest: str) -> LockEntry:
+        media = "application/vnd.oci.image.index.v1+json"
+        return LockEntry(parse_reference(reference), digest, media, (), ())
+
+    book = IndexBook.from_lock(
+        [
+            entry("python:3.12-slim", INDEX),
+            entry("python:3.12.7-slim-bookworm", INDEX),
+            entry("python:3.13-slim-bookworm", INDEX),  # another line: never suggested
+            entry("node:20-slim", AMD64),
+        ]
+    )
+    inventory = scan(
+        tmp_path, f"FROM python:3.12-slim\nFROM python:3.12-slim@{INDEX}\nFROM node:20-slim\n"
+    )
+    found = {f.line: f.help for f in lint(inventory, indexes=book) if f.rule_id == "DW002"}
+    assert found[1].startswith(
+        "driftwatch.lock has `python:3.12.7-slim-bookworm` at the same digest: write that tag"
+    )
+    assert found[2].startswith("driftwatch.lock has `python:3.12.7-slim-bookworm`")
+    assert (
+        found[3]
+        == "Add the release to the tag, e.g. `python:3.12-slim-bookworm`, `node:20-alpine3.19`."
+    )
+    assert "3.13" not in found[1] + found[2]
+    assert all(
+        f.help.startswith("Add the release") for f in lint(inventory) if f.rule_id == "DW002"
+    )

@@ -26,8 +26,10 @@ from driftwatch.lockfile import DEFAULT_LOCKFILE, read_lock
 from driftwatch.report import FORMATS, render
 
 if TYPE_CHECKING:  # typing only: keeps `driftwatch --help` light
+    from driftwatch.aliases import Aliases
     from driftwatch.config import Config
     from driftwatch.notify import Destination
+    from driftwatch.reference import ImageReference
     from driftwatch.report import Finding
     from driftwatch.usecases.check import CheckReport
 
@@ -98,7 +100,11 @@ def check(
     report = replace(report, gone=gone_digests(config, pins))
     shown = lockfile or DEFAULT_LOCKFILE
     findings = check_findings(
-        report, fail_on=policy, allow_unreachable=allow_unreachable, lockfile=shown
+        report,
+        fail_on=policy,
+        allow_unreachable=allow_unreachable,
+        lockfile=shown,
+        aliases=_aliases(config, report, pins),
     )
     unread = unreadable(inventory)
     findings = problem_findings(unread) + findings
@@ -109,6 +115,17 @@ def check(
     if destinations:
         _alert(destinations, report)
     sys.exit(_exit_code(report, policy, allow_unreachable, unread=bool(unread)))
+
+
+def _aliases(
+    config: Config, report: CheckReport, pins: dict[ImageReference, str]
+) -> dict[ImageReference, Aliases]:
+    """The tags that served what each OS-moved reference had (advice for the fix, bounded)."""
+    from driftwatch.usecases.aliases import aliases_online, os_move_queries
+
+    queries = os_move_queries(report.drifts, pins, report.gone)
+    answers = aliases_online(config, queries)
+    return {query.reference: answers[query] for query in queries}
 
 
 def _exit_code(

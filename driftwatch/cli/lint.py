@@ -1,4 +1,4 @@
-"""`driftwatch lint`: DW001-DW004 over the inventory, offline, in the format CI wants."""
+"""`driftwatch lint`: DW001-DW004 (DW006 with the lock file) over the inventory, offline."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from pathlib import Path
 import click
 
 from driftwatch import __version__
-from driftwatch.cli._common import EXIT_FINDINGS
+from driftwatch.cli._common import EXIT_FINDINGS, warn
 from driftwatch.cli._options import platform_option
 from driftwatch.cli.images import exit_if_unreadable, inventory_options, take_inventory
+from driftwatch.cli.lock import repo_root
 from driftwatch.errors import ConfigError
-from driftwatch.lint import RULES
+from driftwatch.lint import RULES, IndexBook
 from driftwatch.lint import lint as run_lint
 from driftwatch.report import FORMATS, SEVERITIES, at_or_above, render
 from driftwatch.report.finding import Finding
@@ -46,7 +47,8 @@ def lint(
     minimum = min_severity or config.lint_min_severity
     if minimum not in SEVERITIES:
         raise ConfigError(f"lint.min_severity must be one of {', '.join(SEVERITIES)}")
-    findings = run_lint(inventory, (*config.lint_disable, *disable))
+    indexes = _locked_indexes(repo_root(config))
+    findings = run_lint(inventory, (*config.lint_disable, *disable), indexes)
     click.echo(render(findings, fmt, rules=RULES, version=__version__), nl=False)
     failing = at_or_above(findings, minimum)
     if fmt == "github":
@@ -54,6 +56,22 @@ def lint(
     exit_if_unreadable(inventory)  # an input the gate cannot read fails it: exit 2
     if failing:
         sys.exit(EXIT_FINDINGS)  # ctx.exit is swallowed by main() (standalone_mode=False)
+
+
+def _locked_indexes(root: Path) -> IndexBook | None:
+    """The indexes driftwatch.lock knows (for DW006), or None without a readable lock file."""
+    from driftwatch.errors import DriftwatchError
+    from driftwatch.lockfile import DEFAULT_LOCKFILE, read_lock
+
+    path = root / DEFAULT_LOCKFILE
+    if not path.is_file():
+        return None
+    try:
+        lock = read_lock(path)
+    except DriftwatchError as exc:  # `check` reports a broken lock; lint only loses DW006
+        warn(f"{path}: not read, DW006 skipped: {exc.message}")
+        return None
+    return IndexBook.from_lock(lock.entries.values())
 
 
 def _github_extras(findings: list[Finding], failing: list[Finding]) -> None:

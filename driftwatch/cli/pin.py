@@ -1,4 +1,7 @@
-"""`driftwatch pin`: rewrite unpinned references to `<as written>@sha256:<index digest>`."""
+"""`driftwatch pin`: rewrite unpinned references to `<as written>@sha256:<index digest>`.
+
+Always the index digest (the one every platform shares), never one platform's manifest.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +26,11 @@ from driftwatch.usecases.pin import PinEdit, apply_pins, plan_pins, refs_to_reso
 @click.option("--write", is_flag=True, help="Rewrite the files (default: print a diff).")
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 when something is unpinned.")
 @click.option("--update", is_flag=True, help="Also refresh digests that are pinned but stale.")
+@click.option(
+    "--suggest",
+    is_flag=True,
+    help="Also write the most specific tag serving the digest (python:3.12.7-slim-bookworm).",
+)
 @click.pass_context
 def pin(
     ctx: click.Context,
@@ -31,16 +39,20 @@ def pin(
     write: bool,
     check: bool,
     update: bool,
+    suggest: bool,
 ) -> None:
     """Pin every external base image by its index digest, keeping the tag for readers."""
     if write and check:
         raise click.UsageError("--write and --check exclude each other")
+    if suggest and check:
+        raise click.UsageError("--suggest rewrites tags; it does not go with --check")
     config, inventory = take_inventory(ctx, paths, build_args)
     if check and not update:
         _check_offline(inventory)
         return
     digests, failed = _resolve(config, refs_to_resolve(inventory, update=update))
-    edits = plan_pins(inventory, digests, update=update)
+    tags = _suggested(config, digests) if suggest else {}
+    edits = plan_pins(inventory, digests, update=update, tags=tags)
     for edit in edits:
         if not edit.pinnable:
             warn(f"{edit.file}:{edit.line}:{edit.column}: not pinnable: {edit.reason}")
@@ -86,6 +98,20 @@ def _resolve(
             failed += 1
             warn(f"{result.reference.familiar}: {result.reason}")
     return digests, failed
+
+
+def _suggested(config: Config, digests: dict[ImageReference, str]) -> dict[ImageReference, str]:
+    """The most specific tag serving each digest (pin --suggest); the tag stays when none is."""
+    from driftwatch.usecases.aliases import AliasQuery, aliases_online
+
+    queries = [AliasQuery(ref, digest) for ref, digest in digests.items() if ref.tag]
+    tags = {}
+    for query, found in aliases_online(config, queries).items():
+        if found.exact and found.exact != query.reference.tag:
+            tags[query.reference] = found.exact
+        elif found.incomplete:
+            warn(f"{query.reference.familiar}: tag kept: {found.incomplete}")
+    return tags
 
 
 def _rewrite(inventory: Inventory, changes: list[PinEdit], *, write: bool, show_diff: bool) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -16,6 +16,7 @@ from driftwatch.models import OsRelease, Platform, PlatformImage, Resolution, Re
 from driftwatch.reference import ImageReference, parse_reference
 
 if TYPE_CHECKING:
+    from driftwatch.aliases import Aliases
     from driftwatch.config import Config
 
 Result = Resolution | ResolveFailure
@@ -34,6 +35,12 @@ OS_ERROR = "error"  # OsRelease.source when detection raised (driftwatch.usecase
 @click.option("--os", "with_os", is_flag=True, help="Also find the OS release of each platform.")
 @os_detect_option
 @click.option(
+    "--aliases",
+    "with_aliases",
+    is_flag=True,
+    help="Also list the tags of the same line serving the same digest (HEADs, bounded).",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(["text", "json"]),
@@ -48,6 +55,7 @@ def resolve(
     platforms: tuple[str, ...],
     with_os: bool,
     os_detect: str | None,
+    with_aliases: bool,
     output_format: str,
 ) -> None:
     """Resolve image REFERENCES to the digests their registries serve now."""
@@ -58,11 +66,12 @@ def resolve(
     wanted = parse_platforms(platforms)
     config = config_from(ctx)
     results = _run(config, refs, wanted, with_os or bool(os_detect), os_detect)
+    found = _aliases(config, results) if with_aliases else {}
     if output_format == "json":
-        rows = [_json_row(t, r) for t, r in zip(written, results, strict=True)]
+        rows = [_json_row(t, r, found) for t, r in zip(written, results, strict=True)]
         click.echo(json.dumps(rows, indent=2))
     else:
-        _print_text(written, results)
+        _print_text(written, results, found)
     failures = [r.exit_code for r in results if isinstance(r, ResolveFailure)]
     if _report_os_errors(written, results):
         failures.append(EXIT_REGISTRY)  # a layer that cannot be read or believed
@@ -99,12 +108,34 @@ def _run(
     return resolve_online(refs, config, strict=False, platforms=platforms, os_options=options)
 
 
-def _print_text(written: Sequence[str], results: Sequence[Result]) -> None:
+def _aliases(config: Config, results: Sequence[Result]) -> dict[ImageReference, Aliases]:
+    """The tags serving each resolved tag's digest (advice: a failed lookup only says so)."""
+    from driftwatch.usecases.aliases import AliasQuery, aliases_online
+
+    queries = [
+        AliasQuery(r.reference, r.digest)
+        for r in results
+        if isinstance(r, Resolution) and (r.reference.tag or not r.reference.digest)
+    ]
+    answers = aliases_online(config, queries)
+    return {query.reference: answers[query] for query in queries}
+
+
+def _print_text(
+    written: Sequence[str],
+    results: Sequence[Result],
+    found: Mapping[ImageReference, Aliases] | None = None,
+) -> None:
     for text, result in zip(written, results, strict=True):
         if isinstance(result, ResolveFailure):
             click.echo(f"{text}: error: {result.reason}", err=True)
-        else:
-            click.echo(f"{text}  {result.digest}{_os_text(result)}")
+            continue
+        click.echo(f"{text}  {result.digest}{_os_text(result)}")
+        aliases = (found or {}).get(result.reference)
+        if aliases is not None:
+            click.echo(f"  same digest: {' '.join(aliases.tags) or '(no other tag found)'}")
+            if aliases.incomplete:
+                click.echo(f"{text}: warning: {aliases.incomplete}", err=True)
 
 
 def _report_os_errors(written: Sequence[str], results: Sequence[Result]) -> bool:
@@ -121,7 +152,9 @@ def _report_os_errors(written: Sequence[str], results: Sequence[Result]) -> bool
     return found
 
 
-def _json_row(text: str, result: Result) -> dict[str, Any]:
+def _json_row(
+    text: str, result: Result, found: Mapping[ImageReference, Aliases] | None = None
+) -> dict[str, Any]:
     if isinstance(result, ResolveFailure):
         return {"reference": text, "canonical": str(result.reference), "error": result.reason}
     row: dict[str, Any] = {
@@ -133,6 +166,14 @@ def _json_row(text: str, result: Result) -> dict[str, Any]:
     }
     if result.ratelimit_remaining is not None:
         row["ratelimit_remaining"] = result.ratelimit_remaining
+    aliases = (found or {}).get(result.reference)
+    if aliases is not None:
+        row["aliases"] = {
+            "tags": list(aliases.tags),
+            "stay": aliases.stay,
+            "exact": aliases.exact,
+            "incomplete": aliases.incomplete,
+        }
     return row
 
 

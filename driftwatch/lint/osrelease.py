@@ -12,7 +12,13 @@ import re
 
 from driftwatch.reference import ImageReference
 
-__all__ = ["DISTRO_IMAGES", "OS_BASED_IMAGES", "is_os_based", "names_os_release"]
+__all__ = [
+    "DISTRO_IMAGES",
+    "OS_BASED_IMAGES",
+    "is_os_based",
+    "is_release_name",
+    "names_os_release",
+]
 
 DEBIAN = (
     "buzz",
@@ -70,6 +76,7 @@ _RELEASE_PATTERNS = (
     r"azurelinux\d+(?:\.\d+)?|cbl-mariner\d+(?:\.\d+)?|mariner\d+(?:\.\d+)?",
 )
 _RELEASE = re.compile(rf"(?:^|[-_./])(?:{'|'.join(_RELEASE_PATTERNS)})(?=$|[-_./])")
+_RELEASE_WORD = re.compile(rf"(?:{'|'.join(_RELEASE_PATTERNS)})")
 
 # Official Docker Hub images whose tags float over Debian/Alpine/Ubuntu releases.
 OS_BASED_IMAGES = frozenset(
@@ -217,3 +224,8 @@ def names_os_release(reference: ImageReference) -> bool:
         first = re.split(r"[-_]", tag, maxsplit=1)[0]
         return bool(first) and first not in _FLOATING and (first[0].isdigit() or first in DEBIAN)
     return False
+
+
+def is_release_name(word: str) -> bool:
+    """True when one tag part names an OS release (`bookworm`, `alpine3.20`, `ubi9`)."""
+    return bool(_RELEASE_WORD.fullmatch(word.lower()))

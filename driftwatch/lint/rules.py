@@ -1,4 +1,4 @@
-"""The lint rules DW001-DW004: one check function per rule over one BaseImageUse."""
+"""The lint rules DW001-DW004 and DW006: one check function per rule over one BaseImageUse."""
 
 from __future__ import annotations
 
@@ -47,6 +47,17 @@ RULES = (
         "reference; each finding says which applies.",
         severity="error",
     ),
+    Rule(
+        "DW006",
+        "platform-digest-pin",
+        "Pinned digest names one platform, not the index",
+        "The digest is one platform's manifest inside a multi-platform tag (often copied from "
+        "`docker images --digests` or a registry UI): other platforms then fail with `exec "
+        "format error`, and the pin never follows the index. Known offline only when the lock "
+        "file has the tag's index.",
+        "Pin the index digest instead; `driftwatch pin` always writes the index digest.",
+        severity="error",
+    ),
 )
 _BY_ID = {rule.id: rule for rule in RULES}
 
@@ -93,7 +104,18 @@ def _dw004(use: BaseImageUse) -> str | None:
     return f"{shown} cannot be resolved: {use.problem or 'unknown reason'}"
 
 
-CHECKS: dict[str, Check] = {"DW001": _dw001, "DW002": _dw002, "DW003": _dw003, "DW004": _dw004}
+def _dw006(use: BaseImageUse) -> str | None:
+    """Nothing from the use alone: DW006 needs the lock file (driftwatch.lint.lint runs it)."""
+    return None
+
+
+CHECKS: dict[str, Check] = {
+    "DW001": _dw001,
+    "DW002": _dw002,
+    "DW003": _dw003,
+    "DW004": _dw004,
+    "DW006": _dw006,
+}
 
 
 def rule(rule_id: str) -> Rule:

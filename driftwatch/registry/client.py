@@ -263,6 +263,19 @@ class RegistryClient:
         check_status(response, f"{ref.name}:{reference}", "manifest unknown")
         return True
 
+    async def head_digest(self, ref: ImageReference, tag: str) -> str | None:
+        """The digest tag `tag` of `ref`'s repository names (one HEAD, free on Docker Hub);
+        None when the tag is unknown or the registry does not say (no GET is spent on it)."""
+        response = await self.session.request(
+            ref, "HEAD", _manifest_path(ref, tag), _MANIFEST_HEADERS
+        )
+        await response.aclose()
+        if response.status_code == 404:
+            return None
+        check_status(response, f"{ref.name}:{tag}", "manifest unknown")
+        header = response.headers.get("docker-content-digest")
+        return check_digest_syntax(header, f"{ref.name}:{tag}") if header else None
+
     def _parsed(self, digest: str, body: bytes, content_type: str | None, where: str) -> Manifest:
         """`body` parsed, once per digest and run (a warm resolve reads each index twice)."""
         found = self._manifests.get(digest)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from driftwatch.aliases import Aliases
 from driftwatch.drift import compare, failing, platform_key, undetermined, worst_first
 from driftwatch.lockfile import LockEntry, LockFile
 from driftwatch.models import (
@@ -170,11 +171,16 @@ def _disagreements(
 
 
 def check_findings(
-    report: CheckReport, *, fail_on: str, allow_unreachable: bool, lockfile: str
+    report: CheckReport,
+    *,
+    fail_on: str,
+    allow_unreachable: bool,
+    lockfile: str,
+    aliases: Mapping[ImageReference, Aliases] | None = None,
 ) -> list[Finding]:
     """One Finding per use of every drifted, unlocked, unjudged or unreachable reference."""
     pins = {reference: entry.digest for reference, entry in report.locked.items()}
-    findings = drift_findings(report.drifts, report.uses, pins, fail_on, report.gone)
+    findings = drift_findings(report.drifts, report.uses, pins, fail_on, report.gone, aliases)
     for use in report.not_locked:
         text = (
             f"{use.written} is not locked in {lockfile}: run `driftwatch lock` to record "
@@ -220,10 +226,12 @@ def drift_findings(
     pins: Mapping[ImageReference, str],
     fail_on: str,
     gone: frozenset[ImageReference] = frozenset(),
+    aliases: Mapping[ImageReference, Aliases] | None = None,
 ) -> list[Finding]:
     """A Finding at every use of every drifted reference, `error` at or above the policy.
 
-    A digest move whose OS could not be established is left to `undetermined_findings`.
+    A digest move whose OS could not be established is left to `undetermined_findings`;
+    `aliases` (tags serving the pinned digest) let an OS-release fix name tags.
     """
     floor = Severity.from_fail_on(fail_on)
     findings = []
@@ -233,7 +241,11 @@ def drift_findings(
                 continue
             for use in uses.get(reference, ()):
                 text = describe_drift(
-                    drift, written=use.written, pin=pins.get(reference), pin_gone=reference in gone
+                    drift,
+                    written=use.written,
+                    pin=pins.get(reference),
+                    pin_gone=reference in gone,
+                    aliases=(aliases or {}).get(reference),
                 )
                 severity = _severity(drift, floor)
                 findings.append(_at(use, drift.kind.value, severity, title_for(drift), text))

@@ -6,8 +6,13 @@ same everywhere.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from driftwatch.models import Drift, DriftKind, OsRelease, PlatformImage
 from driftwatch.reference import ImageReference
+
+if TYPE_CHECKING:
+    from driftwatch.aliases import Aliases
 
 __all__ = ["GONE_HINT", "describe_drift", "pinned_from_line", "short_digest", "title_for"]
 
@@ -46,13 +51,19 @@ def title_for(drift: Drift) -> str:
 
 
 def describe_drift(
-    drift: Drift, *, written: str | None = None, pin: str | None = None, pin_gone: bool = False
+    drift: Drift,
+    *,
+    written: str | None = None,
+    pin: str | None = None,
+    pin_gone: bool = False,
+    aliases: Aliases | None = None,
 ) -> str:
     """One paragraph: `<image> (<platform>) moved from X to Y: digest a -> b. <fix>`.
 
     `written` is the reference as the user wrote it (default: its familiar form); `pin` is the
     digest that rebuilds what they had (the old index digest, so multi-arch builds keep working);
-    `pin_gone`: the registry no longer serves it, so no fix may suggest it.
+    `pin_gone`: the registry no longer serves it, so no fix may suggest it; `aliases`: the tags
+    that served the pinned digest (an OS-release move's fix then names them).
     """
     name = written or drift.reference.familiar
     where = f"{name} ({drift.platform})" if drift.platform else name
@@ -64,7 +75,7 @@ def describe_drift(
         )
     else:
         sentence = _SENTENCES[drift.kind](where, old, new)
-    fix = GONE_HINT if pin_gone and _pins(drift) else _fix(drift, name, pin)
+    fix = GONE_HINT if pin_gone and _pins(drift) else _fix(drift, name, pin, aliases)
     return f"{sentence} {fix}".strip()
 
 
@@ -143,10 +154,31 @@ _SENTENCES = {
 }
 
 
-def _fix(drift: Drift, name: str, pin: str | None) -> str:
+def _fix(drift: Drift, name: str, pin: str | None, aliases: Aliases | None = None) -> str:
     if not _pins(drift):
         return "To accept it: run `driftwatch lock`."
     digest = pin or (drift.old.digest if drift.old else None)
     if digest is None:
         return "To accept it: run `driftwatch lock`."
+    if aliases is not None and drift.kind is DriftKind.OS_RELEASE and "$" not in name:
+        return _tag_fix(drift, name, digest, aliases)
     return f"To build what you had: {pinned_from_line(name, digest)}; {ACCEPT_HINT}."
+
+
+def _tag_fix(drift: Drift, name: str, digest: str, aliases: Aliases) -> str:
+    """The fix naming tags: one that stays on the old release, one exactly what you had."""
+    from driftwatch.aliases import release_token, retag_written
+
+    release = release_token(drift.old.os if drift.old else None)
+    parts = []
+    if aliases.stay:
+        stay = retag_written(name, aliases.stay)
+        parts.append(f"to stay on {release or 'the release you had'}: FROM {stay}")
+    exact = retag_written(name, aliases.exact) if aliases.exact else name
+    parts.append(f"exactly what you had: {pinned_from_line(exact, digest)}")
+    if not aliases.stay and not aliases.exact:
+        parts[-1] = f"to build what you had: {pinned_from_line(name, digest)}"
+    if aliases.incomplete:
+        parts[-1] += f" ({aliases.incomplete})"
+    text = "; ".join(parts)
+    return f"{text[0].upper()}{text[1:]}; {ACCEPT_HINT}."

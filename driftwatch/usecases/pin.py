@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from driftwatch.aliases import retag_written
 from driftwatch.errors import InputError
 from driftwatch.models import BaseImageUse
 from driftwatch.reference import ImageReference
@@ -65,9 +66,14 @@ def refs_to_resolve(inventory: Inventory, *, update: bool = False) -> list[Image
 
 
 def plan_pins(
-    inventory: Inventory, digests: Mapping[ImageReference, str], *, update: bool = False
+    inventory: Inventory,
+    digests: Mapping[ImageReference, str],
+    *,
+    update: bool = False,
+    tags: Mapping[ImageReference, str] | None = None,
 ) -> list[PinEdit]:
-    """The edits that pin every unpinned use (and, with `update`, refresh stale digests)."""
+    """The edits that pin every unpinned use (and, with `update`, refresh stale digests);
+    `tags` (pin --suggest) names the tag to write instead of the one written."""
     edits: dict[tuple[str, int, int], PinEdit] = {}
     for use in inventory.uses:
         where = (use.file, use.line, use.column)
@@ -75,14 +81,17 @@ def plan_pins(
         if reason is not None:
             edits[where] = PinEdit(*where, use.written, None, use.reference, reason)
             continue
-        edit = _plan_one(use, digests, update)
+        edit = _plan_one(use, digests, update, tags or {})
         if edit is not None:
             edits[where] = edit
     return list(edits.values())
 
 
 def _plan_one(
-    use: BaseImageUse, digests: Mapping[ImageReference, str], update: bool
+    use: BaseImageUse,
+    digests: Mapping[ImageReference, str],
+    update: bool,
+    tags: Mapping[ImageReference, str],
 ) -> PinEdit | None:
     """The edit for one resolvable, literal use; None when nothing is to change."""
     reference = use.reference
@@ -94,9 +103,12 @@ def _plan_one(
     if digest is None:
         reason = f"no digest was resolved for {reference.without_digest().familiar}"
         return PinEdit(*where, use.written, None, reference, reason)
-    if digest == reference.digest:
-        return None
     base = use.written.split("@", 1)[0]
+    tag = tags.get(reference.without_digest())
+    if tag is not None:
+        base = retag_written(base, tag)
+    if digest == reference.digest and base == use.written.split("@", 1)[0]:
+        return None
     return PinEdit(*where, use.written, f"{base}@{digest}", reference)
 
 

@@ -12,7 +12,10 @@ import jsonschema
 import pytest
 
 from driftwatch.lockfile import repository_root
+from tests.aliasrepo import move_to_trixie, push_alias_repo
 from tests.e2e.guard import driftwatch, make_project, write_config
+from tests.faults.proxy import FaultProxy
+from tests.faults.rules import Rule
 from tests.registry.test_client import login
 from tests.testbed.distros import debian_index
 from tests.testbed.registry import READER, RegistryServer, free_port, push_index
@@ -437,3 +440,41 @@ def test_check_of_an_unchanged_world_reads_no_blobs(
     requests = registry.requests_since(mark)
     # no cache: HEAD the tag, GET the index; still no blob, the OS comes from the lock
     assert [m for m, p, _ in requests if p != "/v2/"] == ["HEAD", "GET"], requests
+
+
+def _os_move_project(tmp_path: Path, registry: RegistryServer, name: str) -> tuple[Path, str]:
+    """`FROM <name>:3.12-slim` locked on bookworm, then the floating tags move to trixie."""
+    repo = push_alias_repo(registry, f"library/{name}")
+    root = make_project(tmp_path, registry, {"Dockerfile": f"FROM {name}:3.12-slim\n"})
+    assert driftwatch(root, "lock").returncode == 0
+    move_to_trixie(registry, f"library/{name}")
+    return root, repo.bookworm
+
+
+def test_os_release_fix_names_the_tags_of_what_you_had(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    root, old = _os_move_project(tmp_path, registry, "dw-fix-tags")
+    mark = registry.mark()
+    moved = driftwatch(root, "check", "--format", "json")
+    log = registry.requests_since(mark)
+    assert moved.returncode == 1, moved.stderr
+    assert "moved from Debian 12 (bookworm) to Debian 13 (trixie)" in moved.stdout
+    assert "To stay on bookworm: FROM dw-fix-tags:3.12-slim-bookworm;" in moved.stdout
+    assert f"exactly what you had: FROM dw-fix-tags:3.12.7-slim-bookworm@{old};" in moved.stdout
+    assert "3.13" not in moved.stdout
+    assert not [p for m, p, _ in log if m == "GET" and "/manifests/3.1" in p]  # HEADs only
+
+
+def test_alias_lookup_failure_never_changes_the_verdict(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    root, old = _os_move_project(tmp_path, registry, "dw-fix-soft")
+    with FaultProxy(registry.url, [Rule("500", path=r"/tags/list")], seed=1) as proxy:
+        write_config(root, registry)
+        text = (root / "driftwatch.toml").read_text().replace(registry.url, proxy.url)
+        (root / "driftwatch.toml").write_text(text)
+        moved = driftwatch(root, "check")
+    assert moved.returncode == 1, moved.stderr  # the drift's exit code, not a registry error's
+    assert f"To build what you had: FROM dw-fix-soft:3.12-slim@{old} (" in moved.stdout
+    assert "the tag lookup could not complete" in moved.stdout

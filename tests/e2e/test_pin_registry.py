@@ -4,6 +4,7 @@ and every other byte kept (CRLF, continuations, comments), then `--check`, `lint
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.e2e.guard import driftwatch, make_project
@@ -87,3 +88,92 @@ def test_pin_writes_index_digests_keeping_every_other_byte(
     digests["dw-pin:1-bookworm"] = moved
     assert (root / "Dockerfile").read_bytes() == _pinned(DOCKERFILE, digests)
     assert (root / "compose.yaml").read_bytes() == _pinned(COMPOSE, digests)
+
+
+def test_pin_suggest_writes_the_most_specific_tag_and_the_index_digest(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    from tests.aliasrepo import push_alias_repo
+
+    repo = push_alias_repo(registry, "library/dw-pin-suggest")
+    root = make_project(
+        tmp_path,
+        registry,
+        {
+            "Dockerfile": "FROM dw-pin-suggest:3.12-slim AS base\nFROM dw-pin-suggest:3.12-bookworm\n"
+        },
+    )
+    mark = registry.mark()
+    wrote = driftwatch(root, "pin", "--write", "--suggest")
+    log = registry.requests_since(mark)
+    assert wrote.returncode == 0, wrote.stderr
+    assert (root / "Dockerfile").read_text() == (
+        f"FROM dw-pin-suggest:3.12.7-slim-bookworm@{repo.bookworm} AS base\n"
+        f"FROM dw-pin-suggest:3.12-bookworm@{repo.trixie}\n"  # nothing more specific: kept
+    )
+    assert not [p for m, p, _ in log if m == "GET" and "/manifests/3.12." in p]  # HEADs only
+    assert driftwatch(root, "pin", "--check", "--suggest").returncode == 2
+    assert driftwatch(root, "pin", "--check").returncode == 0
+
+
+def test_pin_suggest_keeps_the_tag_when_the_lookup_fails(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    from tests.aliasrepo import push_alias_repo
+    from tests.faults.proxy import FaultProxy
+    from tests.faults.rules import Rule
+
+    repo = push_alias_repo(registry, "library/dw-pin-soft")
+    with FaultProxy(registry.url, [Rule("500", path=r"/tags/list")], seed=1) as proxy:
+        root = tmp_path
+        (root / "Dockerfile").write_text(f"FROM {proxy.address}/library/dw-pin-soft:3.12-slim\n")
+        (root / "driftwatch.toml").write_text("retries = 0\ntimeout = 10\n")
+        wrote = driftwatch(root, "pin", "--write", "--suggest")
+    assert wrote.returncode == 0, wrote.stderr
+    assert (root / "Dockerfile").read_text() == (
+        f"FROM {proxy.address}/library/dw-pin-soft:3.12-slim@{repo.bookworm}\n"
+    )
+    assert "tag kept: the tag lookup could not complete" in wrote.stderr
+
+
+def test_lint_dw006_names_the_index_a_platform_pin_belongs_to(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    index = debian_index("bookworm", seed="dw006")
+    pushed = push_index(registry, "library/dw-dw006", "1-bookworm", index)
+    root = make_project(tmp_path, registry, {"Dockerfile": "FROM dw-dw006:1-bookworm\n"})
+    assert driftwatch(root, "lock").returncode == 0
+    amd64 = index.images[0].digest
+    (root / "Dockerfile").write_text(f"FROM dw-dw006:1-bookworm@{amd64}\n")
+    linted = driftwatch(root, "lint", "--format", "json")
+    assert linted.returncode == 1, linted.stderr
+    [finding] = [f for f in json.loads(linted.stdout) if f["rule_id"] == "DW006"]
+    assert "pins the linux/amd64 image of `dw-dw006:1-bookworm`" in finding["message"]
+    assert f"`dw-dw006:1-bookworm@{pushed}`" in finding["help"]
+
+    pinned = driftwatch(root, "pin", "--write", "--update")  # pin writes the index digest
+    assert pinned.returncode == 0, pinned.stderr
+    assert (root / "Dockerfile").read_text() == f"FROM dw-dw006:1-bookworm@{pushed}\n"
+    assert "DW006" not in driftwatch(root, "lint").stdout
+
+
+def test_lint_dw002_fix_names_a_locked_release_tag(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    from tests.aliasrepo import push_alias_repo
+
+    push_alias_repo(registry, "bitnami/dw-dw002")  # bitnami/*: an image DW002 expects a release in
+    dockerfile = (
+        "FROM bitnami/dw-dw002:3.12-slim AS a\nFROM bitnami/dw-dw002:3.12.7-slim-bookworm\n"
+    )
+    root = make_project(tmp_path, registry, {"Dockerfile": dockerfile})
+    bare = json.loads(driftwatch(root, "lint", "--format", "json").stdout)
+    [before] = [f for f in bare if f["rule_id"] == "DW002"]
+    assert before["help"].startswith("Add the release to the tag")  # no lock: nothing known
+    assert driftwatch(root, "lock").returncode == 0
+    linted = json.loads(driftwatch(root, "lint", "--format", "json").stdout)
+    [finding] = [f for f in linted if f["rule_id"] == "DW002"]
+    assert finding["line"] == 1
+    assert finding["help"].startswith(
+        "driftwatch.lock has `bitnami/dw-dw002:3.12.7-slim-bookworm` at the same digest"
+    )
