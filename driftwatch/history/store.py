@@ -65,12 +65,15 @@ class HistoryStore:
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> HistoryStore:
-        """Open the database in force; `migrate` creates the schema in a brand-new SQLite file."""
+        """Open the database in force; `migrate` creates the schema in a brand-new SQLite file
+        and adopts a database of the pre-Alembic runner (a stamp: no table changes), so upgrading
+        driftwatch does not break a nightly job; any other pending revision needs `db upgrade`."""
         store = cls._connect(url)
         with store._guard("open"):
             with store.engine.connect() as conn:
                 version = migrations.current_version(conn)
-            if version is None and migrate and store.is_sqlite:
+            new_sqlite = version is None and store.is_sqlite
+            if migrate and (new_sqlite or migrations.is_adoptable(version)):
                 store._create_if_empty()
             else:
                 migrations.check_version(version)
@@ -103,7 +106,7 @@ class HistoryStore:
             version = migrations.current_version(conn)
             if version is None and not migrations.is_empty(conn):
                 raise StoreError(f"{self.url} holds other tables, not a driftwatch history")
-            if version is None:
+            if version is None or migrations.is_adoptable(version):
                 migrations.upgrade(conn)
             else:
                 migrations.check_version(version)

@@ -119,11 +119,6 @@ def test_a_database_of_the_hand_made_runner_is_upgraded_with_its_data(db_url: st
     _legacy_database(db_url)
     before = _fill(db_url)
     assert len(before[1]) == 2  # two drift events recorded on the old schema
-    with pytest.raises(
-        StoreError,
-        match=r"schema is v1 \(before Alembic\), this driftwatch needs revision 0002: run `driftwatch db upgrade`",
-    ):
-        HistoryStore.open(db_url)
     assert HistoryStore.upgrade(db_url) == ("v1", migrations.HEAD)
     assert HistoryStore.upgrade(db_url) == (migrations.HEAD, migrations.HEAD)
     store = HistoryStore.open(db_url)
@@ -131,6 +126,21 @@ def test_a_database_of_the_hand_made_runner_is_upgraded_with_its_data(db_url: st
     run = store.start_run("manual")  # and it keeps recording
     assert store.record(run, observe(REF, 3, "b3", debian("bookworm", "12.1")))
     store.close()
+
+
+def test_opening_a_database_of_the_hand_made_runner_adopts_it_with_its_data(db_url: str) -> None:
+    _legacy_database(db_url)
+    before = _fill(db_url)
+    store = HistoryStore.open(db_url)  # what a nightly job does right after upgrading driftwatch
+    assert _read(store) == before
+    store.close()
+    assert HistoryStore.upgrade(db_url) == (migrations.HEAD, migrations.HEAD)
+
+
+def test_opening_without_migrate_leaves_a_hand_made_database_alone(sqlite_url: str) -> None:
+    _legacy_database(sqlite_url)
+    with pytest.raises(StoreError, match=r"v1 \(before Alembic\), this driftwatch needs revision"):
+        HistoryStore.open(sqlite_url, migrate=False)
 
 
 def test_an_older_driftwatch_refuses_a_database_alembic_upgraded(db_url: str) -> None:
