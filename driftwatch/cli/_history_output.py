@@ -6,18 +6,20 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from driftwatch.cli._options import TABLE_FORMATS
 from driftwatch.config import Config
+from driftwatch.errors import UsageError
 from driftwatch.models import OsRelease, PlatformImage
 
 if TYPE_CHECKING:  # the history package (sqlalchemy) loads only when a command runs
     from driftwatch.history import HistoryStore, PendingDelivery, StoredDrift, TimelineEntry
 
-FORMATS = ("table", "json", "csv")
+FORMATS = TABLE_FORMATS
 
 
 def open_store(config: Config, db: str | None) -> HistoryStore:
@@ -26,6 +28,15 @@ def open_store(config: Config, db: str | None) -> HistoryStore:
     from driftwatch.history.engine import resolve_url
 
     return HistoryStore.open(resolve_url(db, config.db))
+
+
+def parse_since(text: str) -> datetime:
+    """An ISO 8601 date or date-time; naive means UTC."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--since {text!r} is not an ISO 8601 date such as 2025-08-01") from None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 def when(moment: datetime | None) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import click
@@ -16,10 +15,11 @@ from driftwatch.cli._history_output import (
     emit_table,
     event_json,
     open_store,
+    parse_since,
     pending_json,
     when,
 )
-from driftwatch.errors import UsageError
+from driftwatch.cli._options import format_option
 from driftwatch.models import DriftKind
 
 KINDS = tuple(kind.value for kind in DriftKind)
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 )
 @click.option("--kind", type=click.Choice(KINDS), help="Only events of this kind.")
 @click.option("--pending", is_flag=True, help="Show alert deliveries not yet made instead.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@format_option(FORMATS, default="table")
 @click.option("--db", "db_url", metavar="URL", help="Database URL or SQLite file.")
 @click.pass_context
 def events(
@@ -77,15 +77,6 @@ def events(
     else:
         header = ("ID", "DETECTED", "KIND", "REFERENCE", "PLATFORM", "OLD", "NEW")
         emit_table(header, [_table_row(e) for e in found])
-
-
-def parse_since(text: str) -> datetime:
-    """An ISO 8601 date or date-time; naive means UTC."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--since {text!r} is not an ISO 8601 date such as 2025-08-01") from None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 def _csv_row(event: StoredDrift) -> list[object]:

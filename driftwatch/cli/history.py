@@ -17,6 +17,7 @@ from driftwatch.cli._history_output import (
     short,
     when,
 )
+from driftwatch.cli._options import format_option
 from driftwatch.errors import UsageError
 from driftwatch.models import Platform
 from driftwatch.reference import parse_reference
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 @click.command("history")
 @click.argument("reference")
 @click.option("--platform", help="Only this platform (os/arch[/variant]).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@format_option(FORMATS, default="table")
 @click.option("--db", "db_url", metavar="URL", help="Database URL or SQLite file.")
 @click.pass_context
 def history(

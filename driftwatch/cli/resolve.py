@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from driftwatch.cli._common import EXIT_OK, EXIT_REGISTRY, config_from
-from driftwatch.cli._options import os_detect_option, parse_platforms, platform_option
+from driftwatch.cli._common import EXIT_OK, EXIT_REGISTRY, config_from, emit
+from driftwatch.cli._options import (
+    LIST_FORMATS,
+    format_option,
+    os_detect_option,
+    output_option,
+    parse_platforms,
+    platform_option,
+)
 from driftwatch.errors import InputError, UsageError
 from driftwatch.models import OsRelease, Platform, PlatformImage, Resolution, ResolveFailure
 from driftwatch.reference import ImageReference, parse_reference
@@ -33,13 +39,8 @@ OS_ERROR = "error"  # OsRelease.source when detection raised (driftwatch.usecase
 @platform_option
 @click.option("--os", "with_os", is_flag=True, help="Also find the OS release of each platform.")
 @os_detect_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option(LIST_FORMATS, schema="resolve")
+@output_option
 @click.pass_context
 def resolve(
     ctx: click.Context,
@@ -48,21 +49,23 @@ def resolve(
     platforms: tuple[str, ...],
     with_os: bool,
     os_detect: str | None,
-    output_format: str,
+    fmt: str,
+    output: str | None,
 ) -> None:
     """Resolve image REFERENCES to the digests their registries serve now."""
     written = list(references) + (_read_list(from_file) if from_file else [])
     if not written:
         raise UsageError("no image references given (arguments or --from-file)")
     refs = [parse_reference(text) for text in written]  # exit 2 before any network
-    wanted = parse_platforms(platforms)
     config = config_from(ctx)
+    wanted = parse_platforms(platforms or config.platforms)
     results = _run(config, refs, wanted, with_os or bool(os_detect), os_detect)
-    if output_format == "json":
-        rows = [_json_row(t, r) for t, r in zip(written, results, strict=True)]
-        click.echo(json.dumps(rows, indent=2))
+    if fmt == "json":
+        from driftwatch.report.jsonfmt import dumps
+
+        emit(dumps([_json_row(t, r) for t, r in zip(written, results, strict=True)]), output)
     else:
-        _print_text(written, results)
+        emit(_text(written, results), output)
     failures = [r.exit_code for r in results if isinstance(r, ResolveFailure)]
     if _report_os_errors(written, results):
         failures.append(EXIT_REGISTRY)  # a layer that cannot be read or believed
@@ -99,12 +102,15 @@ def _run(
     return resolve_online(refs, config, strict=False, platforms=platforms, os_options=options)
 
 
-def _print_text(written: Sequence[str], results: Sequence[Result]) -> None:
+def _text(written: Sequence[str], results: Sequence[Result]) -> str:
+    """One `REF  DIGEST [OS...]` line per resolved reference; failures go to stderr now."""
+    lines = []
     for text, result in zip(written, results, strict=True):
         if isinstance(result, ResolveFailure):
             click.echo(f"{text}: error: {result.reason}", err=True)
         else:
-            click.echo(f"{text}  {result.digest}{_os_text(result)}")
+            lines.append(f"{text}  {result.digest}{_os_text(result)}\n")
+    return "".join(lines)
 
 
 def _report_os_errors(written: Sequence[str], results: Sequence[Result]) -> bool:

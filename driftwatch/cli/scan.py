@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,7 +9,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from driftwatch import __version__
-from driftwatch.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_REGISTRY, warn
+from driftwatch.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_REGISTRY,
+    emit,
+    take_inventory,
+    warn,
+    write_sarif,
+)
 from driftwatch.cli._fleet import (
     deadline_at,
     fleet_options,
@@ -19,13 +26,17 @@ from driftwatch.cli._fleet import (
     skip_lines,
 )
 from driftwatch.cli._options import (
+    FINDINGS_FORMATS,
     fail_on_option,
+    format_option,
+    inventory_options,
     notify_option,
     os_detect_option,
+    output_option,
     parse_platforms,
     platform_option,
+    sarif_option,
 )
-from driftwatch.cli.images import inventory_options, take_inventory
 from driftwatch.errors import InvalidReference
 from driftwatch.reference import ImageReference, parse_reference
 
@@ -33,10 +44,11 @@ if TYPE_CHECKING:
     from driftwatch.config import Config
     from driftwatch.history import HistoryStore
     from driftwatch.models import BaseImageUse, Drift, Observation
+    from driftwatch.report import Finding, Rule
     from driftwatch.usecases.fleet import Shard
     from driftwatch.usecases.scan import ScanResult
 
-FORMATS = ("text", "json", "github", "sarif", "markdown")
+FORMATS = FINDINGS_FORMATS  # the same as check and lint, gitlab code quality included
 
 
 @click.command("scan")
@@ -44,7 +56,9 @@ FORMATS = ("text", "json", "github", "sarif", "markdown")
 @click.option(
     "--image", "images", multiple=True, metavar="REF", help="Also watch REF (repeatable)."
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@format_option(FORMATS, schema="scan")
+@output_option
+@sarif_option
 @click.option("--db", "db_url", metavar="URL", help="History database URL or SQLite file.")
 @click.option(
     "--trigger",
@@ -69,6 +83,8 @@ def scan(
     build_args: tuple[str, ...],
     images: tuple[str, ...],
     fmt: str,
+    output: str | None,
+    sarif: str | None,
     db_url: str | None,
     trigger: str | None,
     report_path: str | None,
@@ -115,7 +131,9 @@ def scan(
         store.close()
         if bar is not None:
             bar.close()
-    _report(result, fmt, fail_on or config.fail_on)
+    findings = _findings(result, fail_on or config.fail_on)
+    emit(_render(result, findings, fmt), output)
+    write_sarif(sarif, findings, _rules())
     for delivery in result.deliveries:
         if not delivery.result.ok:
             reason = delivery.result.error
@@ -153,7 +171,8 @@ def _write_report(
     path: Path,
 ) -> None:
     """`--report FILE`: the HTML history of the scanned references, with the lock when present."""
-    from driftwatch.cli.report import build, lock_at_root, render, write_text
+    from driftwatch.cli._common import write_text
+    from driftwatch.cli._timeline import build, lock_at_root, render
 
     lock, _ = lock_at_root(ctx, None)
     model = build(store, references, lock=lock, uses=result.uses, strict=False)
@@ -173,37 +192,49 @@ def _exit_code(result: ScanResult, fail_on: str) -> int:
     return EXIT_REGISTRY if result.failures or result.undetermined() else EXIT_OK
 
 
-def _report(result: ScanResult, fmt: str, fail_on: str) -> None:
-    if fmt == "json":
-        click.echo(
-            json.dumps(
-                [_json_row(result, obs) for obs in result.observations]
-                + [
-                    {
-                        "reference": f.reference.familiar,
-                        "canonical": str(f.reference),
-                        "error": f.reason,
-                    }
-                    for f in result.failures
-                ],
-                indent=2,
-            )
-        )
-    elif fmt == "text":
-        click.echo(_text(result), nl=False)
-    else:
-        from driftwatch.report import render
-        from driftwatch.usecases.check import (
-            CHECK_RULES,
-            drift_findings,
-            failure_findings,
-            undetermined_findings,
-        )
+def _findings(result: ScanResult, fail_on: str) -> list[Finding]:
+    """Findings at every file using a drifted or unchecked image, as `check` reports them."""
+    from driftwatch.usecases.check import drift_findings, failure_findings, undetermined_findings
 
-        findings = drift_findings(result.drifts, result.uses, result.pins, fail_on, result.gone)
-        findings += undetermined_findings(result.undetermined(), result.uses, allowed=False)
-        findings += failure_findings(result.failures, result.uses, allowed=False)
-        click.echo(render(findings, fmt, rules=CHECK_RULES, version=__version__), nl=False)
+    findings = drift_findings(result.drifts, result.uses, result.pins, fail_on, result.gone)
+    findings += undetermined_findings(result.undetermined(), result.uses, allowed=False)
+    findings += failure_findings(result.failures, result.uses, allowed=False)
+    return findings
+
+
+def _rules() -> tuple[Rule, ...]:
+    from driftwatch.usecases.check import CHECK_RULES
+
+    return CHECK_RULES
+
+
+def _render(result: ScanResult, findings: list[Finding], fmt: str) -> str:
+    """The scan in `fmt`: text lists every image; json is the findings envelope plus the run."""
+    if fmt == "text":
+        return _text(result)
+    from driftwatch.report import render
+
+    if fmt != "json":
+        return render(findings, fmt, rules=_rules(), version=__version__)
+    from driftwatch.report.jsonfmt import dumps, findings_document
+
+    document = findings_document(sorted(findings), version=__version__, command="scan")
+    document["run"] = _run_json(result)
+    document["images"] = [_json_row(result, obs) for obs in result.observations] + [
+        {"reference": f.reference.familiar, "canonical": str(f.reference), "error": f.reason}
+        for f in result.failures
+    ]
+    return dumps(document)
+
+
+def _run_json(result: ScanResult) -> dict[str, Any]:
+    """The run's id and counts, as the text summary line gives them."""
+    return {
+        "id": result.run_id,
+        "checked": len(result.observations),
+        "changes": len(result.all_drifts()),
+        "could_not_check": len(result.failures) + len(result.undetermined()),
+    }
 
 
 def _text(result: ScanResult) -> str:
