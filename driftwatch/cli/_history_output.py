@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-import click
-
 from driftwatch.cli._options import TABLE_FORMATS
 from driftwatch.config import Config
 from driftwatch.errors import UsageError
@@ -120,25 +118,26 @@ def short(digest: str | None) -> str:
     return f"{algorithm}:{hexpart[:12]}"
 
 
-def emit_json(data: Any) -> None:
-    """Print JSON, indented, keys in the documented order."""
-    click.echo(json.dumps(data, indent=2))
+def json_text(data: Any) -> str:
+    """JSON, indented, keys in the documented order."""
+    return json.dumps(data, indent=2) + "\n"
 
 
-def emit_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print CSV with a header row."""
+def csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """CSV with a header row."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
-    click.echo(buffer.getvalue(), nl=False)
+    return buffer.getvalue()
 
 
-def emit_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print an aligned plain-text table."""
+def table_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """An aligned plain-text table."""
     cells = [list(header)] + [["-" if c is None else str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    for row in cells:
-        click.echo(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
+    return "".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        + "\n"
+        for row in cells
+    )

@@ -147,6 +147,12 @@ def test_check_and_scan_print_the_same_findings_envelope(
     )
     assert gitlab.returncode == 0, gitlab.stderr  # the drift was reported by the previous run
     assert json.loads(gitlab.stdout) == []
+
+    events = driftwatch(project, "events", "--db", db, "--format", "json")
+    written = driftwatch(project, "events", "--db", db, "--format", "json", "--output", "ev.json")
+    assert (written.returncode, written.stdout) == (0, "")
+    assert (project / "ev.json").read_text() == events.stdout
+    assert {event["kind"] for event in json.loads(events.stdout)} >= {"os-release"}
     jsonschema.validate(
         json.loads((project / "s.sarif").read_text()), json.loads(SARIF.read_text())
     )
