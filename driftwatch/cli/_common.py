@@ -46,9 +46,11 @@ def emit(text: str, output: str | None) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Replace `path` atomically with `text`, user-info masked as on stdout; unwritable: exit 2."""
+    """Replace `path` atomically with `text`, made safe as stdout is; unwritable: exit 2."""
+    from driftwatch.cli import terminal_text
+
     try:
-        write_atomic(path, mask_userinfo(text).encode("utf-8"))
+        write_atomic(path, terminal_text(text).encode("utf-8"))
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror}") from None
 

@@ -182,3 +182,13 @@ def test_every_json_format_names_a_shipped_schema() -> None:
     assert named == {"check", "lint", "scan", "images", "resolve"}
     for name in SCHEMAS:
         assert (CLI.parent / "schemas" / f"{name}.schema.json").is_file()
+
+
+def test_output_file_is_as_safe_as_stdout(tmp_path: Path, registry: RegistryServer) -> None:
+    project = make_project(
+        tmp_path, registry, {"Dockerfile": "FROM alpine:3\x1b]0;pwned\x07 AS x\nFROM x\n"}
+    )
+    shown = driftwatch(project, "lint", "--format", "text")
+    written = driftwatch(project, "lint", "--format", "text", "--output", "lint.txt")
+    assert "\x1b" not in shown.stdout and "\\x1b" in shown.stdout, shown.stdout
+    assert written.stdout == "" and (project / "lint.txt").read_text() == shown.stdout
