@@ -13,7 +13,6 @@ from driftwatch.atomic import write_atomic
 from driftwatch.cli._options import SOURCES_KEY, parse_platforms
 from driftwatch.config import Config, load_config
 from driftwatch.errors import InputError
-from driftwatch.lockfile import DEFAULT_LOCKFILE, repository_root
 from driftwatch.redact import mask_userinfo, printable
 
 if TYPE_CHECKING:
@@ -66,11 +65,15 @@ def write_sarif(path: str | None, findings: Sequence[Finding], rules: Sequence[R
 
 def repo_root(config: Config) -> Path:
     """The repository root: lock paths are relative to it and PATH defaults to it."""
+    from driftwatch.lockfile import repository_root  # pydantic models: only when needed
+
     return repository_root(config.path)
 
 
 def lock_path(option: str | None, root: Path) -> Path:
     """`--lockfile` as given, else driftwatch.lock at the repository root."""
+    from driftwatch.lockfile import DEFAULT_LOCKFILE
+
     return Path(option) if option else root / DEFAULT_LOCKFILE
 
 

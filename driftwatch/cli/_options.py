@@ -11,7 +11,6 @@ import click
 from driftwatch.config import FAIL_ON_LEVELS, OS_DETECT_MODES, SOURCE_NAMES, parse_source_names
 from driftwatch.errors import UsageError
 from driftwatch.models import Platform
-from driftwatch.report import FORMATS as REPORT_FORMATS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,7 +69,7 @@ def parse_platforms(values: Sequence[str]) -> list[Platform]:
 
 # Every `--format`: findings commands (check, lint, scan) share the report formats; listing
 # commands (images, resolve) print text or JSON; history and events add CSV.
-FINDINGS_FORMATS = REPORT_FORMATS
+FINDINGS_FORMATS = ("text", "json", "github", "sarif", "markdown", "gitlab")  # report.FORMATS
 LIST_FORMATS = ("text", "json")
 TABLE_FORMATS = ("table", "json", "csv")
 

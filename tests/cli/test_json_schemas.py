@@ -14,7 +14,8 @@ import pytest
 from referencing import Registry, Resource
 
 from driftwatch.cli import COMMANDS
-from driftwatch.report import SEVERITIES
+from driftwatch.cli._options import FINDINGS_FORMATS
+from driftwatch.report import FORMATS, SEVERITIES
 from driftwatch.schemas import SCHEMAS, load_schema
 from tests.e2e.guard import driftwatch, make_project
 from tests.testbed.distros import debian_index
@@ -178,6 +179,7 @@ def test_no_command_module_imports_another() -> None:
 
 
 def test_every_json_format_names_a_shipped_schema() -> None:
+    assert FINDINGS_FORMATS == FORMATS  # --format offers exactly what report.render renders
     named = {command for commands in SCHEMAS.values() for command in commands}
     assert named == {"check", "lint", "scan", "images", "resolve"}
     for name in SCHEMAS:
