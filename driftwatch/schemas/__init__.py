@@ -14,6 +14,8 @@ SCHEMAS: dict[str, tuple[str, ...]] = {
     "scan": ("scan",),
     "images": ("images",),
     "resolve": ("resolve",),
+    "history": ("history",),
+    "events": ("events",),
 }
 
 

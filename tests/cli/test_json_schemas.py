@@ -34,9 +34,9 @@ def validate(document: Any, name: str) -> None:
     jsonschema.Draft202012Validator(load_schema(name), registry=registry).validate(document)
 
 
-def json_of(cwd: Path, *args: str, code: int = 0) -> Any:
+def json_of(cwd: Path, *args: str, code: int = 0, env: dict[str, str] | None = None) -> Any:
     """Run `driftwatch ARGS --format json`, check its exit code, parse stdout."""
-    done = driftwatch(cwd, *args, "--format", "json")
+    done = driftwatch(cwd, *args, "--format", "json", env=env)
     assert done.returncode == code, done.stdout + done.stderr
     return json.loads(done.stdout)
 
@@ -128,7 +128,13 @@ def test_check_and_scan_print_the_same_findings_envelope(
     checked = json_of(project, "check", code=1)
     validate(checked, "findings")
     dead = f"127.0.0.1:{free_port()}/gone/image:1"
-    scanned = json_of(project, "scan", ".", "--db", db, "--image", dead, code=1)
+    hook = f"json://127.0.0.1:{free_port()}/hook"  # nobody listens: the alert stays pending
+    scanned = json_of(
+        project,
+        *("scan", ".", "--db", db, "--image", dead, "--notify", hook),
+        code=1,
+        env={"DRIFTWATCH_NOTIFY_BACKOFF": "0"},
+    )
     validate(scanned, "scan")
     assert (checked["tool"], checked["command"], scanned["command"]) == (
         "driftwatch",
@@ -150,6 +156,13 @@ def test_check_and_scan_print_the_same_findings_envelope(
     assert json.loads(gitlab.stdout) == []
 
     events = driftwatch(project, "events", "--db", db, "--format", "json")
+    validate(json.loads(events.stdout), "events")
+    pending = json_of(project, "events", "--db", db, "--pending")
+    validate(pending, "events")
+    assert pending and {item["event"]["kind"] for item in pending} >= {"os-release"}
+    timeline = json_of(project, "history", f"{name}:12", "--db", db)
+    validate(timeline, "history")
+    assert {e["kind"] for entry in timeline["entries"] for e in entry["events"]} >= {"os-release"}
     written = driftwatch(project, "events", "--db", db, "--format", "json", "--output", "ev.json")
     assert (written.returncode, written.stdout) == (0, "")
     assert (project / "ev.json").read_text() == events.stdout
@@ -181,7 +194,7 @@ def test_no_command_module_imports_another() -> None:
 def test_every_json_format_names_a_shipped_schema() -> None:
     assert FINDINGS_FORMATS == FORMATS  # --format offers exactly what report.render renders
     named = {command for commands in SCHEMAS.values() for command in commands}
-    assert named == {"check", "lint", "scan", "images", "resolve"}
+    assert named == {"check", "lint", "scan", "images", "resolve", "history", "events"}
     for name in SCHEMAS:
         assert (CLI.parent / "schemas" / f"{name}.schema.json").is_file()
 
