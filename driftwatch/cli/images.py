@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from driftwatch.cli._common import emit, exit_if_unreadable, take_inventory
+from driftwatch.cli._common import emit, exit_if_unreadable, take_inventory, unreadable
 from driftwatch.cli._options import (
     LIST_FORMATS,
     format_option,
@@ -20,7 +20,14 @@ from driftwatch.models import BaseImageUse
 
 # Moved to cli/_common.py and cli/_options.py (no command module imports another); these names
 # stay importable from here for code written before the move.
-__all__ = ["exit_if_unreadable", "images", "inventory_options", "take_inventory", "use_record"]
+__all__ = [
+    "exit_if_unreadable",
+    "images",
+    "inventory_options",
+    "take_inventory",
+    "unreadable",
+    "use_record",
+]
 
 
 def use_record(use: BaseImageUse) -> dict[str, Any]:
