@@ -20,7 +20,7 @@ def cli_reference() -> str:
     """Every command's usage, help and options, read from the click group."""
     from driftwatch.cli import cli
 
-    lines = ["# CLI reference", "", "Generated from the code at build time.", ""]
+    lines = ["# CLI reference", "", "Generated from the code at build time.", "", *_COMMON, ""]
     root = click.Context(cli, info_name="driftwatch")
     lines += _command_section(cli, root, "driftwatch")
     for name in cli.list_commands(root):
@@ -29,6 +29,17 @@ def cli_reference() -> str:
             context = click.Context(command, info_name=name, parent=root)
             lines += _command_section(command, context, f"driftwatch {name}")
     return "\n".join(lines) + "\n"
+
+
+_COMMON = [
+    "Options that mean the same on every command that has them: `--config FILE` (every command,",
+    "before or after its name), `--format` (one list of names: `text` and `json` everywhere, the",
+    "report formats `github`, `sarif`, `markdown`, `gitlab` on `check`, `lint` and `scan`),",
+    "`--output FILE` (the chosen format goes to FILE, replaced atomically, instead of stdout),",
+    "`--sarif FILE` (a SARIF copy of the findings) and `--platform` (repeatable; default: config",
+    "`platforms`, else every platform). Each `--format json` follows a schema shipped in",
+    "`driftwatch/schemas/`: see [JSON output](../json-output.md).",
+]
 
 
 def _command_section(command: click.Command, context: click.Context, title: str) -> list[str]:

@@ -113,7 +113,7 @@ class _EscapingStream:
         self.errors = getattr(stream, "errors", "strict")
 
     def write(self, text: str) -> int:
-        self._stream.write(_TERMINAL_CONTROL.sub(_escape, mask_userinfo(text)))
+        self._stream.write(terminal_text(text))
         return len(text)
 
     def flush(self) -> None:
@@ -135,6 +135,11 @@ _TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)"
 
 def _escape(match: re.Match[str]) -> str:
     return f"\\x{ord(match.group(0)):02x}"
+
+
+def terminal_text(text: str) -> str:
+    """Text as driftwatch writes it (stdout or `--output`): user-info masked, controls escaped."""
+    return _TERMINAL_CONTROL.sub(_escape, mask_userinfo(text))
 
 
 def main(argv: list[str] | None = None) -> None:

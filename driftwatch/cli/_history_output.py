@@ -6,18 +6,18 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-import click
-
+from driftwatch.cli._options import TABLE_FORMATS
 from driftwatch.config import Config
+from driftwatch.errors import UsageError
 from driftwatch.models import OsRelease, PlatformImage
 
 if TYPE_CHECKING:  # the history package (sqlalchemy) loads only when a command runs
     from driftwatch.history import HistoryStore, PendingDelivery, StoredDrift, TimelineEntry
 
-FORMATS = ("table", "json", "csv")
+FORMATS = TABLE_FORMATS
 
 
 def open_store(config: Config, db: str | None) -> HistoryStore:
@@ -26,6 +26,15 @@ def open_store(config: Config, db: str | None) -> HistoryStore:
     from driftwatch.history.engine import resolve_url
 
     return HistoryStore.open(resolve_url(db, config.db))
+
+
+def parse_since(text: str) -> datetime:
+    """An ISO 8601 date or date-time; naive means UTC."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--since {text!r} is not an ISO 8601 date such as 2025-08-01") from None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 def when(moment: datetime | None) -> str | None:
@@ -109,25 +118,26 @@ def short(digest: str | None) -> str:
     return f"{algorithm}:{hexpart[:12]}"
 
 
-def emit_json(data: Any) -> None:
-    """Print JSON, indented, keys in the documented order."""
-    click.echo(json.dumps(data, indent=2))
+def json_text(data: Any) -> str:
+    """JSON, indented, keys in the documented order."""
+    return json.dumps(data, indent=2) + "\n"
 
 
-def emit_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print CSV with a header row."""
+def csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """CSV with a header row."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
-    click.echo(buffer.getvalue(), nl=False)
+    return buffer.getvalue()
 
 
-def emit_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print an aligned plain-text table."""
+def table_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """An aligned plain-text table."""
     cells = [list(header)] + [["-" if c is None else str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    for row in cells:
-        click.echo(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
+    return "".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        + "\n"
+        for row in cells
+    )

@@ -11,19 +11,32 @@ from typing import TYPE_CHECKING
 import click
 
 from driftwatch import __version__
-from driftwatch.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_REGISTRY, warn
+from driftwatch.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_REGISTRY,
+    emit,
+    lock_path,
+    repo_root,
+    take_inventory,
+    unreadable,
+    warn,
+    write_sarif,
+)
 from driftwatch.cli._options import (
+    FINDINGS_FORMATS,
     fail_on_option,
+    format_option,
+    inventory_options,
     notify_option,
     os_detect_option,
+    output_option,
     parse_platforms,
     platform_option,
+    sarif_option,
 )
-from driftwatch.cli.images import inventory_options, take_inventory, unreadable
-from driftwatch.cli.lock import lock_path, repo_root
-from driftwatch.errors import InputError
 from driftwatch.lockfile import DEFAULT_LOCKFILE, read_lock
-from driftwatch.report import FORMATS, render
+from driftwatch.report import render
 
 if TYPE_CHECKING:  # typing only: keeps `driftwatch --help` light
     from driftwatch.aliases import Aliases
@@ -38,11 +51,9 @@ if TYPE_CHECKING:  # typing only: keeps `driftwatch --help` light
 @inventory_options
 @click.option("--lockfile", help="Lock file (default: driftwatch.lock at the repository root).")
 @fail_on_option
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option(
-    "--output", type=click.Path(dir_okay=False), help="Write the report here, not stdout."
-)
-@click.option("--sarif", type=click.Path(dir_okay=False), help="Also write a SARIF report here.")
+@format_option(FINDINGS_FORMATS, schema="findings")
+@output_option
+@sarif_option
 @click.option(
     "--allow-unreachable",
     is_flag=True,
@@ -108,9 +119,8 @@ def check(
     )
     unread = unreadable(inventory)
     findings = problem_findings(unread) + findings
-    _emit(render(findings, fmt, rules=CHECK_RULES, version=__version__), output)
-    if sarif:
-        _write(Path(sarif), render(findings, "sarif", rules=CHECK_RULES, version=__version__))
+    emit(render(findings, fmt, rules=CHECK_RULES, version=__version__, command="check"), output)
+    write_sarif(sarif, findings, CHECK_RULES)
     _github_extras(report, findings, policy, summary=fmt == "github")
     if destinations:
         _alert(destinations, report)
@@ -138,20 +148,6 @@ def _exit_code(
     if report.could_not_check() and not allow_unreachable:
         return EXIT_REGISTRY
     return EXIT_OK
-
-
-def _emit(text: str, output: str | None) -> None:
-    if output:
-        _write(Path(output), text)
-    else:
-        click.echo(text, nl=False)
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _github_extras(

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import click
 
-from driftwatch.cli._common import config_from
+from driftwatch.cli._common import config_from, emit
 from driftwatch.cli._history_output import (
     FORMATS,
+    csv_text,
     describe,
-    emit_csv,
-    emit_json,
-    emit_table,
     event_json,
+    json_text,
     open_store,
+    parse_since,
     pending_json,
+    table_text,
     when,
 )
-from driftwatch.errors import UsageError
+from driftwatch.cli._options import format_option, output_option
 from driftwatch.models import DriftKind
 
 KINDS = tuple(kind.value for kind in DriftKind)
@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 )
 @click.option("--kind", type=click.Choice(KINDS), help="Only events of this kind.")
 @click.option("--pending", is_flag=True, help="Show alert deliveries not yet made instead.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@format_option(FORMATS, default="table")
+@output_option
 @click.option("--db", "db_url", metavar="URL", help="Database URL or SQLite file.")
 @click.pass_context
 def events(
@@ -59,33 +60,27 @@ def events(
     kind: str | None,
     pending: bool,
     fmt: str,
+    output: str | None,
     db_url: str | None,
 ) -> None:
     """List drift events, oldest first."""
     moment = parse_since(since) if since else None
     store = open_store(config_from(ctx), db_url)
     if pending:
-        _show_pending(store.pending_deliveries(), fmt)
-        return
-    found = store.events(moment, DriftKind(kind) if kind else None)
-    if fmt == "json":
-        emit_json([event_json(e) for e in found])
-    elif fmt == "csv":
-        emit_csv(CSV_HEADER, [_csv_row(e) for e in found])
-    elif not found:
-        click.echo("no drift events")
+        emit(_pending_text(store.pending_deliveries(), fmt), output)
     else:
-        header = ("ID", "DETECTED", "KIND", "REFERENCE", "PLATFORM", "OLD", "NEW")
-        emit_table(header, [_table_row(e) for e in found])
+        emit(_events_text(store.events(moment, DriftKind(kind) if kind else None), fmt), output)
 
 
-def parse_since(text: str) -> datetime:
-    """An ISO 8601 date or date-time; naive means UTC."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--since {text!r} is not an ISO 8601 date such as 2025-08-01") from None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+def _events_text(found: list[StoredDrift], fmt: str) -> str:
+    if fmt == "json":
+        return json_text([event_json(e) for e in found])
+    if fmt == "csv":
+        return csv_text(CSV_HEADER, [_csv_row(e) for e in found])
+    if not found:
+        return "no drift events\n"
+    header = ("ID", "DETECTED", "KIND", "REFERENCE", "PLATFORM", "OLD", "NEW")
+    return table_text(header, [_table_row(e) for e in found])
 
 
 def _csv_row(event: StoredDrift) -> list[object]:
@@ -113,10 +108,9 @@ def _table_row(event: StoredDrift) -> list[object]:
     ]
 
 
-def _show_pending(items: list[PendingDelivery], fmt: str) -> None:
+def _pending_text(items: list[PendingDelivery], fmt: str) -> str:
     if fmt == "json":
-        emit_json([pending_json(item) for item in items])
-        return
+        return json_text([pending_json(item) for item in items])
     header = (
         "EVENT",
         "KIND",
@@ -141,8 +135,7 @@ def _show_pending(items: list[PendingDelivery], fmt: str) -> None:
         for i in items
     ]
     if fmt == "csv":
-        emit_csv([h.lower().replace(" ", "_") for h in header], rows)
-    elif not rows:
-        click.echo("no pending deliveries")
-    else:
-        emit_table(header, rows)
+        return csv_text([h.lower().replace(" ", "_") for h in header], rows)
+    if not rows:
+        return "no pending deliveries\n"
+    return table_text(header, rows)

@@ -6,17 +6,18 @@ from typing import TYPE_CHECKING
 
 import click
 
-from driftwatch.cli._common import config_from
+from driftwatch.cli._common import config_from, emit
 from driftwatch.cli._history_output import (
     FORMATS,
-    emit_csv,
-    emit_json,
-    emit_table,
+    csv_text,
     entry_json,
+    json_text,
     open_store,
     short,
+    table_text,
     when,
 )
+from driftwatch.cli._options import format_option, output_option
 from driftwatch.errors import UsageError
 from driftwatch.models import Platform
 from driftwatch.reference import parse_reference
@@ -41,11 +42,17 @@ if TYPE_CHECKING:
 @click.command("history")
 @click.argument("reference")
 @click.option("--platform", help="Only this platform (os/arch[/variant]).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@format_option(FORMATS, default="table")
+@output_option
 @click.option("--db", "db_url", metavar="URL", help="Database URL or SQLite file.")
 @click.pass_context
 def history(
-    ctx: click.Context, reference: str, platform: str | None, fmt: str, db_url: str | None
+    ctx: click.Context,
+    reference: str,
+    platform: str | None,
+    fmt: str,
+    output: str | None,
+    db_url: str | None,
 ) -> None:
     """Show the timeline of REFERENCE: digests, first/last seen, OS release, drift events."""
     ref = parse_reference(reference)
@@ -54,14 +61,15 @@ def history(
     store = open_store(config_from(ctx), db_url)
     entries = store.timeline(ref, platform)
     if fmt == "json":
-        emit_json({"reference": str(ref), "entries": [entry_json(e) for e in entries]})
+        text = json_text({"reference": str(ref), "entries": [entry_json(e) for e in entries]})
     elif fmt == "csv":
-        emit_csv(CSV_HEADER, [_csv_row(e) for e in entries])
+        text = csv_text(CSV_HEADER, [_csv_row(e) for e in entries])
     elif not entries:
-        click.echo(f"no history for {ref}")
+        text = f"no history for {ref}\n"
     else:
         header = ("PLATFORM", "DIGEST", "OS", "FIRST SEEN", "LAST SEEN", "EVENTS")
-        emit_table(header, [_table_row(e) for e in entries])
+        text = table_text(header, [_table_row(e) for e in entries])
+    emit(text, output)
 
 
 def _check_platform(text: str) -> None:

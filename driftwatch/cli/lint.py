@@ -9,14 +9,27 @@ from pathlib import Path
 import click
 
 from driftwatch import __version__
-from driftwatch.cli._common import EXIT_FINDINGS, warn
-from driftwatch.cli._options import platform_option
-from driftwatch.cli.images import exit_if_unreadable, inventory_options, take_inventory
-from driftwatch.cli.lock import repo_root
+from driftwatch.cli._common import (
+    EXIT_FINDINGS,
+    emit,
+    exit_if_unreadable,
+    repo_root,
+    take_inventory,
+    warn,
+    write_sarif,
+)
+from driftwatch.cli._options import (
+    FINDINGS_FORMATS,
+    format_option,
+    inventory_options,
+    output_option,
+    platform_option,
+    sarif_option,
+)
 from driftwatch.errors import ConfigError
 from driftwatch.lint import RULES, IndexBook
 from driftwatch.lint import lint as run_lint
-from driftwatch.report import FORMATS, SEVERITIES, at_or_above, render
+from driftwatch.report import SEVERITIES, at_or_above, render
 from driftwatch.report.finding import Finding
 from driftwatch.report.github import append_step_summary, write_outputs
 
@@ -24,7 +37,9 @@ from driftwatch.report.github import append_step_summary, write_outputs
 @click.command("lint")
 @inventory_options
 @platform_option
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@format_option(FINDINGS_FORMATS, schema="findings")
+@output_option
+@sarif_option
 @click.option(
     "--min-severity",
     type=click.Choice(SEVERITIES),
@@ -39,6 +54,8 @@ def lint(
     build_args: tuple[str, ...],
     platforms: tuple[str, ...],
     fmt: str,
+    output: str | None,
+    sarif: str | None,
     min_severity: str | None,
     disable: tuple[str, ...],
 ) -> None:
@@ -49,7 +66,8 @@ def lint(
         raise ConfigError(f"lint.min_severity must be one of {', '.join(SEVERITIES)}")
     indexes = _locked_indexes(repo_root(config))
     findings = run_lint(inventory, (*config.lint_disable, *disable), indexes)
-    click.echo(render(findings, fmt, rules=RULES, version=__version__), nl=False)
+    emit(render(findings, fmt, rules=RULES, version=__version__, command="lint"), output)
+    write_sarif(sarif, findings, RULES)
     failing = at_or_above(findings, minimum)
     if fmt == "github":
         _github_extras(findings, failing)

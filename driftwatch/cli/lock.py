@@ -10,24 +10,36 @@ from pathlib import Path
 
 import click
 
-from driftwatch.cli._common import EXIT_OK, EXIT_REGISTRY, warn
-from driftwatch.cli._options import os_detect_option, parse_platforms, platform_option
-from driftwatch.cli.images import inventory_options, take_inventory, unreadable
-from driftwatch.config import Config
+from driftwatch.cli._common import (
+    EXIT_OK,
+    EXIT_REGISTRY,
+    lock_path,
+    repo_root,
+    take_inventory,
+    unreadable,
+    warn,
+)
+from driftwatch.cli._options import (
+    inventory_options,
+    os_detect_option,
+    parse_platforms,
+    platform_option,
+)
 from driftwatch.errors import InputError
 from driftwatch.lockfile import (
-    DEFAULT_LOCKFILE,
     LockEntry,
     LockFile,
     LockUse,
     entry_from_resolution,
     read_lock,
-    repository_root,
     write_lock,
 )
 from driftwatch.models import BaseImageUse, Observation, Platform, ResolveFailure, Undetermined
 from driftwatch.reference import ImageReference
 from driftwatch.sources import Inventory
+
+# repo_root and lock_path moved to cli/_common.py; still importable from here for older code.
+__all__ = ["LockChoices", "lock", "lock_path", "repo_root", "unlockable"]
 
 
 @click.command("lock")
@@ -153,16 +165,6 @@ def _unread_uses(
         if others:
             found[reference] = others
     return found
-
-
-def repo_root(config: Config) -> Path:
-    """The repository root: lock paths are relative to it and PATH defaults to it."""
-    return repository_root(config.path)
-
-
-def lock_path(option: str | None, root: Path) -> Path:
-    """`--lockfile` as given, else driftwatch.lock at the repository root."""
-    return Path(option) if option else root / DEFAULT_LOCKFILE
 
 
 def _previous_lock(path: Path) -> LockFile:

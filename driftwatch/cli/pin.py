@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from driftwatch.cli._common import EXIT_FINDINGS, EXIT_REGISTRY, warn
-from driftwatch.cli.images import inventory_options, take_inventory
+from driftwatch.cli._common import EXIT_FINDINGS, EXIT_REGISTRY, take_inventory, warn
+from driftwatch.cli._options import inventory_options
 from driftwatch.config import Config
 from driftwatch.errors import InputError
 from driftwatch.reference import ImageReference

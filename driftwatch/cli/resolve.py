@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from driftwatch.cli._common import EXIT_OK, EXIT_REGISTRY, config_from
-from driftwatch.cli._options import os_detect_option, parse_platforms, platform_option
+from driftwatch.cli._common import EXIT_OK, EXIT_REGISTRY, config_from, emit
+from driftwatch.cli._options import (
+    LIST_FORMATS,
+    format_option,
+    os_detect_option,
+    output_option,
+    parse_platforms,
+    platform_option,
+)
 from driftwatch.errors import InputError, UsageError
 from driftwatch.models import OsRelease, Platform, PlatformImage, Resolution, ResolveFailure
 from driftwatch.reference import ImageReference, parse_reference
@@ -40,13 +46,8 @@ OS_ERROR = "error"  # OsRelease.source when detection raised (driftwatch.usecase
     is_flag=True,
     help="Also list the tags of the same line serving the same digest (HEADs, bounded).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option(LIST_FORMATS, schema="resolve")
+@output_option
 @click.pass_context
 def resolve(
     ctx: click.Context,
@@ -56,22 +57,25 @@ def resolve(
     with_os: bool,
     os_detect: str | None,
     with_aliases: bool,
-    output_format: str,
+    fmt: str,
+    output: str | None,
 ) -> None:
     """Resolve image REFERENCES to the digests their registries serve now."""
     written = list(references) + (_read_list(from_file) if from_file else [])
     if not written:
         raise UsageError("no image references given (arguments or --from-file)")
     refs = [parse_reference(text) for text in written]  # exit 2 before any network
-    wanted = parse_platforms(platforms)
     config = config_from(ctx)
+    wanted = parse_platforms(platforms or config.platforms)
     results = _run(config, refs, wanted, with_os or bool(os_detect), os_detect)
     found = _aliases(config, results) if with_aliases else {}
-    if output_format == "json":
+    if fmt == "json":
+        from driftwatch.report.jsonfmt import dumps
+
         rows = [_json_row(t, r, found) for t, r in zip(written, results, strict=True)]
-        click.echo(json.dumps(rows, indent=2))
+        emit(dumps(rows), output)
     else:
-        _print_text(written, results, found)
+        emit(_text(written, results, found), output)
     failures = [r.exit_code for r in results if isinstance(r, ResolveFailure)]
     if _report_os_errors(written, results):
         failures.append(EXIT_REGISTRY)  # a layer that cannot be read or believed
@@ -121,21 +125,24 @@ def _aliases(config: Config, results: Sequence[Result]) -> dict[ImageReference, 
     return {query.reference: answers[query] for query in queries}
 
 
-def _print_text(
+def _text(
     written: Sequence[str],
     results: Sequence[Result],
     found: Mapping[ImageReference, Aliases] | None = None,
-) -> None:
+) -> str:
+    """`REF  DIGEST [OS...]` per resolved reference (and its aliases); failures go to stderr."""
+    lines = []
     for text, result in zip(written, results, strict=True):
         if isinstance(result, ResolveFailure):
             click.echo(f"{text}: error: {result.reason}", err=True)
             continue
-        click.echo(f"{text}  {result.digest}{_os_text(result)}")
+        lines.append(f"{text}  {result.digest}{_os_text(result)}\n")
         aliases = (found or {}).get(result.reference)
         if aliases is not None:
-            click.echo(f"  same digest: {' '.join(aliases.tags) or '(no other tag found)'}")
+            lines.append(f"  same digest: {' '.join(aliases.tags) or '(no other tag found)'}\n")
             if aliases.incomplete:
                 click.echo(f"{text}: warning: {aliases.incomplete}", err=True)
+    return "".join(lines)
 
 
 def _report_os_errors(written: Sequence[str], results: Sequence[Result]) -> bool:

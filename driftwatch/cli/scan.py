@@ -2,41 +2,46 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from driftwatch import __version__
-from driftwatch.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_REGISTRY, warn
-from driftwatch.cli._fleet import (
-    deadline_at,
-    fleet_options,
-    progress_for,
-    reported_one_by_one,
-    skip_lines,
+from driftwatch.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_REGISTRY,
+    emit,
+    take_inventory,
+    warn,
+    write_sarif,
 )
+from driftwatch.cli._fleet import deadline_at, fleet_options, progress_for
 from driftwatch.cli._options import (
+    FINDINGS_FORMATS,
     fail_on_option,
+    format_option,
+    inventory_options,
     notify_option,
     os_detect_option,
+    output_option,
     parse_platforms,
     platform_option,
+    sarif_option,
 )
-from driftwatch.cli.images import inventory_options, take_inventory
+from driftwatch.cli._scan_output import render_scan, scan_findings, scan_rules
 from driftwatch.errors import InvalidReference
 from driftwatch.reference import ImageReference, parse_reference
 
 if TYPE_CHECKING:
     from driftwatch.config import Config
     from driftwatch.history import HistoryStore
-    from driftwatch.models import BaseImageUse, Drift, Observation
+    from driftwatch.models import BaseImageUse
     from driftwatch.usecases.fleet import Shard
     from driftwatch.usecases.scan import ScanResult
 
-FORMATS = ("text", "json", "github", "sarif", "markdown")
+FORMATS = FINDINGS_FORMATS  # the same as check and lint, gitlab code quality included
 
 
 @click.command("scan")
@@ -44,7 +49,9 @@ FORMATS = ("text", "json", "github", "sarif", "markdown")
 @click.option(
     "--image", "images", multiple=True, metavar="REF", help="Also watch REF (repeatable)."
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@format_option(FORMATS, schema="scan")
+@output_option
+@sarif_option
 @click.option("--db", "db_url", metavar="URL", help="History database URL or SQLite file.")
 @click.option(
     "--trigger",
@@ -69,6 +76,8 @@ def scan(
     build_args: tuple[str, ...],
     images: tuple[str, ...],
     fmt: str,
+    output: str | None,
+    sarif: str | None,
     db_url: str | None,
     trigger: str | None,
     report_path: str | None,
@@ -115,7 +124,9 @@ def scan(
         store.close()
         if bar is not None:
             bar.close()
-    _report(result, fmt, fail_on or config.fail_on)
+    findings = scan_findings(result, fail_on or config.fail_on)
+    emit(render_scan(result, findings, fmt), output)
+    write_sarif(sarif, findings, scan_rules())
     for delivery in result.deliveries:
         if not delivery.result.ok:
             reason = delivery.result.error
@@ -153,7 +164,8 @@ def _write_report(
     path: Path,
 ) -> None:
     """`--report FILE`: the HTML history of the scanned references, with the lock when present."""
-    from driftwatch.cli.report import build, lock_at_root, render, write_text
+    from driftwatch.cli._common import write_text
+    from driftwatch.cli._timeline import build, lock_at_root, render
 
     lock, _ = lock_at_root(ctx, None)
     model = build(store, references, lock=lock, uses=result.uses, strict=False)
@@ -171,109 +183,3 @@ def _exit_code(result: ScanResult, fail_on: str) -> int:
     if result.failing(fail_on):
         return EXIT_FINDINGS
     return EXIT_REGISTRY if result.failures or result.undetermined() else EXIT_OK
-
-
-def _report(result: ScanResult, fmt: str, fail_on: str) -> None:
-    if fmt == "json":
-        click.echo(
-            json.dumps(
-                [_json_row(result, obs) for obs in result.observations]
-                + [
-                    {
-                        "reference": f.reference.familiar,
-                        "canonical": str(f.reference),
-                        "error": f.reason,
-                    }
-                    for f in result.failures
-                ],
-                indent=2,
-            )
-        )
-    elif fmt == "text":
-        click.echo(_text(result), nl=False)
-    else:
-        from driftwatch.report import render
-        from driftwatch.usecases.check import (
-            CHECK_RULES,
-            drift_findings,
-            failure_findings,
-            undetermined_findings,
-        )
-
-        findings = drift_findings(result.drifts, result.uses, result.pins, fail_on, result.gone)
-        findings += undetermined_findings(result.undetermined(), result.uses, allowed=False)
-        findings += failure_findings(result.failures, result.uses, allowed=False)
-        click.echo(render(findings, fmt, rules=CHECK_RULES, version=__version__), nl=False)
-
-
-def _text(result: ScanResult) -> str:
-    from driftwatch.usecases.explain import short_digest
-
-    lines = []
-    for obs in result.observations:
-        if obs.missing:
-            lines.append(f"{obs.reference.familiar}  (tag not found)")
-        for image in obs.platforms:
-            platform = str(image.platform) if image.platform else "-"
-            os_text = image.os.describe() if image.os else "-"
-            lines.append(
-                f"{obs.reference.familiar}  {platform}  {short_digest(image.digest)}  {os_text}"
-            )
-    lines += [
-        f"{f.reference.familiar}: error: {f.reason}"
-        for f in result.failures
-        if reported_one_by_one(f)
-    ]
-    lines += skip_lines(result.failures)
-    lines += [f"drift: {_describe(result, drift)}" for drift in result.all_drifts()]
-    unsure = result.undetermined()
-    lines += [
-        f"{drift.reference.familiar}: error: could not check {drift.platform}: "
-        f"its OS release is unknown ({drift.undetermined.reason if drift.undetermined else ''})"
-        for drift in unsure
-    ]
-    drifts = len(result.all_drifts())
-    lines.append(
-        f"run {result.run_id}: {len(result.observations)} checked, {drifts} change(s), "
-        f"{len(result.failures) + len(unsure)} could not be checked"
-    )
-    return "\n".join(lines) + "\n"
-
-
-def _describe(result: ScanResult, drift: Drift) -> str:
-    from driftwatch.usecases.explain import describe_drift
-
-    pin = result.pins.get(drift.reference)
-    return describe_drift(drift, pin=pin, pin_gone=drift.reference in result.gone)
-
-
-def _json_row(result: ScanResult, obs: Observation) -> dict[str, Any]:
-    from driftwatch.cli._history_output import os_json
-
-    return {
-        "reference": obs.reference.familiar,
-        "canonical": str(obs.reference),
-        "digest": obs.digest,
-        "media_type": obs.media_type,
-        "platforms": [
-            {
-                "platform": str(image.platform) if image.platform else None,
-                "digest": image.digest,
-                "os": os_json(image.os),
-            }
-            for image in obs.platforms
-        ],
-        "drifts": [
-            {
-                "kind": drift.kind.value,
-                "platform": drift.platform,
-                "severity": drift.severity.name.lower(),
-                "message": _describe(result, drift),
-                **({"undetermined": drift.undetermined.reason} if drift.undetermined else {}),
-            }
-            for drift in result.drifts.get(obs.reference, ())
-        ],
-        "uses": [
-            {"file": use.file, "line": use.line} for use in result.uses.get(obs.reference, ())
-        ],
-    }

@@ -22,15 +22,24 @@ FORMATS = ("text", "json", "github", "sarif", "markdown", "gitlab")
 
 
 def render(
-    findings: Sequence[Finding], format: str, *, rules: Sequence[Rule] = (), version: str = "0"
+    findings: Sequence[Finding],
+    format: str,
+    *,
+    rules: Sequence[Rule] = (),
+    version: str = "0",
+    command: str = "",
 ) -> str:
-    """The findings in `format` (one of FORMATS); ValueError for an unknown format."""
+    """The findings in `format` (one of FORMATS); ValueError for an unknown format.
+
+    `command` names the producing command in the JSON envelope.
+    """
     ordered = sorted(findings)
     if format == "sarif":
         return render_sarif(ordered, rules, version)
+    if format == "json":
+        return render_json(ordered, version=version, command=command)
     renderers = {
         "text": render_text,
-        "json": render_json,
         "github": render_github,
         "markdown": render_markdown,
         "gitlab": render_gitlab,

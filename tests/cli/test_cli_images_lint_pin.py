@@ -56,7 +56,7 @@ def test_images_text_reports_unresolved(repo: Path) -> None:
 def test_lint_exit_codes_and_config_disable(repo: Path) -> None:
     result = run(repo, "lint", "--format", "json")
     assert result.returncode == 1
-    rules = sorted({f["rule_id"] for f in json.loads(result.stdout)})
+    rules = sorted({f["rule_id"] for f in json.loads(result.stdout)["findings"]})
     assert rules == ["DW003", "DW004"]  # DW002 disabled by driftwatch.toml
     only_errors = run(repo, "lint", "--min-severity", "error", "--build-arg", "V=3.19")
     assert only_errors.returncode == 0, only_errors.stdout

@@ -105,7 +105,7 @@ def start(root: Path, *args: str) -> subprocess.Popen[str]:
 
 def rows(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
     """The JSON output of `scan --format json`, by familiar reference."""
-    return {row["reference"]: row for row in json.loads(result.stdout)}
+    return {row["reference"]: row for row in json.loads(result.stdout)["images"]}
 
 
 def store(root: Path) -> HistoryStore:

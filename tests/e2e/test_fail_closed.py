@@ -64,7 +64,7 @@ def test_new_os_unreadable_is_could_not_check_for_check_and_lock(
     assert relaxed.returncode == 3
     allowed = driftwatch(project, "check", "--allow-unreachable", "--format", "json")
     assert allowed.returncode == 0, allowed.stdout
-    [finding] = [f for f in json.loads(allowed.stdout) if f["severity"] != "note"]
+    [finding] = [f for f in json.loads(allowed.stdout)["findings"] if f["severity"] != "note"]
     assert finding["severity"] == "warning" and "--allow-unreachable" in finding["message"]
     relock = driftwatch(project, "lock")
     assert relock.returncode == 3 and f"{repo}:1" in relock.stderr
@@ -113,7 +113,8 @@ def test_a_release_move_is_found_whatever_the_shape_change(
     checked = driftwatch(project, "check", "--format", "json")
     assert checked.returncode == 1, checked.stdout + checked.stderr
     moved = {
-        (f["rule_id"], f["message"].split("(")[1].split(")")[0]) for f in json.loads(checked.stdout)
+        (f["rule_id"], f["message"].split("(")[1].split(")")[0])
+        for f in json.loads(checked.stdout)["findings"]
     }
     assert ("os-release", "linux/amd64") in moved
     if shape == "arm64-v8-to-arm64":
@@ -247,7 +248,7 @@ def test_full_mode_reports_a_hint_the_filesystem_contradicts(
     publish(registry, repo, lying)
     checked = driftwatch(project, "check", "--os-detect", "full", "--format", "json")
     assert checked.returncode == 0, checked.stdout
-    rules = {f["rule_id"]: f for f in json.loads(checked.stdout)}
+    rules = {f["rule_id"]: f for f in json.loads(checked.stdout)["findings"]}
     assert set(rules) == {"digest", "os-hint-disagrees"}
     assert "config-history says" in rules["os-hint-disagrees"]["message"]
     assert rules["os-hint-disagrees"]["severity"] == "warning"
@@ -260,11 +261,11 @@ def test_a_dockerfile_the_gate_cannot_read_fails_check_and_lock(
     project = locked_project(tmp_path, registry, repo, debian_index("bookworm", seed=repo))
     (project / "Dockerfile").write_bytes(f"# caf\xe9\nFROM {repo}:1\n".encode("latin-1"))
     latin = driftwatch(project, "check", "--format", "json")
-    assert (latin.returncode, json.loads(latin.stdout)) == (0, [])  # BuildKit builds it
+    assert (latin.returncode, json.loads(latin.stdout)["findings"]) == (0, [])  # BuildKit builds it
     (project / "big.Dockerfile").write_bytes(b"FROM debian:12\n" + b"#\n" * (5 * 1024 * 1024))
     checked = driftwatch(project, "check", "--format", "json")
     assert checked.returncode == 1, checked.stdout + checked.stderr
-    [finding] = json.loads(checked.stdout)
+    [finding] = json.loads(checked.stdout)["findings"]
     assert (finding["file"], finding["rule_id"], finding["severity"]) == (
         "big.Dockerfile",
         "unreadable-file",
@@ -287,7 +288,7 @@ def test_lock_records_its_platform_filter_and_os_detect_off(
     assert entry["platform_filter"] == ["linux/amd64"]
     assert [p["platform"] for p in entry["platforms"]] == ["linux/amd64"]
     same = driftwatch(project, "check", "--format", "json")
-    assert (same.returncode, json.loads(same.stdout)) == (0, [])  # arm64 is not "added"
+    assert (same.returncode, json.loads(same.stdout)["findings"]) == (0, [])  # arm64 is not "added"
 
     off = driftwatch(project, "lock", "--os-detect", "off")
     assert off.returncode == 0, off.stderr
@@ -296,7 +297,7 @@ def test_lock_records_its_platform_filter_and_os_detect_off(
     publish(registry, repo, debian_index("trixie", seed=f"{repo}-2"))
     warned = driftwatch(project, "check", "--format", "json")
     assert warned.returncode == 0, warned.stdout
-    rules = sorted(f["rule_id"] for f in json.loads(warned.stdout))
+    rules = sorted(f["rule_id"] for f in json.loads(warned.stdout)["findings"])
     assert rules == ["digest", "digest", "os-not-judged"]
 
 
@@ -329,4 +330,6 @@ def test_a_lying_index_is_usable_when_the_config_says_which_platform_to_take(
     config.write_text('platforms = ["linux/arm64"]\n' + config.read_text())
     taken = driftwatch(project, "check", "--format", "json")
     assert taken.returncode == 0, taken.stdout + taken.stderr
-    assert [f["rule_id"] for f in json.loads(taken.stdout)] == ["digest"]  # arm64 rebuilt
+    assert [f["rule_id"] for f in json.loads(taken.stdout)["findings"]] == [
+        "digest"
+    ]  # arm64 rebuilt

@@ -42,7 +42,7 @@ def test_a_child_manifest_404_is_never_a_vanished_tag(
     assert httpx.delete(url).status_code == 202
     broken = run_cli(root, "scan", "--format", "json")
     assert broken.returncode == 3, broken.stdout + broken.stderr
-    [row] = json.loads(broken.stdout)
+    [row] = json.loads(broken.stdout)["images"]
     assert "404" in row["error"]
     assert _kinds(root) == []
     push_index(registry, "library/dw-fcs-404", "1", debian_index("trixie", seed="s3"))
@@ -60,7 +60,7 @@ def test_index_to_single_manifest_still_shows_the_release_move(
     push_image(registry, "library/dw-fcs-shape", "1", debian_image("trixie", seed="t2"))
     moved = run_cli(root, "scan", "--format", "json")
     assert moved.returncode == 1, moved.stdout + moved.stderr
-    [row] = json.loads(moved.stdout)
+    [row] = json.loads(moved.stdout)["images"]
     kinds = {(d["kind"], d["platform"]) for d in row["drifts"]}
     assert ("os-release", "linux/amd64") in kinds
     assert row["platforms"][0]["platform"] == "linux/amd64"
@@ -76,7 +76,7 @@ def test_an_unchanged_single_manifest_costs_one_head_with_a_cold_cache(
     mark = registry.mark()
     again = run_cli(root, "scan", "--format", "json")
     assert again.returncode == 0, again.stdout + again.stderr
-    [row] = json.loads(again.stdout)
+    [row] = json.loads(again.stdout)["images"]
     assert row["platforms"][0]["platform"] == "linux/amd64" and row["drifts"] == []
     requests = [(m, p) for m, p, _ in registry.requests_since(mark) if p != "/v2/"]
     assert requests == [("HEAD", "/v2/library/dw-fcs-cold/manifests/1")]  # platform + OS: history
@@ -96,9 +96,9 @@ def test_a_vanished_tag_and_a_dropped_named_platform_fail_the_scan(
     push_index(registry, "library/dw-fcs-break", "1", build_index([first.images[0]]))
     dropped = run_cli(root, "scan", "--format", "json")
     assert dropped.returncode == 1, dropped.stdout + dropped.stderr
-    [row] = json.loads(dropped.stdout)
+    [row] = json.loads(dropped.stdout)["images"]
     assert [(d["kind"], d["severity"]) for d in row["drifts"]] == [("platform-removed", "release")]
-    current = json.loads(dropped.stdout)[0]["digest"]
+    current = json.loads(dropped.stdout)["images"][0]["digest"]
     url = f"{registry.url}/v2/library/dw-fcs-break/manifests/{current}"
     assert httpx.delete(url).status_code == 202
     vanished = run_cli(root, "scan")

@@ -75,7 +75,7 @@ def assert_check_never_passes(root: Path, fleet: Fleet, note: str) -> None:
         text = f"{note}: {result.stdout} {result.stderr}"
         assert result.returncode in (1, 3), text
         assert "Traceback" not in result.stderr, text
-        findings = json.loads(result.stdout)
+        findings = json.loads(result.stdout)["findings"]
         rules = {(f["rule_id"], f["message"].split(" ")[2]) for f in findings}
         if result.returncode == 1:
             assert any(rule == "os-release" for rule, _ in rules), text
@@ -126,9 +126,9 @@ def test_a_fault_on_every_read_of_the_moved_image(
     proxy.set_rules([])
     healed = run_cli(root, "check", "--format", "json")
     assert healed.returncode == 1, healed.stdout  # the lock kept app0's old entry: it moved
-    assert {(f["rule_id"], fleet.name(0) in f["message"]) for f in json.loads(healed.stdout)} == {
-        ("os-release", True)
-    }
+    assert {
+        (f["rule_id"], fleet.name(0) in f["message"]) for f in json.loads(healed.stdout)["findings"]
+    } == {("os-release", True)}
 
 
 @pytest.mark.parametrize("fault", BODY_FAULTS)

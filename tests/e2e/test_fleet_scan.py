@@ -112,7 +112,7 @@ def test_progress_only_when_asked_or_on_a_terminal(
     assert quiet.returncode == 0 and "scan:" not in quiet.stderr
     loud = run(root, "--progress", "--format", "json")
     assert f"scan: {SIZE}/{SIZE} references" in loud.stderr
-    assert len(json.loads(loud.stdout)) == SIZE  # stdout stays clean
+    assert len(json.loads(loud.stdout)["images"]) == SIZE  # stdout stays clean
 
 
 def test_per_registry_concurrency_holds(tmp_path: Path, fleet: Fleet, proxy: FaultProxy) -> None:

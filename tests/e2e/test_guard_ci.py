@@ -171,12 +171,12 @@ def test_relock_is_byte_identical_records_uses_and_works_from_a_subfolder(
         assert (root / "driftwatch.lock").read_bytes() == text
     assert not (root / "services" / "api" / "driftwatch.lock").exists()
     from_sub = driftwatch(root / "services", "check", "--format", "json")
-    assert (from_sub.returncode, json.loads(from_sub.stdout)) == (0, [])
+    assert (from_sub.returncode, json.loads(from_sub.stdout)["findings"]) == (0, [])
 
     push_index(registry, "library/dw-relock", "1", debian_index("trixie", seed="mono2"))
     moved = driftwatch(root / "services" / "api", "check", "--format", "json")
     assert moved.returncode == 1
-    assert sorted({f["file"] for f in json.loads(moved.stdout)}) == [
+    assert sorted({f["file"] for f in json.loads(moved.stdout)["findings"]}) == [
         "Dockerfile",
         "services/api/Dockerfile",
     ]
@@ -323,7 +323,7 @@ def _render(root: Path, fmt: str) -> str:
 
 
 def test_every_format_carries_the_same_findings(drifted: Path) -> None:
-    records = json.loads(_render(drifted, "json"))
+    records = json.loads(_render(drifted, "json"))["findings"]
     places = sorted((r["file"], r["line"], r["column"], r["rule_id"]) for r in records)
     assert places == [("Dockerfile", 1, 6, "os-release")] * 2 + [(ODD, 1, 7, "os-release")] * 2
     assert {r["severity"] for r in records} == {"error"}
@@ -404,7 +404,7 @@ def test_check_of_some_platforms_compares_only_those(
     push_index(registry, "library/dw-plat", "1", debian_index("bullseye", seed="q1"))
     assert driftwatch(project, "lock").returncode == 0
     same = driftwatch(project, "check", "--platform", "linux/amd64", "--format", "json")
-    assert (same.returncode, json.loads(same.stdout)) == (0, [])
+    assert (same.returncode, json.loads(same.stdout)["findings"]) == (0, [])
     push_index(
         registry,
         "library/dw-plat",
@@ -413,10 +413,10 @@ def test_check_of_some_platforms_compares_only_those(
     )
     amd64 = driftwatch(project, "check", "--platform", "linux/amd64", "--format", "json")
     assert amd64.returncode == 0
-    assert [f["rule_id"] for f in json.loads(amd64.stdout)] == ["digest"]
+    assert [f["rule_id"] for f in json.loads(amd64.stdout)["findings"]] == ["digest"]
     arm64 = driftwatch(project, "check", "--platform", "linux/arm64", "--format", "json")
     assert arm64.returncode == 1
-    assert [f["rule_id"] for f in json.loads(arm64.stdout)] == ["os-release"]
+    assert [f["rule_id"] for f in json.loads(arm64.stdout)["findings"]] == ["os-release"]
 
 
 def test_check_of_an_unchanged_world_reads_no_blobs(

@@ -40,7 +40,7 @@ def test_undetermined_then_learned_records_and_alerts_the_release_move_once(
         config.write_text(base + "[osinfo]\nmax_seconds = 0.000001\n" + endpoint)
         bounded = run_cli(tmp_path, "scan", "--format", "json")
         assert bounded.returncode == 3, bounded.stdout + bounded.stderr
-        [row] = json.loads(bounded.stdout)
+        [row] = json.loads(bounded.stdout)["images"]
         [drift] = row["drifts"]
         assert drift["kind"] == "digest" and "time bound" in drift["undetermined"]
         assert _kinds(tmp_path) == ["digest"]

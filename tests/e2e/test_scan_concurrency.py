@@ -50,7 +50,7 @@ def test_eight_concurrent_scans_lose_nothing_and_duplicate_nothing(
     reported = Counter(
         (row["reference"], drift["platform"], drift["kind"])
         for stdout, _ in outputs
-        for row in json.loads(stdout)
+        for row in json.loads(stdout)["images"]
         for drift in row["drifts"]
     )
     expected = {

@@ -36,7 +36,7 @@ def _scan(project: Path, db_url: str, *extra: str) -> tuple[int, list[dict[str, 
 
     done = run_cli(project, "scan", "--db", db_url, "--format", "json", *extra)
     assert "Traceback" not in done.stderr, done.stderr
-    return done.returncode, json.loads(done.stdout) if done.stdout.strip() else []
+    return done.returncode, json.loads(done.stdout)["images"] if done.stdout.strip() else []
 
 
 def _events(project: Path, db_url: str) -> list[dict[str, Any]]:

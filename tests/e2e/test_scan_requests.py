@@ -63,7 +63,9 @@ def test_a_tag_never_seen_costs_one_get_outside_docker_hub(
     assert first.returncode == 0, first.stderr
     on_tag = [(m, p) for m, p, _ in registry.requests_since(mark) if p == tag_path]
     assert on_tag == [("GET", tag_path)]  # the body had to be hashed anyway: no HEAD first
-    assert [row["digest"] for row in json.loads(first.stdout)] == [index_digest]  # hashed body
+    assert [row["digest"] for row in json.loads(first.stdout)["images"]] == [
+        index_digest
+    ]  # hashed body
 
     mark = registry.mark()
     again = run_cli(project, "scan", "--db", sqlite_url, "--os-detect", "off")

@@ -115,7 +115,13 @@ def test_gitlab_code_quality() -> None:
 
 
 def test_json_and_text() -> None:
-    records = json.loads(render(FINDINGS, "json"))
+    document = json.loads(render(FINDINGS, "json", version="1.2.3", command="lint"))
+    assert (document["tool"], document["version"], document["command"]) == (
+        "driftwatch",
+        "1.2.3",
+        "lint",
+    )
+    records = document["findings"]
     assert records[0]["rule_id"] == "DW001" and records[0]["line"] == 10
     text = render(FINDINGS, "text")
     assert "a dir/compose.yaml:10:12: error DW001: 100% bad" in text
