@@ -7,20 +7,11 @@ Entry points: `detect_os` (one platform manifest) and `detect_platforms` (an ind
 from __future__ import annotations
 
 from driftwatch.osinfo.cache import DiskCache, MemoryCache, default_cache_dir
-from driftwatch.osinfo.detect import (
-    DEFAULT_MAX_BYTES,
-    DEFAULT_MAX_SECONDS,
-    MODES,
-    detect_os,
-    detect_platforms,
-)
+from driftwatch.osinfo.detect import detect_os, detect_platforms
 from driftwatch.osinfo.interface import BlobSource, BoundSource, OsCache, RegistryBlobs
 from driftwatch.osinfo.osrelease import parse_os_release, release_line
 
 __all__ = [
-    "DEFAULT_MAX_BYTES",
-    "DEFAULT_MAX_SECONDS",
-    "MODES",
     "BlobSource",
     "BoundSource",
     "DiskCache",

@@ -12,29 +12,32 @@ import json
 from collections.abc import Mapping
 from dataclasses import replace
 
+from driftwatch.config import (
+    DEFAULT_OS_DETECT,
+    DEFAULT_OS_MAX_BYTES,
+    DEFAULT_OS_MAX_SECONDS,
+    OS_DETECT_MODES,
+)
 from driftwatch.errors import ConfigError, InvalidResponse
 from driftwatch.models import OsRelease, Platform, PlatformImage
+from driftwatch.oci.media import MAX_CONFIG_BYTES
+from driftwatch.oci.model import (
+    Descriptor,
+    ImageManifest,
+    Index,
+    parse_image_manifest,
+    parse_manifest,
+)
 from driftwatch.osinfo.cache import release_from_json, release_to_json
 from driftwatch.osinfo.decode import compression_of
 from driftwatch.osinfo.hints import hint_from_annotations, hint_from_config
 from driftwatch.osinfo.interface import BlobSource, OsCache
 from driftwatch.osinfo.layers import Budget, NeedMore, Undetermined, scan_layer, settle
-from driftwatch.osinfo.manifest import (
-    Descriptor,
-    ImageManifest,
-    is_index,
-    parse_index,
-    parse_manifest,
-)
 from driftwatch.osinfo.osrelease import release_line
 from driftwatch.osinfo.tarscan import LayerFacts
 
-__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_SECONDS", "MODES", "detect_os", "detect_platforms"]
+__all__ = ["detect_os", "detect_platforms"]
 
-MODES = ("fast", "full", "off")
-DEFAULT_MAX_BYTES = 256 * 1024 * 1024
-DEFAULT_MAX_SECONDS = 120.0
-MAX_CONFIG_BYTES = 4 * 1024 * 1024
 _NO_HINTS: Mapping[str, str] = {}
 
 
@@ -42,15 +45,15 @@ async def detect_os(
     source: BlobSource,
     manifest_digest: str,
     *,
-    mode: str = "fast",
+    mode: str = DEFAULT_OS_DETECT,
     hints: Mapping[str, str] = _NO_HINTS,
     cache: OsCache | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_seconds: float = DEFAULT_MAX_SECONDS,
+    max_bytes: int = DEFAULT_OS_MAX_BYTES,
+    max_seconds: float = DEFAULT_OS_MAX_SECONDS,
 ) -> OsRelease:
     """The OS release of one platform manifest; `hints` are the index's annotations for it."""
-    if mode not in MODES:
-        raise ConfigError(f"os_detect must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode not in OS_DETECT_MODES:
+        raise ConfigError(f"os_detect must be one of {', '.join(OS_DETECT_MODES)}, not {mode!r}")
     if mode == "off":
         return OsRelease.off()
     key = f"manifest/{mode}/{manifest_digest}"
@@ -76,22 +79,22 @@ async def detect_platforms(
     source: BlobSource,
     digest: str,
     *,
-    mode: str = "fast",
+    mode: str = DEFAULT_OS_DETECT,
     cache: OsCache | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_seconds: float = DEFAULT_MAX_SECONDS,
+    max_bytes: int = DEFAULT_OS_MAX_BYTES,
+    max_seconds: float = DEFAULT_OS_MAX_SECONDS,
 ) -> tuple[PlatformImage, ...]:
     """Every platform under an index (attestations skipped), or the one manifest, with its OS."""
     body, media_type = await source.get_manifest(digest)
-    if not is_index(body, media_type):
+    manifest = parse_manifest(body, media_type, digest)
+    if not isinstance(manifest, Index):
         release = await detect_os(
             source, digest, mode=mode, cache=cache, max_bytes=max_bytes, max_seconds=max_seconds
         )
-        return (PlatformImage(None, digest, media_type, len(body), os=release),)
-    annotations, entries = parse_index(body)
+        return (PlatformImage(None, digest, manifest.media_type, len(body), os=release),)
     found = []
-    for entry in entries:
-        hints = {**annotations, **entry.annotations}
+    for entry in manifest.manifests:
+        hints = {**manifest.annotations, **entry.annotations}
         release = await detect_os(
             source,
             entry.digest,
@@ -120,7 +123,7 @@ async def _detect(
 ) -> OsRelease:
     """Cheapest evidence first; in full mode the filesystem decides and hints are cross-checked."""
     body, media_type = await source.get_manifest(digest)
-    manifest = parse_manifest(body, media_type)
+    manifest = parse_image_manifest(body, media_type, digest)
     annotated = hint_from_annotations({**manifest.annotations, **hints})
     if mode == "fast" and annotated is not None:
         return annotated

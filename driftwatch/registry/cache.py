@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from driftwatch.errors import DigestMismatch, UnsupportedManifest
-from driftwatch.registry.media import verify_digest
+from driftwatch.oci.digest import verify_digest
 
 CACHE_ENV = "DRIFTWATCH_CACHE_DIR"
 STORE_NAME = "cache.db"

@@ -22,8 +22,8 @@ from driftwatch.models import (
     ResolveFailure,
     Severity,
 )
+from driftwatch.oci.platforms import select_platforms
 from driftwatch.reference import ImageReference
-from driftwatch.registry.media import select_platforms
 from driftwatch.report import Finding, Rule
 from driftwatch.sources import FileProblem
 from driftwatch.usecases.explain import describe_drift, short_digest, title_for

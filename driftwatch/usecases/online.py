@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from driftwatch.config import DEFAULT_OS_DETECT, DEFAULT_OS_MAX_BYTES, DEFAULT_OS_MAX_SECONDS
 from driftwatch.errors import DriftwatchError, InvalidResponse, NotFound, RegistryError
 from driftwatch.models import (
     Observation,
@@ -71,9 +72,9 @@ class RunLimits:
 class OsOptions:
     """How to find OS releases: mode, bounds, and a lookup of what is known by platform digest."""
 
-    mode: str = "fast"
-    max_bytes: int = 256 * 1024 * 1024
-    max_seconds: float = 120.0
+    mode: str = DEFAULT_OS_DETECT
+    max_bytes: int = DEFAULT_OS_MAX_BYTES
+    max_seconds: float = DEFAULT_OS_MAX_SECONDS
     known: Callable[[str], OsRelease | None] = field(default=lambda digest: None)
     remember: Callable[[str, OsRelease], None] | None = None  # e.g. the history's OS cache
 
@@ -268,13 +269,14 @@ def _checked_index(resolution: Resolution) -> None:
 async def _platform_of(
     client: RegistryClient, resolution: Resolution, image: PlatformImage
 ) -> Platform:
-    from driftwatch.registry.client import MAX_CONFIG_BYTES
-    from driftwatch.registry.media import parse_manifest, platform_from_config
+    from driftwatch.oci.media import MAX_CONFIG_BYTES
+    from driftwatch.oci.model import parse_image_manifest
+    from driftwatch.oci.platforms import platform_from_config
 
     ref = resolution.reference
     body, media_type = await client.retrying(lambda: client.get_manifest(ref, image.digest))
-    config_digest = parse_manifest(body, media_type, f"{ref.name}@{image.digest}").config_digest
-    assert config_digest is not None  # an image manifest always names its config
+    where = f"{ref.name}@{image.digest}"
+    config_digest = parse_image_manifest(body, media_type, where).config.digest
     source = _CachedConfigs(client, ref)
     config = await client.retrying(lambda: source.get_blob(config_digest, MAX_CONFIG_BYTES))
     return platform_from_config(config, f"{ref.name}@{config_digest}")
@@ -372,8 +374,8 @@ def _detector(client: RegistryClient, options: OsOptions | None) -> OsDetector:
 
 async def _index_hints(source: BlobSource, digest: str) -> Mapping[str, Mapping[str, str]]:
     """Per platform digest, the index's annotations merged with its entry's (cheapest hints)."""
-    from driftwatch.osinfo.manifest import parse_index
+    from driftwatch.oci.model import parse_index
 
-    body, _ = await source.get_manifest(digest)
-    annotations, entries = parse_index(body)
-    return {entry.digest: {**annotations, **entry.annotations} for entry in entries}
+    body, media_type = await source.get_manifest(digest)
+    index = parse_index(body, media_type, digest)
+    return {entry.digest: {**index.annotations, **entry.annotations} for entry in index.manifests}

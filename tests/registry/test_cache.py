@@ -14,7 +14,7 @@ from driftwatch.registry.cache import (
     DiskTagMemo,
     MemoryManifestCache,
 )
-from driftwatch.registry.media import compute_digest
+from driftwatch.oci.digest import compute_digest
 
 
 def test_round_trip_and_corruption_is_a_miss(tmp_path: Path) -> None:

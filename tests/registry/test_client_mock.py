@@ -25,7 +25,7 @@ from driftwatch.errors import (
 from driftwatch.models import Resolution
 from driftwatch.reference import parse_reference
 from driftwatch.registry import MemoryManifestCache, RegistryClient
-from driftwatch.registry.media import MANIFEST_TYPES
+from driftwatch.oci.media import MANIFEST_TYPES
 from tests.testbed.images import build_image, build_index
 
 HOST = "registry.test"
