@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from driftwatch.oci.digest import compute_digest
 from driftwatch.registry.cache import (
     STORE_NAME,
     CacheStore,
@@ -14,7 +15,6 @@ from driftwatch.registry.cache import (
     DiskTagMemo,
     MemoryManifestCache,
 )
-from driftwatch.oci.digest import compute_digest
 
 
 def test_round_trip_and_corruption_is_a_miss(tmp_path: Path) -> None:

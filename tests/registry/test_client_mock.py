@@ -23,9 +23,9 @@ from driftwatch.errors import (
     UnsupportedManifest,
 )
 from driftwatch.models import Resolution
+from driftwatch.oci.media import MANIFEST_TYPES
 from driftwatch.reference import parse_reference
 from driftwatch.registry import MemoryManifestCache, RegistryClient
-from driftwatch.oci.media import MANIFEST_TYPES
 from tests.testbed.images import build_image, build_index
 
 HOST = "registry.test"
