@@ -93,6 +93,7 @@ class RegistryClient:
         self.tags = tags  # without a history: which tags this machine resolved before
         self.session = RegistrySession(config, transport, credentials)
         self.baseline: Mapping[str, str | None] | None = None  # see _believable
+        self.known_indexes: Mapping[str, Index] = {}  # by digest, e.g. from the lock: no GET
         self.deadline: float | None = None  # time.monotonic() by which the run must end
         self.on_resolved: Callable[[ImageReference], None] | None = None  # progress hook
         self._manifests: dict[str, Manifest] = {}  # parsed, by digest (see _parsed)
@@ -140,6 +141,9 @@ class RegistryClient:
         elif digest and media_type in IMAGE_TYPES and not platforms:
             image = PlatformImage(None, digest, media_type, content_length(response.headers))
             return Resolution(ref, digest, media_type, (image,), ratelimit)
+        elif digest and (known := self.known_indexes.get(digest)) is not None:
+            images = await self._platform_images(ref, digest, known, 0, platforms)
+            return Resolution(ref, digest, known.media_type, images, ratelimit)
         elif digest:
             body, media_type = await self._get_named(ref, digest)
         else:

@@ -36,6 +36,7 @@ from driftwatch.usecases.observe import (
 
 if TYPE_CHECKING:
     from driftwatch.config import Config
+    from driftwatch.oci.model import Index
     from driftwatch.osinfo import BlobSource, OsCache
     from driftwatch.registry import RegistryClient
 
@@ -59,6 +60,7 @@ class RunLimits:
     deadline: float | None = None  # a time.monotonic() value; work not done by then is skipped
     baseline: Mapping[str, str | None] | None = None  # canonical reference -> last top digest
     on_resolved: Callable[[ImageReference], None] | None = None
+    known_indexes: Mapping[str, Index] | None = None  # index digest -> its entries (the lock)
 
     def apply(self, client: RegistryClient) -> None:
         """Hand the limits to a registry client (without a deadline, the config's default stays)."""
@@ -66,6 +68,7 @@ class RunLimits:
             client.deadline = self.deadline
         client.baseline = self.baseline
         client.on_resolved = self.on_resolved
+        client.known_indexes = self.known_indexes or {}
 
 
 @dataclass(frozen=True)
