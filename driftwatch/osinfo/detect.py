@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import replace
 
+from driftwatch.cache import ValueCache
 from driftwatch.config import (
     DEFAULT_OS_DETECT,
     DEFAULT_OS_MAX_BYTES,
@@ -28,12 +29,11 @@ from driftwatch.oci.model import (
     parse_image_manifest,
     parse_manifest,
 )
-from driftwatch.osinfo.cache import release_from_json, release_to_json
 from driftwatch.osinfo.decode import compression_of
 from driftwatch.osinfo.hints import hint_from_annotations, hint_from_config
-from driftwatch.osinfo.interface import BlobSource, OsCache
+from driftwatch.osinfo.interface import BlobSource
 from driftwatch.osinfo.layers import Budget, NeedMore, Undetermined, scan_layer, settle
-from driftwatch.osinfo.osrelease import release_line
+from driftwatch.osinfo.osrelease import release_from_json, release_line, release_to_json
 from driftwatch.osinfo.tarscan import LayerFacts
 
 __all__ = ["detect_os", "detect_platforms"]
@@ -47,7 +47,7 @@ async def detect_os(
     *,
     mode: str = DEFAULT_OS_DETECT,
     hints: Mapping[str, str] = _NO_HINTS,
-    cache: OsCache | None = None,
+    cache: ValueCache | None = None,
     max_bytes: int = DEFAULT_OS_MAX_BYTES,
     max_seconds: float = DEFAULT_OS_MAX_SECONDS,
 ) -> OsRelease:
@@ -56,8 +56,8 @@ async def detect_os(
         raise ConfigError(f"os_detect must be one of {', '.join(OS_DETECT_MODES)}, not {mode!r}")
     if mode == "off":
         return OsRelease.off()
-    key = f"manifest/{mode}/{manifest_digest}"
-    cached = release_from_json(cache.get(key) or {}) if cache else None
+    kind = f"os-manifest-{mode}"
+    cached = release_from_json(cache.get(kind, manifest_digest) or {}) if cache else None
     if cached is not None:
         return replace(cached, source=f"cache:{cached.source}")
     budget = Budget(max_bytes, max_seconds)
@@ -71,7 +71,7 @@ async def detect_os(
             id=None, source="layers", undetermined=f"time bound of {max_seconds:g}s reached"
         )
     if cache is not None and release.undetermined is None:
-        cache.put(key, release_to_json(release))
+        cache.put(kind, manifest_digest, release_to_json(release))
     return release
 
 
@@ -80,7 +80,7 @@ async def detect_platforms(
     digest: str,
     *,
     mode: str = DEFAULT_OS_DETECT,
-    cache: OsCache | None = None,
+    cache: ValueCache | None = None,
     max_bytes: int = DEFAULT_OS_MAX_BYTES,
     max_seconds: float = DEFAULT_OS_MAX_SECONDS,
 ) -> tuple[PlatformImage, ...]:
@@ -118,7 +118,7 @@ async def _detect(
     digest: str,
     mode: str,
     hints: Mapping[str, str],
-    cache: OsCache | None,
+    cache: ValueCache | None,
     budget: Budget,
 ) -> OsRelease:
     """Cheapest evidence first; in full mode the filesystem decides and hints are cross-checked."""
@@ -135,11 +135,10 @@ async def _detect(
 
 
 async def _config_hint(
-    source: BlobSource, config: Descriptor, cache: OsCache | None, budget: Budget
+    source: BlobSource, config: Descriptor, cache: ValueCache | None, budget: Budget
 ) -> OsRelease | None:
     """The hint the image config gives (history, labels), cached by config digest."""
-    key = f"config/{config.digest}"
-    cached = cache.get(key) if cache else None
+    cached = cache.get("os-config", config.digest) if cache else None
     if cached is not None:
         return release_from_json(cached.get("hint") or {})
     blob = await source.get_blob(config.digest, min(MAX_CONFIG_BYTES, budget.max_bytes))
@@ -150,12 +149,12 @@ async def _config_hint(
         raise InvalidResponse(f"image config {config.digest[:19]} is not JSON") from exc
     hint = hint_from_config(data) if isinstance(data, dict) else None
     if cache is not None:
-        cache.put(key, {"hint": release_to_json(hint) if hint else None})
+        cache.put("os-config", config.digest, {"hint": release_to_json(hint) if hint else None})
     return hint
 
 
 async def _from_layers(
-    source: BlobSource, manifest: ImageManifest, cache: OsCache | None, budget: Budget
+    source: BlobSource, manifest: ImageManifest, cache: ValueCache | None, budget: Budget
 ) -> OsRelease:
     """Read layers top first until the release is settled (scratch images settle as unknown)."""
     layers = manifest.layers[::-1]
@@ -172,14 +171,13 @@ async def _from_layers(
 async def _layer_facts(
     source: BlobSource,
     layer: Descriptor,
-    cache: OsCache | None,
+    cache: ValueCache | None,
     budget: Budget,
     index: int,
     total: int,
 ) -> LayerFacts:
     """One layer's facts from the cache, else streamed (and cached only once fully verified)."""
-    key = f"layer/{layer.digest}"
-    cached = cache.get(key) if cache else None
+    cached = cache.get("os-layer", layer.digest) if cache else None
     if cached is not None:
         try:
             return LayerFacts.from_json(cached)
@@ -190,7 +188,7 @@ async def _layer_facts(
     budget.afford(layer.size, index, total)
     facts = await scan_layer(source, layer.digest, layer.media_type, budget)
     if cache is not None:
-        cache.put(key, facts.to_json())
+        cache.put("os-layer", layer.digest, facts.to_json())
     return facts
 
 

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import httpx
 
+from driftwatch.cache import DiskManifestCache, DiskTagMemo, ManifestCache, TagMemo
 from driftwatch.config import Config
 from driftwatch.errors import (
     DeadlineExceeded,
@@ -41,13 +42,6 @@ from driftwatch.oci.model import Index, Manifest, parse_manifest
 from driftwatch.oci.platforms import platform_from_config, select_platforms
 from driftwatch.reference import ImageReference
 from driftwatch.registry.budget import parse_remaining
-from driftwatch.registry.cache import (
-    DiskManifestCache,
-    DiskTagMemo,
-    ManifestCache,
-    TagMemo,
-    default_root,
-)
 from driftwatch.registry.credentials import CredentialStore
 from driftwatch.registry.endpoints import candidate_bases
 from driftwatch.registry.inflight import unbounded_body, until_deadline
@@ -88,7 +82,7 @@ class RegistryClient:
         self.config = config
         if cache is None:  # one disk store for manifests and tags
             store = tags.store if isinstance(tags, DiskTagMemo) else None
-            cache = DiskManifestCache(default_root(), store=store)
+            cache = DiskManifestCache(store=store)
         self.cache: ManifestCache = cache
         self.tags = tags  # without a history: which tags this machine resolved before
         self.session = RegistrySession(config, transport, credentials)

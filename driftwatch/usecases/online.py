@@ -35,9 +35,10 @@ from driftwatch.usecases.observe import (
 )
 
 if TYPE_CHECKING:
+    from driftwatch.cache import CacheStore, ValueCache
     from driftwatch.config import Config
     from driftwatch.oci.model import Index
-    from driftwatch.osinfo import BlobSource, OsCache
+    from driftwatch.osinfo import BlobSource
     from driftwatch.registry import RegistryClient
 
 __all__ = [
@@ -115,9 +116,10 @@ def resolve_online(
     """
 
     async def run() -> list[Resolution | ResolveFailure]:
-        async with _client(config) as client:
+        store = _store()
+        async with _client(config, store) as client:
             (limits or RunLimits()).apply(client)
-            detector = _detector(client, os_options) if _detects(os_options) else None
+            detector = _detector(client, os_options, store) if _detects(os_options) else None
             resolver = _pipelined(client, detector, strict=strict, known=known_platforms or {})
             return await resolver(references, platforms)
 
@@ -160,7 +162,7 @@ def gone_digests(
         return frozenset()
 
     async def run() -> list[bool]:
-        async with _client(config) as client:
+        async with _client(config, _store()) as client:
             if limits is not None:
                 client.deadline = limits.deadline
 
@@ -317,23 +319,34 @@ def registry_fault(ref: ImageReference, exc: DriftwatchError) -> ResolveFailure:
     return ResolveFailure(ref, exc.diagnostics(), kind, exc.exit_code)
 
 
-def _client(config: Config) -> RegistryClient:
-    """The client every command uses: disk caches of manifests and of the tags seen here."""
-    from driftwatch.registry import DiskTagMemo, RegistryClient
+def _store() -> CacheStore:
+    """The one disk cache (driftwatch.cache) a run reads and writes: manifests, tags, OS facts."""
+    from driftwatch.cache import CacheStore
 
-    return RegistryClient(config, tags=DiskTagMemo.default())
+    return CacheStore()
+
+
+def _client(config: Config, store: CacheStore) -> RegistryClient:
+    """The client every command uses: manifests and the tags seen here in the disk cache (it
+    flushes the store, OS facts included, when it closes)."""
+    from driftwatch.cache import DiskManifestCache, DiskTagMemo
+    from driftwatch.registry import RegistryClient
+
+    tags = DiskTagMemo(store=store)
+    return RegistryClient(config, cache=DiskManifestCache(store=store), tags=tags)
 
 
 def _detects(options: OsOptions | None) -> bool:
     return options is not None and options.mode != "off"
 
 
-def _detector(client: RegistryClient, options: OsOptions | None) -> OsDetector:
+def _detector(client: RegistryClient, options: OsOptions | None, store: CacheStore) -> OsDetector:
     """A detect_os callback: known digests first, then the index hints and the osinfo scan."""
-    from driftwatch.osinfo import DiskCache, detect_os
+    from driftwatch.cache import DiskValues
+    from driftwatch.osinfo import detect_os
 
     assert options is not None
-    cache: OsCache = DiskCache()
+    cache: ValueCache = DiskValues(store=store)
     hints_by_index: dict[str, asyncio.Task[Mapping[str, Mapping[str, str]]]] = {}
     running: dict[str, asyncio.Task[OsRelease]] = {}  # one detection per image and repository
 

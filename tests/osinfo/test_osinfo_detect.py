@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from driftwatch.cache import MemoryValues
 from driftwatch.errors import ConfigError, DigestMismatch, OsDetectionError
 from driftwatch.models import OsRelease
-from driftwatch.osinfo import MemoryCache, detect_os, detect_platforms
+from driftwatch.osinfo import detect_os, detect_platforms
 from tests.osinfo.imagefactory import (
     LAYER_TYPES,
     ImageStore,
@@ -251,10 +252,10 @@ def test_corrupt_gzip_layer_is_a_clear_error_and_nothing_is_cached() -> None:
     bad = good[:40] + bytes(b ^ 0x5A for b in good[40:80]) + good[80:]
     layer = store.add_blob(bad, "application/vnd.oci.image.layer.v1.tar+gzip")
     digest = store.add_image([layer])
-    cache = MemoryCache()
+    cache = MemoryValues()
     with pytest.raises(OsDetectionError, match="not valid gzip|truncated|not a valid tar"):
         detect(store, digest, cache=cache)
-    assert not [key for key in cache.data if key.startswith(("layer/", "manifest/"))]
+    assert not [kind for kind, _ in cache.data if kind in ("os-layer", "os-manifest-fast")]
 
 
 def test_layer_not_matching_its_digest_is_an_error_and_nothing_is_cached() -> None:
@@ -263,11 +264,11 @@ def test_layer_not_matching_its_digest_is_an_error_and_nothing_is_cached() -> No
     digest = store.add_image([base, app_layer()])
     bottom = base["digest"]  # the source now serves other bytes under this digest
     store.blobs[bottom] = gzip.compress(tar_bytes(debian("11", "bullseye", "11.9")), mtime=0)
-    cache = MemoryCache()
+    cache = MemoryValues()
     with pytest.raises(DigestMismatch):
         detect(store, digest, cache=cache)
-    assert f"layer/{bottom}" not in cache.data
-    assert not [key for key in cache.data if key.startswith("manifest/")]
+    assert ("os-layer", bottom) not in cache.data
+    assert not [kind for kind, _ in cache.data if kind.startswith("os-manifest")]
 
 
 def test_byte_bound_gives_undetermined_not_a_guess() -> None:
