@@ -25,7 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from driftwatch.cache import DiskValues  # noqa: E402
 from driftwatch.osinfo import detect_os  # noqa: E402
-from tests.osinfo.imagefactory import ImageStore, MemorySource, app_layer, debian, file  # noqa: E402
+from tests.testbed.distros import app_layer, debian  # noqa: E402
+from tests.testbed.images import file  # noqa: E402
+from tests.testbed.memory import ImageStore, MemorySource  # noqa: E402
 
 HISTORY = "# debian.sh --arch 'amd64' out/ 'bookworm' '@1749513600'"
 MB = 1024 * 1024

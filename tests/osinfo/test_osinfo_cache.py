@@ -12,7 +12,8 @@ from driftwatch.models import OsRelease
 from driftwatch.osinfo import BoundSource, detect_os
 from driftwatch.osinfo.osrelease import release_from_json, release_to_json
 from driftwatch.reference import ImageReference, parse_reference
-from tests.osinfo.imagefactory import ImageStore, MemorySource, app_layer, debian
+from tests.testbed.distros import app_layer, debian
+from tests.testbed.memory import ImageStore, MemorySource
 
 
 def test_seen_manifest_costs_no_request_at_all(tmp_path: Path) -> None:

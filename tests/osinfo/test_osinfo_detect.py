@@ -13,26 +13,20 @@ from driftwatch.cache import MemoryValues
 from driftwatch.errors import ConfigError, DigestMismatch, OsDetectionError
 from driftwatch.models import OsRelease
 from driftwatch.osinfo import detect_os, detect_platforms
-from tests.osinfo.imagefactory import (
-    LAYER_TYPES,
-    ImageStore,
-    MemorySource,
+from tests.testbed.distros import (
     alpine,
     amazonlinux,
     app_layer,
-    compress,
     debian,
     debian_testing,
     distroless,
-    file,
-    opaque,
     os_release,
-    tar_bytes,
     ubi,
     ubuntu,
-    whiteout,
     wolfi,
 )
+from tests.testbed.images import LAYER_TYPES, compress, file, opaque, tar_bytes, whiteout
+from tests.testbed.memory import ImageStore, MemorySource
 
 DEBIAN_SH = "# debian.sh --arch 'amd64' out/ '{suite}' '@{epoch}'"
 BOOKWORM_EPOCH = 1749513600  # 2025-06-10: bookworm is stable
@@ -343,9 +337,7 @@ def test_damaged_layers_give_our_error_or_an_answer(codec: str, at: int, noise: 
     store = ImageStore()
     blob = compress(tar_bytes(debian()), codec)
     damaged = blob[:at] + noise + blob[at + len(noise) :]
-    layer = store.add_blob(
-        damaged, LAYER_TYPES[("oci", codec)]
-    )  # stored under its own (new) digest
+    layer = store.add_blob(damaged, LAYER_TYPES[(True, codec)])  # stored under its own (new) digest
     digest = store.add_image([layer])
     try:
         release, _ = detect(store, digest)
