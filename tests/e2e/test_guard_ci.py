@@ -441,6 +441,20 @@ def test_check_of_an_unchanged_world_reads_no_blobs(
     ], requests
 
 
+def test_check_of_an_unchanged_tag_elsewhere_than_hub_is_one_head_on_a_cold_runner(
+    project: Path, registry: RegistryServer
+) -> None:
+    """Off Docker Hub a tag never seen here is resolved with one GET; a locked one is not."""
+    (project / "Dockerfile").write_text(f"FROM {registry.host}/dw/elsewhere:1\n")
+    push_index(registry, "dw/elsewhere", "1", debian_index("bookworm", seed="e1"))
+    assert driftwatch(project, "lock").returncode == 0
+    mark = registry.mark()
+    cold = {"DRIFTWATCH_CACHE_DIR": str(project / "fresh-cache")}
+    assert driftwatch(project, "check", env=cold).returncode == 0
+    requests = [(m, p) for m, p, _ in registry.requests_since(mark) if p != "/v2/"]
+    assert requests == [("HEAD", "/v2/dw/elsewhere/manifests/1")], requests
+
+
 def test_check_of_a_moved_multi_arch_tag_on_a_cold_runner_reads_the_new_index(
     project: Path, registry: RegistryServer
 ) -> None:
