@@ -285,9 +285,8 @@ def build_attestation() -> Image:
     layer = Blob(
         "application/vnd.in-toto+json", _json({"_type": "https://in-toto.io/Statement/v0.1"})
     )
-    config = Blob(
-        OCI_CONFIG, _json({**UNKNOWN_PLATFORM, "rootfs": {"type": "layers", "diff_ids": []}})
-    )
+    rootfs = {"type": "layers", "diff_ids": []}
+    config = Blob(OCI_CONFIG, _json({"architecture": "unknown", "os": "unknown", "rootfs": rootfs}))
     doc = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
