@@ -23,8 +23,11 @@ import zstandard
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from driftwatch.osinfo import DiskCache, detect_os  # noqa: E402
-from tests.osinfo.imagefactory import ImageStore, MemorySource, app_layer, debian, file  # noqa: E402
+from driftwatch.cache import DiskValues  # noqa: E402
+from driftwatch.osinfo import detect_os  # noqa: E402
+from tests.testbed.distros import app_layer, debian  # noqa: E402
+from tests.testbed.images import file  # noqa: E402
+from tests.testbed.memory import ImageStore, MemorySource  # noqa: E402
 
 HISTORY = "# debian.sh --arch 'amd64' out/ 'bookworm' '@1749513600'"
 MB = 1024 * 1024
@@ -73,9 +76,11 @@ def seen_digest_requests() -> None:
     store = ImageStore()
     digest = store.add_image([debian(), app_layer()])
     with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(detect_os(MemorySource(store), digest, cache=DiskCache(Path(folder))))
+        cache = DiskValues(Path(folder))
+        asyncio.run(detect_os(MemorySource(store), digest, cache=cache))
+        cache.store.close()
         again = MemorySource(store)
-        release = asyncio.run(detect_os(again, digest, cache=DiskCache(Path(folder))))
+        release = asyncio.run(detect_os(again, digest, cache=DiskValues(Path(folder))))
     print(
         f"seen digest:    {len(again.requests)} requests (disk cache) -> {release.describe()} via {release.source}"
     )

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from driftwatch.registry.media import ACCEPT_MANIFESTS  # noqa: E402
+from driftwatch.oci.media import ACCEPT_MANIFESTS  # noqa: E402
 from tests.testbed.images import build_image, build_index  # noqa: E402
 from tests.testbed.registry import RegistryServer  # noqa: E402
 

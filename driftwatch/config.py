@@ -17,7 +17,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from driftwatch.errors import ConfigError
 from driftwatch.redact import MASK, shown_value
@@ -39,7 +39,12 @@ __all__ = [
 ]
 
 CONFIG_ENV = "DRIFTWATCH_CONFIG"
-OS_DETECT_MODES = ("fast", "full", "off")
+# OS detection's modes and default bounds, for the config model, the flags and osinfo alike
+OsDetectMode = Literal["fast", "full", "off"]
+OS_DETECT_MODES: tuple[str, ...] = get_args(OsDetectMode)
+DEFAULT_OS_DETECT: OsDetectMode = "fast"
+DEFAULT_OS_MAX_BYTES = 256 * 1024 * 1024
+DEFAULT_OS_MAX_SECONDS = 120.0
 FAIL_ON_LEVELS = ("never", "digest", "os", "release")
 MAX_CONFIG_BYTES = 1024 * 1024
 DEFAULT_DEADLINE = 900.0
@@ -114,14 +119,14 @@ class Config:
     build_args: Mapping[str, str] = field(default_factory=dict)
     db: str | None = None
     notify: tuple[Any, ...] = ()
-    os_detect: str = "fast"
+    os_detect: str = DEFAULT_OS_DETECT
     fail_on: str = "release"
     concurrency: int = 16
     timeout: float = 30.0
     retries: int = 3
     keep_pulls: int = 0
-    os_max_bytes: int = 256 * 1024 * 1024
-    os_max_seconds: float = 120.0
+    os_max_bytes: int = DEFAULT_OS_MAX_BYTES
+    os_max_seconds: float = DEFAULT_OS_MAX_SECONDS
     lint_disable: tuple[str, ...] = ()
     lint_min_severity: str = "warning"
     sources: SourceSettings = field(default_factory=SourceSettings)

@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 from annotated_types import MaxLen
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from driftwatch.config import SOURCE_NAMES
+from driftwatch.config import (
+    DEFAULT_OS_DETECT,
+    DEFAULT_OS_MAX_BYTES,
+    DEFAULT_OS_MAX_SECONDS,
+    OS_DETECT_MODES,
+    SOURCE_NAMES,
+    OsDetectMode,
+)
 from driftwatch.models import Platform
 
 __all__ = [
@@ -162,18 +169,22 @@ class OsinfoModel(_Strict):
     """`[osinfo]`: how much work finding one image's OS release may cost."""
 
     max_bytes: int = Field(
-        default=256 * MIB,
+        default=DEFAULT_OS_MAX_BYTES,
         ge=64 * 1024,
         le=64 * 1024 * MIB,
         json_schema_extra=_doc(
-            "integer (bytes)", "268435456", "Layer bytes read per image before giving up."
+            "integer (bytes)",
+            str(DEFAULT_OS_MAX_BYTES),
+            "Layer bytes read per image before giving up.",
         ),
     )
     max_seconds: float = Field(
-        default=120.0,
+        default=DEFAULT_OS_MAX_SECONDS,
         gt=0,
         le=3600,
-        json_schema_extra=_doc("seconds", "120", "Time spent per image before giving up."),
+        json_schema_extra=_doc(
+            "seconds", f"{DEFAULT_OS_MAX_SECONDS:g}", "Time spent per image before giving up."
+        ),
     )
 
 
@@ -280,10 +291,12 @@ class ConfigModel(_Strict):
             "(`release`, `os`, `digest`, `error`). Write secrets as `${VAR}`.",
         ),
     )
-    os_detect: Literal["fast", "full", "off"] = Field(
-        default="fast",
+    os_detect: OsDetectMode = Field(
+        default=DEFAULT_OS_DETECT,
         json_schema_extra=_doc(
-            "`fast` / `full` / `off`", "`fast`", "How to find the OS release of an image."
+            " / ".join(f"`{mode}`" for mode in OS_DETECT_MODES),
+            f"`{DEFAULT_OS_DETECT}`",
+            "How to find the OS release of an image.",
         ),
     )
     fail_on: Literal["never", "digest", "os", "release"] = Field(

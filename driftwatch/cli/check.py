@@ -83,11 +83,13 @@ def check(
         check_findings,
         compare_with_lock,
         group_uses,
+        locked_digests,
+        locked_indexes,
         locked_os,
         locked_platforms,
         problem_findings,
     )
-    from driftwatch.usecases.online import OsOptions, gone_digests, observe_online
+    from driftwatch.usecases.online import OsOptions, RunLimits, gone_digests, observe_online
 
     config, inventory = take_inventory(ctx, paths, build_args, root=repo_root, platforms=platforms)
     lock = read_lock(lock_path(lockfile, inventory.root))  # exit 2 before any network
@@ -105,6 +107,7 @@ def check(
         platforms=wanted,
         os_options=OsOptions.from_config(config, os_detect, known=locked_os(lock).get),
         known_platforms=locked_platforms(lock),
+        limits=RunLimits(baseline=locked_digests(lock), known_indexes=locked_indexes(lock)),
     )
     report = compare_with_lock(lock, uses, results, wanted)
     pins = {ref: entry.digest for ref, entry in report.locked.items() if report.drifts.get(ref)}

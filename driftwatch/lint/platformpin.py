@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from driftwatch.models import BaseImageUse
+from driftwatch.oci.media import DOCKER_MANIFEST, OCI_MANIFEST
 from driftwatch.reference import ImageReference
-from driftwatch.registry.media import DOCKER_MANIFEST, OCI_MANIFEST
 
 if TYPE_CHECKING:
     from driftwatch.lockfile import LockEntry

@@ -12,29 +12,32 @@ import json
 from collections.abc import Mapping
 from dataclasses import replace
 
+from driftwatch.cache import ValueCache
+from driftwatch.config import (
+    DEFAULT_OS_DETECT,
+    DEFAULT_OS_MAX_BYTES,
+    DEFAULT_OS_MAX_SECONDS,
+    OS_DETECT_MODES,
+)
 from driftwatch.errors import ConfigError, InvalidResponse
 from driftwatch.models import OsRelease, Platform, PlatformImage
-from driftwatch.osinfo.cache import release_from_json, release_to_json
-from driftwatch.osinfo.decode import compression_of
-from driftwatch.osinfo.hints import hint_from_annotations, hint_from_config
-from driftwatch.osinfo.interface import BlobSource, OsCache
-from driftwatch.osinfo.layers import Budget, NeedMore, Undetermined, scan_layer, settle
-from driftwatch.osinfo.manifest import (
+from driftwatch.oci.media import MAX_CONFIG_BYTES
+from driftwatch.oci.model import (
     Descriptor,
     ImageManifest,
-    is_index,
-    parse_index,
+    Index,
+    parse_image_manifest,
     parse_manifest,
 )
-from driftwatch.osinfo.osrelease import release_line
+from driftwatch.osinfo.decode import compression_of
+from driftwatch.osinfo.hints import hint_from_annotations, hint_from_config
+from driftwatch.osinfo.interface import BlobSource
+from driftwatch.osinfo.layers import Budget, NeedMore, Undetermined, scan_layer, settle
+from driftwatch.osinfo.osrelease import release_from_json, release_line, release_to_json
 from driftwatch.osinfo.tarscan import LayerFacts
 
-__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_SECONDS", "MODES", "detect_os", "detect_platforms"]
+__all__ = ["detect_os", "detect_platforms"]
 
-MODES = ("fast", "full", "off")
-DEFAULT_MAX_BYTES = 256 * 1024 * 1024
-DEFAULT_MAX_SECONDS = 120.0
-MAX_CONFIG_BYTES = 4 * 1024 * 1024
 _NO_HINTS: Mapping[str, str] = {}
 
 
@@ -42,19 +45,19 @@ async def detect_os(
     source: BlobSource,
     manifest_digest: str,
     *,
-    mode: str = "fast",
+    mode: str = DEFAULT_OS_DETECT,
     hints: Mapping[str, str] = _NO_HINTS,
-    cache: OsCache | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_seconds: float = DEFAULT_MAX_SECONDS,
+    cache: ValueCache | None = None,
+    max_bytes: int = DEFAULT_OS_MAX_BYTES,
+    max_seconds: float = DEFAULT_OS_MAX_SECONDS,
 ) -> OsRelease:
     """The OS release of one platform manifest; `hints` are the index's annotations for it."""
-    if mode not in MODES:
-        raise ConfigError(f"os_detect must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode not in OS_DETECT_MODES:
+        raise ConfigError(f"os_detect must be one of {', '.join(OS_DETECT_MODES)}, not {mode!r}")
     if mode == "off":
         return OsRelease.off()
-    key = f"manifest/{mode}/{manifest_digest}"
-    cached = release_from_json(cache.get(key) or {}) if cache else None
+    kind = f"os-manifest-{mode}"
+    cached = release_from_json(cache.get(kind, manifest_digest) or {}) if cache else None
     if cached is not None:
         return replace(cached, source=f"cache:{cached.source}")
     budget = Budget(max_bytes, max_seconds)
@@ -68,7 +71,7 @@ async def detect_os(
             id=None, source="layers", undetermined=f"time bound of {max_seconds:g}s reached"
         )
     if cache is not None and release.undetermined is None:
-        cache.put(key, release_to_json(release))
+        cache.put(kind, manifest_digest, release_to_json(release))
     return release
 
 
@@ -76,22 +79,22 @@ async def detect_platforms(
     source: BlobSource,
     digest: str,
     *,
-    mode: str = "fast",
-    cache: OsCache | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_seconds: float = DEFAULT_MAX_SECONDS,
+    mode: str = DEFAULT_OS_DETECT,
+    cache: ValueCache | None = None,
+    max_bytes: int = DEFAULT_OS_MAX_BYTES,
+    max_seconds: float = DEFAULT_OS_MAX_SECONDS,
 ) -> tuple[PlatformImage, ...]:
     """Every platform under an index (attestations skipped), or the one manifest, with its OS."""
     body, media_type = await source.get_manifest(digest)
-    if not is_index(body, media_type):
+    manifest = parse_manifest(body, media_type, digest)
+    if not isinstance(manifest, Index):
         release = await detect_os(
             source, digest, mode=mode, cache=cache, max_bytes=max_bytes, max_seconds=max_seconds
         )
-        return (PlatformImage(None, digest, media_type, len(body), os=release),)
-    annotations, entries = parse_index(body)
+        return (PlatformImage(None, digest, manifest.media_type, len(body), os=release),)
     found = []
-    for entry in entries:
-        hints = {**annotations, **entry.annotations}
+    for entry in manifest.manifests:
+        hints = {**manifest.annotations, **entry.annotations}
         release = await detect_os(
             source,
             entry.digest,
@@ -115,12 +118,12 @@ async def _detect(
     digest: str,
     mode: str,
     hints: Mapping[str, str],
-    cache: OsCache | None,
+    cache: ValueCache | None,
     budget: Budget,
 ) -> OsRelease:
     """Cheapest evidence first; in full mode the filesystem decides and hints are cross-checked."""
     body, media_type = await source.get_manifest(digest)
-    manifest = parse_manifest(body, media_type)
+    manifest = parse_image_manifest(body, media_type, digest)
     annotated = hint_from_annotations({**manifest.annotations, **hints})
     if mode == "fast" and annotated is not None:
         return annotated
@@ -132,11 +135,10 @@ async def _detect(
 
 
 async def _config_hint(
-    source: BlobSource, config: Descriptor, cache: OsCache | None, budget: Budget
+    source: BlobSource, config: Descriptor, cache: ValueCache | None, budget: Budget
 ) -> OsRelease | None:
     """The hint the image config gives (history, labels), cached by config digest."""
-    key = f"config/{config.digest}"
-    cached = cache.get(key) if cache else None
+    cached = cache.get("os-config", config.digest) if cache else None
     if cached is not None:
         return release_from_json(cached.get("hint") or {})
     blob = await source.get_blob(config.digest, min(MAX_CONFIG_BYTES, budget.max_bytes))
@@ -147,12 +149,12 @@ async def _config_hint(
         raise InvalidResponse(f"image config {config.digest[:19]} is not JSON") from exc
     hint = hint_from_config(data) if isinstance(data, dict) else None
     if cache is not None:
-        cache.put(key, {"hint": release_to_json(hint) if hint else None})
+        cache.put("os-config", config.digest, {"hint": release_to_json(hint) if hint else None})
     return hint
 
 
 async def _from_layers(
-    source: BlobSource, manifest: ImageManifest, cache: OsCache | None, budget: Budget
+    source: BlobSource, manifest: ImageManifest, cache: ValueCache | None, budget: Budget
 ) -> OsRelease:
     """Read layers top first until the release is settled (scratch images settle as unknown)."""
     layers = manifest.layers[::-1]
@@ -169,14 +171,13 @@ async def _from_layers(
 async def _layer_facts(
     source: BlobSource,
     layer: Descriptor,
-    cache: OsCache | None,
+    cache: ValueCache | None,
     budget: Budget,
     index: int,
     total: int,
 ) -> LayerFacts:
     """One layer's facts from the cache, else streamed (and cached only once fully verified)."""
-    key = f"layer/{layer.digest}"
-    cached = cache.get(key) if cache else None
+    cached = cache.get("os-layer", layer.digest) if cache else None
     if cached is not None:
         try:
             return LayerFacts.from_json(cached)
@@ -187,7 +188,7 @@ async def _layer_facts(
     budget.afford(layer.size, index, total)
     facts = await scan_layer(source, layer.digest, layer.media_type, budget)
     if cache is not None:
-        cache.put(key, facts.to_json())
+        cache.put("os-layer", layer.digest, facts.to_json())
     return facts
 
 

@@ -1,15 +1,15 @@
-"""What OS detection needs from the outside: blobs of one repository, and a result cache."""
+"""What OS detection needs from the outside: the blobs of one repository."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from driftwatch.reference import ImageReference
 
-__all__ = ["BlobSource", "BoundSource", "OsCache", "RegistryBlobs"]
+__all__ = ["BlobSource", "BoundSource", "RegistryBlobs"]
 
 
 class BlobSource(Protocol):
@@ -29,18 +29,6 @@ class BlobSource(Protocol):
 
     def stream_blob(self, digest: str) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
         """A large blob (a layer) as chunks, so it is never held in memory whole."""
-        ...
-
-
-class OsCache(Protocol):
-    """Content-addressed store of what was learned from a digest; values are JSON-able mappings."""
-
-    def get(self, key: str) -> Mapping[str, Any] | None:
-        """The value stored under `key`, or None (a broken entry is a miss, never an error)."""
-        ...
-
-    def put(self, key: str, value: Mapping[str, Any]) -> None:
-        """Store `value` under `key`; failures to store are silent (the cache is only a saving)."""
         ...
 
 

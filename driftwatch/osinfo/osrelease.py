@@ -5,10 +5,19 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
+from dataclasses import asdict, fields
+from typing import Any
 
 from driftwatch.models import OsRelease
 
-__all__ = ["POINT_RELEASE_FILES", "parse_os_release", "release_from_files", "release_line"]
+__all__ = [
+    "POINT_RELEASE_FILES",
+    "parse_os_release",
+    "release_from_files",
+    "release_from_json",
+    "release_line",
+    "release_to_json",
+]
 
 # Which extra file gives the point release, per os-release ID.
 POINT_RELEASE_FILES: dict[str, str] = {
@@ -99,3 +108,21 @@ def release_line(release: OsRelease) -> str | None:
     elif release.id in ("alpine", "ubuntu"):
         version = ".".join(version.split(".")[:2])
     return f"{release.id} {version}".strip()
+
+
+_RELEASE_FIELDS = frozenset(f.name for f in fields(OsRelease))
+
+
+def release_to_json(release: OsRelease) -> dict[str, Any]:
+    """An OsRelease as a JSON object (what the cache keeps)."""
+    return asdict(release)
+
+
+def release_from_json(data: Mapping[str, Any]) -> OsRelease | None:
+    """An OsRelease back from `release_to_json`, or None when the shape does not fit."""
+    if not isinstance(data, Mapping) or "id" not in data:
+        return None
+    known = {k: v for k, v in data.items() if k in _RELEASE_FIELDS}
+    if not all(v is None or isinstance(v, str) for v in known.values()):
+        return None
+    return OsRelease(**known)

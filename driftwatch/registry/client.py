@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import httpx
 
+from driftwatch.cache import DiskManifestCache, DiskTagMemo, ManifestCache, TagMemo
 from driftwatch.config import Config
 from driftwatch.errors import (
     DeadlineExceeded,
@@ -28,33 +29,22 @@ from driftwatch.errors import (
     TruncatedBody,
 )
 from driftwatch.models import Platform, PlatformImage, Resolution, ResolveFailure
+from driftwatch.oci.digest import check_digest_syntax, compute_digest, verify_digest
+from driftwatch.oci.media import (
+    ACCEPT_MANIFESTS,
+    IMAGE_TYPES,
+    MAX_CONFIG_BYTES,
+    MAX_MANIFEST_BYTES,
+    base_type,
+    refuse_schema1,
+)
+from driftwatch.oci.model import Index, Manifest, parse_manifest
+from driftwatch.oci.platforms import platform_from_config, select_platforms
 from driftwatch.reference import ImageReference
 from driftwatch.registry.budget import parse_remaining
-from driftwatch.registry.cache import (
-    DiskManifestCache,
-    DiskTagMemo,
-    ManifestCache,
-    TagMemo,
-    default_root,
-)
 from driftwatch.registry.credentials import CredentialStore
 from driftwatch.registry.endpoints import candidate_bases
 from driftwatch.registry.inflight import unbounded_body, until_deadline
-from driftwatch.registry.media import (
-    ACCEPT_MANIFESTS,
-    DOCKER_MANIFEST,
-    MAX_MANIFEST_BYTES,
-    OCI_MANIFEST,
-    Manifest,
-    base_type,
-    check_digest_syntax,
-    compute_digest,
-    parse_manifest,
-    platform_from_config,
-    refuse_schema1,
-    select_platforms,
-    verify_digest,
-)
 from driftwatch.registry.responses import (
     check_status,
     content_length,
@@ -64,13 +54,12 @@ from driftwatch.registry.responses import (
 )
 from driftwatch.registry.session import RegistrySession, backoff
 
-__all__ = ["MAX_CONFIG_BYTES", "RETRY_WHOLE", "RegistryClient"]
+__all__ = ["RETRY_WHOLE", "RegistryClient"]
 
 T = TypeVar("T")
 # Errors met while reading or checking a body: the whole fetch is worth another try.
 RETRY_WHOLE = (TransferBroken, TruncatedBody, DigestMismatch)
 
-MAX_CONFIG_BYTES = 8 * 1024 * 1024
 PARSED_KEPT = 4096
 _MANIFEST_HEADERS = {"Accept": ACCEPT_MANIFESTS}
 _BLOB_HEADERS = {"Accept-Encoding": "identity"}
@@ -93,11 +82,12 @@ class RegistryClient:
         self.config = config
         if cache is None:  # one disk store for manifests and tags
             store = tags.store if isinstance(tags, DiskTagMemo) else None
-            cache = DiskManifestCache(default_root(), store=store)
+            cache = DiskManifestCache(store=store)
         self.cache: ManifestCache = cache
         self.tags = tags  # without a history: which tags this machine resolved before
         self.session = RegistrySession(config, transport, credentials)
         self.baseline: Mapping[str, str | None] | None = None  # see _believable
+        self.known_indexes: Mapping[str, Index] = {}  # by digest, e.g. from the lock: no GET
         self.deadline: float | None = None  # time.monotonic() by which the run must end
         self.on_resolved: Callable[[ImageReference], None] | None = None  # progress hook
         self._manifests: dict[str, Manifest] = {}  # parsed, by digest (see _parsed)
@@ -142,9 +132,12 @@ class RegistryClient:
         digest = _pinned_digest(ref, response.headers.get("docker-content-digest"), where)
         if digest and not self._believable(ref, digest):
             body, media_type, digest = await self._get_by_tag(ref, expect=digest)
-        elif digest and media_type in (OCI_MANIFEST, DOCKER_MANIFEST) and not platforms:
+        elif digest and media_type in IMAGE_TYPES and not platforms:
             image = PlatformImage(None, digest, media_type, content_length(response.headers))
             return Resolution(ref, digest, media_type, (image,), ratelimit)
+        elif digest and (known := self.known_indexes.get(digest)) is not None:
+            images = await self._platform_images(ref, digest, known, 0, platforms)
+            return Resolution(ref, digest, known.media_type, images, ratelimit)
         elif digest:
             body, media_type = await self._get_named(ref, digest)
         else:
@@ -359,13 +352,14 @@ class RegistryClient:
         platforms: Sequence[Platform],
     ) -> tuple[PlatformImage, ...]:
         """Index entries, or the one image (its config read only when a filter needs it)."""
-        if manifest.is_index:
+        if isinstance(manifest, Index):
             images = manifest.platforms
         else:
             platform = None
-            if platforms and manifest.config_digest:
-                config = await self.get_blob(ref, manifest.config_digest, MAX_CONFIG_BYTES)
-                platform = platform_from_config(config, f"{ref.name}@{manifest.config_digest}")
+            if platforms:
+                config_digest = manifest.config.digest
+                config = await self.get_blob(ref, config_digest, MAX_CONFIG_BYTES)
+                platform = platform_from_config(config, f"{ref.name}@{config_digest}")
             images = (PlatformImage(platform, digest, manifest.media_type, size),)
         selected = select_platforms(images, platforms)
         if platforms and not selected:

@@ -158,10 +158,7 @@ def _known_first(
 
 def _remembered(client: RegistryClient, ref: ImageReference, tag: str) -> str | None:
     """The digest the local cache last saw for `ref:tag` (the one place that reads the cache)."""
-    store = getattr(client.tags, "store", None)
-    lookup = getattr(store, "tag", None)
-    value = lookup(str(_retag(ref, tag))) if lookup is not None else None
-    return value if isinstance(value, str) else None
+    return client.tags.digest(str(_retag(ref, tag))) if client.tags is not None else None
 
 
 def _remember(client: RegistryClient, ref: ImageReference, tag: str, digest: str) -> None:

@@ -53,9 +53,9 @@ async def _run(
     config: Config, queries: list[AliasQuery], seconds: float
 ) -> dict[AliasQuery, Aliases]:
     from driftwatch.registry.tags import find_aliases
-    from driftwatch.usecases.online import _client
+    from driftwatch.usecases.online import _client, _store
 
-    async with _client(config) as client:
+    async with _client(config, _store()) as client:
         limit = min(seconds, config.deadline) if config.deadline else seconds
         client.deadline = time.monotonic() + limit
         answers = await asyncio.gather(

@@ -23,8 +23,10 @@ from driftwatch.models import (
     ResolveFailure,
     Severity,
 )
+from driftwatch.oci.media import INDEX_TYPES
+from driftwatch.oci.model import Descriptor, Index
+from driftwatch.oci.platforms import select_platforms
 from driftwatch.reference import ImageReference
-from driftwatch.registry.media import select_platforms
 from driftwatch.report import Finding, Rule
 from driftwatch.sources import FileProblem
 from driftwatch.usecases.explain import describe_drift, short_digest, title_for
@@ -37,6 +39,8 @@ __all__ = [
     "drift_findings",
     "failure_findings",
     "group_uses",
+    "locked_digests",
+    "locked_indexes",
     "locked_os",
     "locked_platforms",
     "locked_state",
@@ -110,6 +114,32 @@ def locked_platforms(lock: LockFile) -> dict[str, Platform]:
         for image in entry.platforms
         if image.platform is not None
     }
+
+
+def locked_digests(lock: LockFile) -> dict[str, str | None]:
+    """Canonical reference -> locked top digest: a HEAD naming it is taken as "not moved"; any
+    other digest is confirmed by hashing the body fetched by tag (the scan baseline's rule)."""
+    return {str(reference): entry.digest for reference, entry in lock.entries.items()}
+
+
+def locked_indexes(lock: LockFile) -> dict[str, Index]:
+    """Index digest -> its platform entries as locked: an unchanged multi-arch tag costs one HEAD.
+
+    Only entries locked whole (no `lock --platform`) with a platform for every entry qualify:
+    a digest names its bytes for ever, so the entries the lock recorded are the index's.
+    """
+    found = {}
+    for entry in lock.entries.values():
+        images = entry.platforms
+        if entry.media_type not in INDEX_TYPES or entry.platform_filter or not images:
+            continue
+        if all(image.platform is not None for image in images):
+            manifests = tuple(
+                Descriptor(image.media_type, image.digest, image.size, platform=image.platform)
+                for image in images
+            )
+            found[entry.digest] = Index(entry.media_type, manifests)
+    return found
 
 
 def locked_state(entry: LockEntry) -> Observation:

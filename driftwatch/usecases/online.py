@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from driftwatch.config import DEFAULT_OS_DETECT, DEFAULT_OS_MAX_BYTES, DEFAULT_OS_MAX_SECONDS
 from driftwatch.errors import DriftwatchError, InvalidResponse, NotFound, RegistryError
 from driftwatch.models import (
     Observation,
@@ -34,8 +35,10 @@ from driftwatch.usecases.observe import (
 )
 
 if TYPE_CHECKING:
+    from driftwatch.cache import CacheStore, ValueCache
     from driftwatch.config import Config
-    from driftwatch.osinfo import BlobSource, OsCache
+    from driftwatch.oci.model import Index
+    from driftwatch.osinfo import BlobSource
     from driftwatch.registry import RegistryClient
 
 __all__ = [
@@ -58,6 +61,7 @@ class RunLimits:
     deadline: float | None = None  # a time.monotonic() value; work not done by then is skipped
     baseline: Mapping[str, str | None] | None = None  # canonical reference -> last top digest
     on_resolved: Callable[[ImageReference], None] | None = None
+    known_indexes: Mapping[str, Index] | None = None  # index digest -> its entries (the lock)
 
     def apply(self, client: RegistryClient) -> None:
         """Hand the limits to a registry client (without a deadline, the config's default stays)."""
@@ -65,15 +69,16 @@ class RunLimits:
             client.deadline = self.deadline
         client.baseline = self.baseline
         client.on_resolved = self.on_resolved
+        client.known_indexes = self.known_indexes or {}
 
 
 @dataclass(frozen=True)
 class OsOptions:
     """How to find OS releases: mode, bounds, and a lookup of what is known by platform digest."""
 
-    mode: str = "fast"
-    max_bytes: int = 256 * 1024 * 1024
-    max_seconds: float = 120.0
+    mode: str = DEFAULT_OS_DETECT
+    max_bytes: int = DEFAULT_OS_MAX_BYTES
+    max_seconds: float = DEFAULT_OS_MAX_SECONDS
     known: Callable[[str], OsRelease | None] = field(default=lambda digest: None)
     remember: Callable[[str, OsRelease], None] | None = None  # e.g. the history's OS cache
 
@@ -111,9 +116,10 @@ def resolve_online(
     """
 
     async def run() -> list[Resolution | ResolveFailure]:
-        async with _client(config) as client:
+        store = _store()
+        async with _client(config, store) as client:
             (limits or RunLimits()).apply(client)
-            detector = _detector(client, os_options) if _detects(os_options) else None
+            detector = _detector(client, os_options, store) if _detects(os_options) else None
             resolver = _pipelined(client, detector, strict=strict, known=known_platforms or {})
             return await resolver(references, platforms)
 
@@ -156,7 +162,7 @@ def gone_digests(
         return frozenset()
 
     async def run() -> list[bool]:
-        async with _client(config) as client:
+        async with _client(config, _store()) as client:
             if limits is not None:
                 client.deadline = limits.deadline
 
@@ -268,13 +274,14 @@ def _checked_index(resolution: Resolution) -> None:
 async def _platform_of(
     client: RegistryClient, resolution: Resolution, image: PlatformImage
 ) -> Platform:
-    from driftwatch.registry.client import MAX_CONFIG_BYTES
-    from driftwatch.registry.media import parse_manifest, platform_from_config
+    from driftwatch.oci.media import MAX_CONFIG_BYTES
+    from driftwatch.oci.model import parse_image_manifest
+    from driftwatch.oci.platforms import platform_from_config
 
     ref = resolution.reference
     body, media_type = await client.retrying(lambda: client.get_manifest(ref, image.digest))
-    config_digest = parse_manifest(body, media_type, f"{ref.name}@{image.digest}").config_digest
-    assert config_digest is not None  # an image manifest always names its config
+    where = f"{ref.name}@{image.digest}"
+    config_digest = parse_image_manifest(body, media_type, where).config.digest
     source = _CachedConfigs(client, ref)
     config = await client.retrying(lambda: source.get_blob(config_digest, MAX_CONFIG_BYTES))
     return platform_from_config(config, f"{ref.name}@{config_digest}")
@@ -312,23 +319,34 @@ def registry_fault(ref: ImageReference, exc: DriftwatchError) -> ResolveFailure:
     return ResolveFailure(ref, exc.diagnostics(), kind, exc.exit_code)
 
 
-def _client(config: Config) -> RegistryClient:
-    """The client every command uses: disk caches of manifests and of the tags seen here."""
-    from driftwatch.registry import DiskTagMemo, RegistryClient
+def _store() -> CacheStore:
+    """The one disk cache (driftwatch.cache) a run reads and writes: manifests, tags, OS facts."""
+    from driftwatch.cache import CacheStore
 
-    return RegistryClient(config, tags=DiskTagMemo.default())
+    return CacheStore()
+
+
+def _client(config: Config, store: CacheStore) -> RegistryClient:
+    """The client every command uses: manifests and the tags seen here in the disk cache (it
+    flushes the store, OS facts included, when it closes)."""
+    from driftwatch.cache import DiskManifestCache, DiskTagMemo
+    from driftwatch.registry import RegistryClient
+
+    tags = DiskTagMemo(store=store)
+    return RegistryClient(config, cache=DiskManifestCache(store=store), tags=tags)
 
 
 def _detects(options: OsOptions | None) -> bool:
     return options is not None and options.mode != "off"
 
 
-def _detector(client: RegistryClient, options: OsOptions | None) -> OsDetector:
+def _detector(client: RegistryClient, options: OsOptions | None, store: CacheStore) -> OsDetector:
     """A detect_os callback: known digests first, then the index hints and the osinfo scan."""
-    from driftwatch.osinfo import DiskCache, detect_os
+    from driftwatch.cache import DiskValues
+    from driftwatch.osinfo import detect_os
 
     assert options is not None
-    cache: OsCache = DiskCache()
+    cache: ValueCache = DiskValues(store=store)
     hints_by_index: dict[str, asyncio.Task[Mapping[str, Mapping[str, str]]]] = {}
     running: dict[str, asyncio.Task[OsRelease]] = {}  # one detection per image and repository
 
@@ -372,8 +390,8 @@ def _detector(client: RegistryClient, options: OsOptions | None) -> OsDetector:
 
 async def _index_hints(source: BlobSource, digest: str) -> Mapping[str, Mapping[str, str]]:
     """Per platform digest, the index's annotations merged with its entry's (cheapest hints)."""
-    from driftwatch.osinfo.manifest import parse_index
+    from driftwatch.oci.model import parse_index
 
-    body, _ = await source.get_manifest(digest)
-    annotations, entries = parse_index(body)
-    return {entry.digest: {**annotations, **entry.annotations} for entry in entries}
+    body, media_type = await source.get_manifest(digest)
+    index = parse_index(body, media_type, digest)
+    return {entry.digest: {**index.annotations, **entry.annotations} for entry in index.manifests}

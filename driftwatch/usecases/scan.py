@@ -133,7 +133,7 @@ def run_scan(
 
 def _breaking(drifts: Sequence[Drift], platforms: Sequence[Platform]) -> tuple[Drift, ...]:
     """A removed platform the config (or --platform) names breaks builds: it fails the scan."""
-    from driftwatch.registry.media import platform_matches
+    from driftwatch.oci.platforms import platform_matches
 
     def named(key: str | None) -> bool:
         if not key or "/" not in key:

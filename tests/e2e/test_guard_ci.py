@@ -438,8 +438,45 @@ def test_check_of_an_unchanged_world_reads_no_blobs(
     cold = {"DRIFTWATCH_CACHE_DIR": str(project / "fresh-cache")}  # a CI runner's first run
     assert driftwatch(project, "check", env=cold).returncode == 0
     requests = registry.requests_since(mark)
-    # no cache: HEAD the tag, GET the index; still no blob, the OS comes from the lock
-    assert [m for m, p, _ in requests if p != "/v2/"] == ["HEAD", "GET"], requests
+    # no cache: the HEAD names the locked index digest, whose entries the lock holds: no GET
+    assert [(m, p) for m, p, _ in requests if p != "/v2/"] == [
+        ("HEAD", "/v2/library/dw-cheap/manifests/1")
+    ], requests
+
+
+def test_check_of_an_unchanged_tag_elsewhere_than_hub_is_one_head_on_a_cold_runner(
+    project: Path, registry: RegistryServer
+) -> None:
+    """Off Docker Hub a tag never seen here is resolved with one GET; a locked one is not."""
+    (project / "Dockerfile").write_text(f"FROM {registry.host}/dw/elsewhere:1\n")
+    push_index(registry, "dw/elsewhere", "1", debian_index("bookworm", seed="e1"))
+    assert driftwatch(project, "lock").returncode == 0
+    mark = registry.mark()
+    cold = {"DRIFTWATCH_CACHE_DIR": str(project / "fresh-cache")}
+    assert driftwatch(project, "check", env=cold).returncode == 0
+    requests = [(m, p) for m, p, _ in registry.requests_since(mark) if p != "/v2/"]
+    assert requests == [("HEAD", "/v2/dw/elsewhere/manifests/1")], requests
+
+
+def test_check_of_a_moved_multi_arch_tag_on_a_cold_runner_reads_the_new_index(
+    project: Path, registry: RegistryServer
+) -> None:
+    (project / "Dockerfile").write_text("FROM dw-moved:1\n")
+    push_index(registry, "library/dw-moved", "1", debian_index("bookworm", seed="m1"))
+    assert driftwatch(project, "lock").returncode == 0
+    moved = push_index(registry, "library/dw-moved", "1", debian_index("bookworm", seed="m2"))
+    mark = registry.mark()
+    cold = {"DRIFTWATCH_CACHE_DIR": str(project / "fresh-cache")}
+    result = driftwatch(project, "check", "--format", "json", env=cold)
+    assert result.returncode == 0, result.stderr  # same release: a digest move only
+    assert {f["rule_id"] for f in json.loads(result.stdout)["findings"]} == {"digest"}
+    requests = [(m, p) for m, p, _ in registry.requests_since(mark) if p != "/v2/"]
+    # the HEAD names another digest than the lock: the index is fetched by tag and hashed
+    assert requests[:2] == [
+        ("HEAD", "/v2/library/dw-moved/manifests/1"),
+        ("GET", "/v2/library/dw-moved/manifests/1"),
+    ], requests
+    assert moved not in {p.rsplit("/", 1)[-1] for _m, p in requests[2:]}, requests
 
 
 def _os_move_project(tmp_path: Path, registry: RegistryServer, name: str) -> tuple[Path, str]:

@@ -9,29 +9,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from driftwatch.cache import MemoryValues
 from driftwatch.errors import ConfigError, DigestMismatch, OsDetectionError
 from driftwatch.models import OsRelease
-from driftwatch.osinfo import MemoryCache, detect_os, detect_platforms
-from tests.osinfo.imagefactory import (
-    LAYER_TYPES,
-    ImageStore,
-    MemorySource,
+from driftwatch.osinfo import detect_os, detect_platforms
+from tests.testbed.distros import (
     alpine,
     amazonlinux,
     app_layer,
-    compress,
     debian,
     debian_testing,
     distroless,
-    file,
-    opaque,
     os_release,
-    tar_bytes,
     ubi,
     ubuntu,
-    whiteout,
     wolfi,
 )
+from tests.testbed.images import LAYER_TYPES, compress, file, opaque, tar_bytes, whiteout
+from tests.testbed.memory import ImageStore, MemorySource
 
 DEBIAN_SH = "# debian.sh --arch 'amd64' out/ '{suite}' '@{epoch}'"
 BOOKWORM_EPOCH = 1749513600  # 2025-06-10: bookworm is stable
@@ -251,10 +246,10 @@ def test_corrupt_gzip_layer_is_a_clear_error_and_nothing_is_cached() -> None:
     bad = good[:40] + bytes(b ^ 0x5A for b in good[40:80]) + good[80:]
     layer = store.add_blob(bad, "application/vnd.oci.image.layer.v1.tar+gzip")
     digest = store.add_image([layer])
-    cache = MemoryCache()
+    cache = MemoryValues()
     with pytest.raises(OsDetectionError, match="not valid gzip|truncated|not a valid tar"):
         detect(store, digest, cache=cache)
-    assert not [key for key in cache.data if key.startswith(("layer/", "manifest/"))]
+    assert not [kind for kind, _ in cache.data if kind in ("os-layer", "os-manifest-fast")]
 
 
 def test_layer_not_matching_its_digest_is_an_error_and_nothing_is_cached() -> None:
@@ -263,11 +258,11 @@ def test_layer_not_matching_its_digest_is_an_error_and_nothing_is_cached() -> No
     digest = store.add_image([base, app_layer()])
     bottom = base["digest"]  # the source now serves other bytes under this digest
     store.blobs[bottom] = gzip.compress(tar_bytes(debian("11", "bullseye", "11.9")), mtime=0)
-    cache = MemoryCache()
+    cache = MemoryValues()
     with pytest.raises(DigestMismatch):
         detect(store, digest, cache=cache)
-    assert f"layer/{bottom}" not in cache.data
-    assert not [key for key in cache.data if key.startswith("manifest/")]
+    assert ("os-layer", bottom) not in cache.data
+    assert not [kind for kind, _ in cache.data if kind.startswith("os-manifest")]
 
 
 def test_byte_bound_gives_undetermined_not_a_guess() -> None:
@@ -342,9 +337,7 @@ def test_damaged_layers_give_our_error_or_an_answer(codec: str, at: int, noise: 
     store = ImageStore()
     blob = compress(tar_bytes(debian()), codec)
     damaged = blob[:at] + noise + blob[at + len(noise) :]
-    layer = store.add_blob(
-        damaged, LAYER_TYPES[("oci", codec)]
-    )  # stored under its own (new) digest
+    layer = store.add_blob(damaged, LAYER_TYPES[(True, codec)])  # stored under its own (new) digest
     digest = store.add_image([layer])
     try:
         release, _ = detect(store, digest)

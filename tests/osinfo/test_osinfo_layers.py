@@ -6,13 +6,13 @@ import pytest
 
 from driftwatch.osinfo.layers import NeedMore, settle
 from driftwatch.osinfo.tarscan import LayerFacts, TarScanner
-from tests.osinfo.imagefactory import Entry, directory, file, opaque, symlink, tar_bytes, whiteout
+from tests.testbed.images import Member, directory, file, opaque, symlink, tar_bytes, whiteout
 
 DEBIAN = 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'
 ALPINE = "ID=alpine\nVERSION_ID=3.20.1\n"
 
 
-def facts(*entries: Entry) -> LayerFacts:
+def facts(*entries: Member) -> LayerFacts:
     scanner = TarScanner("t")
     scanner.feed(tar_bytes(entries))
     return scanner.finish()

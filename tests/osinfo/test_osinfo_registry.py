@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from driftwatch.cache import MemoryManifestCache, MemoryValues
 from driftwatch.config import Config
 from driftwatch.errors import DigestMismatch
 from driftwatch.models import PlatformImage
-from driftwatch.osinfo import BoundSource, MemoryCache, detect_platforms
+from driftwatch.osinfo import BoundSource, detect_platforms
 from driftwatch.reference import parse_reference
 from driftwatch.registry import RegistryClient
-from driftwatch.registry.cache import MemoryManifestCache
 from tests.testbed import build_image, build_index, push_image, push_index
 from tests.testbed.distros import app_files, debian_files, ubuntu_files
 from tests.testbed.registry import RegistryServer, corrupt_blob
@@ -25,7 +25,7 @@ FAST = Config(retries=0, timeout=10)
 
 
 def detect(
-    registry: RegistryServer, repo: str, digest: str, cache: MemoryCache
+    registry: RegistryServer, repo: str, digest: str, cache: MemoryValues
 ) -> tuple[PlatformImage, ...]:
     """detect_platforms over the real client bound to `repo` on the bench registry."""
 
@@ -47,7 +47,7 @@ def test_index_pushed_to_a_real_registry_is_detected_per_platform(
     s390x = build_image([ubuntu_files(), app_files("a")], architecture="s390x", compression="none")
     index = build_index([amd64, arm64, s390x])  # with attestation entries
     digest = push_index(registry, "osinfo/base", "latest", index)
-    cache = MemoryCache()
+    cache = MemoryValues()
     images = detect(registry, "osinfo/base", digest, cache)
     found = {str(i.platform): (i.os.codename, i.os.point_release) for i in images if i.os}
     assert found == {
@@ -67,11 +67,11 @@ def test_layer_corrupted_in_registry_storage_is_a_digest_mismatch(
     image = build_image([{**debian_files("bookworm"), "etc/hostname": b"only in osinfo/corrupt"}])
     digest = push_image(registry, "osinfo/corrupt", "1", image)
     corrupt_blob(registry, image.layers[0].digest)
-    cache = MemoryCache()
+    cache = MemoryValues()
     with pytest.raises(DigestMismatch):
         detect(registry, "osinfo/corrupt", digest, cache)
-    assert f"layer/{image.layers[0].digest}" not in cache.data
-    assert not any(key.startswith("manifest/") for key in cache.data)
+    assert ("os-layer", image.layers[0].digest) not in cache.data
+    assert not any(kind.startswith("os-manifest") for kind, _ in cache.data)
 
 
 def skopeo_copy(registry: RegistryServer, name: str, destination: str) -> None:

@@ -20,7 +20,7 @@ from driftwatch.osinfo.tarscan import (
     TarScanner,
     normalise,
 )
-from tests.osinfo.imagefactory import (
+from tests.testbed.images import (
     compress,
     directory,
     file,

@@ -14,11 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from driftwatch.cache import MemoryManifestCache, MemoryTagMemo
 from driftwatch.config import Config, RegistrySettings, load_config
 from driftwatch.errors import ConfigError
 from driftwatch.models import Resolution, ResolveFailure
 from driftwatch.reference import parse_reference
-from driftwatch.registry import MemoryManifestCache, MemoryTagMemo, RegistryClient
+from driftwatch.registry import RegistryClient
 from driftwatch.registry.session import MAX_RETRIES, MAX_TOKEN_BYTES
 from tests.faults.proxy import FaultProxy
 from tests.faults.rules import Fault, Rule

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
+from driftwatch.cache import DiskManifestCache, MemoryManifestCache
 from driftwatch.config import Config, RegistrySettings
 from driftwatch.errors import ConfigError, InvalidResponse, NotFound, PlatformNotFound, Unauthorized
 from driftwatch.models import Platform, Resolution, ResolveFailure
 from driftwatch.reference import parse_reference
-from driftwatch.registry import DiskManifestCache, MemoryManifestCache, RegistryClient
+from driftwatch.registry import RegistryClient
 from tests.conftest import sample_index
 from tests.registry.test_credentials import write_helper
 from tests.testbed.images import build_image

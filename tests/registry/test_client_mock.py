@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from driftwatch.cache import MemoryManifestCache
 from driftwatch.config import Config, RegistrySettings
 from driftwatch.errors import (
     DigestMismatch,
@@ -23,9 +24,9 @@ from driftwatch.errors import (
     UnsupportedManifest,
 )
 from driftwatch.models import Resolution
+from driftwatch.oci.media import MANIFEST_TYPES
 from driftwatch.reference import parse_reference
-from driftwatch.registry import MemoryManifestCache, RegistryClient
-from driftwatch.registry.media import MANIFEST_TYPES
+from driftwatch.registry import RegistryClient
 from tests.testbed.images import build_image, build_index
 
 HOST = "registry.test"

@@ -12,10 +12,11 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
+from driftwatch.cache import MemoryManifestCache, MemoryTagMemo
 from driftwatch.config import Config, RegistrySettings
 from driftwatch.models import Resolution, ResolveFailure
 from driftwatch.reference import parse_reference
-from driftwatch.registry import MemoryManifestCache, MemoryTagMemo, RegistryClient
+from driftwatch.registry import RegistryClient
 from driftwatch.usecases.online import OsOptions, resolve_online
 from tests.conftest import sample_index
 from tests.faults.proxy import FaultProxy

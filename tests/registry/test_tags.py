@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from driftwatch.cache import MemoryManifestCache, MemoryTagMemo
 from driftwatch.config import Config, RegistrySettings
 from driftwatch.reference import parse_reference
-from driftwatch.registry import MemoryManifestCache, MemoryTagMemo, RegistryClient
+from driftwatch.registry import RegistryClient
 from driftwatch.registry import tags as tags_module
 from driftwatch.registry.tags import find_aliases, list_tags, next_link
 from tests.aliasrepo import BOOKWORM_TAGS, UNRELATED, push_alias_repo

@@ -1,4 +1,5 @@
-"""Test bench: a real registry (Debian's docker-registry), a token server, an image builder/pusher.
+"""Test bench: a real registry (Debian's docker-registry), a token server, the one image builder
+(images.py; distros.py has the OS layouts, memory.py serves images without a registry), a pusher.
 
     from tests.testbed import build_image, build_index, push_index, Symlink, Whiteout, OpaqueDir
     image = build_image([{"usr/lib/os-release": b"ID=debian\\n",

@@ -3,14 +3,26 @@
 Each `*_files()` is one layer's content (`{path: bytes | Symlink}`) with the real os-release layout
 of that distribution. `debian_index("bookworm")` is a python:3.12-slim-like multi-arch index whose
 OS can only be read from the layers (no hint), so OS detection is exercised end to end.
-`tests/osinfo/imagefactory.py` builds its in-memory images from these same functions.
+`debian()`, `alpine()`, ... give the same layouts as tar member lists (tests/testbed/images.py),
+for the tar scanner's and OS detection's tests, which cut and splice layers.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 
-from tests.testbed.images import Entry, Image, Index, Symlink, build_image, build_index
+from tests.testbed.images import (
+    Entry,
+    Image,
+    Index,
+    Member,
+    Symlink,
+    build_image,
+    build_index,
+    file,
+    members,
+)
 
 DEBIAN_VERSIONS = {"buster": "10", "bullseye": "11", "bookworm": "12", "trixie": "13"}
 _LINK = {"etc/os-release": Symlink("../usr/lib/os-release")}
@@ -164,3 +176,49 @@ def debian_index(codename: str, *, seed: str = "1", arm64_codename: str | None =
             debian_image(arm64_codename or codename, seed=seed, architecture="arm64", variant="v8"),
         ]
     )
+
+
+# ---- the same layouts as tar member lists ---------------------------------------------------
+
+
+def debian(
+    version: str = "12", codename: str = "bookworm", point: str = "12.4", *, link: bool = True
+) -> list[Member]:
+    """A Debian base layer; `etc/os-release` is a symlink to `../usr/lib/os-release` by default."""
+    assert DEBIAN_VERSIONS[codename] == version, (version, codename)
+    return members(debian_files(codename, point, link=link))
+
+
+def debian_testing(codename: str = "forky") -> list[Member]:
+    return members(debian_testing_files(codename))
+
+
+def ubuntu(version: str = "24.04", codename: str = "noble", point: str = "24.04.1") -> list[Member]:
+    return members(ubuntu_files(version, codename, point))
+
+
+def alpine(version: str = "3.19.1") -> list[Member]:
+    return members(alpine_files(version))
+
+
+def distroless(
+    version: str = "12", codename: str = "bookworm", point: str = "12.5"
+) -> list[Member]:
+    return members(distroless_files(version, codename, point))
+
+
+def ubi(version: str = "9.4") -> list[Member]:
+    return members(ubi_files(version))
+
+
+def amazonlinux(point: str = "2023.4.20240401") -> list[Member]:
+    return members(amazonlinux_files(point))
+
+
+def wolfi() -> list[Member]:
+    return members(wolfi_files())
+
+
+def app_layer(name: str = "app/main.py", size: int = 1000, seed: int = 0) -> list[Member]:
+    """An application layer of incompressible (seeded pseudo-random) bytes."""
+    return [file(name, random.Random(seed).randbytes(size))]

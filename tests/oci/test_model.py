@@ -1,4 +1,4 @@
-"""Manifest parsing, digest checks and platform selection (pure functions)."""
+"""Manifest parsing, digest checks and platform selection (pure functions of driftwatch.oci)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ import pytest
 
 from driftwatch.errors import DigestMismatch, InvalidResponse, UnsupportedManifest
 from driftwatch.models import Platform
-from driftwatch.registry import media
+from driftwatch.oci import media
+from driftwatch.oci.digest import check_digest_syntax, compute_digest, verify_digest
+from driftwatch.oci.model import ImageManifest, parse_manifest
+from driftwatch.oci.platforms import select_platforms
 from tests.testbed.images import build_image, build_index
 
 
 def test_index_lists_real_platforms_and_skips_attestations() -> None:
     amd, arm = build_image([{}]), build_image([{}], architecture="arm", variant="v7")
     index = build_index([amd, arm], attestations=True)
-    parsed = media.parse_manifest(index.manifest.data, None, "x")
+    parsed = parse_manifest(index.manifest.data, None, "x")
     assert parsed.is_index
     assert [str(p.platform) for p in parsed.platforms] == ["linux/amd64", "linux/arm/v7"]
     assert [p.digest for p in parsed.platforms] == [amd.digest, arm.digest]
@@ -33,7 +36,7 @@ UNKNOWN = {"digest": "sha256:" + "a" * 64, "platform": {"os": "unknown", "archit
 def test_windows_builds_of_one_os_arch_are_distinct_platforms() -> None:
     ltsc2022 = {"os": "windows", "architecture": "amd64", "os.version": "10.0.20348.2762"}
     ltsc2019 = {"os": "windows", "architecture": "amd64", "os.version": "10.0.17763.6293"}
-    parsed = media.parse_manifest(
+    parsed = parse_manifest(
         _index(
             AMD64,
             {"digest": "sha256:" + "1" * 64, "platform": ltsc2022},
@@ -50,7 +53,7 @@ def test_windows_builds_of_one_os_arch_are_distinct_platforms() -> None:
 
 
 def test_unknown_platform_without_annotation_is_skipped_as_an_attestation() -> None:
-    parsed = media.parse_manifest(_index(UNKNOWN, AMD64), media.OCI_INDEX, "x")
+    parsed = parse_manifest(_index(UNKNOWN, AMD64), media.OCI_INDEX, "x")
     assert [str(p.platform) for p in parsed.platforms] == ["linux/amd64"]
 
 
@@ -59,13 +62,13 @@ def test_an_index_without_a_platform_image_is_a_registry_lie(
     entries: tuple[dict[str, object], ...],
 ) -> None:
     with pytest.raises(InvalidResponse, match="no platform image"):
-        media.parse_manifest(_index(*entries), media.OCI_INDEX, "x")
+        parse_manifest(_index(*entries), media.OCI_INDEX, "x")
 
 
 def test_platform_less_and_duplicate_entries_are_kept_for_the_selection_to_judge() -> None:
     bare = {"digest": "sha256:" + "c" * 64}
     twin = {**AMD64, "digest": "sha256:" + "d" * 64}
-    parsed = media.parse_manifest(_index(AMD64, bare, twin), media.OCI_INDEX, "x")
+    parsed = parse_manifest(_index(AMD64, bare, twin), media.OCI_INDEX, "x")
     assert [str(p.platform) if p.platform else None for p in parsed.platforms] == [
         "linux/amd64",
         None,
@@ -76,10 +79,11 @@ def test_platform_less_and_duplicate_entries_are_kept_for_the_selection_to_judge
 def test_docker_manifest_list_and_image_manifest() -> None:
     image = build_image([{}], oci=False)
     index = build_index([image], oci=False)
-    assert media.parse_manifest(index.manifest.data, None, "x").media_type == media.DOCKER_LIST
-    parsed = media.parse_manifest(image.manifest.data, None, "x")
+    assert parse_manifest(index.manifest.data, None, "x").media_type == media.DOCKER_LIST
+    parsed = parse_manifest(image.manifest.data, None, "x")
+    assert isinstance(parsed, ImageManifest)
     assert (
-        parsed.media_type == media.DOCKER_MANIFEST and parsed.config_digest == image.config.digest
+        parsed.media_type == media.DOCKER_MANIFEST and parsed.config.digest == image.config.digest
     )
 
 
@@ -92,27 +96,27 @@ def test_docker_manifest_list_and_image_manifest() -> None:
 )
 def test_schema1_is_refused(body: bytes) -> None:
     with pytest.raises(UnsupportedManifest, match="schema1"):
-        media.parse_manifest(body, None, "reg/x:1")
+        parse_manifest(body, None, "reg/x:1")
 
 
 def test_unknown_media_type_and_garbage() -> None:
     with pytest.raises(UnsupportedManifest, match="application/vnd.foo"):
-        media.parse_manifest(b'{"mediaType": "application/vnd.foo"}', None, "x")
+        parse_manifest(b'{"mediaType": "application/vnd.foo"}', None, "x")
     with pytest.raises(InvalidResponse, match="not valid JSON"):
-        media.parse_manifest(b"<html>", None, "x")
+        parse_manifest(b"<html>", None, "x")
     with pytest.raises(InvalidResponse, match="malformed digest"):
-        media.check_digest_syntax("sha256:abc", "x")
+        check_digest_syntax("sha256:abc", "x")
 
 
 def test_verify_digest() -> None:
-    media.verify_digest(b"abc", media.compute_digest(b"abc"), "x")
-    media.verify_digest(b"abc", media.compute_digest(b"abc", "sha512"), "x")
+    verify_digest(b"abc", compute_digest(b"abc"), "x")
+    verify_digest(b"abc", compute_digest(b"abc", "sha512"), "x")
     with pytest.raises(DigestMismatch, match="expected"):
-        media.verify_digest(b"abd", media.compute_digest(b"abc"), "x")
+        verify_digest(b"abd", compute_digest(b"abc"), "x")
 
 
 def test_platform_selection_with_and_without_variant() -> None:
-    images = media.parse_manifest(
+    images = parse_manifest(
         build_index(
             [
                 build_image([{}]),
@@ -126,10 +130,10 @@ def test_platform_selection_with_and_without_variant() -> None:
     ).platforms
 
     def pick(text):
-        return [str(i.platform) for i in media.select_platforms(images, [Platform.parse(text)])]  # noqa: E731
+        return [str(i.platform) for i in select_platforms(images, [Platform.parse(text)])]  # noqa: E731
 
     assert pick("linux/arm64") == ["linux/arm64/v8"]
     assert pick("linux/arm") == ["linux/arm/v6", "linux/arm/v7"]
     assert pick("linux/arm/v7") == ["linux/arm/v7"]
     assert pick("windows/amd64") == []
-    assert len(media.select_platforms(images, [])) == 4
+    assert len(select_platforms(images, [])) == 4
