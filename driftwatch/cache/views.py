@@ -111,6 +111,10 @@ class MemoryTagMemo:
         """Remember `reference`."""
         self._seen[reference] = digest
 
+    def digest(self, reference: str) -> str | None:
+        """The digest `reference` was remembered with, if any."""
+        return self._seen.get(reference)
+
 
 class DiskTagMemo:
     """The tags resolved on this machine, in the cache store; only a hint, failures ignored."""

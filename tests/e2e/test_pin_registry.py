@@ -147,7 +147,7 @@ def test_lint_dw006_names_the_index_a_platform_pin_belongs_to(
     (root / "Dockerfile").write_text(f"FROM dw-dw006:1-bookworm@{amd64}\n")
     linted = driftwatch(root, "lint", "--format", "json")
     assert linted.returncode == 1, linted.stderr
-    [finding] = [f for f in json.loads(linted.stdout) if f["rule_id"] == "DW006"]
+    [finding] = [f for f in json.loads(linted.stdout)["findings"] if f["rule_id"] == "DW006"]
     assert "pins the linux/amd64 image of `dw-dw006:1-bookworm`" in finding["message"]
     assert f"`dw-dw006:1-bookworm@{pushed}`" in finding["help"]
 
@@ -167,11 +167,11 @@ def test_lint_dw002_fix_names_a_locked_release_tag(
         "FROM bitnami/dw-dw002:3.12-slim AS a\nFROM bitnami/dw-dw002:3.12.7-slim-bookworm\n"
     )
     root = make_project(tmp_path, registry, {"Dockerfile": dockerfile})
-    bare = json.loads(driftwatch(root, "lint", "--format", "json").stdout)
+    bare = json.loads(driftwatch(root, "lint", "--format", "json").stdout)["findings"]
     [before] = [f for f in bare if f["rule_id"] == "DW002"]
     assert before["help"].startswith("Add the release to the tag")  # no lock: nothing known
     assert driftwatch(root, "lock").returncode == 0
-    linted = json.loads(driftwatch(root, "lint", "--format", "json").stdout)
+    linted = json.loads(driftwatch(root, "lint", "--format", "json").stdout)["findings"]
     [finding] = [f for f in linted if f["rule_id"] == "DW002"]
     assert finding["line"] == 1
     assert finding["help"].startswith(
