@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from driftwatch.models import OsRelease
-from driftwatch.osinfo.releases import (
+from driftwatch.releases import (
     DEBIAN_RELEASES,
     debian_codename,
     debian_suite,

@@ -12,8 +12,8 @@ from functools import lru_cache
 from driftwatch.history.records import ReferenceHistory, StoredDrift, TimelineEntry
 from driftwatch.lockfile import LockEntry, LockFile
 from driftwatch.models import BaseImageUse, DriftKind, OsRelease
-from driftwatch.osinfo.releases import DEBIAN_RELEASES, end_of_life, ubuntu_by_version
 from driftwatch.reference import ImageReference
+from driftwatch.releases import DEBIAN_RELEASES, end_of_life, ubuntu_by_version
 from driftwatch.timeline.model import (
     Band,
     LockState,
