@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from driftwatch.errors import ConfigError
+from driftwatch.models import FAIL_ON
 from driftwatch.redact import MASK, shown_value
 from driftwatch.reference import DOCKER_HUB, HUB_ALIASES
 
@@ -40,7 +41,7 @@ __all__ = [
 
 CONFIG_ENV = "DRIFTWATCH_CONFIG"
 OS_DETECT_MODES = ("fast", "full", "off")
-FAIL_ON_LEVELS = ("never", "digest", "os", "release")
+FAIL_ON_LEVELS = FAIL_ON  # models.Severity's words, defined there once
 MAX_CONFIG_BYTES = 1024 * 1024
 DEFAULT_DEADLINE = 900.0
 MAX_DEADLINE = 86400.0
@@ -124,6 +125,8 @@ class Config:
     os_max_seconds: float = 120.0
     lint_disable: tuple[str, ...] = ()
     lint_min_severity: str = "warning"
+    eol_calendar: Path | None = None  # [eol]: a user's end-of-life calendar, and the warning window
+    eol_warn_days: int = 90
     sources: SourceSettings = field(default_factory=SourceSettings)
     # network: the whole run's time limit (resolve/check/lock/pin) and HTTP/2 over TLS
     deadline: float = DEFAULT_DEADLINE
@@ -223,11 +226,13 @@ def build_config(
         os_max_seconds=float(model.osinfo.max_seconds),
         lint_disable=tuple(model.lint.disable),
         lint_min_severity=model.lint.min_severity,
+        eol_calendar=file.parent / model.eol.calendar if file and model.eol.calendar else None,
+        eol_warn_days=model.eol.warn_days,
         sources=_sources(model),
     )
 
 
-_SHAPED = frozenset({"registries", "notify", "osinfo", "lint", "sources"})
+_SHAPED = frozenset({"registries", "notify", "osinfo", "lint", "eol", "sources"})
 
 
 def _same_named(model: Any) -> dict[str, Any]:

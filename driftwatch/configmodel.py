@@ -19,7 +19,7 @@ from annotated_types import MaxLen
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from driftwatch.config import SOURCE_NAMES
-from driftwatch.models import Platform
+from driftwatch.models import FAIL_ON, ROUTES, Platform
 
 __all__ = [
     "ConfigModel",
@@ -111,10 +111,13 @@ Endpoint = Annotated[str, MaxLen(MAX_TEXT), AfterValidator(check_endpoint)]
 RegistryKey = Annotated[str, MaxLen(300), AfterValidator(_registry_key)]
 ArgName = Annotated[str, MaxLen(300), AfterValidator(_arg_name)]
 PlatformText = Annotated[str, MaxLen(300), AfterValidator(_platform)]
-Route = Literal["release", "os", "digest", "error"]
+Route = Literal["release", "os", "digest", "eol", "error"]
+FailOn = Literal["never", "digest", "os", "release"]
 SourceName = Literal["dockerfile", "compose", "actions", "gitlab", "bake", "kubernetes"]
 if set(get_args(SourceName)) != set(SOURCE_NAMES):  # pragma: no cover - a developer's slip
     raise ImportError("configmodel.SourceName must list config.SOURCE_NAMES")
+if get_args(Route) != tuple(ROUTES) or get_args(FailOn) != FAIL_ON:  # pragma: no cover
+    raise ImportError("configmodel.Route and FailOn must list models.ROUTES and models.FAIL_ON")
 
 
 def _doc(kind: str, default: str, text: str) -> Any:
@@ -193,11 +196,37 @@ class LintModel(_Strict):
     )
 
 
+class EolModel(_Strict):
+    """`[eol]`: the end-of-life calendar and how far ahead a release's end is announced."""
+
+    calendar: Text | None = Field(
+        default=None,
+        json_schema_extra=_doc(
+            "path",
+            "none (the shipped calendar)",
+            "A TOML or JSON file of `releases` entries (os, version, codename, eol, phase, "
+            "source, checked) that extends the shipped calendar and overrides its entries per "
+            "os and version; relative to the config file.",
+        ),
+    )
+    warn_days: int = Field(
+        default=90,
+        ge=0,
+        le=3660,
+        json_schema_extra=_doc(
+            "integer (days)",
+            "90",
+            "Announce a release's end this many days ahead (lint DW005, `scan`'s `os-eol` "
+            "event, `check`'s notice).",
+        ),
+    )
+
+
 class NotifyTable(_Strict):
     """One notify entry: an apprise URL (or config file) and the kinds of news it wants."""
 
     url: Annotated[str, MaxLen(MAX_TEXT)]
-    on: list[Route] | None = Field(default=None, max_length=4)
+    on: list[Route] | None = Field(default=None, max_length=len(ROUTES))
 
 
 class SourcesModel(_Strict):
@@ -286,7 +315,7 @@ class ConfigModel(_Strict):
             "`fast` / `full` / `off`", "`fast`", "How to find the OS release of an image."
         ),
     )
-    fail_on: Literal["never", "digest", "os", "release"] = Field(
+    fail_on: FailOn = Field(
         default="release",
         json_schema_extra=_doc(
             "`never` / `digest` / `os` / `release`", "`release`", "What makes a run fail."
@@ -345,6 +374,7 @@ class ConfigModel(_Strict):
     registries: dict[RegistryKey, RegistryModel] = Field(default={}, max_length=1000)
     osinfo: OsinfoModel = Field(default_factory=OsinfoModel)
     lint: LintModel = Field(default_factory=LintModel)
+    eol: EolModel = Field(default_factory=EolModel)
     sources: SourcesModel = Field(default_factory=SourcesModel)
 
 

@@ -1,9 +1,10 @@
-"""`driftwatch lint`: DW001-DW004 over the inventory, offline, in the format CI wants."""
+"""`driftwatch lint`: DW001-DW005 over the inventory, offline, in the format CI wants."""
 
 from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -12,9 +13,13 @@ from driftwatch import __version__
 from driftwatch.cli._common import EXIT_FINDINGS
 from driftwatch.cli._options import platform_option
 from driftwatch.cli.images import exit_if_unreadable, inventory_options, take_inventory
+from driftwatch.cli.lock import lock_path
+from driftwatch.config import Config
+from driftwatch.eol import load_calendar
 from driftwatch.errors import ConfigError
-from driftwatch.lint import RULES
+from driftwatch.lint import RULES, EolCheck
 from driftwatch.lint import lint as run_lint
+from driftwatch.lockfile import read_lock
 from driftwatch.report import FORMATS, SEVERITIES, at_or_above, render
 from driftwatch.report.finding import Finding
 from driftwatch.report.github import append_step_summary, write_outputs
@@ -31,6 +36,11 @@ from driftwatch.report.github import append_step_summary, write_outputs
     help="Exit 1 when findings at or above this remain (default: config, else warning).",
 )
 @click.option("--disable", multiple=True, metavar="RULE", help="Skip a rule (repeatable).")
+@click.option(
+    "--lockfile",
+    help="Lock file DW005 reads OS releases from (default: driftwatch.lock at the repository "
+    "root; DW005 is skipped when there is none).",
+)
 @click.pass_context
 def lint(
     ctx: click.Context,
@@ -40,13 +50,15 @@ def lint(
     fmt: str,
     min_severity: str | None,
     disable: tuple[str, ...],
+    lockfile: str | None,
 ) -> None:
     """Check that every base image has a tag, an OS release, a digest and resolves."""
     config, inventory = take_inventory(ctx, paths, build_args, platforms=platforms)
     minimum = min_severity or config.lint_min_severity
     if minimum not in SEVERITIES:
         raise ConfigError(f"lint.min_severity must be one of {', '.join(SEVERITIES)}")
-    findings = run_lint(inventory, (*config.lint_disable, *disable))
+    eol = _eol_check(config, lock_path(lockfile, inventory.root), explicit=lockfile is not None)
+    findings = run_lint(inventory, (*config.lint_disable, *disable), eol=eol)
     click.echo(render(findings, fmt, rules=RULES, version=__version__), nl=False)
     failing = at_or_above(findings, minimum)
     if fmt == "github":
@@ -54,6 +66,18 @@ def lint(
     exit_if_unreadable(inventory)  # an input the gate cannot read fails it: exit 2
     if failing:
         sys.exit(EXIT_FINDINGS)  # ctx.exit is swallowed by main() (standalone_mode=False)
+
+
+def _eol_check(config: Config, path: Path, *, explicit: bool) -> EolCheck | None:
+    """DW005's inputs: the lock file (when there is one), the calendar and today (UTC)."""
+    if not explicit and not path.exists():
+        return None
+    return EolCheck(
+        read_lock(path),
+        datetime.now(timezone.utc).date(),
+        load_calendar(config.eol_calendar),
+        config.eol_warn_days,
+    )
 
 
 def _github_extras(findings: list[Finding], failing: list[Finding]) -> None:

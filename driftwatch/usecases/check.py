@@ -16,6 +16,7 @@ from driftwatch.models import (
     BaseImageUse,
     Drift,
     DriftKind,
+    Level,
     Observation,
     OsRelease,
     Platform,
@@ -180,18 +181,18 @@ def check_findings(
             f"{use.written} is not locked in {lockfile}: run `driftwatch lock` to record "
             "its digests and OS release."
         )
-        findings.append(_at(use, "not-locked", "warning", "Base image not locked", text))
+        findings.append(_at(use, "not-locked", Level.WARNING, "Base image not locked", text))
     for reference in report.os_not_judged():
         for use in report.uses.get(reference, ()):
             text = (
                 f"{use.written} was locked with --os-detect off: a move to another OS release "
                 "cannot be judged for it (run `driftwatch lock` with OS detection)."
             )
-            findings.append(_at(use, "os-not-judged", "warning", "OS release not locked", text))
+            findings.append(_at(use, "os-not-judged", Level.WARNING, "OS release not locked", text))
     for reference, platform, why in report.disagreements:
         for use in report.uses.get(reference, ()):
             text = f"{use.written} ({platform}): {why}; the filesystem decides."
-            findings.append(_at(use, "os-hint-disagrees", "warning", "OS hint is wrong", text))
+            findings.append(_at(use, "os-hint-disagrees", Level.WARNING, "OS hint is wrong", text))
     findings += undetermined_findings(report.undetermined(), report.uses, allow_unreachable)
     findings += failure_findings(report.failures, report.uses, allow_unreachable)
     return findings
@@ -205,7 +206,7 @@ def problem_findings(problems: Sequence[FileProblem]) -> list[Finding]:
             problem.line or 1,
             1,
             UNREADABLE,
-            "error",
+            Level.ERROR,
             "File could not be read",
             f"{problem.file} could not be read or parsed ({problem.reason}): the base images "
             "it names were not checked.",
@@ -235,7 +236,7 @@ def drift_findings(
                 text = describe_drift(
                     drift, written=use.written, pin=pins.get(reference), pin_gone=reference in gone
                 )
-                severity = _severity(drift, floor)
+                severity = drift.severity.level(floor)
                 findings.append(_at(use, drift.kind.value, severity, title_for(drift), text))
     return findings
 
@@ -291,8 +292,8 @@ OS_UNKNOWN = "os-unknown"
 UNREADABLE = "unreadable-file"
 
 
-def _unchecked(allowed: bool) -> str:
-    return "warning" if allowed else "error"
+def _unchecked(allowed: bool) -> Level:
+    return Level.WARNING if allowed else Level.ERROR
 
 
 def _allowed(text: str, allowed: bool) -> str:
@@ -302,13 +303,7 @@ def _allowed(text: str, allowed: bool) -> str:
     return f"{text} Passed unchecked only because of --allow-unreachable."
 
 
-def _severity(drift: Drift, floor: Severity | None) -> str:
-    if floor is not None and drift.severity >= floor:
-        return "error"
-    return "warning" if drift.severity >= Severity.OS else "note"
-
-
-def _at(use: BaseImageUse, rule: str, severity: str, title: str, message: str) -> Finding:
+def _at(use: BaseImageUse, rule: str, severity: Level, title: str, message: str) -> Finding:
     return Finding(use.file, use.line, use.column, rule, severity, title, message)
 
 
