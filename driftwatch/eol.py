@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
 from pathlib import Path
 
+from driftwatch.drift import platform_key
 from driftwatch.errors import ConfigError
-from driftwatch.models import OsRelease
+from driftwatch.models import Drift, DriftKind, Observation, OsRelease, os_of
 from driftwatch.releases import Release, find_release, parse_releases, shipped_releases
 
 if sys.version_info >= (3, 11):
@@ -28,6 +29,7 @@ __all__ = [
     "Calendar",
     "EolState",
     "EolStatus",
+    "eol_drifts",
     "load_calendar",
 ]
 
@@ -97,6 +99,34 @@ class Calendar:
         else:
             state = EolState.SUPPORTED
         return EolStatus(os, release, state, days_left)
+
+
+def eol_drifts(
+    observation: Observation, calendar: Calendar, today: date, warn_days: int
+) -> list[tuple[Drift, datetime]]:
+    """One os-eol drift per release ending within `warn_days` (or ended) under a reference,
+    with the moment its threshold was crossed (the window's first day, or the end date)."""
+    found: dict[tuple[str, str], tuple[Drift, datetime]] = {}
+    for image in sorted(observation.platforms, key=platform_key):
+        os = os_of(image)
+        if not isinstance(os, OsRelease) or not os.known:
+            continue
+        status = calendar.status(os, today, warn_days)
+        release = status.release
+        if status.state not in (EolState.ENDED, EolState.ENDING) or release is None:
+            continue
+        assert release.eol is not None
+        opened = (
+            release.eol if status.state is EolState.ENDED else release.eol - timedelta(warn_days)
+        )
+        named = replace(os, version_id=release.version, codename=release.codename)
+        new = replace(image, os=named)
+        drift = Drift(
+            DriftKind.OS_EOL, observation.reference, None, None, new, observation.observed_at
+        )
+        since = datetime.combine(opened, time.min, timezone.utc)
+        found.setdefault((release.os_id, release.version), (drift, since))
+    return list(found.values())
 
 
 def load_calendar(path: Path | None) -> Calendar:
