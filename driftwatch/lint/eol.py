@@ -51,7 +51,7 @@ class EolCheck:
         if entry is None:
             text = f"`{use.written}` is not in the lock file: its OS release, so its end of life,"
             return Level.NOTE, f"{text} is unknown (run `driftwatch lock`)"
-        statuses = self._statuses(entry.platforms)
+        statuses = self.statuses(entry.platforms)
         if statuses is None:
             text = f"`{use.written}` was locked without an OS release: its end of life is unknown"
             return Level.NOTE, text
@@ -62,7 +62,7 @@ class EolCheck:
         described = "; ".join(sorted({s.describe() for s in found}))
         return worst, f"`{use.written}` is built on {described}"
 
-    def _statuses(self, platforms: tuple[PlatformImage, ...]) -> list[EolStatus] | None:
+    def statuses(self, platforms: tuple[PlatformImage, ...]) -> list[EolStatus] | None:
         """One status per detected OS release; None when any platform's OS was not settled."""
         releases: list[OsRelease] = []
         for image in platforms:

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from driftwatch.drift import compare, failing, platform_key, undetermined, worst_first
+from driftwatch.eol import EolState
+from driftwatch.lint.eol import EolCheck
 from driftwatch.lockfile import LockEntry, LockFile
 from driftwatch.models import (
     BaseImageUse,
@@ -171,7 +173,12 @@ def _disagreements(
 
 
 def check_findings(
-    report: CheckReport, *, fail_on: str, allow_unreachable: bool, lockfile: str
+    report: CheckReport,
+    *,
+    fail_on: str,
+    allow_unreachable: bool,
+    lockfile: str,
+    eol: EolCheck | None = None,
 ) -> list[Finding]:
     """One Finding per use of every drifted, unlocked, unjudged or unreachable reference."""
     pins = {reference: entry.digest for reference, entry in report.locked.items()}
@@ -193,8 +200,27 @@ def check_findings(
         for use in report.uses.get(reference, ()):
             text = f"{use.written} ({platform}): {why}; the filesystem decides."
             findings.append(_at(use, "os-hint-disagrees", Level.WARNING, "OS hint is wrong", text))
+    findings += eol_findings(report, eol) if eol is not None else []
     findings += undetermined_findings(report.undetermined(), report.uses, allow_unreachable)
     findings += failure_findings(report.failures, report.uses, allow_unreachable)
+    return findings
+
+
+def eol_findings(report: CheckReport, eol: EolCheck) -> list[Finding]:
+    """A notice at every use of a locked image: when its OS release ends (`bookworm ends
+    2028-06-30 (LTS)`), a warning when that is within the window or past; never a failure."""
+    findings = []
+    for reference, entry in report.locked.items():
+        statuses = eol.statuses(entry.platforms)
+        if not statuses:
+            continue  # no OS recorded (os-not-judged says so) or a scratch image
+        near = any(s.state in (EolState.ENDED, EolState.ENDING) for s in statuses)
+        level = Level.WARNING if near else Level.NOTE
+        text = "; ".join(sorted({s.describe() for s in statuses}))
+        for use in report.uses.get(reference, ()):
+            findings.append(
+                _at(use, OS_EOL, level, "OS release end of life", f"{use.written}: {text}.")
+            )
     return findings
 
 
@@ -289,6 +315,7 @@ def failure_findings(
 
 
 OS_UNKNOWN = "os-unknown"
+OS_EOL = DriftKind.OS_EOL.value
 UNREADABLE = "unreadable-file"
 
 
@@ -377,6 +404,16 @@ CHECK_RULES: tuple[Rule, ...] = (
         "OS hint is wrong",
         "In full mode, an annotation or the image config names another OS release than the "
         "image's filesystem shows; the filesystem decides.",
+    ),
+    Rule(
+        OS_EOL,
+        "OsEol",
+        "OS release end of life",
+        "When the OS release the image was locked with stops getting security updates (from "
+        "the end-of-life calendar); a warning within `[eol] warn_days` or once ended, never a "
+        "failure.",
+        "Move to a supported release, then run `driftwatch lock`.",
+        severity=Level.NOTE,
     ),
     _rule(
         "os-not-judged",
