@@ -217,10 +217,10 @@ def eol_findings(report: CheckReport, eol: EolCheck) -> list[Finding]:
         near = any(s.state in (EolState.ENDED, EolState.ENDING) for s in statuses)
         level = Level.WARNING if near else Level.NOTE
         text = "; ".join(sorted({s.describe() for s in statuses}))
-        for use in report.uses.get(reference, ()):
-            findings.append(
-                _at(use, OS_EOL, level, "OS release end of life", f"{use.written}: {text}.")
-            )
+        findings.extend(
+            _at(use, OS_EOL, level, "OS release end of life", f"{use.written}: {text}.")
+            for use in report.uses.get(reference, ())
+        )
     return findings
 
 
