@@ -209,7 +209,7 @@ def check_findings(
 def eol_findings(report: CheckReport, eol: EolCheck) -> list[Finding]:
     """A notice at every use of a locked image: when its OS release ends (`bookworm ends
     2028-06-30 (LTS)`), a warning when that is within the window or past; never a failure."""
-    findings = []
+    findings: list[Finding] = []
     for reference, entry in report.locked.items():
         statuses = eol.statuses(entry.platforms)
         if not statuses:
