@@ -26,6 +26,7 @@ __all__ = [
     "ROUTES",
     "Severity",
     "OsRelease",
+    "OsSource",
     "Platform",
     "PlatformImage",
     "ResolveFailure",
@@ -96,6 +97,40 @@ _ARCH_ALIASES: dict[str, tuple[str, str | None]] = {
 }
 
 
+class OsSource(str, Enum):
+    """The kinds of evidence an OS release comes from: what `OsRelease.source` starts with.
+
+    A source is `<kind>` or `<kind>:<detail>` (`layer:usr/lib/os-release`, `cache:layers`).
+    """
+
+    LAYER = "layer"  # an os-release file read from a layer: `layer:<path>`
+    LAYERS = "layers"  # every layer read and no os-release found (scratch), or a read failed
+    ANNOTATION = "annotation"  # an OCI annotation naming the base image or its version
+    CONFIG_HISTORY = "config-history"  # the image config's build history (debian.sh, rootfs)
+    CONFIG_LABEL = "config-label"  # a label in the image config (UBI)
+    CACHE = "cache"  # `cache:<source>`: an earlier detection of the same digest
+    LOCK = "lock"  # recorded in driftwatch.lock
+    OFF = "off"  # detection switched off (`--os-detect off`)
+    ERROR = "error"  # detection raised: the release is undetermined
+    UNKNOWN = "unknown"  # nothing recorded
+
+    def __str__(self) -> str:
+        return self.value
+
+    def at(self, detail: str) -> str:
+        """`<kind>:<detail>`, e.g. `OsSource.LAYER.at("etc/os-release")`."""
+        return f"{self.value}:{detail}"
+
+    @classmethod
+    def of(cls, source: str) -> OsSource:
+        """The kind of evidence behind a source, looking through `cache:`; UNKNOWN if unnamed."""
+        kind = source.removeprefix(f"{cls.CACHE.value}:").split(":", 1)[0]
+        return cls(kind) if kind in _OS_SOURCES else cls.UNKNOWN
+
+
+_OS_SOURCES = frozenset(source.value for source in OsSource)
+
+
 @dataclass(frozen=True)
 class OsRelease:
     """The OS release inside one platform image, and which evidence said so."""
@@ -105,7 +140,7 @@ class OsRelease:
     codename: str | None = None
     pretty_name: str | None = None
     point_release: str | None = None
-    source: str = "unknown"
+    source: str = OsSource.UNKNOWN.value  # an OsSource kind, `<kind>:<detail>` for some
     undetermined: str | None = None  # why the release could not be settled, when it could not
     disagreement: str | None = None  # full mode: where a cheaper hint contradicts the filesystem
 
@@ -132,17 +167,17 @@ class OsRelease:
         if self.id is not None:
             return None
         if self.undetermined:
-            return Undetermined(self.undetermined, chosen=self.source == "off")
-        if self.source.removeprefix("cache:") == "layers":
+            return Undetermined(self.undetermined, chosen=self.source == OsSource.OFF)
+        if self.source.removeprefix("cache:") == OsSource.LAYERS:
             return None
-        if self.source == "off":
+        if self.source == OsSource.OFF:
             return Undetermined("OS detection is off", chosen=True)
         return Undetermined(f"no OS release was recorded ({self.source})")
 
     @classmethod
     def off(cls) -> OsRelease:
         """The value for an image whose OS was not looked for (`--os-detect off`)."""
-        return cls(id=None, source="off", undetermined="OS detection is off")
+        return cls(id=None, source=OsSource.OFF.value, undetermined="OS detection is off")
 
     def describe(self) -> str:
         """Human name such as `Debian 12 (bookworm)`; `undetermined (why)` when a bound hit."""

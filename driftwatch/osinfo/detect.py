@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from driftwatch.errors import ConfigError, InvalidResponse
-from driftwatch.models import OsRelease, Platform, PlatformImage
+from driftwatch.models import OsRelease, OsSource, Platform, PlatformImage
 from driftwatch.osinfo.cache import release_from_json, release_to_json
 from driftwatch.osinfo.decode import compression_of
 from driftwatch.osinfo.hints import hint_from_annotations, hint_from_config
@@ -56,16 +56,18 @@ async def detect_os(
     key = f"manifest/{mode}/{manifest_digest}"
     cached = release_from_json(cache.get(key) or {}) if cache else None
     if cached is not None:
-        return replace(cached, source=f"cache:{cached.source}")
+        return replace(cached, source=OsSource.CACHE.at(cached.source))
     budget = Budget(max_bytes, max_seconds)
     try:
         work = _detect(source, manifest_digest, mode, hints, cache, budget)
         release = await asyncio.wait_for(work, timeout=max_seconds)
     except Undetermined as exc:
-        return OsRelease(id=None, source="layers", undetermined=str(exc))
+        return OsRelease(id=None, source=OsSource.LAYERS.value, undetermined=str(exc))
     except asyncio.TimeoutError:
         return OsRelease(
-            id=None, source="layers", undetermined=f"time bound of {max_seconds:g}s reached"
+            id=None,
+            source=OsSource.LAYERS.value,
+            undetermined=f"time bound of {max_seconds:g}s reached",
         )
     if cache is not None and release.undetermined is None:
         cache.put(key, release_to_json(release))

@@ -206,16 +206,23 @@ def check_findings(
     return findings
 
 
+_TOLD = {
+    EolState.ENDED: Level.WARNING,
+    EolState.ENDING: Level.WARNING,
+    EolState.UNKNOWN: Level.NOTE,
+}
+
+
 def eol_findings(report: CheckReport, eol: EolCheck) -> list[Finding]:
-    """A notice at every use of a locked image: when its OS release ends (`bookworm ends
-    2028-06-30 (LTS)`), a warning when that is within the window or past; never a failure."""
+    """A notice at every use of a locked image whose OS release ends within the window or has
+    ended (`bookworm ends 2028-06-30 (LTS), in 76 days`): a warning, never a failure; a note
+    when the calendar does not know the release."""
     findings: list[Finding] = []
     for reference, entry in report.locked.items():
-        statuses = eol.statuses(entry.platforms)
+        statuses = [s for s in eol.statuses(entry.platforms) or () if s.state in _TOLD]
         if not statuses:
-            continue  # no OS recorded (os-not-judged says so) or a scratch image
-        near = any(s.state in (EolState.ENDED, EolState.ENDING) for s in statuses)
-        level = Level.WARNING if near else Level.NOTE
+            continue  # supported, no OS recorded (os-not-judged says so) or a scratch image
+        level = max(_TOLD[s.state] for s in statuses)
         text = "; ".join(sorted({s.describe() for s in statuses}))
         findings.extend(
             _at(use, OS_EOL, level, "OS release end of life", f"{use.written}: {text}.")
