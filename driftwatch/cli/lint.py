@@ -52,7 +52,8 @@ def lint(
     disable: tuple[str, ...],
     lockfile: str | None,
 ) -> None:
-    """Check that every base image has a tag, an OS release, a digest and resolves."""
+    """Check that every base image has a tag, an OS release, a digest, resolves, and (with a
+    lock file) runs an OS release that is not at its end of life."""
     config, inventory = take_inventory(ctx, paths, build_args, platforms=platforms)
     minimum = min_severity or config.lint_min_severity
     if minimum not in SEVERITIES:
