@@ -19,7 +19,7 @@ from annotated_types import MaxLen
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from driftwatch.config import SOURCE_NAMES
-from driftwatch.models import FAIL_ON, ROUTES, Platform
+from driftwatch.models import FAIL_ON, LEVELS, ROUTES, Platform
 
 __all__ = [
     "ConfigModel",
@@ -113,11 +113,12 @@ ArgName = Annotated[str, MaxLen(300), AfterValidator(_arg_name)]
 PlatformText = Annotated[str, MaxLen(300), AfterValidator(_platform)]
 Route = Literal["release", "os", "digest", "eol", "error"]
 FailOn = Literal["never", "digest", "os", "release"]
+MinSeverity = Literal["note", "warning", "error"]
 SourceName = Literal["dockerfile", "compose", "actions", "gitlab", "bake", "kubernetes"]
 if set(get_args(SourceName)) != set(SOURCE_NAMES):  # pragma: no cover - a developer's slip
     raise ImportError("configmodel.SourceName must list config.SOURCE_NAMES")
-if get_args(Route) != tuple(ROUTES) or get_args(FailOn) != FAIL_ON:  # pragma: no cover
-    raise ImportError("configmodel.Route and FailOn must list models.ROUTES and models.FAIL_ON")
+if (get_args(Route), get_args(FailOn), get_args(MinSeverity)) != (ROUTES, FAIL_ON, LEVELS):
+    raise ImportError("configmodel's Literals must list models.ROUTES, FAIL_ON and LEVELS")
 
 
 def _doc(kind: str, default: str, text: str) -> Any:
@@ -188,7 +189,7 @@ class LintModel(_Strict):
         max_length=100,
         json_schema_extra=_doc("list of rule ids", "[]", "Lint rules to switch off, e.g. `DW003`."),
     )
-    min_severity: Literal["error", "warning", "note"] = Field(
+    min_severity: MinSeverity = Field(
         default="warning",
         json_schema_extra=_doc(
             "`error` / `warning` / `note`", "`warning`", "Lowest severity that fails `lint`."
