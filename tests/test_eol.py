@@ -100,3 +100,39 @@ def test_a_bad_calendar_is_a_config_error(tmp_path: Path) -> None:
         load_calendar(path)
     with pytest.raises(ConfigError, match="cannot be read"):
         load_calendar(tmp_path / "missing.json")
+
+
+def test_os_eol_news_reads_as_news_in_alerts_and_explanations() -> None:
+    from datetime import datetime, timezone
+
+    from driftwatch.eol import eol_drifts
+    from driftwatch.models import Observation, Platform, PlatformImage
+    from driftwatch.notify.message import compose
+    from driftwatch.reference import parse_reference
+    from driftwatch.usecases.explain import describe_drift
+
+    ref = parse_reference("python:3.11-slim-bullseye")
+    images = tuple(
+        PlatformImage(
+            Platform("linux", arch),
+            f"sha256:{n * 64}",
+            "m",
+            os=OsRelease("debian", "11", "bullseye"),
+        )
+        for n, arch in (("a", "amd64"), ("b", "arm64"))
+    )
+    seen = Observation(
+        ref, datetime(2026, 12, 6, tzinfo=timezone.utc), "sha256:" + "c" * 64, "i", images
+    )
+    [(drift, since)] = eol_drifts(seen, CAL, TODAY, 90)  # one per release, not per platform
+    assert since == datetime(2026, 8, 31, tzinfo=timezone.utc) and drift.route == "eol"
+    assert not eol_drifts(seen, CAL, date(2026, 1, 1), 90)  # 242 days before the end: quiet
+    message = compose([drift], [], {}, markdown=False)
+    assert message is not None
+    assert message.title == "1 base image runs an OS release at or near its end of life"
+    assert "bullseye ended 2026-08-31 (LTS)" in message.body
+    assert (
+        "Move to a supported release" in message.body and "Keep the old build" not in message.body
+    )
+    text = describe_drift(drift)
+    assert "runs Debian 11 (bullseye): bullseye ended 2026-08-31 (LTS)." in text
