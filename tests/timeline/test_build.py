@@ -116,8 +116,12 @@ def test_end_of_life_table_has_a_source_per_entry() -> None:
     distroless = release_of(OsRelease("debian", "12"))  # no codename in its os-release
     assert distroless.key == "bookworm" and distroless.eol == date(2028, 6, 30)
     alpine = release_of(OsRelease("alpine", "3.20.3"))
-    assert (alpine.key, alpine.label, alpine.eol) == ("alpine-3.20", "alpine 3.20", None)
-    # the timeline names Alpine by version: its end of life comes from driftwatch.eol
+    assert (alpine.key, alpine.label, alpine.eol) == (
+        "alpine-3.20",
+        "alpine 3.20",
+        date(2026, 4, 1),
+    )
+    assert release_of(OsRelease("alpine", "3.14.1")).eol is None  # not in the calendar
     assert release_of(OsRelease("ubuntu", "24.04")).key == "noble"
 
 
