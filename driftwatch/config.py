@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from driftwatch.errors import ConfigError
+from driftwatch.models import FAIL_ON
 from driftwatch.redact import MASK, shown_value
 from driftwatch.reference import DOCKER_HUB, HUB_ALIASES
 
@@ -45,7 +46,7 @@ OS_DETECT_MODES: tuple[str, ...] = get_args(OsDetectMode)
 DEFAULT_OS_DETECT: OsDetectMode = "fast"
 DEFAULT_OS_MAX_BYTES = 256 * 1024 * 1024
 DEFAULT_OS_MAX_SECONDS = 120.0
-FAIL_ON_LEVELS = ("never", "digest", "os", "release")
+FAIL_ON_LEVELS = FAIL_ON  # models.Severity's words, defined there once
 MAX_CONFIG_BYTES = 1024 * 1024
 DEFAULT_DEADLINE = 900.0
 MAX_DEADLINE = 86400.0
@@ -129,6 +130,8 @@ class Config:
     os_max_seconds: float = DEFAULT_OS_MAX_SECONDS
     lint_disable: tuple[str, ...] = ()
     lint_min_severity: str = "warning"
+    eol_calendar: Path | None = None  # [eol]: a user's end-of-life calendar, and the warning window
+    eol_warn_days: int = 90
     sources: SourceSettings = field(default_factory=SourceSettings)
     # network: the whole run's time limit (resolve/check/lock/pin) and HTTP/2 over TLS
     deadline: float = DEFAULT_DEADLINE
@@ -228,11 +231,13 @@ def build_config(
         os_max_seconds=float(model.osinfo.max_seconds),
         lint_disable=tuple(model.lint.disable),
         lint_min_severity=model.lint.min_severity,
+        eol_calendar=file.parent / model.eol.calendar if file and model.eol.calendar else None,
+        eol_warn_days=model.eol.warn_days,
         sources=_sources(model),
     )
 
 
-_SHAPED = frozenset({"registries", "notify", "osinfo", "lint", "sources"})
+_SHAPED = frozenset({"registries", "notify", "osinfo", "lint", "eol", "sources"})
 
 
 def _same_named(model: Any) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from driftwatch.config import (
     SOURCE_NAMES,
     OsDetectMode,
 )
-from driftwatch.models import Platform
+from driftwatch.models import FAIL_ON, LEVELS, ROUTES, Platform
 
 __all__ = [
     "ConfigModel",
@@ -118,10 +118,14 @@ Endpoint = Annotated[str, MaxLen(MAX_TEXT), AfterValidator(check_endpoint)]
 RegistryKey = Annotated[str, MaxLen(300), AfterValidator(_registry_key)]
 ArgName = Annotated[str, MaxLen(300), AfterValidator(_arg_name)]
 PlatformText = Annotated[str, MaxLen(300), AfterValidator(_platform)]
-Route = Literal["release", "os", "digest", "error"]
+Route = Literal["release", "os", "digest", "eol", "error"]
+FailOn = Literal["never", "digest", "os", "release"]
+MinSeverity = Literal["note", "warning", "error"]
 SourceName = Literal["dockerfile", "compose", "actions", "gitlab", "bake", "kubernetes"]
 if set(get_args(SourceName)) != set(SOURCE_NAMES):  # pragma: no cover - a developer's slip
     raise ImportError("configmodel.SourceName must list config.SOURCE_NAMES")
+if (get_args(Route), get_args(FailOn), get_args(MinSeverity)) != (ROUTES, FAIL_ON, LEVELS):
+    raise ImportError("configmodel's Literals must list models.ROUTES, FAIL_ON and LEVELS")
 
 
 def _doc(kind: str, default: str, text: str) -> Any:
@@ -196,10 +200,36 @@ class LintModel(_Strict):
         max_length=100,
         json_schema_extra=_doc("list of rule ids", "[]", "Lint rules to switch off, e.g. `DW003`."),
     )
-    min_severity: Literal["error", "warning", "note"] = Field(
+    min_severity: MinSeverity = Field(
         default="warning",
         json_schema_extra=_doc(
             "`error` / `warning` / `note`", "`warning`", "Lowest severity that fails `lint`."
+        ),
+    )
+
+
+class EolModel(_Strict):
+    """`[eol]`: the end-of-life calendar and how far ahead a release's end is announced."""
+
+    calendar: Text | None = Field(
+        default=None,
+        json_schema_extra=_doc(
+            "path",
+            "none (the shipped calendar)",
+            "A TOML or JSON file of `releases` entries (os, version, codename, eol, phase, "
+            "source, checked) that extends the shipped calendar and overrides its entries per "
+            "os and version; relative to the config file.",
+        ),
+    )
+    warn_days: int = Field(
+        default=90,
+        ge=0,
+        le=3660,
+        json_schema_extra=_doc(
+            "integer (days)",
+            "90",
+            "Announce a release's end this many days ahead (lint DW005, `scan`'s `os-eol` "
+            "event, `check`'s notice).",
         ),
     )
 
@@ -208,7 +238,7 @@ class NotifyTable(_Strict):
     """One notify entry: an apprise URL (or config file) and the kinds of news it wants."""
 
     url: Annotated[str, MaxLen(MAX_TEXT)]
-    on: list[Route] | None = Field(default=None, max_length=4)
+    on: list[Route] | None = Field(default=None, max_length=len(ROUTES))
 
 
 class SourcesModel(_Strict):
@@ -299,7 +329,7 @@ class ConfigModel(_Strict):
             "How to find the OS release of an image.",
         ),
     )
-    fail_on: Literal["never", "digest", "os", "release"] = Field(
+    fail_on: FailOn = Field(
         default="release",
         json_schema_extra=_doc(
             "`never` / `digest` / `os` / `release`", "`release`", "What makes a run fail."
@@ -358,6 +388,7 @@ class ConfigModel(_Strict):
     registries: dict[RegistryKey, RegistryModel] = Field(default={}, max_length=1000)
     osinfo: OsinfoModel = Field(default_factory=OsinfoModel)
     lint: LintModel = Field(default_factory=LintModel)
+    eol: EolModel = Field(default_factory=EolModel)
     sources: SourcesModel = Field(default_factory=SourcesModel)
 
 

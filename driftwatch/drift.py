@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from driftwatch.errors import ConfigError
 from driftwatch.models import (
+    FAIL_ON,
     Drift,
     DriftKind,
     Observation,
@@ -195,12 +196,10 @@ def failing(drifts: Iterable[Drift], fail_on: str) -> list[Drift]:
     try:
         threshold = Severity.from_fail_on(fail_on)
     except KeyError:
-        raise ConfigError(
-            f"--fail-on {fail_on!r} is not one of never, digest, os, release"
-        ) from None
+        raise ConfigError(f"--fail-on {fail_on!r} is not one of {', '.join(FAIL_ON)}") from None
     if threshold is None:
         return []
-    return [drift for drift in worst_first(drifts) if drift.severity >= threshold]
+    return [d for d in worst_first(drifts) if d.kind.moves and d.severity >= threshold]
 
 
 def worst_first(drifts: Iterable[Drift]) -> list[Drift]:

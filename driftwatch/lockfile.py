@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from driftwatch.atomic import write_atomic
 from driftwatch.errors import InputError, InvalidReference
 from driftwatch.lockschema import LOCK_VERSION, LockImage, LockModel, LockOs, LockPlatform
-from driftwatch.models import Observation, OsRelease, Platform, PlatformImage, Resolution
+from driftwatch.models import Observation, OsRelease, OsSource, Platform, PlatformImage, Resolution
 from driftwatch.redact import shown_value
 from driftwatch.reference import ImageReference, parse_reference
 from driftwatch.validation import describe_error
@@ -276,7 +276,8 @@ def _platform_from_model(item: LockPlatform) -> PlatformImage:
 
 def _os_source(os_data: LockOs) -> str:
     """`lock`, or `layers` for an image locked as having no OS release (scratch): settled."""
-    return "layers" if not os_data.id and os_data.none is True else "lock"
+    settled = not os_data.id and os_data.none is True
+    return OsSource.LAYERS.value if settled else OsSource.LOCK.value
 
 
 def _platform_key(image: PlatformImage) -> tuple[str, str]:

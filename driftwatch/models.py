@@ -17,9 +17,16 @@ __all__ = [
     "BaseImageUse",
     "Drift",
     "DriftKind",
+    "EOL_ROUTE",
+    "ERROR_ROUTE",
+    "FAIL_ON",
+    "LEVELS",
+    "Level",
     "Observation",
+    "ROUTES",
     "Severity",
     "OsRelease",
+    "OsSource",
     "Platform",
     "PlatformImage",
     "ResolveFailure",
@@ -90,6 +97,40 @@ _ARCH_ALIASES: dict[str, tuple[str, str | None]] = {
 }
 
 
+class OsSource(str, Enum):
+    """The kinds of evidence an OS release comes from: what `OsRelease.source` starts with.
+
+    A source is `<kind>` or `<kind>:<detail>` (`layer:usr/lib/os-release`, `cache:layers`).
+    """
+
+    LAYER = "layer"  # an os-release file read from a layer: `layer:<path>`
+    LAYERS = "layers"  # every layer read and no os-release found (scratch), or a read failed
+    ANNOTATION = "annotation"  # an OCI annotation naming the base image or its version
+    CONFIG_HISTORY = "config-history"  # the image config's build history (debian.sh, rootfs)
+    CONFIG_LABEL = "config-label"  # a label in the image config (UBI)
+    CACHE = "cache"  # `cache:<source>`: an earlier detection of the same digest
+    LOCK = "lock"  # recorded in driftwatch.lock
+    OFF = "off"  # detection switched off (`--os-detect off`)
+    ERROR = "error"  # detection raised: the release is undetermined
+    UNKNOWN = "unknown"  # nothing recorded
+
+    def __str__(self) -> str:
+        return self.value
+
+    def at(self, detail: str) -> str:
+        """`<kind>:<detail>`, e.g. `OsSource.LAYER.at("etc/os-release")`."""
+        return f"{self.value}:{detail}"
+
+    @classmethod
+    def of(cls, source: str) -> OsSource:
+        """The kind of evidence behind a source, looking through `cache:`; UNKNOWN if unnamed."""
+        kind = source.removeprefix(f"{cls.CACHE.value}:").split(":", 1)[0]
+        return cls(kind) if kind in _OS_SOURCES else cls.UNKNOWN
+
+
+_OS_SOURCES = frozenset(source.value for source in OsSource)
+
+
 @dataclass(frozen=True)
 class OsRelease:
     """The OS release inside one platform image, and which evidence said so."""
@@ -99,7 +140,7 @@ class OsRelease:
     codename: str | None = None
     pretty_name: str | None = None
     point_release: str | None = None
-    source: str = "unknown"
+    source: str = OsSource.UNKNOWN.value  # an OsSource kind, `<kind>:<detail>` for some
     undetermined: str | None = None  # why the release could not be settled, when it could not
     disagreement: str | None = None  # full mode: where a cheaper hint contradicts the filesystem
 
@@ -126,17 +167,17 @@ class OsRelease:
         if self.id is not None:
             return None
         if self.undetermined:
-            return Undetermined(self.undetermined, chosen=self.source == "off")
-        if self.source.removeprefix("cache:") == "layers":
+            return Undetermined(self.undetermined, chosen=self.source == OsSource.OFF)
+        if self.source.removeprefix("cache:") == OsSource.LAYERS:
             return None
-        if self.source == "off":
+        if self.source == OsSource.OFF:
             return Undetermined("OS detection is off", chosen=True)
         return Undetermined(f"no OS release was recorded ({self.source})")
 
     @classmethod
     def off(cls) -> OsRelease:
         """The value for an image whose OS was not looked for (`--os-detect off`)."""
-        return cls(id=None, source="off", undetermined="OS detection is off")
+        return cls(id=None, source=OsSource.OFF.value, undetermined="OS detection is off")
 
     def describe(self) -> str:
         """Human name such as `Debian 12 (bookworm)`; `undetermined (why)` when a bound hit."""
@@ -258,17 +299,96 @@ class BaseImageUse:
     platform_dependent: bool = False  # unresolved only because the build platform is not known
 
 
+class Level(str, Enum):
+    """How a finding is reported: the one report scale (lint, check) every output format maps.
+
+    Ordered by seriousness (`NOTE < WARNING < ERROR`), not alphabetically.
+    """
+
+    NOTE = "note"
+    WARNING = "warning"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def rank(self) -> int:
+        """0 for note, 1 for warning, 2 for error."""
+        return _LEVEL_ORDER.index(self)
+
+    @property
+    def github(self) -> str:
+        """The GitHub Actions workflow command: `notice`, `warning`, `error`."""
+        return "notice" if self is Level.NOTE else self.value
+
+    @property
+    def gitlab(self) -> str:
+        """The GitLab Code Quality severity: `info`, `minor`, `major`."""
+        return {Level.NOTE: "info", Level.WARNING: "minor", Level.ERROR: "major"}[self]
+
+    @property
+    def sarif(self) -> str:
+        """The SARIF result level: `note`, `warning`, `error`."""
+        return self.value
+
+    def __lt__(self, other: object) -> bool:
+        return self.rank < Level(other).rank if isinstance(other, str) else NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        return self.rank <= Level(other).rank if isinstance(other, str) else NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        return self.rank > Level(other).rank if isinstance(other, str) else NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        return self.rank >= Level(other).rank if isinstance(other, str) else NotImplemented
+
+    __hash__ = str.__hash__
+
+
+_LEVEL_ORDER = (Level.NOTE, Level.WARNING, Level.ERROR)
+LEVELS: tuple[str, ...] = tuple(level.value for level in _LEVEL_ORDER)  # lowest first
+
+
 class Severity(IntEnum):
-    """How serious a drift is; `--fail-on LEVEL` fails on this level and above."""
+    """How serious a drift is: the one drift scale; `--fail-on WORD` fails on this and above.
+
+    Its mappings, each defined here once: the `--fail-on` word (`fail_on`), the notify route
+    (`route`) and the report level a drift is shown at under a policy (`level`).
+    """
 
     DIGEST = 1  # the bytes moved, the OS did not (rebuilds, platforms coming and going)
     OS = 2  # the OS point release moved (12.5 -> 12.6)
     RELEASE = 3  # the OS release moved (bullseye -> bookworm): the incident
 
+    @property
+    def fail_on(self) -> str:
+        """The `--fail-on` word failing at this severity: `digest`, `os`, `release`."""
+        return self.name.lower()
+
+    @property
+    def route(self) -> str:
+        """The notify route (`on = [...]`) news of this severity takes."""
+        return self.name.lower()
+
+    def level(self, floor: Severity | None) -> Level:
+        """The report level: error at or above the `--fail-on` floor, else warning for OS
+        moves and note for digest moves."""
+        if floor is not None and self >= floor:
+            return Level.ERROR
+        return Level.WARNING if self >= Severity.OS else Level.NOTE
+
     @classmethod
     def from_fail_on(cls, level: str) -> Severity | None:
         """`never|digest|os|release` -> the lowest severity that fails (None: never fail)."""
         return None if level == "never" else cls[level.upper()]
+
+
+FAIL_ON: tuple[str, ...] = ("never", *(severity.fail_on for severity in Severity))
+EOL_ROUTE = "eol"  # an OS release's end of life: news, never a move
+ERROR_ROUTE = "error"  # could not check an image
+ROUTES: tuple[str, ...] = (*(s.route for s in reversed(Severity)), EOL_ROUTE, ERROR_ROUTE)
 
 
 class DriftKind(str, Enum):
@@ -281,6 +401,12 @@ class DriftKind(str, Enum):
     PLATFORM_REMOVED = "platform-removed"
     TAG_VANISHED = "tag-vanished"
     TAG_REAPPEARED = "tag-reappeared"
+    OS_EOL = "os-eol"  # the detected OS release ends within the warning window or has ended
+
+    @property
+    def moves(self) -> bool:
+        """False for news about a release (os-eol): recorded and alerted, never `--fail-on`."""
+        return self is not DriftKind.OS_EOL
 
     @property
     def severity(self) -> Severity:
@@ -327,3 +453,8 @@ class Drift:
         if self.breaking:
             return Severity.RELEASE
         return self.kind.severity
+
+    @property
+    def route(self) -> str:
+        """The notify route this drift takes: `eol` for end-of-life news, else its severity's."""
+        return EOL_ROUTE if self.kind is DriftKind.OS_EOL else self.severity.route

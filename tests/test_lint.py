@@ -36,6 +36,9 @@ def scan(tmp_path: Path, text: str) -> Inventory:
         ("ubuntu:rolling", True),
         ("ubuntu:24.04", False),
         ("ubuntu:jammy-20240227", False),
+        ("python:3.10-slim-impish", False),  # the old lint table lacked groovy/hirsute/impish
+        ("node:14-groovy", False),
+        ("ubuntu:hirsute", False),
         ("alpine:edge", True),
         ("alpine:3.19.1", False),
         ("eclipse-temurin:21-jre", True),
@@ -184,3 +187,21 @@ def test_dw002_fix_names_a_locked_tag_at_the_same_digest(tmp_path: Path) -> None
     assert all(
         f.help.startswith("Add the release") for f in lint(inventory) if f.rule_id == "DW002"
     )
+
+
+def test_dw005_needs_a_lock_and_can_be_disabled(tmp_path: Path) -> None:
+    from datetime import date
+
+    from driftwatch.lint import EolCheck
+    from driftwatch.lockfile import LockFile
+
+    inventory = scan(tmp_path, "FROM python:3.12-slim-bookworm\n")
+    assert not [f for f in lint(inventory) if f.rule_id == "DW005"]  # no lock: DW005 is off
+    unlocked = lint(inventory, eol=EolCheck(LockFile({}), date(2026, 12, 6)))
+    [note] = [f for f in unlocked if f.rule_id == "DW005"]
+    assert note.severity == "note" and "not in the lock file" in note.message
+    assert not [
+        f
+        for f in lint(inventory, ["dw005"], eol=EolCheck(LockFile({}), date(2026, 12, 6)))
+        if f.rule_id == "DW005"
+    ]

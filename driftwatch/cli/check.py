@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,6 +79,8 @@ def check(
     notify_urls: tuple[str, ...],
 ) -> None:
     """Exit 1 when a locked base image moved (by default: to another OS release)."""
+    from driftwatch.eol import load_calendar
+    from driftwatch.lint.eol import EolCheck
     from driftwatch.usecases.check import (
         CHECK_RULES,
         check_findings,
@@ -93,6 +96,7 @@ def check(
 
     config, inventory = take_inventory(ctx, paths, build_args, root=repo_root, platforms=platforms)
     lock = read_lock(lock_path(lockfile, inventory.root))  # exit 2 before any network
+    calendar = load_calendar(config.eol_calendar)
     for message in lock.warnings:
         warn(message)
     policy = fail_on or config.fail_on
@@ -113,12 +117,14 @@ def check(
     pins = {ref: entry.digest for ref, entry in report.locked.items() if report.drifts.get(ref)}
     report = replace(report, gone=gone_digests(config, pins))
     shown = lockfile or DEFAULT_LOCKFILE
+    eol = EolCheck(lock, datetime.now(timezone.utc).date(), calendar, config.eol_warn_days)
     findings = check_findings(
         report,
         fail_on=policy,
         allow_unreachable=allow_unreachable,
         lockfile=shown,
         aliases=_aliases(config, report, pins),
+        eol=eol,
     )
     unread = unreadable(inventory)
     findings = problem_findings(unread) + findings

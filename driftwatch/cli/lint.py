@@ -1,9 +1,10 @@
-"""`driftwatch lint`: DW001-DW004 (DW006 with the lock file) over the inventory, offline."""
+"""`driftwatch lint`: DW001-DW006 over the inventory, offline (DW005/DW006 read the lock file)."""
 
 from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -13,7 +14,7 @@ from driftwatch.cli._common import (
     EXIT_FINDINGS,
     emit,
     exit_if_unreadable,
-    repo_root,
+    lock_path,
     take_inventory,
     warn,
     write_sarif,
@@ -26,9 +27,12 @@ from driftwatch.cli._options import (
     platform_option,
     sarif_option,
 )
-from driftwatch.errors import ConfigError
-from driftwatch.lint import RULES, IndexBook
+from driftwatch.config import Config
+from driftwatch.eol import load_calendar
+from driftwatch.errors import ConfigError, DriftwatchError
+from driftwatch.lint import RULES, EolCheck, IndexBook
 from driftwatch.lint import lint as run_lint
+from driftwatch.lockfile import LockFile, read_lock
 from driftwatch.report import SEVERITIES, at_or_above, render
 from driftwatch.report.finding import Finding
 from driftwatch.report.github import append_step_summary, write_outputs
@@ -47,6 +51,11 @@ from driftwatch.report.github import append_step_summary, write_outputs
     help="Exit 1 when findings at or above this remain (default: config, else warning).",
 )
 @click.option("--disable", multiple=True, metavar="RULE", help="Skip a rule (repeatable).")
+@click.option(
+    "--lockfile",
+    help="Lock file DW005 reads OS releases from (default: driftwatch.lock at the repository "
+    "root; DW005 is skipped when there is none).",
+)
 @click.pass_context
 def lint(
     ctx: click.Context,
@@ -58,14 +67,18 @@ def lint(
     sarif: str | None,
     min_severity: str | None,
     disable: tuple[str, ...],
+    lockfile: str | None,
 ) -> None:
-    """Check that every base image has a tag, an OS release, a digest and resolves."""
+    """Check that every base image has a tag, an OS release, a digest, resolves, and (with a
+    lock file) runs an OS release that is not at its end of life."""
     config, inventory = take_inventory(ctx, paths, build_args, platforms=platforms)
     minimum = min_severity or config.lint_min_severity
     if minimum not in SEVERITIES:
         raise ConfigError(f"lint.min_severity must be one of {', '.join(SEVERITIES)}")
-    indexes = _locked_indexes(repo_root(config))
-    findings = run_lint(inventory, (*config.lint_disable, *disable), indexes)
+    lock = _read_lock(lock_path(lockfile, inventory.root), explicit=lockfile is not None)
+    eol = _eol_check(config, lock) if lock is not None else None
+    indexes = IndexBook.from_lock(lock.entries.values()) if lock is not None else None
+    findings = run_lint(inventory, (*config.lint_disable, *disable), indexes, eol=eol)
     emit(render(findings, fmt, rules=RULES, version=__version__, command="lint"), output)
     write_sarif(sarif, findings, RULES)
     failing = at_or_above(findings, minimum)
@@ -76,20 +89,28 @@ def lint(
         sys.exit(EXIT_FINDINGS)  # ctx.exit is swallowed by main() (standalone_mode=False)
 
 
-def _locked_indexes(root: Path) -> IndexBook | None:
-    """The indexes driftwatch.lock knows (for DW006), or None without a readable lock file."""
-    from driftwatch.errors import DriftwatchError
-    from driftwatch.lockfile import DEFAULT_LOCKFILE, read_lock
-
-    path = root / DEFAULT_LOCKFILE
-    if not path.is_file():
+def _read_lock(path: Path, *, explicit: bool) -> LockFile | None:
+    """The lock file DW005 and DW006 read; None without one. A broken lock named by --lockfile
+    is an error; the default one only costs those two rules (`check` reports it)."""
+    if not explicit and not path.is_file():
         return None
     try:
-        lock = read_lock(path)
-    except DriftwatchError as exc:  # `check` reports a broken lock; lint only loses DW006
-        warn(f"{path}: not read, DW006 skipped: {exc.message}")
+        return read_lock(path)
+    except DriftwatchError as exc:
+        if explicit:
+            raise
+        warn(f"{path}: not read, DW005 and DW006 skipped: {exc.message}")
         return None
-    return IndexBook.from_lock(lock.entries.values())
+
+
+def _eol_check(config: Config, lock: LockFile) -> EolCheck:
+    """DW005's inputs: the lock file, the calendar and today (UTC)."""
+    return EolCheck(
+        lock,
+        datetime.now(timezone.utc).date(),
+        load_calendar(config.eol_calendar),
+        config.eol_warn_days,
+    )
 
 
 def _github_extras(findings: list[Finding], failing: list[Finding]) -> None:

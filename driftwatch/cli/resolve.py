@@ -18,7 +18,14 @@ from driftwatch.cli._options import (
     platform_option,
 )
 from driftwatch.errors import InputError, UsageError
-from driftwatch.models import OsRelease, Platform, PlatformImage, Resolution, ResolveFailure
+from driftwatch.models import (
+    OsRelease,
+    OsSource,
+    Platform,
+    PlatformImage,
+    Resolution,
+    ResolveFailure,
+)
 from driftwatch.reference import ImageReference, parse_reference
 
 if TYPE_CHECKING:
@@ -26,7 +33,6 @@ if TYPE_CHECKING:
     from driftwatch.config import Config
 
 Result = Resolution | ResolveFailure
-OS_ERROR = "error"  # OsRelease.source when detection raised (driftwatch.usecases.observe.with_os)
 
 
 @click.command()
@@ -152,7 +158,7 @@ def _report_os_errors(written: Sequence[str], results: Sequence[Result]) -> bool
         if isinstance(result, ResolveFailure):
             continue
         for image in result.platforms:
-            if image.os is not None and image.os.source == OS_ERROR:
+            if image.os is not None and image.os.source == OsSource.ERROR:
                 where = f"{image.platform}: " if image.platform else ""
                 click.echo(f"{text}: error: {where}{image.os.undetermined}", err=True)
                 found = True
@@ -215,7 +221,7 @@ def _os_text(result: Resolution) -> str:
 
 
 def _os_word(release: OsRelease) -> str:
-    if release.source == OS_ERROR:
+    if release.source == OsSource.ERROR:
         return "error"
     if not release.known:
         return f"undetermined ({release.undetermined})" if release.undetermined else "unknown"

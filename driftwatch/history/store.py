@@ -167,6 +167,13 @@ class HistoryStore:
         with self._write() as conn:
             return [_record(conn, run_id, observation) for observation in observations]
 
+    def record_eol(self, run_id: int, drifts: Sequence[tuple[Drift, datetime]]) -> list[Drift]:
+        """Store os-eol news (each with the moment its window opened); the drifts new to it."""
+        from driftwatch.history.eolevents import record_eol
+
+        with self._write() as conn:
+            return [drift for drift, since in drifts if record_eol(conn, run_id, drift, since)]
+
     def record_failure(self, run_id: int, reference: ImageReference, reason: str) -> None:
         """Note that a reference could not be checked in this run (never a drift)."""
         self.record_failures(run_id, [(reference, reason)])

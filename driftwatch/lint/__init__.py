@@ -1,4 +1,4 @@
-"""Offline lint of an Inventory: DW001-DW004, DW006 (with the lock file), suppression.
+"""Offline lint of an Inventory: DW001-DW006 (DW005 and DW006 with the lock file), suppression.
 
 Returns report.Finding objects; printing and exit codes are the CLI's job.
 """
@@ -9,37 +9,53 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from driftwatch.errors import ConfigError
+from driftwatch.lint.eol import DW005, EolCheck
 from driftwatch.lint.platformpin import IndexBook, platform_pin
-from driftwatch.lint.rules import CHECKS, RULES, rule
-from driftwatch.models import BaseImageUse
+from driftwatch.lint.rules import CHECKS, rule
+from driftwatch.lint.rules import RULES as USE_RULES
+from driftwatch.models import BaseImageUse, Level
 from driftwatch.report.finding import Finding
 from driftwatch.sources.inventory import Inventory
 
-__all__ = ["RULES", "IndexBook", "lint"]
+__all__ = ["RULES", "EolCheck", "IndexBook", "lint"]
+
+RULES = tuple(sorted((*USE_RULES, DW005), key=lambda r: r.id))  # DW005 reads the lock file
+_BY_ID = {rule.id: rule for rule in RULES}
 
 
 def lint(
-    inventory: Inventory, disable: Iterable[str] = (), indexes: IndexBook | None = None
+    inventory: Inventory,
+    disable: Iterable[str] = (),
+    indexes: IndexBook | None = None,
+    *,
+    eol: EolCheck | None = None,
 ) -> list[Finding]:
-    """Every finding of every enabled rule, honouring `# driftwatch: ignore=...` comments;
-    `indexes` (from the lock file) lets DW006 find platform digests pinned for an index."""
+    """Every finding of every enabled rule, honouring `# driftwatch: ignore=...` comments.
+
+    With the lock file: `indexes` lets DW006 find platform digests pinned for an index, and
+    `eol` lets DW005 read the detected OS releases.
+    """
     disabled = {rule_id.upper() for rule_id in disable}
-    unknown = disabled - set(CHECKS)
+    unknown = disabled - set(_BY_ID)
     if unknown:
         raise ConfigError(f"unknown lint rule(s) to disable: {', '.join(sorted(unknown))}")
     findings = []
     for use in inventory.uses:
         for rule_id, check in CHECKS.items():
-            if rule_id in disabled or rule_id in use.ignore or "*" in use.ignore:
+            if _skipped(use, rule_id, disabled):
                 continue
             message = check(use)
             if message is not None:
                 findings.append(_finding(use, rule_id, message))
-        if indexes is not None and _enabled("DW006", use, disabled):
+        if indexes is not None and not _skipped(use, "DW006", disabled):
             findings += _platform_pin(use, indexes)
+        if eol is not None and not _skipped(use, DW005.id, disabled):
+            found = eol.check(use)
+            if found is not None:
+                findings.append(_finding(use, DW005.id, found[1], found[0]))
     if indexes is not None:
         findings = [_with_locked_alias(f, inventory, indexes) for f in findings]
-    return sorted(set(findings))
+    return sorted(set(findings))  # a line shared by several users is reported once
 
 
 def _with_locked_alias(finding: Finding, inventory: Inventory, indexes: IndexBook) -> Finding:
@@ -62,10 +78,6 @@ def _with_locked_alias(finding: Finding, inventory: Inventory, indexes: IndexBoo
     return replace(finding, help=fix)
 
 
-def _enabled(rule_id: str, use: BaseImageUse, disabled: set[str]) -> bool:
-    return rule_id not in disabled and rule_id not in use.ignore and "*" not in use.ignore
-
-
 def _platform_pin(use: BaseImageUse, indexes: IndexBook) -> list[Finding]:
     """DW006 at `use`, when the lock knows an index listing its pinned digest as a platform."""
     found = platform_pin(use, indexes)
@@ -73,9 +85,13 @@ def _platform_pin(use: BaseImageUse, indexes: IndexBook) -> list[Finding]:
         return []
     info = rule("DW006")
     message, fix = found
-    return [
-        Finding(use.file, use.line, use.column, "DW006", info.severity, info.short, message, fix)
-    ]  # a line shared by several users is reported once
+    level = Level(info.severity)
+    return [Finding(use.file, use.line, use.column, "DW006", level, info.short, message, fix)]
+
+
+def _skipped(use: BaseImageUse, rule_id: str, disabled: set[str]) -> bool:
+    """True when the config, the command line or an inline comment switches the rule off."""
+    return rule_id in disabled or rule_id in use.ignore or "*" in use.ignore
 
 
 def _pin_where_set(use: BaseImageUse) -> str:
@@ -88,12 +104,12 @@ def _pin_where_set(use: BaseImageUse) -> str:
     )
 
 
-def _finding(use: BaseImageUse, rule_id: str, message: str) -> Finding:
+def _finding(use: BaseImageUse, rule_id: str, message: str, level: Level | None = None) -> Finding:
     """The finding for one use: the advice the source gave when it has one."""
-    info = rule(rule_id)
-    severity = info.severity
+    info = _BY_ID[rule_id]
+    severity = level or Level(info.severity)
     if rule_id == "DW004" and use.platform_dependent:
-        severity = "warning"  # the file builds; only the platform it is built for is unknown
+        severity = Level.WARNING  # the file builds; only the platform it is built for is unknown
     help_text = use.advice if rule_id == "DW004" and use.advice else info.help
     if rule_id == "DW003" and "$" in use.written:
         help_text = _pin_where_set(use)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from driftwatch.reference import ImageReference
+from driftwatch.releases import DEBIAN_CODENAMES, UBUNTU_CODENAMES
 
 __all__ = [
     "DISTRO_IMAGES",
@@ -20,46 +21,8 @@ __all__ = [
     "names_os_release",
 ]
 
-DEBIAN = (
-    "buzz",
-    "rex",
-    "bo",
-    "hamm",
-    "slink",
-    "potato",
-    "woody",
-    "sarge",
-    "etch",
-    "lenny",
-    "squeeze",
-    "wheezy",
-    "jessie",
-    "stretch",
-    "buster",
-    "bullseye",
-    "bookworm",
-    "trixie",
-    "forky",
-    "duke",
-    "sid",
-)
-UBUNTU = (
-    "trusty",
-    "xenial",
-    "bionic",
-    "focal",
-    "jammy",
-    "kinetic",
-    "lunar",
-    "mantic",
-    "noble",
-    "oracular",
-    "plucky",
-    "questing",
-    "resolute",
-)
 _RELEASE_PATTERNS = (
-    rf"(?:{'|'.join(DEBIAN + UBUNTU)})",
+    rf"(?:{'|'.join(DEBIAN_CODENAMES + UBUNTU_CODENAMES)})",
     r"debian\d{1,2}",  # distroless, dotnet: debian12
     r"ubuntu\d{2}\.\d{2}",  # nvidia/cuda: ubuntu22.04
     r"alpine\d+(?:\.\d+)*",  # alpine3.19
@@ -222,7 +185,8 @@ def names_os_release(reference: ImageReference) -> bool:
         return True
     if _short_name(reference) in DISTRO_IMAGES:
         first = re.split(r"[-_]", tag, maxsplit=1)[0]
-        return bool(first) and first not in _FLOATING and (first[0].isdigit() or first in DEBIAN)
+        named = first[:1].isdigit() or first in DEBIAN_CODENAMES
+        return bool(first) and first not in _FLOATING and named
     return False
 
 

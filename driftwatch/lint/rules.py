@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from driftwatch.lint.osrelease import is_os_based, names_os_release
-from driftwatch.models import BaseImageUse, UseKind
+from driftwatch.models import BaseImageUse, Level, UseKind
 from driftwatch.report.finding import Rule
 
 __all__ = ["CHECKS", "RULES"]
@@ -17,7 +17,7 @@ RULES = (
         "Image has no tag or uses `latest`",
         "A reference without a tag means `latest`, which points to whatever was pushed last.",
         "Write the exact version you tested, e.g. `python:3.12.3-slim-bookworm`.",
-        severity="error",
+        severity=Level.ERROR,
     ),
     Rule(
         "DW002",
@@ -45,7 +45,7 @@ RULES = (
         "Give the ARG or variable a value naming the image (an ARG default, --build-arg, "
         "`build_args`, a compose `.env` entry), pass --platform for platform args, or fix the "
         "reference; each finding says which applies.",
-        severity="error",
+        severity=Level.ERROR,
     ),
     Rule(
         "DW006",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from driftwatch import models
 from driftwatch.config import Config
 from driftwatch.errors import ConfigError
 from driftwatch.notify.masking import mask_url, register_secrets
@@ -30,9 +31,9 @@ __all__ = [
 ]
 
 ENV_VAR = "DRIFTWATCH_NOTIFY"
-ROUTES = frozenset({"release", "os", "digest", "error"})
+ROUTES = frozenset(models.ROUTES)  # release, os, digest, eol, error (models.Severity.route)
 # Digest-only changes are routine rebuilds: they stay out of alerts unless asked for.
-DEFAULT_ON = frozenset({"release", "os", "error"})
+DEFAULT_ON = ROUTES - {models.Severity.DIGEST.route}
 _SALT = b"driftwatch-destination-v1"
 _ROUNDS = 50_000
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://")
@@ -56,7 +57,7 @@ class Destination:
         return cls(url, frozenset(on), fingerprint(url), mask_url(url))
 
     def wants(self, route: str) -> bool:
-        """True when news of kind `route` (release, os, digest, error) goes here."""
+        """True when news of kind `route` (release, os, digest, eol, error) goes here."""
         return route in self.on
 
     def __repr__(self) -> str:

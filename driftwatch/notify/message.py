@@ -9,9 +9,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from driftwatch.models import Drift, DriftKind, OsRelease, PlatformImage, Severity
+from driftwatch.models import ERROR_ROUTE, Drift, DriftKind, OsRelease, PlatformImage, Severity
 from driftwatch.notify.destinations import Destination
 from driftwatch.reference import ImageReference
+from driftwatch.usecases.explain import eol_text
 
 __all__ = ["ImageUsage", "Message", "compose", "route", "test_message"]
 
@@ -23,7 +24,12 @@ _HEADLINES = {
     Severity.DIGEST: "changed",
 }
 _IMAGE_HEADINGS = {**_HEADLINES, Severity.DIGEST: "new digest"}
-_ROUTE_OF = {Severity.RELEASE: "release", Severity.OS: "os", Severity.DIGEST: "digest"}
+_EOL_HEADLINE = "runs an OS release at or near its end of life"
+
+
+def _headline(drift: Drift, headings: Mapping[Severity, str] = _HEADLINES) -> str:
+    """What happened to an image, by its worst drift (end-of-life news has its own words)."""
+    return _EOL_HEADLINE if drift.kind is DriftKind.OS_EOL else headings[drift.severity]
 
 
 @dataclass(frozen=True)
@@ -47,8 +53,8 @@ def route(
     drifts: Sequence[Drift], failures: Sequence[tuple[str, str]], destination: Destination
 ) -> tuple[list[Drift], list[tuple[str, str]]]:
     """The drifts and registry failures `destination` asked for (by its `on` set)."""
-    wanted = [drift for drift in drifts if destination.wants(_ROUTE_OF[drift.severity])]
-    return wanted, list(failures) if destination.wants("error") else []
+    wanted = [drift for drift in drifts if destination.wants(drift.route)]
+    return wanted, list(failures) if destination.wants(ERROR_ROUTE) else []
 
 
 def test_message(destination: Destination, *, markdown: bool) -> Message:
@@ -102,9 +108,9 @@ def _title(groups: list[tuple[ImageReference, list[Drift]]], failed: int) -> str
     """`2 base images moved to a new OS release (+1 more changed); could not check 3 images`."""
     parts = []
     if groups:
-        top = groups[0][1][0].severity
-        worst = sum(1 for _, items in groups if items[0].severity == top)
-        parts.append(f"{_plural(worst, 'base image')} {_HEADLINES[top]}")
+        top = _headline(groups[0][1][0])
+        worst = sum(1 for _, items in groups if _headline(items[0]) == top)
+        parts.append(f"{_plural(worst, 'base image')} {top}")
         if len(groups) > worst:
             parts[0] += f" (+{len(groups) - worst} more changed)"
     if failed:
@@ -155,7 +161,7 @@ def _image_section(
     fixes = [fmt.item(line) for line in _fix_lines(fmt, ref, drifts, pinned)]
     return "\n\n".join(
         [
-            fmt.heading(f"{ref.familiar}: {_IMAGE_HEADINGS[drifts[0].severity]}"),
+            fmt.heading(f"{ref.familiar}: {_headline(drifts[0], _IMAGE_HEADINGS)}"),
             "\n".join(changes),
             _usage_line(fmt, found),
             fmt.lead_in("To fix:", fixes),
@@ -178,6 +184,8 @@ def _change_line(drift: Drift) -> str:
     kind = drift.kind
     if kind is DriftKind.OS_RELEASE:
         return f"{where}: {_describe(old)} -> {_describe(new)}"
+    if kind is DriftKind.OS_EOL:
+        return f"{where}: {eol_text(drift)}"
     if kind is DriftKind.OS_POINT_RELEASE:
         before = old.point_release if old and old.point_release else "?"
         after = new.point_release if new and new.point_release else "?"
@@ -224,6 +232,8 @@ def _fix_lines(
     """How to keep the old build (a pinned FROM line) and how to accept the new one."""
     name = ref.without_digest().familiar
     lines = []
+    if all(d.kind is DriftKind.OS_EOL for d in drifts):
+        return [f"Move to a supported release, then run {fmt.code('driftwatch lock')}"]
     if pinned:
         lines.append(f"Keep the old build: {fmt.code(f'FROM {name}@{pinned}')}")
     else:

@@ -20,7 +20,7 @@ from driftwatch.config import (
     OS_DETECT_MODES,
 )
 from driftwatch.errors import ConfigError, InvalidResponse
-from driftwatch.models import OsRelease, Platform, PlatformImage
+from driftwatch.models import OsRelease, OsSource, Platform, PlatformImage
 from driftwatch.oci.media import MAX_CONFIG_BYTES
 from driftwatch.oci.model import (
     Descriptor,
@@ -59,16 +59,18 @@ async def detect_os(
     kind = f"os-manifest-{mode}"
     cached = release_from_json(cache.get(kind, manifest_digest) or {}) if cache else None
     if cached is not None:
-        return replace(cached, source=f"cache:{cached.source}")
+        return replace(cached, source=OsSource.CACHE.at(cached.source))
     budget = Budget(max_bytes, max_seconds)
     try:
         work = _detect(source, manifest_digest, mode, hints, cache, budget)
         release = await asyncio.wait_for(work, timeout=max_seconds)
     except Undetermined as exc:
-        return OsRelease(id=None, source="layers", undetermined=str(exc))
+        return OsRelease(id=None, source=OsSource.LAYERS.value, undetermined=str(exc))
     except asyncio.TimeoutError:
         return OsRelease(
-            id=None, source="layers", undetermined=f"time bound of {max_seconds:g}s reached"
+            id=None,
+            source=OsSource.LAYERS.value,
+            undetermined=f"time bound of {max_seconds:g}s reached",
         )
     if cache is not None and release.undetermined is None:
         cache.put(kind, manifest_digest, release_to_json(release))

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from driftwatch.models import OsRelease
-from driftwatch.osinfo.releases import (
+from driftwatch.models import OsRelease, OsSource
+from driftwatch.releases import (
     DEBIAN_RELEASES,
     debian_codename,
     debian_suite,
@@ -30,7 +30,7 @@ _TOKENS = re.compile(r"[-_.:/@]")
 
 
 def hint_from_annotations(
-    annotations: Mapping[str, str], source: str = "annotation"
+    annotations: Mapping[str, str], source: str = OsSource.ANNOTATION.value
 ) -> OsRelease | None:
     """The release named by `base.name` (debian:bookworm-slim) or `version` (trixie), if any."""
     base = annotations.get(BASE_NAME)
@@ -74,7 +74,7 @@ def _from_debian_sh(created_by: str) -> OsRelease | None:
     named = debian_suite(found["suite"], at)
     if named is None:
         return None
-    return OsRelease("debian", named[0], named[1], source="config-history")
+    return OsRelease("debian", named[0], named[1], source=OsSource.CONFIG_HISTORY.value)
 
 
 def _from_alpine_rootfs(created_by: str) -> OsRelease | None:
@@ -83,7 +83,7 @@ def _from_alpine_rootfs(created_by: str) -> OsRelease | None:
     if not found:
         return None
     version = found["version"]
-    return OsRelease("alpine", version, point_release=version, source="config-history")
+    return OsRelease("alpine", version, point_release=version, source=OsSource.CONFIG_HISTORY.value)
 
 
 def _from_image_name(name: str, source: str) -> OsRelease | None:
@@ -128,5 +128,5 @@ def _from_ubi_labels(labels: Mapping[str, str]) -> OsRelease | None:
     component = labels.get("com.redhat.component", "")
     version = labels.get("version", "")
     if component.startswith("ubi") and re.fullmatch(r"\d+(\.\d+)*", version):
-        return OsRelease("rhel", version, source="config-label")
+        return OsRelease("rhel", version, source=OsSource.CONFIG_LABEL.value)
     return None

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from driftwatch.errors import OsDetectionError
-from driftwatch.models import OsRelease
+from driftwatch.models import OsRelease, OsSource
 from driftwatch.osinfo.decode import LayerDecoder
 from driftwatch.osinfo.interface import BlobSource
 from driftwatch.osinfo.osrelease import POINT_RELEASE_FILES, release_from_files
@@ -127,16 +127,17 @@ def settle(facts: Sequence[LayerFacts], complete: bool) -> OsRelease:
         if entry is not None:
             break
     else:
-        return OsRelease(id=None, source="layers")
+        return OsRelease(id=None, source=OsSource.LAYERS.value)
     if entry.content is None:
-        return OsRelease(id=None, source=f"layer:{path}", undetermined=f"{path} is unreadable")
-    release = release_from_files(entry.content, f"layer:{path}")
+        unreadable = f"{path} is unreadable"
+        return OsRelease(id=None, source=OsSource.LAYER.at(path), undetermined=unreadable)
+    release = release_from_files(entry.content, OsSource.LAYER.at(path))
     extra_path = POINT_RELEASE_FILES.get(release.id or "")
     if extra_path is None:
         return release
     extra = _resolve(layers, extra_path, complete)
     return release_from_files(
-        entry.content, f"layer:{path}", {extra_path: extra.content if extra else None}
+        entry.content, OsSource.LAYER.at(path), {extra_path: extra.content if extra else None}
     )
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from driftwatch.models import LEVELS, Level
+
 __all__ = ["SEVERITIES", "Finding", "Rule", "at_or_above"]
 
-SEVERITIES = ("note", "warning", "error")  # lowest first
+SEVERITIES = LEVELS  # "note", "warning", "error": lowest first (models.Level)
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,10 @@ class Rule:
     full: str
     help: str
     help_uri: str | None = None
-    severity: str = "warning"
+    severity: Level | str = Level.WARNING  # a plain "error" | "warning" | "note" is converted
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", Level(self.severity))
 
 
 @dataclass(frozen=True, order=True)
@@ -30,7 +35,7 @@ class Finding:
     line: int  # 1-based
     column: int  # 1-based
     rule_id: str
-    severity: str  # "error" | "warning" | "note"
+    severity: Level  # a plain "error" | "warning" | "note" is converted
     title: str
     message: str
     help: str = ""
@@ -38,9 +43,10 @@ class Finding:
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {', '.join(SEVERITIES)}")
+        object.__setattr__(self, "severity", Level(self.severity))
 
 
 def at_or_above(findings: list[Finding], minimum: str) -> list[Finding]:
     """The findings whose severity is `minimum` or more serious."""
-    floor = SEVERITIES.index(minimum)
-    return [f for f in findings if SEVERITIES.index(f.severity) >= floor]
+    floor = Level(minimum)
+    return [f for f in findings if f.severity >= floor]

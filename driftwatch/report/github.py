@@ -17,8 +17,6 @@ __all__ = [
     "write_outputs",
 ]
 
-_COMMANDS = {"error": "error", "warning": "warning", "note": "notice"}
-
 
 def escape_data(text: str) -> str:
     """Escape a command's message: `%`, CR and LF."""
@@ -44,7 +42,7 @@ def render_github(findings: Sequence[Finding]) -> str:
             )
         )
         message = f"{f.message}\n{f.help}" if f.help else f.message
-        lines.append(f"::{_COMMANDS[f.severity]} {props}::{escape_data(message)}")
+        lines.append(f"::{f.severity.github} {props}::{escape_data(message)}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 

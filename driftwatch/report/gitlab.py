@@ -10,8 +10,6 @@ from driftwatch.report.finding import Finding
 
 __all__ = ["render_gitlab"]
 
-_SEVERITY = {"error": "major", "warning": "minor", "note": "info"}
-
 
 def fingerprint(finding: Finding) -> str:
     """A stable id for a finding: same rule, file, line and message give the same value."""
@@ -27,7 +25,7 @@ def render_gitlab(findings: Sequence[Finding]) -> str:
             "description": f"{f.message} {f.help}".strip(),
             "check_name": f.rule_id,
             "fingerprint": fingerprint(f),
-            "severity": _SEVERITY[f.severity],
+            "severity": f.severity.gitlab,
             "categories": ["Security"],
             "location": {"path": f.file, "lines": {"begin": f.line}},
         }

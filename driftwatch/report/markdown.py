@@ -8,8 +8,6 @@ from driftwatch.report.finding import Finding
 
 __all__ = ["render_markdown"]
 
-_ICONS = {"error": "error", "warning": "warning", "note": "note"}
-
 
 def _cell(text: str) -> str:
     """Text safe inside a table cell: no pipes or line breaks."""
@@ -24,7 +22,7 @@ def render_markdown(findings: Sequence[Finding]) -> str:
     for f in findings:
         location = f"`{_cell(f.file)}:{f.line}:{f.column}`"
         rows.append(
-            f"| {_ICONS[f.severity]} | {f.rule_id} | {location} | {_cell(f.message)} "
+            f"| {f.severity.value} | {f.rule_id} | {location} | {_cell(f.message)} "
             f"| {_cell(f.help)} |"
         )
     return "\n".join(rows) + "\n"

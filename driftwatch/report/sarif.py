@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
+from driftwatch.models import Level
 from driftwatch.report.finding import Finding, Rule
 
 __all__ = ["SARIF_SCHEMA", "render_sarif"]
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVEL = {"error": "error", "warning": "warning", "note": "note"}
 
 
 def _rule(rule: Rule) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def _rule(rule: Rule) -> dict[str, Any]:
         "shortDescription": {"text": rule.short},
         "fullDescription": {"text": rule.full},
         "help": {"text": rule.help, "markdown": rule.help},
-        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "defaultConfiguration": {"level": Level(rule.severity).sarif},
     }
     if rule.help_uri:
         entry["helpUri"] = rule.help_uri
@@ -48,7 +48,7 @@ def render_sarif(
         {
             "ruleId": f.rule_id,
             "ruleIndex": index[f.rule_id],
-            "level": _LEVEL[f.severity],
+            "level": f.severity.sarif,
             "message": {"text": f"{f.message} {f.help}".strip()},
             "locations": [
                 {

@@ -12,8 +12,8 @@ from functools import lru_cache
 from driftwatch.history.records import ReferenceHistory, StoredDrift, TimelineEntry
 from driftwatch.lockfile import LockEntry, LockFile
 from driftwatch.models import BaseImageUse, DriftKind, OsRelease
-from driftwatch.osinfo.releases import DEBIAN_RELEASES, end_of_life, ubuntu_by_version
 from driftwatch.reference import ImageReference
+from driftwatch.releases import DEBIAN_RELEASES, find_release, ubuntu_by_version
 from driftwatch.timeline.model import (
     Band,
     LockState,
@@ -75,8 +75,8 @@ def release_of(os: OsRelease | None) -> Release:
         version = ".".join((os.version_id or "").split(".")[:2])
         label = f"{os.id} {version}".strip()
         key = label.replace(" ", "-").lower()
-    eol = end_of_life(os.id, codename)
-    if eol is None:
+    eol = find_release(os.id, os.version_id, codename)
+    if eol is None or eol.eol is None:
         return Release(key, label, os.describe())
     return Release(key, label, os.describe(), eol.eol, eol.security_end, eol.source)
 

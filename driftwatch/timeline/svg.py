@@ -219,6 +219,7 @@ _SHAPES = {
     DriftKind.TAG_VANISHED: '<path class="shape" d="M{x} {y}m-5 -5h10v10h-10z"/>',
     DriftKind.TAG_REAPPEARED: '<path class="shape" d="M{x} {y}m-5 -5h10v10h-10z"/>',
     DriftKind.DIGEST: '<circle class="shape" cx="{x}" cy="{y}" r="3"/>',
+    DriftKind.OS_EOL: '<path class="shape" d="M{x} {y}m-6 -6l12 12m0 -12l-12 12"/>',
 }
 
 

@@ -12,11 +12,14 @@ from dataclasses import dataclass, replace
 
 from driftwatch.aliases import Aliases
 from driftwatch.drift import compare, failing, platform_key, undetermined, worst_first
+from driftwatch.eol import EolState
+from driftwatch.lint.eol import EolCheck
 from driftwatch.lockfile import LockEntry, LockFile
 from driftwatch.models import (
     BaseImageUse,
     Drift,
     DriftKind,
+    Level,
     Observation,
     OsRelease,
     Platform,
@@ -207,6 +210,7 @@ def check_findings(
     allow_unreachable: bool,
     lockfile: str,
     aliases: Mapping[ImageReference, Aliases] | None = None,
+    eol: EolCheck | None = None,
 ) -> list[Finding]:
     """One Finding per use of every drifted, unlocked, unjudged or unreachable reference."""
     pins = {reference: entry.digest for reference, entry in report.locked.items()}
@@ -216,20 +220,46 @@ def check_findings(
             f"{use.written} is not locked in {lockfile}: run `driftwatch lock` to record "
             "its digests and OS release."
         )
-        findings.append(_at(use, "not-locked", "warning", "Base image not locked", text))
+        findings.append(_at(use, "not-locked", Level.WARNING, "Base image not locked", text))
     for reference in report.os_not_judged():
         for use in report.uses.get(reference, ()):
             text = (
                 f"{use.written} was locked with --os-detect off: a move to another OS release "
                 "cannot be judged for it (run `driftwatch lock` with OS detection)."
             )
-            findings.append(_at(use, "os-not-judged", "warning", "OS release not locked", text))
+            findings.append(_at(use, "os-not-judged", Level.WARNING, "OS release not locked", text))
     for reference, platform, why in report.disagreements:
         for use in report.uses.get(reference, ()):
             text = f"{use.written} ({platform}): {why}; the filesystem decides."
-            findings.append(_at(use, "os-hint-disagrees", "warning", "OS hint is wrong", text))
+            findings.append(_at(use, "os-hint-disagrees", Level.WARNING, "OS hint is wrong", text))
+    findings += eol_findings(report, eol) if eol is not None else []
     findings += undetermined_findings(report.undetermined(), report.uses, allow_unreachable)
     findings += failure_findings(report.failures, report.uses, allow_unreachable)
+    return findings
+
+
+_TOLD = {
+    EolState.ENDED: Level.WARNING,
+    EolState.ENDING: Level.WARNING,
+    EolState.UNKNOWN: Level.NOTE,
+}
+
+
+def eol_findings(report: CheckReport, eol: EolCheck) -> list[Finding]:
+    """A notice at every use of a locked image whose OS release ends within the window or has
+    ended (`bookworm ends 2028-06-30 (LTS), in 76 days`): a warning, never a failure; a note
+    when the calendar does not know the release."""
+    findings: list[Finding] = []
+    for reference, entry in report.locked.items():
+        statuses = [s for s in eol.statuses(entry.platforms) or () if s.state in _TOLD]
+        if not statuses:
+            continue  # supported, no OS recorded (os-not-judged says so) or a scratch image
+        level = max(_TOLD[s.state] for s in statuses)
+        text = "; ".join(sorted({s.describe() for s in statuses}))
+        findings.extend(
+            _at(use, OS_EOL, level, "OS release end of life", f"{use.written}: {text}.")
+            for use in report.uses.get(reference, ())
+        )
     return findings
 
 
@@ -241,7 +271,7 @@ def problem_findings(problems: Sequence[FileProblem]) -> list[Finding]:
             problem.line or 1,
             1,
             UNREADABLE,
-            "error",
+            Level.ERROR,
             "File could not be read",
             f"{problem.file} could not be read or parsed ({problem.reason}): the base images "
             "it names were not checked.",
@@ -277,7 +307,7 @@ def drift_findings(
                     pin_gone=reference in gone,
                     aliases=(aliases or {}).get(reference),
                 )
-                severity = _severity(drift, floor)
+                severity = drift.severity.level(floor)
                 findings.append(_at(use, drift.kind.value, severity, title_for(drift), text))
     return findings
 
@@ -330,11 +360,12 @@ def failure_findings(
 
 
 OS_UNKNOWN = "os-unknown"
+OS_EOL = DriftKind.OS_EOL.value
 UNREADABLE = "unreadable-file"
 
 
-def _unchecked(allowed: bool) -> str:
-    return "warning" if allowed else "error"
+def _unchecked(allowed: bool) -> Level:
+    return Level.WARNING if allowed else Level.ERROR
 
 
 def _allowed(text: str, allowed: bool) -> str:
@@ -344,13 +375,7 @@ def _allowed(text: str, allowed: bool) -> str:
     return f"{text} Passed unchecked only because of --allow-unreachable."
 
 
-def _severity(drift: Drift, floor: Severity | None) -> str:
-    if floor is not None and drift.severity >= floor:
-        return "error"
-    return "warning" if drift.severity >= Severity.OS else "note"
-
-
-def _at(use: BaseImageUse, rule: str, severity: str, title: str, message: str) -> Finding:
+def _at(use: BaseImageUse, rule: str, severity: Level, title: str, message: str) -> Finding:
     return Finding(use.file, use.line, use.column, rule, severity, title, message)
 
 
@@ -424,6 +449,16 @@ CHECK_RULES: tuple[Rule, ...] = (
         "OS hint is wrong",
         "In full mode, an annotation or the image config names another OS release than the "
         "image's filesystem shows; the filesystem decides.",
+    ),
+    Rule(
+        OS_EOL,
+        "OsEol",
+        "OS release end of life",
+        "When the OS release the image was locked with stops getting security updates (from "
+        "the end-of-life calendar); a warning within `[eol] warn_days` or once ended, never a "
+        "failure.",
+        "Move to a supported release, then run `driftwatch lock`.",
+        severity=Level.NOTE,
     ),
     _rule(
         "os-not-judged",

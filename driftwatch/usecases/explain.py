@@ -44,6 +44,7 @@ def title_for(drift: Drift) -> str:
         DriftKind.PLATFORM_REMOVED: "Base image lost a platform",
         DriftKind.TAG_VANISHED: "Base image tag vanished",
         DriftKind.TAG_REAPPEARED: "Base image tag reappeared",
+        DriftKind.OS_EOL: "Base image's OS release ends soon or has ended",
     }
     if drift.undetermined is not None:
         return "Base image moved; its OS release could not be established"
@@ -73,6 +74,8 @@ def describe_drift(
             f"{where} moved to a new digest but whether its OS release moved is unknown "
             f"({drift.undetermined.reason}): {_digests(old, new)}."
         )
+    elif drift.kind is DriftKind.OS_EOL:
+        sentence = f"{where} runs {eol_text(drift)}."
     else:
         sentence = _SENTENCES[drift.kind](where, old, new)
     fix = GONE_HINT if pin_gone and _pins(drift) else _fix(drift, name, pin, aliases)
@@ -87,7 +90,21 @@ GONE_HINT = (
 
 def _pins(drift: Drift) -> bool:
     """True when the fix for this drift would pin the old digest."""
-    return drift.kind not in (DriftKind.PLATFORM_ADDED, DriftKind.TAG_REAPPEARED)
+    return drift.kind not in (DriftKind.PLATFORM_ADDED, DriftKind.TAG_REAPPEARED, DriftKind.OS_EOL)
+
+
+def eol_text(drift: Drift) -> str:
+    """`Debian 12 (bookworm): bookworm ends 2028-06-30 (LTS)`, as seen the day it was found.
+
+    Read from the shipped calendar: a stored event keeps the release, not the user's calendar.
+    """
+    from driftwatch.eol import Calendar
+
+    os = drift.new.os if drift.new is not None else None
+    if os is None or not os.known:
+        return "OS release unknown: end of life unknown"
+    status = Calendar.shipped().status(os, drift.detected_at.date())
+    return f"{os.describe()}: {status.describe()}"
 
 
 def _os(image: PlatformImage | None) -> str:
@@ -155,6 +172,8 @@ _SENTENCES = {
 
 
 def _fix(drift: Drift, name: str, pin: str | None, aliases: Aliases | None = None) -> str:
+    if drift.kind is DriftKind.OS_EOL:
+        return "Move to a supported release, then run `driftwatch lock`."
     if not _pins(drift):
         return "To accept it: run `driftwatch lock`."
     digest = pin or (drift.old.digest if drift.old else None)

@@ -16,6 +16,7 @@ from driftwatch.errors import DeadlineExceeded, DriftwatchError, NotFound, Regis
 from driftwatch.models import (
     Observation,
     OsRelease,
+    OsSource,
     Platform,
     PlatformImage,
     Resolution,
@@ -79,7 +80,7 @@ async def with_os(
             except fatal as exc:
                 raise _Unchecked(image, exc) from exc
             except DriftwatchError as exc:  # one image's failure is data, not a crash
-                found = OsRelease(id=None, source="error", undetermined=exc.message)
+                found = OsRelease(id=None, source=OsSource.ERROR.value, undetermined=exc.message)
         return dataclasses.replace(image, os=found)
 
     async def each(result: Resolution | ResolveFailure) -> Resolution | ResolveFailure:

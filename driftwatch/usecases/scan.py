@@ -11,9 +11,11 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING
 
 from driftwatch.drift import failing, undetermined, worst_first
+from driftwatch.eol import Calendar, eol_drifts, load_calendar
 from driftwatch.models import (
     BaseImageUse,
     Drift,
@@ -78,12 +80,15 @@ def run_scan(
     destinations: Sequence[Destination] = (),
     retry: RetryPolicy | None = None,
     limits: RunLimits | None = None,
+    today: date | None = None,
 ) -> ScanResult:
     """Resolve, detect the OS of new digests only, record one run, then flush the outbox.
 
     A digest other than the one recorded last time is believed only after its bytes were
     fetched and hashed (the baseline below), so a lying registry cannot fake a change.
+    `today` (default: the UTC date) is the day end-of-life news is judged from.
     """
+    calendar = load_calendar(config.eol_calendar)  # a bad calendar fails before the run
     run_id = store.start_run(trigger)
     options = OsOptions.from_config(
         config, os_mode, known=_known_os(store, references), remember=store.remember_os
@@ -107,7 +112,10 @@ def run_scan(
         obs.reference: _breaking(found, platforms)
         for obs, found in zip(observations, recorded, strict=True)
     }
-    count = sum(len(found) for found in recorded)
+    day = today or datetime.now(timezone.utc).date()
+    for drift in _eol_news(store, run_id, observations, calendar, day, config.eol_warn_days):
+        drifts[drift.reference] = (*drifts.get(drift.reference, ()), drift)
+    count = sum(len(found) for found in drifts.values())
     store.finish_run(run_id, checked=len(results), drifts=count, errors=len(failures))
     unsure = [
         ResolveFailure(
@@ -129,6 +137,24 @@ def run_scan(
         pins,
         gone_digests(config, pins, limits),
     )
+
+
+def _eol_news(
+    store: HistoryStore,
+    run_id: int,
+    observations: Sequence[Observation],
+    calendar: Calendar,
+    today: date,
+    warn_days: int,
+) -> list[Drift]:
+    """os-eol events new to the history: once per reference, release and threshold."""
+    found = [
+        news
+        for observation in observations
+        if not observation.missing
+        for news in eol_drifts(observation, calendar, today, warn_days)
+    ]
+    return store.record_eol(run_id, found) if found else []
 
 
 def _breaking(drifts: Sequence[Drift], platforms: Sequence[Platform]) -> tuple[Drift, ...]:

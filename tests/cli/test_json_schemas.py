@@ -117,14 +117,14 @@ def test_check_and_scan_print_the_same_findings_envelope(
 ) -> None:
     name = repo.removeprefix("library/")
     project = make_project(tmp_path, registry, {"Dockerfile": f"FROM {name}:12\n"})
-    push_index(registry, repo, "12", debian_index("bullseye", seed=repo))
+    push_index(registry, repo, "12", debian_index("bookworm", seed=repo))
     assert driftwatch(project, "lock").returncode == 0
     db = f"sqlite:///{tmp_path / 'history.db'}"
     first = json_of(project, "scan", ".", "--db", db)
     validate(first, "scan")
     assert (first["findings"], first["run"]["checked"], first["run"]["changes"]) == ([], 1, 0)
 
-    push_index(registry, repo, "12", debian_index("bookworm", seed=repo + "b"))
+    push_index(registry, repo, "12", debian_index("trixie", seed=repo + "b"))
     checked = json_of(project, "check", code=1)
     validate(checked, "findings")
     dead = f"127.0.0.1:{free_port()}/gone/image:1"

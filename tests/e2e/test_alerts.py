@@ -92,12 +92,15 @@ def test_release_move_alerts_once_with_the_old_index_digest(make_project: MakePr
     with HttpReceiver() as hook:
         first = run(project, "scan", "--notify", hook.url())
         assert first.returncode == 0, first.stderr
-        assert hook.posts == []  # first sight of a tag is no news
+        # first sight of a tag is no drift; that its release's LTS has ended is news, once
+        [eol] = hook.posts
+        assert eol.json["title"] == "1 base image runs an OS release at or near its end of life"
+        assert "bullseye ended 2026-08-31 (LTS)" in eol.json["message"]
         project.push(tag, "bookworm", "new")
         moved = run(project, "scan", "--notify", hook.url())
         assert moved.returncode == 1, moved.stderr
-        assert len(hook.posts) == 1
-        title, body = hook.posts[0].json["title"], hook.posts[0].json["message"]
+        assert len(hook.posts) == 2
+        title, body = hook.posts[1].json["title"], hook.posts[1].json["message"]
         assert title == "1 base image moved to a new OS release"
         assert "Debian 11 (bullseye) -> Debian 12 (bookworm)" in body
         assert f"FROM python:{tag}@{old}\n" in body + "\n"
@@ -107,7 +110,7 @@ def test_release_move_alerts_once_with_the_old_index_digest(make_project: MakePr
         assert "driftwatch lock" in body
         again = run(project, "scan", "--notify", hook.url())
         assert again.returncode == 0, again.stderr
-        assert len(hook.posts) == 1
+        assert len(hook.posts) == 2
 
 
 def _pending(project: Project, **env: str) -> list[dict[str, object]]:
@@ -134,8 +137,8 @@ def test_receiver_down_waits_then_delivered_once_on_the_next_scan(
     failed = _move(project, url, **NO_BACKOFF)
     assert failed.returncode == 1
     assert f"alert to json://127.0.0.1:{port}/**** failed (will retry)" in failed.stderr
-    waiting = _pending(project)  # one event per platform (amd64, arm64/v8), one destination
-    assert [(w["status"], w["attempts"]) for w in waiting] == [("pending", 1)] * 2
+    waiting = _pending(project)  # one event per platform (amd64, arm64/v8) + bullseye's os-eol
+    assert [(w["status"], w["attempts"]) for w in waiting] == [("pending", 1)] * 3
     assert {w["last_error"] for w in waiting} == {
         "A Connection error occurred sending JSON notification to 127.0.0.1."
     }
@@ -167,14 +170,14 @@ def test_backoff_holds_a_failed_delivery_until_it_is_due(make_project: MakeProje
         assert early.returncode == 0 and "nothing pending" in early.stderr
         assert run(project, "scan", "--notify", url).returncode == 0
         assert hook.posts == []
-        assert [w["attempts"] for w in _pending(project)] == [1, 1]
+        assert [w["attempts"] for w in _pending(project)] == [1, 1, 1]  # + bullseye's os-eol
         store = HistoryStore.open(str(project.db))
         try:
             later = datetime.now(timezone.utc) + timedelta(minutes=6)
             [delivery] = flush_outbox(store, [Destination.from_url(url)], now=later)
         finally:
             store.close()
-        assert delivery.result.ok and delivery.events == 2
+        assert delivery.result.ok and delivery.events == 3
         assert len(hook.posts) == 1
     assert _pending(project) == []
 
@@ -191,10 +194,10 @@ def test_always_failing_receiver_is_marked_failed_after_the_bound(
         retry = run(project, "notify", "--retry", "--notify", url, **bound)
         assert retry.returncode == 3 and retry.stdout.startswith("failed "), retry.stdout
         fates.append(retry.stdout)
-    assert "(2 event(s), will retry)" in fates[0]
-    assert "(2 event(s), gave up; see `driftwatch events --pending`)" in fates[1]
+    assert "(3 event(s), will retry)" in fates[0]  # two moves and bullseye's os-eol
+    assert "(3 event(s), gave up; see `driftwatch events --pending`)" in fates[1]
     gave_up = _pending(project)
-    assert [(g["status"], g["attempts"]) for g in gave_up] == [("failed", 3)] * 2
+    assert [(g["status"], g["attempts"]) for g in gave_up] == [("failed", 3)] * 3
     table = run(project, "events", "--pending")
     assert "failed" in table.stdout and "SECRET123" not in table.stdout
     after = run(project, "notify", "--retry", "--notify", url, **bound)

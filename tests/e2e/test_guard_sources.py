@@ -64,7 +64,8 @@ def test_os_release_move_fails_check_at_the_line(
     assert f"::error file={file},line={line},col={column}," in moved.stdout
     assert "moved from Debian 11 (bullseye) to Debian 12 (bookworm)" in moved.stdout
     others = [n for n in WHERE if n != name]
-    assert not any(f"file={WHERE[n][0]}," in moved.stdout for n in others)
+    assert not any(f"::error file={WHERE[n][0]}," in moved.stdout for n in others)
+    assert "::warning file=" in moved.stdout and "bullseye ended 2026-08-31 (LTS)" in moved.stdout
 
 
 def test_sources_switched_off_are_not_locked(project: Path) -> None:

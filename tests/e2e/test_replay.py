@@ -87,7 +87,7 @@ def test_replay_through_the_registry_raises_exactly_the_31_release_moves(
         assert result.failures == (), result.failures
         for ref, row in refs.items():
             name = f"{row['image']}:{row['tag']}"
-            kinds = [d.kind for d in result.drifts[ref]]
+            kinds = [d.kind for d in result.drifts[ref] if d.kind.moves]  # not os-eol news
             for drift in result.drifts[ref]:
                 assert drift.kind is not DriftKind.OS_POINT_RELEASE, (row, drift)
                 if drift.kind is DriftKind.OS_RELEASE:

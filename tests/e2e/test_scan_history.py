@@ -65,7 +65,12 @@ def test_scan_records_history_and_each_kind_of_drift(
     code, first = _scan(project, db_url)
     assert code == 0
     assert {row["digest"] for row in first} == set(before.values())
-    assert _events(project, db_url) == []
+    eol = _events(project, db_url)  # bullseye's LTS ended 2026-08-31: news, never a failure
+    assert {(e["kind"], e["reference"]) for e in eol} == {
+        ("os-eol", f"docker.io/library/{moved}"),
+        ("os-eol", f"docker.io/library/{deleted}"),
+    }
+    assert all(e["new"]["os"]["codename"] == "bullseye" for e in eol)
 
     push_index(registry, f"library/{repo}", "3.11-slim", debian_index("bookworm", seed="m2"))
     push_index(registry, f"library/{repo}", "3.12-slim", debian_index("bookworm", seed="r2"))
@@ -89,7 +94,8 @@ def test_scan_records_history_and_each_kind_of_drift(
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         by_kind.setdefault(event["kind"], []).append(event)
-    assert sorted(by_kind) == ["digest", "os-release", "tag-vanished"]
+    assert sorted(by_kind) == ["digest", "os-eol", "os-release", "tag-vanished"]
+    assert len(by_kind["os-eol"]) == 2  # not told again by the second scan
     releases = by_kind["os-release"]
     assert {e["platform"] for e in releases} == PLATFORMS  # exactly one per changed platform
     assert len(releases) == 2
@@ -113,7 +119,7 @@ def test_scan_records_history_and_each_kind_of_drift(
     assert timeline["reference"] == f"docker.io/library/{moved}"
     amd = [e for e in timeline["entries"] if e["platform"] == "linux/amd64"]
     assert [e["os"]["codename"] for e in amd] == ["bullseye", "bookworm"]
-    assert [k["kind"] for e in amd for k in e["events"]] == ["os-release"]
+    assert [k["kind"] for e in amd for k in e["events"]] == ["os-eol", "os-release"]
     assert amd[0]["index_digest"] == before["3.11-slim"]
 
     push_index(registry, f"library/{repo}", "3.10-slim", debian_index("bullseye", seed="d1"))

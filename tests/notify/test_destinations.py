@@ -21,7 +21,7 @@ def test_config_env_and_flags_are_merged_in_order() -> None:
     config = Config(notify=(A, {"url": B, "on": ["digest"]}))
     found = load_destinations(config, [C], env={"DRIFTWATCH_NOTIFY": ""})
     assert [d.url for d in found] == [A, B, C]
-    assert found[0].on == DEFAULT_ON == frozenset({"release", "os", "error"})
+    assert found[0].on == DEFAULT_ON == frozenset({"release", "os", "eol", "error"})
     assert found[1].on == frozenset({"digest"})
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from driftwatch.models import OsRelease
 from driftwatch.osinfo.osrelease import parse_os_release, release_from_files, release_line
-from driftwatch.osinfo.releases import (
+from driftwatch.releases import (
     DEBIAN_TABLE_CHECKED,
     debian_suite,
     ubuntu_by_codename,

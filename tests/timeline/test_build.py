@@ -12,8 +12,8 @@ import pytest
 from driftwatch.history import HistoryStore, ReferenceHistory
 from driftwatch.lockfile import LockEntry, LockFile, LockUse
 from driftwatch.models import BaseImageUse, DriftKind, OsRelease, UseKind
-from driftwatch.osinfo.releases import END_OF_LIFE, end_of_life
 from driftwatch.reference import parse_reference
+from driftwatch.releases import end_of_life, shipped_releases
 from driftwatch.timeline.build import build_report, release_of
 from tests.history.helpers import AMD, at, debian, observe
 from tests.tag_history import expected_release_moves, history_rows
@@ -108,10 +108,7 @@ def test_alias_builds_are_an_undetermined_release(histories: list[ReferenceHisto
 
 
 def test_end_of_life_table_has_a_source_per_entry() -> None:
-    assert all(entry.source and entry.eol for entry in END_OF_LIFE)
-    assert all(
-        entry.security_end is None or entry.security_end < entry.eol for entry in END_OF_LIFE
-    )
+    assert all(entry.source and entry.checked for entry in shipped_releases())
     bookworm = end_of_life("debian", "bookworm")
     assert bookworm is not None and bookworm.eol == date(2028, 6, 30)
     assert end_of_life("debian", None) is None and end_of_life("alpine", "x") is None
@@ -119,7 +116,12 @@ def test_end_of_life_table_has_a_source_per_entry() -> None:
     distroless = release_of(OsRelease("debian", "12"))  # no codename in its os-release
     assert distroless.key == "bookworm" and distroless.eol == date(2028, 6, 30)
     alpine = release_of(OsRelease("alpine", "3.20.3"))
-    assert (alpine.key, alpine.label, alpine.eol) == ("alpine-3.20", "alpine 3.20", None)
+    assert (alpine.key, alpine.label, alpine.eol) == (
+        "alpine-3.20",
+        "alpine 3.20",
+        date(2026, 4, 1),
+    )
+    assert release_of(OsRelease("alpine", "3.14.1")).eol is None  # not in the calendar
     assert release_of(OsRelease("ubuntu", "24.04")).key == "noble"
 
 
