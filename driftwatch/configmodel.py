@@ -111,7 +111,7 @@ Endpoint = Annotated[str, MaxLen(MAX_TEXT), AfterValidator(check_endpoint)]
 RegistryKey = Annotated[str, MaxLen(300), AfterValidator(_registry_key)]
 ArgName = Annotated[str, MaxLen(300), AfterValidator(_arg_name)]
 PlatformText = Annotated[str, MaxLen(300), AfterValidator(_platform)]
-Route = Literal["release", "os", "digest", "error"]
+Route = Literal["release", "os", "digest", "error", "library-removed"]
 SourceName = Literal["dockerfile", "compose", "actions", "gitlab", "bake", "kubernetes"]
 if set(get_args(SourceName)) != set(SOURCE_NAMES):  # pragma: no cover - a developer's slip
     raise ImportError("configmodel.SourceName must list config.SOURCE_NAMES")
@@ -277,13 +277,21 @@ class ConfigModel(_Strict):
             "list of URLs or tables",
             "[]",
             "Apprise URLs, or `{url = ..., on = [...]}` tables routing by severity "
-            "(`release`, `os`, `digest`, `error`). Write secrets as `${VAR}`.",
+            "(`release`, `os`, `digest`, `error`, `library-removed`). Write secrets as `${VAR}`.",
         ),
     )
     os_detect: Literal["fast", "full", "off"] = Field(
         default="fast",
         json_schema_extra=_doc(
             "`fast` / `full` / `off`", "`fast`", "How to find the OS release of an image."
+        ),
+    )
+    explain: Literal["on", "off"] = Field(
+        default="on",
+        json_schema_extra=_doc(
+            "`on` / `off`",
+            "`on`",
+            "Read the package databases of an image that moved, to say what broke.",
         ),
     )
     fail_on: Literal["never", "digest", "os", "release"] = Field(

@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, IntEnum
+from typing import TYPE_CHECKING
 
 from driftwatch.redact import printable
 from driftwatch.reference import ImageReference
+
+if TYPE_CHECKING:
+    from driftwatch.pkgdiff import Explanation
 
 __all__ = [
     "BaseImageUse",
@@ -320,6 +324,7 @@ class Drift:
     detected_at: datetime
     undetermined: Undetermined | None = None  # a digest move whose OS move cannot be judged
     breaking: bool = False  # platform-removed for a platform the lock or config names
+    explanation: Explanation | None = None  # the move class and what the packages did
 
     @property
     def severity(self) -> Severity:

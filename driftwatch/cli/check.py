@@ -13,6 +13,7 @@ import click
 from driftwatch import __version__
 from driftwatch.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_REGISTRY, warn
 from driftwatch.cli._options import (
+    explain_option,
     fail_on_option,
     notify_option,
     os_detect_option,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # typing only: keeps `driftwatch --help` light
 )
 @platform_option
 @os_detect_option
+@explain_option
 @notify_option
 @click.pass_context
 def check(
@@ -62,9 +64,11 @@ def check(
     allow_unreachable: bool,
     platforms: tuple[str, ...],
     os_detect: str | None,
+    explain: str | None,
     notify_urls: tuple[str, ...],
 ) -> None:
     """Exit 1 when a locked base image moved (by default: to another OS release)."""
+    from driftwatch.usecases.changes import explain_drifts
     from driftwatch.usecases.check import (
         CHECK_RULES,
         check_findings,
@@ -96,6 +100,7 @@ def check(
     report = compare_with_lock(lock, uses, results, wanted)
     pins = {ref: entry.digest for ref, entry in report.locked.items() if report.drifts.get(ref)}
     report = replace(report, gone=gone_digests(config, pins))
+    report = replace(report, drifts=explain_drifts(report.drifts, config, mode=explain))
     shown = lockfile or DEFAULT_LOCKFILE
     findings = check_findings(
         report, fail_on=policy, allow_unreachable=allow_unreachable, lockfile=shown

@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 ENV_VAR = "DRIFTWATCH_NOTIFY"
-ROUTES = frozenset({"release", "os", "digest", "error"})
+ROUTES = frozenset({"release", "os", "digest", "error", "library-removed"})
 # Digest-only changes are routine rebuilds: they stay out of alerts unless asked for.
 DEFAULT_ON = frozenset({"release", "os", "error"})
 _SALT = b"driftwatch-destination-v1"

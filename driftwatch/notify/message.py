@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from driftwatch.models import Drift, DriftKind, OsRelease, PlatformImage, Severity
 from driftwatch.notify.destinations import Destination
 from driftwatch.reference import ImageReference
+from driftwatch.usecases.explain import describe_changes
 
 __all__ = ["ImageUsage", "Message", "compose", "route", "test_message"]
 
@@ -24,6 +25,7 @@ _HEADLINES = {
 }
 _IMAGE_HEADINGS = {**_HEADLINES, Severity.DIGEST: "new digest"}
 _ROUTE_OF = {Severity.RELEASE: "release", Severity.OS: "os", Severity.DIGEST: "digest"}
+LIBRARY_REMOVED = "library-removed"
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,17 @@ def route(
     drifts: Sequence[Drift], failures: Sequence[tuple[str, str]], destination: Destination
 ) -> tuple[list[Drift], list[tuple[str, str]]]:
     """The drifts and registry failures `destination` asked for (by its `on` set)."""
-    wanted = [drift for drift in drifts if destination.wants(_ROUTE_OF[drift.severity])]
+    wanted = [drift for drift in drifts if _wanted(drift, destination)]
     return wanted, list(failures) if destination.wants("error") else []
+
+
+def _wanted(drift: Drift, destination: Destination) -> bool:
+    """By severity (`release`, `os`, `digest`), or `library-removed`: a move that took a
+    shared library out of the image, whatever its severity."""
+    if destination.wants(_ROUTE_OF[drift.severity]):
+        return True
+    found = drift.explanation
+    return destination.wants(LIBRARY_REMOVED) and found is not None and found.removes_library
 
 
 def test_message(destination: Destination, *, markdown: bool) -> Message:
@@ -151,6 +162,9 @@ def _image_section(
         digests = _digest_line(fmt, drift)
         if digests:
             changes.append(fmt.item(digests, 1))
+        explained = describe_changes(drift.explanation) if drift.explanation else ""
+        if explained:
+            changes.append(fmt.item(explained, 1))
     found = usages.get(ref) or usages.get(ref.without_digest()) or ()
     fixes = [fmt.item(line) for line in _fix_lines(fmt, ref, drifts, pinned)]
     return "\n\n".join(

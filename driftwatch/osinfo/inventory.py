@@ -34,6 +34,7 @@ class Inventory:
     libraries: tuple[str, ...] = ()  # paths of lib*.so.* files under the library dirs
     owners: tuple[tuple[str, str], ...] = ()  # (library path, package) from the database
     problem: str | None = None
+    scanned: bool = True  # False when the layers were not all read (a bound, a bad layer)
 
     @property
     def readable(self) -> bool:
@@ -48,6 +49,7 @@ class Inventory:
             "libraries": list(self.libraries),
             "owners": [list(pair) for pair in self.owners],
             "problem": self.problem,
+            "scanned": self.scanned,
         }
 
     @classmethod
@@ -63,6 +65,7 @@ class Inventory:
             tuple(str(p) for p in data["libraries"]),
             owners,
             data["problem"],
+            bool(data["scanned"]),
         )
 
 

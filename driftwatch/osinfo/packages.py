@@ -32,7 +32,7 @@ from driftwatch.osinfo.tarscan import LayerEntry, LayerFacts
 
 __all__ = ["inventory_from_entries", "layer_digests", "read_inventory"]
 
-CACHE_PREFIX = "inventory/v1/"
+CACHE_PREFIX = "inventory/v2/"
 
 
 async def read_inventory(
@@ -57,14 +57,19 @@ async def read_inventory(
         work = _read(source, manifest_digest, budget)
         inventory = await asyncio.wait_for(work, timeout=max_seconds)
     except Undetermined as exc:
-        return Inventory(None, problem=f"package database not read: {exc}")
+        return _unread(str(exc))
     except asyncio.TimeoutError:
-        return Inventory(None, problem=f"package database not read: time bound of {max_seconds:g}s")
+        return _unread(f"time bound of {max_seconds:g}s reached")
     except OsDetectionError as exc:
-        return Inventory(None, problem=f"package database not read: {exc.message}")
+        return _unread(exc.message)
     if cache is not None:
         cache.put(key, inventory.to_json())
     return inventory
+
+
+def _unread(why: str) -> Inventory:
+    """An inventory whose layers were not all read: nothing about it is known."""
+    return Inventory(None, problem=f"package database not read: {why}", scanned=False)
 
 
 async def layer_digests(source: BlobSource, manifest_digest: str) -> tuple[str, ...]:
@@ -83,7 +88,7 @@ async def _read(source: BlobSource, digest: str, budget: Budget) -> Inventory:
         facts.append(found)
         oversized += too_big
     if oversized:
-        return Inventory(None, problem=f"package database too large to read: {oversized[0]}")
+        return _unread(f"{oversized[0]} is larger than the bound")
     return inventory_from_entries(merge(facts[::-1]))
 
 

@@ -236,7 +236,8 @@ def drift_findings(
                     drift, written=use.written, pin=pins.get(reference), pin_gone=reference in gone
                 )
                 severity = _severity(drift, floor)
-                findings.append(_at(use, drift.kind.value, severity, title_for(drift), text))
+                finding = _at(use, drift.kind.value, severity, title_for(drift), text)
+                findings.append(_explained(finding, drift))
     return findings
 
 
@@ -306,6 +307,15 @@ def _severity(drift: Drift, floor: Severity | None) -> str:
     if floor is not None and drift.severity >= floor:
         return "error"
     return "warning" if drift.severity >= Severity.OS else "note"
+
+
+def _explained(finding: Finding, drift: Drift) -> Finding:
+    """The finding with the drift's move class and package diff (JSON, SARIF properties)."""
+    found = drift.explanation
+    if found is None:
+        return finding
+    changes = found.diff.to_json() if found.diff else None
+    return replace(finding, move=found.move, changes=changes)
 
 
 def _at(use: BaseImageUse, rule: str, severity: str, title: str, message: str) -> Finding:

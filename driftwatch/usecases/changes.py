@@ -1,0 +1,128 @@
+"""Explain every move: classify each drift and, for images that moved, diff their packages.
+
+Runs only on drifts (a steady-state run has none, so it reads nothing): one registry client,
+both platform manifests (cached by digest) to tell metadata-only moves from layer changes, then
+the package inventory of each side (bounded like OS detection, cached by digest for ever).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from driftwatch.errors import DriftwatchError
+from driftwatch.models import Drift, DriftKind
+from driftwatch.osinfo.inventory import Inventory
+from driftwatch.pkgdiff import Explanation, classify, diff_inventories
+from driftwatch.reference import ImageReference
+
+if TYPE_CHECKING:
+    from driftwatch.config import Config
+    from driftwatch.osinfo import BlobSource, OsCache
+
+__all__ = ["EXPLAIN_CONCURRENCY", "explain_drifts", "inventory_cache", "needs_reads"]
+
+EXPLAIN_CONCURRENCY = 4
+_READ_KINDS = (DriftKind.DIGEST, DriftKind.OS_RELEASE, DriftKind.OS_POINT_RELEASE)
+
+Drifts = Mapping[ImageReference, Sequence[Drift]]
+
+
+def inventory_cache() -> OsCache:
+    """Where inventories are kept by digest (one place to re-point when the caches merge)."""
+    from driftwatch.osinfo import DiskCache
+
+    return DiskCache()
+
+
+def needs_reads(drift: Drift) -> bool:
+    """True for a move between two platform images whose packages can be compared."""
+    return (
+        drift.kind in _READ_KINDS
+        and drift.old is not None
+        and drift.new is not None
+        and drift.old.digest != drift.new.digest
+    )
+
+
+def explain_drifts(
+    drifts: Drifts, config: Config, *, mode: str | None = None
+) -> dict[ImageReference, tuple[Drift, ...]]:
+    """Every drift with its Explanation; `off` (flag or config) classifies without reading."""
+    off = (mode or config.explain) == "off"
+    plain = {ref: tuple(_classified(d) for d in found) for ref, found in drifts.items()}
+    if off or not any(needs_reads(d) for found in drifts.values() for d in found):
+        return plain
+    from driftwatch.usecases.online import _client
+
+    async def run() -> dict[ImageReference, tuple[Drift, ...]]:
+        async with _client(config) as client:
+            limit = asyncio.Semaphore(EXPLAIN_CONCURRENCY)
+            cache = inventory_cache()
+
+            async def one(ref: ImageReference, drift: Drift) -> Drift:
+                if not needs_reads(drift):
+                    return drift
+                from driftwatch.osinfo import BoundSource
+
+                async with limit:
+                    found = await explain_one(BoundSource(client, ref), drift, config, cache)
+                return dataclasses.replace(drift, explanation=found)
+
+            done = {}
+            for ref, found in plain.items():
+                done[ref] = tuple(await asyncio.gather(*(one(ref, d) for d in found)))
+            return done
+
+    return asyncio.run(run())
+
+
+def _classified(drift: Drift) -> Drift:
+    """The move class that needs no read (platform-only, OS moves); digest moves wait."""
+    if drift.kind is DriftKind.DIGEST and needs_reads(drift):
+        return drift
+    move = classify(drift.kind.value, None)
+    return dataclasses.replace(drift, explanation=Explanation(move)) if move else drift
+
+
+async def explain_one(
+    source: BlobSource, drift: Drift, config: Config, cache: OsCache | None
+) -> Explanation:
+    """Compare the two platform images of a drift: same layers, else their packages."""
+    from driftwatch.osinfo.packages import layer_digests
+
+    assert drift.old is not None and drift.new is not None
+    try:
+        same = await layer_digests(source, drift.old.digest) == await layer_digests(
+            source, drift.new.digest
+        )
+    except DriftwatchError as exc:
+        problem = Inventory(None, problem=f"could not read its manifest: {exc.message}")
+        move = classify(drift.kind.value, False) or "packages"
+        return Explanation(move, diff_inventories(problem, problem))
+    move = classify(drift.kind.value, same) or "packages"
+    if same:
+        return Explanation(move)
+    old = await _inventory(source, drift.old.digest, config, cache)
+    new = await _inventory(source, drift.new.digest, config, cache)
+    return Explanation(move, diff_inventories(old, new))
+
+
+async def _inventory(
+    source: BlobSource, digest: str, config: Config, cache: OsCache | None
+) -> Inventory:
+    """One side's inventory; a registry failure is said, never taken for "no packages"."""
+    from driftwatch.osinfo.packages import read_inventory
+
+    try:
+        return await read_inventory(
+            source,
+            digest,
+            cache=cache,
+            max_bytes=config.os_max_bytes,
+            max_seconds=config.os_max_seconds,
+        )
+    except DriftwatchError as exc:
+        return Inventory(None, problem=f"could not read it: {exc.message}", scanned=False)

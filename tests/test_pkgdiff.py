@@ -1,0 +1,74 @@
+"""The pure package diff and move classes on the real-format fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from driftwatch.osinfo.dpkg import installed_packages
+from driftwatch.osinfo.inventory import Inventory, Package
+from driftwatch.pkgdiff import Explanation, VersionChange, classify, diff_inventories
+
+ASSETS = Path(__file__).parent / "assets" / "packages"
+
+
+def _debian(codename: str, libraries: tuple[str, ...]) -> Inventory:
+    packages = tuple(installed_packages((ASSETS / f"{codename}-status").read_text()))
+    owners = tuple((path, "libssl1.1") for path in libraries if "so.1.1" in path)
+    return Inventory("dpkg", packages, libraries, owners)
+
+
+OLD_LIBS = (
+    "usr/lib/x86_64-linux-gnu/libssl.so.1.1",
+    "usr/lib/x86_64-linux-gnu/libcrypto.so.1.1",
+    "lib/x86_64-linux-gnu/libc.so.6",
+)
+NEW_LIBS = ("usr/lib/x86_64-linux-gnu/libssl.so.3", "usr/lib/x86_64-linux-gnu/libc.so.6")
+
+
+def test_bullseye_to_bookworm() -> None:
+    diff = diff_inventories(_debian("bullseye", OLD_LIBS), _debian("bookworm", NEW_LIBS))
+    assert diff.libraries_gone == (("libcrypto.so.1.1", "libssl1.1"), ("libssl.so.1.1", "libssl1.1"))
+    assert [p.name for p in diff.removed] == ["libffi7", "libssl1.1"]
+    assert [p.name for p in diff.added] == ["libffi8", "libssl3"]
+    upgraded = {c.name: c for c in diff.upgraded}
+    assert upgraded["zlib1g"] == VersionChange("zlib1g", "1:1.2.11.dfsg-2+deb11u2", "1:1.2.13.dfsg-1")
+    assert "libc6" in upgraded and not diff.downgraded
+    assert diff.to_json()["libraries_removed"][1] == {"soname": "libssl.so.1.1", "package": "libssl1.1"}
+
+
+def test_downgrade_and_tilde() -> None:
+    old = Inventory("dpkg", (Package("libssl3", "3.0.11-1", "amd64"),))
+    new = Inventory("dpkg", (Package("libssl3", "3.0.11-1~deb12u2", "amd64"),))
+    diff = diff_inventories(old, new)
+    assert [c.name for c in diff.downgraded] == ["libssl3"] and not diff.upgraded
+
+
+def test_apk_upgrade_uses_apk_order() -> None:
+    old = Inventory("apk", (Package("musl", "1.2.4-r2", "x86_64"),))
+    new = Inventory("apk", (Package("musl", "1.2.4_git20230717-r4", "x86_64"),))
+    assert [c.name for c in diff_inventories(old, new).upgraded] == ["musl"]
+
+
+def test_unreadable_side_is_unknown_never_empty() -> None:
+    old = Inventory("dpkg", (Package("a", "1"),), ("lib/liba.so.1",))
+    new = Inventory(None, (), (), problem="no package database in the image")
+    diff = diff_inventories(old, new)
+    assert diff.problem == "new image: no package database in the image"
+    assert not diff.empty and diff.libraries_gone == (("liba.so.1", None),)
+    unread = Inventory(None, problem="package database not read: byte bound", scanned=False)
+    assert diff_inventories(old, unread).libraries_gone == ()
+
+
+def test_same_inventory_is_empty() -> None:
+    inventory = _debian("bookworm", NEW_LIBS)
+    assert diff_inventories(inventory, inventory).empty
+
+
+def test_move_classes() -> None:
+    assert classify("os-release", False) == "os-release"
+    assert classify("os-point-release", False) == "os-point-release"
+    assert classify("platform-added", None) == "platform-only"
+    assert classify("digest", True) == "metadata-only"
+    assert classify("digest", False) == "packages"
+    assert classify("tag-vanished", None) is None
+    assert not Explanation("metadata-only").removes_library
