@@ -27,13 +27,21 @@ NEW_LIBS = ("usr/lib/x86_64-linux-gnu/libssl.so.3", "usr/lib/x86_64-linux-gnu/li
 
 def test_bullseye_to_bookworm() -> None:
     diff = diff_inventories(_debian("bullseye", OLD_LIBS), _debian("bookworm", NEW_LIBS))
-    assert diff.libraries_gone == (("libcrypto.so.1.1", "libssl1.1"), ("libssl.so.1.1", "libssl1.1"))
+    assert diff.libraries_gone == (
+        ("libcrypto.so.1.1", "libssl1.1"),
+        ("libssl.so.1.1", "libssl1.1"),
+    )
     assert [p.name for p in diff.removed] == ["libffi7", "libssl1.1"]
     assert [p.name for p in diff.added] == ["libffi8", "libssl3"]
     upgraded = {c.name: c for c in diff.upgraded}
-    assert upgraded["zlib1g"] == VersionChange("zlib1g", "1:1.2.11.dfsg-2+deb11u2", "1:1.2.13.dfsg-1")
+    assert upgraded["zlib1g"] == VersionChange(
+        "zlib1g", "1:1.2.11.dfsg-2+deb11u2", "1:1.2.13.dfsg-1"
+    )
     assert "libc6" in upgraded and not diff.downgraded
-    assert diff.to_json()["libraries_removed"][1] == {"soname": "libssl.so.1.1", "package": "libssl1.1"}
+    assert diff.to_json()["libraries_removed"][1] == {
+        "soname": "libssl.so.1.1",
+        "package": "libssl1.1",
+    }
 
 
 def test_downgrade_and_tilde() -> None:

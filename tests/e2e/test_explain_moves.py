@@ -1,0 +1,116 @@
+"""Issue 17, end to end against the real registry: a check after bullseye -> bookworm names the
+packages and the library that went away, in text, GitHub annotations, SARIF, JSON and the alert
+(a real webhook receiver); a rebuild on the same layers is metadata-only; an image without a
+package database says so; `--explain off` reads nothing."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.guard import driftwatch, make_project
+from tests.receivers import HttpReceiver
+from tests.testbed.distros import debian_files
+from tests.testbed.images import build_image, build_index
+from tests.testbed.pkgimages import bare_image, debian_pkg_index, dpkg_files
+from tests.testbed.registry import RegistryServer, push_index
+
+
+@pytest.fixture
+def project(tmp_path: Path, registry: RegistryServer) -> tuple[Path, str]:
+    """A project whose Dockerfile names a fresh python tag, with its own inventory cache."""
+    tag = f"3.12-slim-{uuid.uuid4().hex[:8]}"
+    root = make_project(tmp_path, registry, {"Dockerfile": f"FROM python:{tag}\n"})
+    return root, tag
+
+
+def _env(root: Path, **extra: str) -> dict[str, str]:
+    return {"DRIFTWATCH_CACHE_DIR": str(root / ".cache"), **extra}
+
+
+def test_bullseye_to_bookworm_names_what_broke_everywhere(
+    project: tuple[Path, str], registry: RegistryServer
+) -> None:
+    root, tag = project
+    push_index(registry, "library/python", tag, debian_pkg_index("bullseye", seed="a"))
+    assert driftwatch(root, "lock", env=_env(root)).returncode == 0
+    push_index(registry, "library/python", tag, debian_pkg_index("bookworm", seed="b"))
+    sarif = root / "out.sarif"
+    with HttpReceiver() as hook:
+        text = driftwatch(
+            root, "check", "--sarif", str(sarif), "--notify", hook.url(), env=_env(root)
+        )
+        posts = [post.json["message"] for post in hook.posts]
+    assert text.returncode == 1, text.stderr
+    for said in (text.stdout, sarif.read_text(), posts[0]):
+        assert "libssl.so.1.1" in said and "no longer in the image" in said
+        assert "libssl1.1 1.1.1w-0+deb11u1 removed" in said
+        assert "libssl3 3.0.19-1~deb12u2 added" in said
+    assert "moved from Debian 11 (bullseye) to Debian 12 (bookworm)" in text.stdout
+    line = text.stdout.index("libssl.so.1.1")
+    assert line < text.stdout.index("packages: ") < text.stdout.index("libssl1.1 1.1.1w")
+
+    github = driftwatch(root, "check", "--format", "github", env=_env(root))
+    errors = [row for row in github.stdout.splitlines() if row.startswith("::error ")]
+    assert len(errors) == 2 and all("libssl.so.1.1" in row for row in errors)
+    assert all("libssl1.1 1.1.1w-0+deb11u1 removed" in row for row in errors)
+
+    results = json.loads(sarif.read_text())["runs"][0]["results"]
+    assert {r["properties"]["move"] for r in results} == {"os-release"}
+    gone = results[0]["properties"]["changes"]["libraries_removed"]
+    assert {"soname": "libssl.so.1.1", "package": "libssl1.1"} in gone
+
+    data = json.loads(driftwatch(root, "check", "--format", "json", env=_env(root)).stdout)
+    assert {f["move"] for f in data} == {"os-release"}
+    removed = {p["name"] for p in data[0]["changes"]["removed"]}
+    assert removed == {"libssl1.1", "libffi7"}
+
+
+def test_same_layers_new_config_is_metadata_only(
+    project: tuple[Path, str], registry: RegistryServer
+) -> None:
+    root, tag = project
+    files = debian_files("bookworm") | dpkg_files("bookworm")
+    first = build_image([files], labels={"build": "1"})
+    push_index(registry, "library/python", tag, build_index([first]))
+    assert driftwatch(root, "lock", env=_env(root)).returncode == 0
+    push_index(
+        registry, "library/python", tag, build_index([build_image([files], labels={"build": "2"})])
+    )
+    moved = driftwatch(root, "check", "--format", "json", env=_env(root))
+    data = json.loads(moved.stdout)
+    assert [f["move"] for f in data] == ["metadata-only"]
+    assert "What changed: the same layers (only the image metadata moved)." in data[0]["message"]
+    assert "changes" not in data[0]
+
+
+def test_image_without_package_database_says_so(
+    project: tuple[Path, str], registry: RegistryServer
+) -> None:
+    root, tag = project
+    push_index(registry, "library/python", tag, build_index([bare_image("same")]))
+    assert driftwatch(root, "lock", env=_env(root)).returncode == 0
+    push_index(registry, "library/python", tag, build_index([bare_image("other")]))
+    moved = driftwatch(root, "check", "--format", "json", env=_env(root))
+    data = json.loads(moved.stdout)
+    assert [f["move"] for f in data] == ["packages"]
+    problem = data[0]["changes"]["problem"]
+    assert problem == "old image: no package database in the image"
+    assert "package changes unknown (old image: no package database" in data[0]["message"]
+
+
+def test_explain_off_reads_nothing(project: tuple[Path, str], registry: RegistryServer) -> None:
+    root, tag = project
+    push_index(registry, "library/python", tag, debian_pkg_index("bullseye", seed="c"))
+    assert driftwatch(root, "lock", env=_env(root)).returncode == 0
+    push_index(registry, "library/python", tag, debian_pkg_index("bookworm", seed="d"))
+    off = driftwatch(root, "check", "--explain", "off", "--format", "json", env=_env(root))
+    data = json.loads(off.stdout)
+    assert all("What changed" not in f["message"] for f in data)
+    assert {f["move"] for f in data} == {"os-release"} and all("changes" not in f for f in data)
+    assert not list((root / ".cache").rglob("*.json")) or all(
+        "inventory/" not in p.read_text() for p in (root / ".cache").rglob("*.json")
+    )
