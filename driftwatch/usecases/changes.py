@@ -22,7 +22,14 @@ if TYPE_CHECKING:
     from driftwatch.config import Config
     from driftwatch.osinfo import BlobSource, OsCache
 
-__all__ = ["EXPLAIN_CONCURRENCY", "explain_drifts", "inventory_cache", "needs_reads"]
+__all__ = [
+    "EXPLAIN_CONCURRENCY",
+    "explain_drifts",
+    "explain_one",
+    "explain_pair",
+    "inventory_cache",
+    "needs_reads",
+]
 
 EXPLAIN_CONCURRENCY = 4
 _READ_KINDS = (DriftKind.DIGEST, DriftKind.OS_RELEASE, DriftKind.OS_POINT_RELEASE)
@@ -91,23 +98,31 @@ async def explain_one(
     source: BlobSource, drift: Drift, config: Config, cache: OsCache | None
 ) -> Explanation:
     """Compare the two platform images of a drift: same layers, else their packages."""
+    assert drift.old is not None and drift.new is not None
+    return await explain_pair(
+        source, drift.kind.value, drift.old.digest, drift.new.digest, config, cache
+    )
+
+
+async def explain_pair(
+    source: BlobSource, kind: str, old: str, new: str, config: Config, cache: OsCache | None
+) -> Explanation:
+    """Two platform manifests of one repository: metadata-only when their layers are the same,
+    else the diff of their package inventories."""
     from driftwatch.osinfo.packages import layer_digests
 
-    assert drift.old is not None and drift.new is not None
     try:
-        same = await layer_digests(source, drift.old.digest) == await layer_digests(
-            source, drift.new.digest
-        )
+        same = await layer_digests(source, old) == await layer_digests(source, new)
     except DriftwatchError as exc:
         problem = Inventory(None, problem=f"could not read its manifest: {exc.message}")
-        move = classify(drift.kind.value, False) or "packages"
+        move = classify(kind, False) or "packages"
         return Explanation(move, diff_inventories(problem, problem))
-    move = classify(drift.kind.value, same) or "packages"
+    move = classify(kind, same) or "packages"
     if same:
         return Explanation(move)
-    old = await _inventory(source, drift.old.digest, config, cache)
-    new = await _inventory(source, drift.new.digest, config, cache)
-    return Explanation(move, diff_inventories(old, new))
+    before = await _inventory(source, old, config, cache)
+    after = await _inventory(source, new, config, cache)
+    return Explanation(move, diff_inventories(before, after))
 
 
 async def _inventory(

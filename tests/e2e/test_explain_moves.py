@@ -114,3 +114,64 @@ def test_explain_off_reads_nothing(project: tuple[Path, str], registry: Registry
     assert not list((root / ".cache").rglob("*.json")) or all(
         "inventory/" not in p.read_text() for p in (root / ".cache").rglob("*.json")
     )
+
+
+def test_diff_command_lock_history_and_explicit_digests(
+    project: tuple[Path, str], registry: RegistryServer
+) -> None:
+    root, tag = project
+    old = push_index(registry, "library/python", tag, debian_pkg_index("bullseye", seed="e"))
+    assert driftwatch(root, "lock", env=_env(root)).returncode == 0
+    db = f"sqlite:///{root / 'history.db'}"
+    assert driftwatch(root, "scan", "--db", db, env=_env(root)).returncode == 0
+    new = push_index(registry, "library/python", tag, debian_pkg_index("bookworm", seed="f"))
+    scanned = driftwatch(root, "scan", "--db", db, env=_env(root))
+    assert scanned.returncode == 1, scanned.stderr
+
+    text = driftwatch(root, "diff", f"python:{tag}", env=_env(root))  # the lock vs live
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.splitlines()[0] == f"python:{tag}: {old} -> {new}"
+    block = text.stdout.split("linux/amd64: ", 1)[1].split("linux/arm64", 1)[0]
+    assert block.startswith("packages (dpkg)\n  Libraries no longer in the image (")
+    assert "    libssl.so.1.1 (libssl1.1)" in block
+    assert "    libssl1.1 1.1.1w-0+deb11u1" in block.split("Added")[0]
+    assert "    libssl3 3.0.19-1~deb12u2" in block.split("Added")[1].split("Upgraded")[0]
+    assert "    zlib1g 1:1.2.11.dfsg-2+deb11u2 -> 1:1.2.13.dfsg-1" in block
+
+    (root / "driftwatch.lock").unlink()
+    history = driftwatch(
+        root, "diff", f"python:{tag}", "--db", db, "--format", "json", env=_env(root)
+    )
+    assert history.returncode == 0, history.stderr
+    data = json.loads(history.stdout)
+    assert (data["from"], data["to"]) == (old, new)
+    arm = next(p for p in data["platforms"] if p["platform"] == "linux/arm64/v8")
+    assert {"soname": "libssl.so.1.1", "package": "libssl1.1"} in arm["packages"][
+        "libraries_removed"
+    ]
+
+    markdown = driftwatch(
+        root,
+        "diff",
+        f"python:{tag}",
+        "--from",
+        new,
+        "--to",
+        old,
+        "--format",
+        "markdown",
+        env=_env(root),
+    )
+    assert "**Libraries no longer in the image**" in markdown.stdout
+    assert "- `libssl.so.3 (libssl3)`" in markdown.stdout  # backwards: libssl3 goes away
+
+
+def test_diff_without_package_database_exits_3(
+    project: tuple[Path, str], registry: RegistryServer
+) -> None:
+    root, tag = project
+    old = push_index(registry, "library/python", tag, build_index([bare_image("g")]))
+    new = push_index(registry, "library/python", tag, build_index([bare_image("h")]))
+    result = driftwatch(root, "diff", f"python:{tag}", "--from", old, "--to", new, env=_env(root))
+    assert result.returncode == 3, result.stderr
+    assert "package changes unknown (old image: no package database in the image)" in result.stdout
