@@ -84,6 +84,28 @@ class PackageDiff:
         }
 
 
+def diff_from_json(data: Mapping[str, Any]) -> PackageDiff:
+    """`PackageDiff.to_json()` read back (KeyError, TypeError or ValueError on another shape)."""
+
+    def packages(key: str) -> tuple[Package, ...]:
+        return tuple(Package(str(p["name"]), str(p["version"])) for p in data[key])
+
+    def changes(key: str) -> tuple[VersionChange, ...]:
+        return tuple(VersionChange(str(c["name"]), str(c["old"]), str(c["new"])) for c in data[key])
+
+    gone = tuple((str(g["soname"]), g["package"]) for g in data["libraries_removed"])
+    return PackageDiff(
+        data["manager"],
+        packages("added"),
+        packages("removed"),
+        changes("upgraded"),
+        changes("downgraded"),
+        changes("changed"),
+        gone,
+        data["problem"],
+    )
+
+
 @dataclass(frozen=True)
 class Explanation:
     """Why a drift matters: its move class and, when read, what its packages did."""
@@ -99,6 +121,12 @@ class Explanation:
     def to_json(self) -> dict[str, Any]:
         """`{"move": ..., "packages": {...} | null}`."""
         return {"move": self.move, "packages": self.diff.to_json() if self.diff else None}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Explanation:
+        """`to_json()` read back (KeyError, TypeError or ValueError on another shape)."""
+        packages = data["packages"]
+        return cls(str(data["move"]), diff_from_json(packages) if packages else None)
 
 
 def _change(change: VersionChange) -> dict[str, str]:

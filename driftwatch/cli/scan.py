@@ -19,6 +19,7 @@ from driftwatch.cli._fleet import (
     skip_lines,
 )
 from driftwatch.cli._options import (
+    explain_option,
     fail_on_option,
     notify_option,
     os_detect_option,
@@ -60,6 +61,7 @@ FORMATS = ("text", "json", "github", "sarif", "markdown")
 @fail_on_option
 @platform_option
 @os_detect_option
+@explain_option
 @notify_option
 @fleet_options
 @click.pass_context
@@ -75,6 +77,7 @@ def scan(
     fail_on: str | None,
     platforms: tuple[str, ...],
     os_detect: str | None,
+    explain: str | None,
     notify_urls: tuple[str, ...],
     shard: Shard | None,
     deadline: float | None,
@@ -108,6 +111,7 @@ def scan(
             destinations=destinations,
             retry=retry,
             limits=RunLimits(deadline=started, on_resolved=bar),
+            explain=explain,
         )
         if report_path is not None:
             _write_report(ctx, store, references, result, Path(report_path))

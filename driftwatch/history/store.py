@@ -19,6 +19,7 @@ from driftwatch.errors import DriftwatchError, StoreError
 from driftwatch.history import deliveries, histories, migrations, queries
 from driftwatch.history.convert import (
     drift_values,
+    explanation_values,
     fingerprint,
     os_from_row,
     os_values,
@@ -37,6 +38,7 @@ from driftwatch.history.tables import (
     FAILURES,
     OBS,
     OS_CACHE,
+    REFS,
     RUNS,
 )
 from driftwatch.history.writes import (
@@ -163,6 +165,22 @@ class HistoryStore:
         """`record` for many references in one transaction (far fewer commits for big scans)."""
         with self._write() as conn:
             return [_record(conn, run_id, observation) for observation in observations]
+
+    def explain_events(self, run_id: int, drifts: Sequence[Drift]) -> None:
+        """Store each drift's explanation on the event this run recorded for it (v2 columns)."""
+        with self._write() as conn:
+            for drift in drifts:
+                if drift.explanation is None:
+                    continue
+                ref_id = select(REFS.c.id).where(REFS.c.canonical == str(drift.reference))
+                conn.execute(
+                    update(EVENTS)
+                    .where(EVENTS.c.run_id == run_id)
+                    .where(EVENTS.c.reference_id == ref_id.scalar_subquery())
+                    .where(EVENTS.c.kind == drift.kind.value)
+                    .where(EVENTS.c.platform == (drift.platform or ""))
+                    .values(**explanation_values(drift.explanation))
+                )
 
     def record_failure(self, run_id: int, reference: ImageReference, reason: str) -> None:
         """Note that a reference could not be checked in this run (never a drift)."""

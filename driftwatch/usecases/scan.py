@@ -78,6 +78,7 @@ def run_scan(
     destinations: Sequence[Destination] = (),
     retry: RetryPolicy | None = None,
     limits: RunLimits | None = None,
+    explain: str | None = None,
 ) -> ScanResult:
     """Resolve, detect the OS of new digests only, record one run, then flush the outbox.
 
@@ -107,6 +108,7 @@ def run_scan(
         obs.reference: _breaking(found, platforms)
         for obs, found in zip(observations, recorded, strict=True)
     }
+    drifts = _explained(store, run_id, drifts, config, explain)
     count = sum(len(found) for found in recorded)
     store.finish_run(run_id, checked=len(results), drifts=count, errors=len(failures))
     unsure = [
@@ -129,6 +131,24 @@ def run_scan(
         pins,
         gone_digests(config, pins, limits),
     )
+
+
+def _explained(
+    store: HistoryStore,
+    run_id: int,
+    drifts: dict[ImageReference, tuple[Drift, ...]],
+    config: Config,
+    mode: str | None,
+) -> dict[ImageReference, tuple[Drift, ...]]:
+    """Each drift's move class and package diff, stored on its event before any alert is
+    queued (a steady-state scan has no drift and reads nothing)."""
+    if not any(drifts.values()):
+        return drifts
+    from driftwatch.usecases.changes import explain_drifts
+
+    explained = explain_drifts(drifts, config, mode=mode)
+    store.explain_events(run_id, [drift for found in explained.values() for drift in found])
+    return explained
 
 
 def _breaking(drifts: Sequence[Drift], platforms: Sequence[Platform]) -> tuple[Drift, ...]:

@@ -15,7 +15,7 @@ from tests.e2e.guard import driftwatch, make_project
 from tests.receivers import HttpReceiver
 from tests.testbed.distros import debian_files
 from tests.testbed.images import build_image, build_index
-from tests.testbed.pkgimages import bare_image, debian_pkg_index, dpkg_files
+from tests.testbed.pkgimages import bare_image, debian_pkg_index, dpkg_files, without_library
 from tests.testbed.registry import RegistryServer, push_index
 
 
@@ -175,3 +175,36 @@ def test_diff_without_package_database_exits_3(
     result = driftwatch(root, "diff", f"python:{tag}", "--from", old, "--to", new, env=_env(root))
     assert result.returncode == 3, result.stderr
     assert "package changes unknown (old image: no package database in the image)" in result.stdout
+
+
+def test_scan_events_and_alert_carry_the_diff_and_route_library_removed(
+    project: tuple[Path, str], registry: RegistryServer
+) -> None:
+    """A destination with `on = ["library-removed"]` gets a same-release rebuild that took a
+    library away (a digest drift), and the events JSON carries the move and packages."""
+    root, tag = project
+    db = f"sqlite:///{root / 'history.db'}"
+    push_index(registry, "library/python", tag, debian_pkg_index("bookworm", seed="i"))
+    with HttpReceiver() as hook:
+        route = f'{{url = "{hook.url()}", on = ["library-removed"]}}'
+        (root / "driftwatch.toml").write_text(
+            f"notify = [{route}]\n" + (root / "driftwatch.toml").read_text()
+        )
+        assert driftwatch(root, "scan", "--db", db, env=_env(root)).returncode == 0
+        lost = build_index(
+            [without_library("bookworm", "usr/lib/x86_64-linux-gnu/libffi.so.8", seed="j")]
+        )
+        push_index(registry, "library/python", tag, lost)
+        moved = driftwatch(root, "scan", "--db", db, env=_env(root))
+        assert moved.returncode == 0, moved.stderr  # a digest drift does not fail by default
+        assert len(hook.posts) == 1
+        body = hook.posts[0].json["message"]
+    assert "libffi.so.8 no longer in the image (from libffi8)" in body
+    assert "packages: no package changed" in body
+    events = json.loads(driftwatch(root, "events", "--db", db, "--format", "json").stdout)
+    explained = [e for e in events if e.get("move")]
+    assert {e["move"] for e in explained} >= {"packages", "platform-only"}
+    digest = next(e for e in explained if e["kind"] == "digest")
+    assert digest["packages"]["libraries_removed"] == [
+        {"soname": "libffi.so.8", "package": "libffi8"}
+    ]

@@ -74,14 +74,16 @@ def test_an_older_schema_asks_for_db_upgrade_which_applies_the_next_step(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     HistoryStore.upgrade(db_url)
-    step = types.SimpleNamespace(VERSION=2, upgrade=_v2)
+    now = migrations.LATEST
+    step = types.SimpleNamespace(VERSION=now + 1, upgrade=_v2)
     monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, step))
-    monkeypatch.setattr(migrations, "LATEST", 2)
+    monkeypatch.setattr(migrations, "LATEST", now + 1)
     with pytest.raises(
-        StoreError, match=r"v1, this driftwatch needs v2: run `driftwatch db upgrade`"
+        StoreError,
+        match=rf"v{now}, this driftwatch needs v{now + 1}: run `driftwatch db upgrade`",
     ):
         HistoryStore.open(db_url)
-    assert HistoryStore.upgrade(db_url) == (1, 2)
+    assert HistoryStore.upgrade(db_url) == (now, now + 1)
     HistoryStore.open(db_url)
     engine = create_engine(parse_url(db_url))
     assert "host" in {c["name"] for c in inspect(engine).get_columns("run")}

@@ -13,11 +13,11 @@ from types import ModuleType
 from sqlalchemy import Connection, inspect, text
 
 from driftwatch.errors import StoreError
-from driftwatch.history.migrations import v001_initial
+from driftwatch.history.migrations import v001_initial, v002_explain
 
 __all__ = ["LATEST", "MIGRATIONS", "check_version", "current_version", "is_empty", "upgrade"]
 
-MIGRATIONS: tuple[ModuleType, ...] = (v001_initial,)
+MIGRATIONS: tuple[ModuleType, ...] = (v001_initial, v002_explain)
 LATEST: int = MIGRATIONS[-1].VERSION
 SCHEMA_TABLE = "driftwatch_schema"
 _PG_LOCK_KEY = 0x44726966  # "Drif": advisory lock held while migrating
