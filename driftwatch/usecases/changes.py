@@ -55,9 +55,10 @@ def needs_reads(drift: Drift) -> bool:
 
 
 def explain_drifts(
-    drifts: Drifts, config: Config, *, mode: str | None = None
+    drifts: Drifts, config: Config, *, mode: str | None = None, deadline: float | None = None
 ) -> dict[ImageReference, tuple[Drift, ...]]:
-    """Every drift with its Explanation; `off` (flag or config) classifies without reading."""
+    """Every drift with its Explanation; `off` (flag or config) classifies without reading.
+    `deadline` (the run's, time.monotonic()): reads not done by then are said unknown."""
     off = (mode or config.explain) == "off"
     plain = {ref: tuple(_classified(d) for d in found) for ref, found in drifts.items()}
     if off or not any(needs_reads(d) for found in drifts.values() for d in found):
@@ -66,6 +67,8 @@ def explain_drifts(
 
     async def run() -> dict[ImageReference, tuple[Drift, ...]]:
         async with _client(config) as client:
+            if deadline is not None:
+                client.deadline = deadline
             limit = asyncio.Semaphore(EXPLAIN_CONCURRENCY)
             cache = inventory_cache()
 
@@ -75,7 +78,11 @@ def explain_drifts(
                 from driftwatch.osinfo import BoundSource
 
                 async with limit:
-                    found = await explain_one(BoundSource(client, ref), drift, config, cache)
+                    work = explain_one(BoundSource(client, ref), drift, config, cache)
+                    try:
+                        found = await client.within_deadline(work, str(ref))
+                    except DriftwatchError as exc:
+                        found = _unknown(drift, exc.message)
                 return dataclasses.replace(drift, explanation=found)
 
             done = {}
@@ -84,6 +91,13 @@ def explain_drifts(
             return done
 
     return asyncio.run(run())
+
+
+def _unknown(drift: Drift, why: str) -> Explanation:
+    """The explanation of a move whose images could not be read in time: unknown, and why."""
+    unread = Inventory(None, problem=f"not read: {why}", scanned=False)
+    move = classify(drift.kind.value, False) or "packages"
+    return Explanation(move, diff_inventories(unread, unread))
 
 
 def _classified(drift: Drift) -> Drift:

@@ -108,7 +108,7 @@ def run_scan(
         obs.reference: _breaking(found, platforms)
         for obs, found in zip(observations, recorded, strict=True)
     }
-    drifts = _explained(store, run_id, drifts, config, explain)
+    drifts = _explained(store, run_id, drifts, config, explain, limits.deadline)
     count = sum(len(found) for found in recorded)
     store.finish_run(run_id, checked=len(results), drifts=count, errors=len(failures))
     unsure = [
@@ -139,6 +139,7 @@ def _explained(
     drifts: dict[ImageReference, tuple[Drift, ...]],
     config: Config,
     mode: str | None,
+    deadline: float | None,
 ) -> dict[ImageReference, tuple[Drift, ...]]:
     """Each drift's move class and package diff, stored on its event before any alert is
     queued (a steady-state scan has no drift and reads nothing)."""
@@ -146,7 +147,7 @@ def _explained(
         return drifts
     from driftwatch.usecases.changes import explain_drifts
 
-    explained = explain_drifts(drifts, config, mode=mode)
+    explained = explain_drifts(drifts, config, mode=mode, deadline=deadline)
     store.explain_events(run_id, [drift for found in explained.values() for drift in found])
     return explained
 

@@ -199,6 +199,10 @@ def test_scan_events_and_alert_carry_the_diff_and_route_library_removed(
         assert moved.returncode == 0, moved.stderr  # a digest drift does not fail by default
         assert len(hook.posts) == 1
         body = hook.posts[0].json["message"]
+        mark = registry.mark()
+        assert driftwatch(root, "scan", "--db", db, env=_env(root)).returncode == 0
+        blobs = [path for method, path, _ in registry.requests_since(mark) if "/blobs/" in path]
+        assert blobs == []  # a steady-state scan reads no blob, explained or not
     assert "libffi.so.8 no longer in the image (from libffi8)" in body
     assert "packages: no package changed" in body
     events = json.loads(driftwatch(root, "events", "--db", db, "--format", "json").stdout)
