@@ -274,6 +274,7 @@ def _json_row(result: ScanResult, obs: Observation) -> dict[str, Any]:
                 "severity": drift.severity.name.lower(),
                 "message": _describe(result, drift),
                 **({"undetermined": drift.undetermined.reason} if drift.undetermined else {}),
+                **(drift.explanation.to_json() if drift.explanation else {}),
             }
             for drift in result.drifts.get(obs.reference, ())
         ],

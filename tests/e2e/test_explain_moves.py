@@ -197,6 +197,7 @@ def test_scan_events_and_alert_carry_the_diff_and_route_library_removed(
         push_index(registry, "library/python", tag, lost)
         moved = driftwatch(root, "scan", "--db", db, env=_env(root))
         assert moved.returncode == 0, moved.stderr  # a digest drift does not fail by default
+        assert "What changed: libffi.so.8 no longer in the image (from libffi8)" in moved.stdout
         assert len(hook.posts) == 1
         body = hook.posts[0].json["message"]
         mark = registry.mark()
