@@ -13,6 +13,7 @@ from tests.testbed.pkgimages import (
     alpine_pkg_image,
     bare_image,
     debian_pkg_image,
+    dpkg_files,
     rpm_image,
     without_library,
 )
@@ -85,3 +86,29 @@ def test_cached_by_manifest_digest() -> None:
     source = MemorySource(image)
     again = asyncio.run(read_inventory(source, image.digest, cache=cache))
     assert again == first and source.streamed == 0
+
+
+def test_alpine_3_18_to_3_19_pair_diff() -> None:
+    from driftwatch.config import Config
+    from driftwatch.usecases.changes import explain_pair
+
+    old, new = alpine_pkg_image("3.18"), alpine_pkg_image("3.19")
+    source = MemorySource(old, new)
+    found = asyncio.run(explain_pair(source, "digest", old.digest, new.digest, Config(), None))
+    assert found.move == "packages" and found.diff is not None
+    diff = found.diff
+    assert [p.name for p in diff.removed] == ["libffi"]
+    assert {c.name for c in diff.upgraded} == {"musl", "libcrypto3", "libssl3", "zlib"}
+    assert ("libffi.so.8", "libffi") in diff.libraries_gone
+    assert "libssl.so.3" not in {name for name, _ in diff.libraries_gone}  # moved to /lib
+
+
+def test_same_layers_pair_is_metadata_only_and_reads_no_layer() -> None:
+    from driftwatch.config import Config
+    from driftwatch.usecases.changes import explain_pair
+
+    files = dpkg_files("bookworm")
+    first, second = build_image([files], labels={"b": "1"}), build_image([files], labels={"b": "2"})
+    source = MemorySource(first, second)
+    found = asyncio.run(explain_pair(source, "digest", first.digest, second.digest, Config(), None))
+    assert found.move == "metadata-only" and found.diff is None and source.streamed == 0
