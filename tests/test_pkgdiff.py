@@ -80,3 +80,33 @@ def test_move_classes() -> None:
     assert classify("digest", False) == "packages"
     assert classify("tag-vanished", None) is None
     assert not Explanation("metadata-only").removes_library
+
+
+def test_explain_off_in_the_config_classifies_without_reading(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timezone
+
+    from driftwatch.config import load_config
+    from driftwatch.models import Drift, DriftKind, Platform, PlatformImage
+    from driftwatch.reference import parse_reference
+    from driftwatch.usecases.changes import explain_drifts
+
+    file = tmp_path / "driftwatch.toml"
+    file.write_text('explain = "off"\n[registries."docker.io"]\nendpoint = "http://127.0.0.1:9"\n')
+    config = load_config(file)
+    assert config.explain == "off"
+    ref = parse_reference("python:3.12-slim")
+    amd64 = Platform("linux", "amd64")
+    old = PlatformImage(amd64, "sha256:" + "a" * 64, "m")
+    new = PlatformImage(amd64, "sha256:" + "b" * 64, "m")
+    when = datetime(2023, 6, 13, tzinfo=timezone.utc)
+    drifts = {
+        ref: (
+            Drift(DriftKind.OS_RELEASE, ref, "linux/amd64", old, new, when),
+            Drift(DriftKind.DIGEST, ref, "linux/amd64", old, new, when),
+            Drift(DriftKind.PLATFORM_ADDED, ref, "linux/arm64/v8", None, new, when),
+        )
+    }
+    found = explain_drifts(drifts, config)  # port 9 would refuse: nothing is read
+    moves = [d.explanation.move if d.explanation else None for d in found[ref]]
+    assert moves == ["os-release", None, "platform-only"]
+    assert all(d.explanation is None or d.explanation.diff is None for d in found[ref])
