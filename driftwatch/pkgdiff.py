@@ -197,8 +197,16 @@ def _keyed(packages: Iterable[Package]) -> Mapping[str, Package]:
 
 
 def _libraries_gone(old: Inventory, new: Inventory) -> tuple[tuple[str, str | None], ...]:
-    """Sonames the old image had that the new one has nowhere under the library dirs."""
+    """Library names the old image had that the new one has nowhere under the library dirs.
+
+    A file whose name extends a name still there (`libz.so.1.2.11` while `libz.so.1` stays) is
+    the same soname rebuilt, not a loss; of the names gone, only the shortest of a family is
+    said (`libffi.so.7`, not also `libffi.so.7.1.0`).
+    """
     kept = {posixpath.basename(path) for path in new.libraries}
     owners = {posixpath.basename(path): name for path, name in old.owners}
-    names = sorted({posixpath.basename(path) for path in old.libraries} - kept)
+    gone = {posixpath.basename(path) for path in old.libraries} - kept
+    names = sorted(
+        name for name in gone if not any(name.startswith(f"{other}.") for other in kept | gone)
+    )
     return tuple((name, owners.get(name)) for name in names)

@@ -110,3 +110,13 @@ def test_explain_off_in_the_config_classifies_without_reading(tmp_path) -> None:
     moves = [d.explanation.move if d.explanation else None for d in found[ref]]
     assert moves == ["os-release", None, "platform-only"]
     assert all(d.explanation is None or d.explanation.diff is None for d in found[ref])
+
+
+def test_a_rebuilt_soname_is_not_gone_and_a_family_is_said_once() -> None:
+    def libs(*names: str) -> Inventory:
+        return Inventory("dpkg", (), tuple(f"usr/lib/x86_64-linux-gnu/{n}" for n in names))
+
+    old = libs("libz.so.1", "libz.so.1.2.11", "libffi.so.7", "libffi.so.7.1.0", "libssl.so.1.0.2")
+    new = libs("libz.so.1", "libz.so.1.2.13", "libffi.so.8", "libffi.so.8.1.2", "libssl.so.1.1")
+    gone = [name for name, _ in diff_inventories(old, new).libraries_gone]
+    assert gone == ["libffi.so.7", "libssl.so.1.0.2"]  # 1.0.2 -> 1.1 is an ABI break
