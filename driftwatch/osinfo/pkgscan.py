@@ -63,9 +63,14 @@ class PackageScanner(TarScanner):
     def __init__(self, label: str) -> None:
         super().__init__(label)
         self.oversized: list[str] = []
+        self._size = 0  # the byte size of the database file being kept
 
     def _keep(self, name: str) -> int | None:
-        return MAX_DB_FILE + 1 if is_database(normalise(name)) else None
+        return MAX_DB_FILE if is_database(normalise(name)) else None
+
+    def _collect(self, what: str, block: bytes, size: int, keep: int) -> None:
+        self._size = size
+        super()._collect(what, block, size, keep)
 
     def _record(self, path: str, kind: bytes, content: str | None, link: str) -> None:
         folder, base = posixpath.split(path)
@@ -88,7 +93,7 @@ class PackageScanner(TarScanner):
             self._entries[path] = LayerEntry(path, "symlink", target=link)
 
     def _keep_database(self, path: str, content: str) -> None:
-        if len(content) > MAX_DB_FILE:
+        if self._size > MAX_DB_FILE:
             self.oversized.append(path)
             content = ""
         elif path.startswith(DPKG_INFO):

@@ -112,3 +112,12 @@ def test_same_layers_pair_is_metadata_only_and_reads_no_layer() -> None:
     source = MemorySource(first, second)
     found = asyncio.run(explain_pair(source, "digest", first.digest, second.digest, Config(), None))
     assert found.move == "metadata-only" and found.diff is None and source.streamed == 0
+
+
+def test_an_oversized_database_file_is_refused_not_truncated(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from driftwatch.osinfo import pkgscan
+
+    monkeypatch.setattr(pkgscan, "MAX_DB_FILE", 100)
+    inventory = read(debian_pkg_image("bullseye"))
+    assert inventory.problem is not None and "larger than the bound" in inventory.problem
+    assert not inventory.scanned
