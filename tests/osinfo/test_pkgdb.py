@@ -76,3 +76,20 @@ def test_inventory_round_trips_through_json() -> None:
         "dpkg", (Package("a", "1", None),), ("lib/liba.so.1",), (("lib/liba.so.1", "a"),)
     )
     assert Inventory.from_json(inventory.to_json()) == inventory
+
+
+def test_hostile_databases_never_raise() -> None:
+    """Random bytes, cut stanzas and odd fields parse to something (or nothing), never an error."""
+    import random
+
+    rng = random.Random(17)
+    real = (ASSETS / "bullseye-status").read_text() + (ASSETS / "alpine-3.19-installed").read_text()
+    for _ in range(300):
+        cut = rng.randrange(len(real))
+        noise = bytes(rng.randrange(256) for _ in range(rng.randrange(200))).decode(
+            "utf-8", "replace"
+        )
+        text = real[:cut] + noise + real[cut : cut + rng.randrange(500)]
+        installed_packages(text)
+        parse_installed(text)
+        library_paths(text)
