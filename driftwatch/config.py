@@ -121,6 +121,7 @@ class Config:
     db: str | None = None
     notify: tuple[Any, ...] = ()
     os_detect: str = DEFAULT_OS_DETECT
+    explain: str = "on"  # read package databases of moved images (issue 17)
     fail_on: str = "release"
     concurrency: int = 16
     timeout: float = 30.0

@@ -118,7 +118,7 @@ Endpoint = Annotated[str, MaxLen(MAX_TEXT), AfterValidator(check_endpoint)]
 RegistryKey = Annotated[str, MaxLen(300), AfterValidator(_registry_key)]
 ArgName = Annotated[str, MaxLen(300), AfterValidator(_arg_name)]
 PlatformText = Annotated[str, MaxLen(300), AfterValidator(_platform)]
-Route = Literal["release", "os", "digest", "eol", "error"]
+Route = Literal["release", "os", "digest", "eol", "error", "library-removed"]
 FailOn = Literal["never", "digest", "os", "release"]
 MinSeverity = Literal["note", "warning", "error"]
 SourceName = Literal["dockerfile", "compose", "actions", "gitlab", "bake", "kubernetes"]
@@ -318,7 +318,7 @@ class ConfigModel(_Strict):
             "list of URLs or tables",
             "[]",
             "Apprise URLs, or `{url = ..., on = [...]}` tables routing by severity "
-            "(`release`, `os`, `digest`, `error`). Write secrets as `${VAR}`.",
+            "(`release`, `os`, `digest`, `error`, `library-removed`). Write secrets as `${VAR}`.",
         ),
     )
     os_detect: OsDetectMode = Field(
@@ -327,6 +327,14 @@ class ConfigModel(_Strict):
             " / ".join(f"`{mode}`" for mode in OS_DETECT_MODES),
             f"`{DEFAULT_OS_DETECT}`",
             "How to find the OS release of an image.",
+        ),
+    )
+    explain: Literal["on", "off"] = Field(
+        default="on",
+        json_schema_extra=_doc(
+            "`on` / `off`",
+            "`on`",
+            "Read the package databases of an image that moved, to say what broke.",
         ),
     )
     fail_on: FailOn = Field(

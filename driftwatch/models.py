@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, IntEnum
+from typing import TYPE_CHECKING
 
 from driftwatch.redact import printable
 from driftwatch.reference import ImageReference
+
+if TYPE_CHECKING:
+    from driftwatch.pkgdiff import Explanation
 
 __all__ = [
     "BaseImageUse",
@@ -23,6 +27,7 @@ __all__ = [
     "LEVELS",
     "Level",
     "Observation",
+    "LIBRARY_ROUTE",
     "ROUTES",
     "Severity",
     "OsRelease",
@@ -388,7 +393,13 @@ class Severity(IntEnum):
 FAIL_ON: tuple[str, ...] = ("never", *(severity.fail_on for severity in Severity))
 EOL_ROUTE = "eol"  # an OS release's end of life: news, never a move
 ERROR_ROUTE = "error"  # could not check an image
-ROUTES: tuple[str, ...] = (*(s.route for s in reversed(Severity)), EOL_ROUTE, ERROR_ROUTE)
+LIBRARY_ROUTE = "library-removed"  # a move that took a shared library out, whatever its severity
+ROUTES: tuple[str, ...] = (
+    *(s.route for s in reversed(Severity)),
+    EOL_ROUTE,
+    ERROR_ROUTE,
+    LIBRARY_ROUTE,
+)
 
 
 class DriftKind(str, Enum):
@@ -446,6 +457,7 @@ class Drift:
     detected_at: datetime
     undetermined: Undetermined | None = None  # a digest move whose OS move cannot be judged
     breaking: bool = False  # platform-removed for a platform the lock or config names
+    explanation: Explanation | None = None  # the move class and what the packages did
 
     @property
     def severity(self) -> Severity:

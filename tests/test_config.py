@@ -218,6 +218,7 @@ COMMANDS = [
     ("notify", "--test"),
     ("db", "upgrade"),
     ("report", "--format", "markdown"),
+    ("diff", "alpine:3"),
 ]
 
 

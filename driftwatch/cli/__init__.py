@@ -23,6 +23,7 @@ from driftwatch.redact import mask_userinfo, printable
 COMMANDS: dict[str, str] = {
     "check": "driftwatch.cli.check:check",
     "db": "driftwatch.cli.db:db",
+    "diff": "driftwatch.cli.diff:diff",
     "events": "driftwatch.cli.events:events",
     "history": "driftwatch.cli.history:history",
     "images": "driftwatch.cli.images:images",

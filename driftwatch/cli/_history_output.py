@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from driftwatch.cli._options import TABLE_FORMATS
 from driftwatch.config import Config
 from driftwatch.errors import UsageError
-from driftwatch.models import OsRelease, PlatformImage
+from driftwatch.models import Drift, OsRelease, PlatformImage
 
 if TYPE_CHECKING:  # the history package (sqlalchemy) loads only when a command runs
     from driftwatch.history import HistoryStore, PendingDelivery, StoredDrift, TimelineEntry
@@ -74,7 +74,13 @@ def event_json(event: StoredDrift) -> dict[str, Any]:
         "run_id": event.run_id,
         "old": side_json(drift.old),
         "new": side_json(drift.new),
+        **_explained(drift),
     }
+
+
+def _explained(drift: Drift) -> dict[str, Any]:
+    """`move` and `packages` (issue 17) on events that were explained; nothing on others."""
+    return drift.explanation.to_json() if drift.explanation else {}
 
 
 def entry_json(entry: TimelineEntry) -> dict[str, Any]:

@@ -47,6 +47,17 @@ def os_detect_option(function: F) -> F:
     )(function)
 
 
+def explain_option(function: F) -> F:
+    """`--explain on|off`: read the package databases of images that moved."""
+    return click.option(
+        "--explain",
+        type=click.Choice(("on", "off")),
+        default=None,
+        help="on: say which packages and libraries changed when an image moved (reads its "
+        "layers); off: skip the reads (default: config, else on).",
+    )(function)
+
+
 def notify_option(function: F) -> F:
     """`--notify URL`, repeatable apprise URLs."""
     return click.option(

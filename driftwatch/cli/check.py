@@ -26,6 +26,7 @@ from driftwatch.cli._common import (
 )
 from driftwatch.cli._options import (
     FINDINGS_FORMATS,
+    explain_option,
     fail_on_option,
     format_option,
     inventory_options,
@@ -62,6 +63,7 @@ if TYPE_CHECKING:  # typing only: keeps `driftwatch --help` light
 )
 @platform_option
 @os_detect_option
+@explain_option
 @notify_option
 @click.pass_context
 def check(
@@ -76,11 +78,13 @@ def check(
     allow_unreachable: bool,
     platforms: tuple[str, ...],
     os_detect: str | None,
+    explain: str | None,
     notify_urls: tuple[str, ...],
 ) -> None:
     """Exit 1 when a locked base image moved (by default: to another OS release)."""
     from driftwatch.eol import load_calendar
     from driftwatch.lint.eol import EolCheck
+    from driftwatch.usecases.changes import explain_drifts
     from driftwatch.usecases.check import (
         CHECK_RULES,
         check_findings,
@@ -116,6 +120,7 @@ def check(
     report = compare_with_lock(lock, uses, results, wanted)
     pins = {ref: entry.digest for ref, entry in report.locked.items() if report.drifts.get(ref)}
     report = replace(report, gone=gone_digests(config, pins))
+    report = replace(report, drifts=explain_drifts(report.drifts, config, mode=explain))
     shown = lockfile or DEFAULT_LOCKFILE
     eol = EolCheck(lock, datetime.now(timezone.utc).date(), calendar, config.eol_warn_days)
     findings = check_findings(

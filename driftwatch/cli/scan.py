@@ -20,6 +20,7 @@ from driftwatch.cli._common import (
 from driftwatch.cli._fleet import deadline_at, fleet_options, progress_for
 from driftwatch.cli._options import (
     FINDINGS_FORMATS,
+    explain_option,
     fail_on_option,
     format_option,
     inventory_options,
@@ -67,6 +68,7 @@ FORMATS = FINDINGS_FORMATS  # the same as check and lint, gitlab code quality in
 @fail_on_option
 @platform_option
 @os_detect_option
+@explain_option
 @notify_option
 @fleet_options
 @click.pass_context
@@ -84,6 +86,7 @@ def scan(
     fail_on: str | None,
     platforms: tuple[str, ...],
     os_detect: str | None,
+    explain: str | None,
     notify_urls: tuple[str, ...],
     shard: Shard | None,
     deadline: float | None,
@@ -117,6 +120,7 @@ def scan(
             destinations=destinations,
             retry=retry,
             limits=RunLimits(deadline=started, on_resolved=bar),
+            explain=explain,
         )
         if report_path is not None:
             _write_report(ctx, store, references, result, Path(report_path))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
 from driftwatch.models import Drift, DriftKind, Observation, OsRelease, Platform, PlatformImage
+from driftwatch.pkgdiff import Explanation
 from driftwatch.reference import ImageReference, parse_reference
 
 __all__ = [
@@ -115,7 +117,27 @@ def stored_drift_parts(row: Mapping[Any, Any]) -> Drift:
         sides["old"],
         sides["new"],
         utc(row["detected_at"]),
+        explanation=_explanation(row),
     )
+
+
+def _explanation(row: Mapping[Any, Any]) -> Explanation | None:
+    """The stored explanation of an event (v2 columns), None when it was never explained."""
+    text = row.get("changes")
+    if text:
+        try:
+            return Explanation.from_json(json.loads(text))
+        except (KeyError, TypeError, ValueError):
+            pass
+    move = row.get("move")
+    return Explanation(move) if move else None
+
+
+def explanation_values(explanation: Explanation | None) -> dict[str, Any]:
+    """The v2 columns for an explanation."""
+    if explanation is None:
+        return {"move": None, "changes": None}
+    return {"move": explanation.move, "changes": json.dumps(explanation.to_json())}
 
 
 def _side(row: Mapping[Any, Any], side: str, platform: str | None) -> PlatformImage | None:

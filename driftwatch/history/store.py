@@ -19,6 +19,7 @@ from driftwatch.errors import DriftwatchError, StoreError
 from driftwatch.history import deliveries, histories, migrations, queries
 from driftwatch.history.convert import (
     drift_values,
+    explanation_values,
     fingerprint,
     os_from_row,
     os_values,
@@ -37,6 +38,7 @@ from driftwatch.history.tables import (
     FAILURES,
     OBS,
     OS_CACHE,
+    REFS,
     RUNS,
 )
 from driftwatch.history.writes import (
@@ -65,15 +67,15 @@ class HistoryStore:
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> HistoryStore:
-        """Open the database in force; `migrate` creates the schema in a brand-new SQLite file
-        and adopts a database of the pre-Alembic runner (a stamp: no table changes), so upgrading
-        driftwatch does not break a nightly job; any other pending revision needs `db upgrade`."""
+        """Open the database in force. With `migrate`, a SQLite file (one user's history) is
+        created or upgraded on open, in one locked transaction, so a nightly job survives a
+        driftwatch upgrade; a PostgreSQL database (a team's) waits for `driftwatch db upgrade`."""
         store = cls._connect(url)
         with store._guard("open"):
             with store.engine.connect() as conn:
                 version = migrations.current_version(conn)
-            new_sqlite = version is None and store.is_sqlite
-            if migrate and (new_sqlite or migrations.is_adoptable(version)):
+            pending = version is None or migrations.is_upgradable(version)
+            if migrate and store.is_sqlite and pending:
                 store._create_if_empty()
             else:
                 migrations.check_version(version)
@@ -101,12 +103,12 @@ class HistoryStore:
         self.engine.dispose()
 
     def _create_if_empty(self) -> None:
-        """Create the schema in a new SQLite file; a non-driftwatch database is refused."""
+        """Create or upgrade the schema of a SQLite file; a non-driftwatch database is refused."""
         with self._write("create the schema of") as conn:
             version = migrations.current_version(conn)
             if version is None and not migrations.is_empty(conn):
                 raise StoreError(f"{self.url} holds other tables, not a driftwatch history")
-            if version is None or migrations.is_adoptable(version):
+            if version is None or migrations.is_upgradable(version):
                 migrations.upgrade(conn)
             else:
                 migrations.check_version(version)
@@ -173,6 +175,22 @@ class HistoryStore:
 
         with self._write() as conn:
             return [drift for drift, since in drifts if record_eol(conn, run_id, drift, since)]
+
+    def explain_events(self, run_id: int, drifts: Sequence[Drift]) -> None:
+        """Store each drift's explanation on the event this run recorded for it (v2 columns)."""
+        with self._write() as conn:
+            for drift in drifts:
+                if drift.explanation is None:
+                    continue
+                ref_id = select(REFS.c.id).where(REFS.c.canonical == str(drift.reference))
+                conn.execute(
+                    update(EVENTS)
+                    .where(EVENTS.c.run_id == run_id)
+                    .where(EVENTS.c.reference_id == ref_id.scalar_subquery())
+                    .where(EVENTS.c.kind == drift.kind.value)
+                    .where(EVENTS.c.platform == (drift.platform or ""))
+                    .values(**explanation_values(drift.explanation))
+                )
 
     def record_failure(self, run_id: int, reference: ImageReference, reason: str) -> None:
         """Note that a reference could not be checked in this run (never a drift)."""

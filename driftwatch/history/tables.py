@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Table, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -138,6 +138,8 @@ class DriftEventRow(SQLModel, table=True):
     new_os_codename: str | None = Field(default=None, max_length=64)
     new_os_point_release: str | None = Field(default=None, max_length=64)
     detected_at: datetime = _when(index=True)  # type: ignore[assignment]
+    move: str | None = Field(default=None, max_length=32)  # v2: the move class (issue 17)
+    changes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # v2: JSON
 
 
 class CheckFailureRow(SQLModel, table=True):

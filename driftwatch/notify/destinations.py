@@ -31,9 +31,9 @@ __all__ = [
 ]
 
 ENV_VAR = "DRIFTWATCH_NOTIFY"
-ROUTES = frozenset(models.ROUTES)  # release, os, digest, eol, error (models.Severity.route)
+ROUTES = frozenset(models.ROUTES)  # release, os, digest, eol, error, library-removed
 # Digest-only changes are routine rebuilds: they stay out of alerts unless asked for.
-DEFAULT_ON = ROUTES - {models.Severity.DIGEST.route}
+DEFAULT_ON = ROUTES - {models.Severity.DIGEST.route, models.LIBRARY_ROUTE}  # release/os cover it
 _SALT = b"driftwatch-destination-v1"
 _ROUNDS = 50_000
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://")

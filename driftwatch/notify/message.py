@@ -9,10 +9,18 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from driftwatch.models import ERROR_ROUTE, Drift, DriftKind, OsRelease, PlatformImage, Severity
+from driftwatch.models import (
+    ERROR_ROUTE,
+    LIBRARY_ROUTE,
+    Drift,
+    DriftKind,
+    OsRelease,
+    PlatformImage,
+    Severity,
+)
 from driftwatch.notify.destinations import Destination
 from driftwatch.reference import ImageReference
-from driftwatch.usecases.explain import eol_text
+from driftwatch.usecases.explain import describe_changes, eol_text
 
 __all__ = ["ImageUsage", "Message", "compose", "route", "test_message"]
 
@@ -53,8 +61,17 @@ def route(
     drifts: Sequence[Drift], failures: Sequence[tuple[str, str]], destination: Destination
 ) -> tuple[list[Drift], list[tuple[str, str]]]:
     """The drifts and registry failures `destination` asked for (by its `on` set)."""
-    wanted = [drift for drift in drifts if destination.wants(drift.route)]
+    wanted = [drift for drift in drifts if _wanted(drift, destination)]
     return wanted, list(failures) if destination.wants(ERROR_ROUTE) else []
+
+
+def _wanted(drift: Drift, destination: Destination) -> bool:
+    """By its route (`release`, `os`, `digest`, `eol`), or `library-removed`: a move that took
+    a shared library out of the image, whatever its severity."""
+    if destination.wants(drift.route):
+        return True
+    found = drift.explanation
+    return destination.wants(LIBRARY_ROUTE) and found is not None and found.removes_library
 
 
 def test_message(destination: Destination, *, markdown: bool) -> Message:
@@ -157,6 +174,9 @@ def _image_section(
         digests = _digest_line(fmt, drift)
         if digests:
             changes.append(fmt.item(digests, 1))
+        explained = describe_changes(drift.explanation) if drift.explanation else ""
+        if explained:
+            changes.append(fmt.item(explained, 1))
     found = usages.get(ref) or usages.get(ref.without_digest()) or ()
     fixes = [fmt.item(line) for line in _fix_lines(fmt, ref, drifts, pinned)]
     return "\n\n".join(

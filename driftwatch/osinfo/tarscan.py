@@ -131,11 +131,16 @@ class TarScanner:
             self._skip = size + (-size % _BLOCK)
             return
         size = self._pax_size(size)
-        if kind in _REGULAR and _basename_of(self._name(block)) in RELEASE_FILE_NAMES:
-            self._collect("file", block, size, min(size, MAX_CONTENT))
+        keep = self._keep(self._name(block)) if kind in _REGULAR else None
+        if keep is not None:
+            self._collect("file", block, size, min(size, keep))
             return
         self._member(block, kind, None)
         self._skip = size + (-size % _BLOCK)
+
+    def _keep(self, name: str) -> int | None:
+        """How many bytes of the regular file `name` to keep (None: skip its content)."""
+        return MAX_CONTENT if _basename_of(name) in RELEASE_FILE_NAMES else None
 
     def _pax_size(self, size: int) -> int:
         """The member size, as a pending pax record overrides it."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from driftwatch.models import LEVELS, Level
 
@@ -39,6 +41,9 @@ class Finding:
     title: str
     message: str
     help: str = ""
+    # issue 17: the move class and the package diff (JSON), for formats that carry data
+    move: str | None = field(default=None, compare=False)
+    changes: Mapping[str, Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:

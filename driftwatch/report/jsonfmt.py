@@ -16,9 +16,17 @@ from driftwatch.report.finding import Finding
 __all__ = ["finding_json", "findings_document", "render_json"]
 
 
+_OPTIONAL = ("move", "changes")  # present only on findings that have them
+
+
 def finding_json(finding: Finding) -> dict[str, Any]:
-    """`{"file", "line", "column", "rule_id", "severity", "title", "message", "help"}`."""
-    return asdict(finding)
+    """`{"file", "line", "column", "rule_id", "severity", "title", "message", "help"}`, plus
+    `move` and `changes` (the package diff) on drifts that were explained."""
+    data = asdict(finding)
+    for key in _OPTIONAL:
+        if data[key] is None:
+            del data[key]
+    return data
 
 
 def findings_document(

@@ -38,6 +38,13 @@ def _rules_for(findings: Sequence[Finding], rules: Sequence[Rule]) -> list[Rule]
     return sorted(known.values(), key=lambda rule: rule.id)
 
 
+def _properties(finding: Finding) -> dict[str, Any]:
+    """SARIF property bag with the move class and package diff, when the finding has them."""
+    pairs = (("move", finding.move), ("changes", finding.changes))
+    bag = {key: value for key, value in pairs if value is not None}
+    return {"properties": bag} if bag else {}
+
+
 def render_sarif(
     findings: Sequence[Finding], rules: Sequence[Rule] = (), version: str = "0"
 ) -> str:
@@ -58,6 +65,7 @@ def render_sarif(
                     }
                 }
             ],
+            **_properties(f),
         }
         for f in findings
     ]

@@ -308,7 +308,8 @@ def drift_findings(
                     aliases=(aliases or {}).get(reference),
                 )
                 severity = drift.severity.level(floor)
-                findings.append(_at(use, drift.kind.value, severity, title_for(drift), text))
+                finding = _at(use, drift.kind.value, severity, title_for(drift), text)
+                findings.append(_explained(finding, drift))
     return findings
 
 
@@ -373,6 +374,15 @@ def _allowed(text: str, allowed: bool) -> str:
     if not allowed:
         return text
     return f"{text} Passed unchecked only because of --allow-unreachable."
+
+
+def _explained(finding: Finding, drift: Drift) -> Finding:
+    """The finding with the drift's move class and package diff (JSON, SARIF properties)."""
+    found = drift.explanation
+    if found is None:
+        return finding
+    changes = found.diff.to_json() if found.diff else None
+    return replace(finding, move=found.move, changes=changes)
 
 
 def _at(use: BaseImageUse, rule: str, severity: Level, title: str, message: str) -> Finding:

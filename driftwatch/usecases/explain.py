@@ -9,12 +9,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from driftwatch.models import Drift, DriftKind, OsRelease, PlatformImage
+from driftwatch.pkgdiff import Explanation, PackageDiff, VersionChange
 from driftwatch.reference import ImageReference
 
 if TYPE_CHECKING:
     from driftwatch.aliases import Aliases
 
-__all__ = ["GONE_HINT", "describe_drift", "pinned_from_line", "short_digest", "title_for"]
+__all__ = [
+    "GONE_HINT",
+    "describe_changes",
+    "describe_drift",
+    "pinned_from_line",
+    "short_digest",
+    "title_for",
+]
 
 ACCEPT_HINT = "to move on deliberately: run `driftwatch lock`"
 
@@ -79,7 +87,68 @@ def describe_drift(
     else:
         sentence = _SENTENCES[drift.kind](where, old, new)
     fix = GONE_HINT if pin_gone and _pins(drift) else _fix(drift, name, pin, aliases)
-    return f"{sentence} {fix}".strip()
+    changes = describe_changes(drift.explanation) if drift.explanation else ""
+    return " ".join(part for part in (sentence, changes, fix) if part)
+
+
+MAX_LIBRARIES = 4
+MAX_NOTABLE = 5
+_NOTABLE_NAMES = ("libc6", "musl", "openssl")
+_NOTABLE_PREFIXES = ("libssl", "python", "libpython", "node")
+
+
+def describe_changes(explanation: Explanation) -> str:
+    """`What changed: libssl.so.1.1 no longer in the image (libssl1.1); packages: 2 added, ...;
+    libssl1.1 1.1.1w-0+deb11u1 removed, ...`: removed libraries, counts, notable packages."""
+    if explanation.move == "metadata-only":
+        return "What changed: the same layers (only the image metadata moved)."
+    diff = explanation.diff
+    if diff is None:
+        return ""
+    parts = [_gone(diff)] if diff.libraries_gone else []
+    if diff.problem:
+        parts.append(f"package changes unknown ({diff.problem})")
+    else:
+        parts.append(_counts(diff))
+        notable = _notable(diff)
+        if notable:
+            parts.append(", ".join(notable))
+    return "What changed: " + "; ".join(parts) + "."
+
+
+def _gone(diff: PackageDiff) -> str:
+    shown = [soname for soname, _ in diff.libraries_gone[:MAX_LIBRARIES]]
+    more = len(diff.libraries_gone) - len(shown)
+    owners = sorted({owner for _, owner in diff.libraries_gone if owner})
+    text = ", ".join(shown) + (f" and {more} more" if more else "") + " no longer in the image"
+    return text + (f" (from {', '.join(owners[:MAX_LIBRARIES])})" if owners else "")
+
+
+def _counts(diff: PackageDiff) -> str:
+    counts = [
+        (len(diff.added), "added"),
+        (len(diff.removed), "removed"),
+        (len(diff.upgraded), "upgraded"),
+        (len(diff.downgraded), "downgraded"),
+        (len(diff.changed), "changed"),
+    ]
+    said = [f"{count} {word}" for count, word in counts if count]
+    return "packages: " + (", ".join(said) if said else "no package changed")
+
+
+def _is_notable(name: str) -> bool:
+    return name in _NOTABLE_NAMES or name.startswith(_NOTABLE_PREFIXES)
+
+
+def _notable(diff: PackageDiff) -> list[str]:
+    """The packages people ask about first: libc, TLS, language runtimes."""
+    items = [f"{p.name} {p.version} removed" for p in diff.removed if _is_notable(p.name)]
+    items += [f"{p.name} {p.version} added" for p in diff.added if _is_notable(p.name)]
+    moved: tuple[VersionChange, ...] = diff.upgraded + diff.downgraded + diff.changed
+    items += [f"{c.name} {c.old} -> {c.new}" for c in moved if _is_notable(c.name)]
+    return items[:MAX_NOTABLE] + (
+        [f"{len(items) - MAX_NOTABLE} more"] if len(items) > MAX_NOTABLE else []
+    )
 
 
 GONE_HINT = (

@@ -81,6 +81,7 @@ def run_scan(
     retry: RetryPolicy | None = None,
     limits: RunLimits | None = None,
     today: date | None = None,
+    explain: str | None = None,
 ) -> ScanResult:
     """Resolve, detect the OS of new digests only, record one run, then flush the outbox.
 
@@ -112,6 +113,7 @@ def run_scan(
         obs.reference: _breaking(found, platforms)
         for obs, found in zip(observations, recorded, strict=True)
     }
+    drifts = _explained(store, run_id, drifts, config, explain, limits.deadline)
     day = today or datetime.now(timezone.utc).date()
     for drift in _eol_news(store, run_id, observations, calendar, day, config.eol_warn_days):
         drifts[drift.reference] = (*drifts.get(drift.reference, ()), drift)
@@ -155,6 +157,25 @@ def _eol_news(
         for news in eol_drifts(observation, calendar, today, warn_days)
     ]
     return store.record_eol(run_id, found) if found else []
+
+
+def _explained(
+    store: HistoryStore,
+    run_id: int,
+    drifts: dict[ImageReference, tuple[Drift, ...]],
+    config: Config,
+    mode: str | None,
+    deadline: float | None,
+) -> dict[ImageReference, tuple[Drift, ...]]:
+    """Each drift's move class and package diff, stored on its event before any alert is
+    queued (a steady-state scan has no drift and reads nothing)."""
+    if not any(drifts.values()):
+        return drifts
+    from driftwatch.usecases.changes import explain_drifts
+
+    explained = explain_drifts(drifts, config, mode=mode, deadline=deadline)
+    store.explain_events(run_id, [drift for found in explained.values() for drift in found])
+    return explained
 
 
 def _breaking(drifts: Sequence[Drift], platforms: Sequence[Platform]) -> tuple[Drift, ...]:

@@ -128,13 +128,21 @@ def test_a_database_of_the_hand_made_runner_is_upgraded_with_its_data(db_url: st
     store.close()
 
 
-def test_opening_a_database_of_the_hand_made_runner_adopts_it_with_its_data(db_url: str) -> None:
-    _legacy_database(db_url)
-    before = _fill(db_url)
-    store = HistoryStore.open(db_url)  # what a nightly job does right after upgrading driftwatch
+def test_opening_a_sqlite_file_of_the_hand_made_runner_upgrades_it_with_its_data(
+    sqlite_url: str,
+) -> None:
+    _legacy_database(sqlite_url)
+    before = _fill(sqlite_url)
+    store = HistoryStore.open(sqlite_url)  # what a nightly job does right after an upgrade
     assert _read(store) == before
     store.close()
-    assert HistoryStore.upgrade(db_url) == (migrations.HEAD, migrations.HEAD)
+    assert HistoryStore.upgrade(sqlite_url) == (migrations.HEAD, migrations.HEAD)
+
+
+def test_opening_leaves_a_hand_made_postgres_database_for_db_upgrade(postgres_url: str) -> None:
+    _legacy_database(postgres_url)
+    with pytest.raises(StoreError, match=r"v1 \(before Alembic\), this driftwatch needs revision"):
+        HistoryStore.open(postgres_url)
 
 
 def test_opening_without_migrate_leaves_a_hand_made_database_alone(sqlite_url: str) -> None:
@@ -178,5 +186,5 @@ def test_db_upgrade_from_another_directory_names_the_legacy_version(
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith("schema v1 (before Alembic) -> revision 0002")
+    assert done.stdout.strip().endswith(f"schema v1 (before Alembic) -> revision {migrations.HEAD}")
     assert done.stderr == "" and list(elsewhere.iterdir()) == []

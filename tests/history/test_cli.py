@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from driftwatch.cli import main
-from driftwatch.history import HistoryStore
+from driftwatch.history import HistoryStore, migrations
 
 from .helpers import debian, missing, observe
 
@@ -128,10 +128,10 @@ def test_db_upgrade_then_already_current(
     postgres_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = run(["db", "upgrade", "--db", postgres_url], capsys)
-    assert code == 0 and out.strip().endswith("schema none -> revision 0002")
+    assert code == 0 and out.strip().endswith(f"schema none -> revision {migrations.HEAD}")
     assert "postgresql+psycopg://****@" in out  # user-info is masked in every output
     code, out, _ = run(["db", "upgrade", "--db", postgres_url], capsys)
-    assert code == 0 and out.strip().endswith("schema already at revision 0002")
+    assert code == 0 and out.strip().endswith(f"schema already at revision {migrations.HEAD}")
 
 
 def test_db_comes_from_env_then_config(
@@ -184,5 +184,6 @@ def test_newer_schema_is_exit_2_with_a_clear_message(sqlite_url: str) -> None:
     result = _driftwatch("events", "--db", sqlite_url)
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "driftwatch: error: the database schema is revision 0007, newer than this driftwatch understands (revision 0002): upgrade driftwatch"
+        "driftwatch: error: the database schema is revision 0007, newer than this driftwatch "
+        f"understands (revision {migrations.HEAD}): upgrade driftwatch"
     )

@@ -85,21 +85,26 @@ def upgrade() -> None:
 """
 
 
-def test_an_older_schema_asks_for_db_upgrade_which_applies_the_next_revision(
+def test_an_older_schema_upgrades_a_sqlite_file_on_open_and_waits_for_db_upgrade_on_postgres(
     db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     HistoryStore.upgrade(db_url)
+    head = migrations.HEAD
     extra = tmp_path / "versions"
     extra.mkdir()
     (extra / "v0099_host.py").write_text(NEXT_REVISION.format(head=migrations.HEAD))
     monkeypatch.setattr(migrations, "VERSION_DIRS", (*migrations.VERSION_DIRS, extra))
     monkeypatch.setattr(migrations, "HEAD", "0099")
+    if db_url.startswith("sqlite"):
+        HistoryStore.open(db_url).close()  # one user's file: upgraded on open
+        assert _revision(db_url) == "0099"
+        return
     with pytest.raises(
         StoreError,
-        match=r"revision 0002, this driftwatch needs revision 0099: run `driftwatch db upgrade`",
+        match=rf"revision {head}, this driftwatch needs revision 0099: run `driftwatch db upgrade`",
     ):
-        HistoryStore.open(db_url)
-    assert HistoryStore.upgrade(db_url) == ("0002", "0099")
+        HistoryStore.open(db_url)  # a team's PostgreSQL: the operator upgrades it
+    assert HistoryStore.upgrade(db_url) == (head, "0099")
     HistoryStore.open(db_url)
     assert _revision(db_url) == "0099"
     engine = create_engine(parse_url(db_url))

@@ -27,14 +27,14 @@ __all__ = [
     "current_version",
     "describe",
     "is_empty",
-    "is_adoptable",
+    "is_upgradable",
     "known_revisions",
     "upgrade",
 ]
 
-HEAD = "0002"  # the newest revision in versions/ (a test checks it)
+HEAD = "0003"  # the newest revision in versions/ (a test checks it)
 FIRST = "0001"  # equal to the hand-made runner's v1
-TABLE_FREE_HEAD = "0002"  # up to here, adopting a v1 database touches no table: done on open
+TABLE_FREE_HEAD = "0003"  # up to here, adopting a v1 database touches no table: done on open
 LEGACY_TABLE = "driftwatch_schema"
 LEGACY_LATEST = 1  # the last version the hand-made runner wrote
 VERSION_TABLE = "alembic_version"
@@ -75,9 +75,9 @@ def _legacy(version: str) -> bool:
     return version.startswith("v")
 
 
-def is_adoptable(version: str | None) -> bool:
-    """True for the hand-made runner's last schema while adopting it changes no table (to 0002)."""
-    return version == f"v{LEGACY_LATEST}" and HEAD == TABLE_FREE_HEAD
+def is_upgradable(version: str | None) -> bool:
+    """True for an older schema this driftwatch knows how to upgrade (not None, not HEAD)."""
+    return version is not None and version != HEAD and _is_older(version)
 
 
 def _is_older(version: str) -> bool:
