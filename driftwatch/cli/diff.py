@@ -63,7 +63,7 @@ def _digests(
     db_url: str | None,
 ) -> tuple[str, str]:
     """--from/--to; else the lock entry and the live digest; else the history's last two."""
-    from driftwatch.cli.lock import lock_path, repo_root
+    from driftwatch.cli._common import lock_path, repo_root
     from driftwatch.lockfile import read_lock
 
     if old and new:

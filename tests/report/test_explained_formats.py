@@ -87,7 +87,7 @@ def test_every_format_carries_the_summary(fmt: str) -> None:
 
 def test_json_and_sarif_carry_move_and_changes() -> None:
     findings = _findings(_drift())
-    data = json.loads(render(findings, "json"))[0]
+    data = json.loads(render(findings, "json"))["findings"][0]
     assert data["move"] == "os-release"
     assert data["changes"]["libraries_removed"][0] == {
         "soname": "libssl.so.1.1",
@@ -96,7 +96,7 @@ def test_json_and_sarif_carry_move_and_changes() -> None:
     sarif = json.loads(render(findings, "sarif", rules=CHECK_RULES))["runs"][0]["results"][0]
     assert sarif["properties"]["move"] == "os-release"
     plain = dataclasses.replace(findings[0], move=None, changes=None)
-    assert "move" not in json.loads(render([plain], "json"))[0]
+    assert "move" not in json.loads(render([plain], "json"))["findings"][0]
 
 
 def test_alert_carries_the_summary_and_routes_library_removed() -> None:
