@@ -13,34 +13,41 @@ import pytest
 
 from driftwatch.lockfile import repository_root
 from tests.e2e.guard import driftwatch, make_project, write_config
+from tests.names import unique_name
 from tests.registry.test_client import login
 from tests.testbed.distros import debian_index
 from tests.testbed.registry import READER, RegistryServer, free_port, push_index
 
 
 @pytest.fixture
-def project(tmp_path: Path, registry: RegistryServer) -> Path:
-    """A repository whose Dockerfile says `FROM python:3.12-slim`, with docker.io sent to the bench."""
+def python() -> str:
+    """A Docker Hub short name like `python`, unique to the test (the registry is per session)."""
+    return unique_name("python")
+
+
+@pytest.fixture
+def project(tmp_path: Path, registry: RegistryServer, python: str) -> Path:
+    """A repository whose Dockerfile says `FROM <python>:3.12-slim`, docker.io sent to the bench."""
     return make_project(
-        tmp_path, registry, {"Dockerfile": "FROM python:3.12-slim\nRUN pip install app\n"}
+        tmp_path, registry, {"Dockerfile": f"FROM {python}:3.12-slim\nRUN pip install app\n"}
     )
 
 
 def test_lock_then_os_release_move_fails_check_with_the_fix(
-    project: Path, registry: RegistryServer
+    project: Path, registry: RegistryServer, python: str
 ) -> None:
-    old = push_index(registry, "library/python", "3.12-slim", debian_index("bullseye", seed="a"))
+    old = push_index(registry, f"library/{python}", "3.12-slim", debian_index("bullseye", seed="a"))
     locked = driftwatch(project, "lock", ".")
     assert locked.returncode == 0, locked.stderr
     lock = json.loads((project / "driftwatch.lock").read_text())
     image = lock["images"][0]
-    assert image["reference"] == "docker.io/library/python:3.12-slim"
+    assert image["reference"] == f"docker.io/library/{python}:3.12-slim"
     assert image["digest"] == old
     assert {p["os"]["codename"] for p in image["platforms"]} == {"bullseye"}
 
     assert driftwatch(project, "check", ".").returncode == 0
 
-    push_index(registry, "library/python", "3.12-slim", debian_index("bookworm", seed="b"))
+    push_index(registry, f"library/{python}", "3.12-slim", debian_index("bookworm", seed="b"))
     outputs, summary = project / "out.txt", project / "summary.md"
     moved = driftwatch(
         project,
@@ -53,7 +60,7 @@ def test_lock_then_os_release_move_fails_check_with_the_fix(
     assert moved.returncode == 1, moved.stderr
     assert "::error file=Dockerfile,line=1,col=6," in moved.stdout
     assert "moved from Debian 11 (bullseye) to Debian 12 (bookworm)" in moved.stdout
-    assert f"FROM python:3.12-slim@{old}" in moved.stdout
+    assert f"FROM {python}:3.12-slim@{old}" in moved.stdout
     assert "run `driftwatch lock`" in moved.stdout
     assert outputs.read_text().splitlines() == ["drift=true", "changed=1"]
     assert "| Severity | Rule |" in summary.read_text() and "bookworm" in summary.read_text()
@@ -63,12 +70,12 @@ def test_lock_then_os_release_move_fails_check_with_the_fix(
 
 
 def test_rebuild_on_same_release_is_a_notice_unless_fail_on_digest(
-    project: Path, registry: RegistryServer
+    project: Path, registry: RegistryServer, python: str
 ) -> None:
-    push_index(registry, "library/python", "3.13-slim", debian_index("trixie", seed="c"))
-    (project / "Dockerfile").write_text("FROM python:3.13-slim\n")
+    push_index(registry, f"library/{python}", "3.13-slim", debian_index("trixie", seed="c"))
+    (project / "Dockerfile").write_text(f"FROM {python}:3.13-slim\n")
     assert driftwatch(project, "lock").returncode == 0
-    push_index(registry, "library/python", "3.13-slim", debian_index("trixie", seed="d"))
+    push_index(registry, f"library/{python}", "3.13-slim", debian_index("trixie", seed="d"))
     rebuilt = driftwatch(project, "check", "--format", "github")
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     assert rebuilt.stdout.startswith("::notice file=Dockerfile,line=1,col=6,")
@@ -257,12 +264,12 @@ def test_credentials_never_reach_the_lock_file(
 
 
 def test_not_locked_use_is_reported_with_the_fixing_command(
-    project: Path, registry: RegistryServer
+    project: Path, registry: RegistryServer, python: str
 ) -> None:
-    push_index(registry, "library/python", "3.12-slim", debian_index("bookworm", seed="n"))
+    push_index(registry, f"library/{python}", "3.12-slim", debian_index("bookworm", seed="n"))
     push_index(registry, "library/dw-new", "1", debian_index("bookworm", seed="n"))
     assert driftwatch(project, "lock").returncode == 0
-    (project / "Dockerfile").write_text("FROM python:3.12-slim\nFROM dw-new:1\n")
+    (project / "Dockerfile").write_text(f"FROM {python}:3.12-slim\nFROM dw-new:1\n")
     result = driftwatch(project, "check")
     assert result.returncode == 0, result.stdout + result.stderr
     assert (

@@ -154,6 +154,8 @@ def refuses(url: str) -> bool:
             http.get("/v2/")
     except httpx.ConnectError:
         return True
+    except httpx.TransportError:  # caught while shutting down: not refused yet
+        return False
     return False
 
 
