@@ -304,13 +304,22 @@ def test_index_half_moved_names_each_platform_release(
 
 
 @pytest.fixture
-def drifted(tmp_path: Path, registry: RegistryServer) -> Path:
+def fmt_name() -> str:
+    """The Docker Hub short name the `drifted` project uses, unique to the test."""
+    return unique_name("dw-fmt")
+
+
+@pytest.fixture
+def drifted(tmp_path: Path, registry: RegistryServer, fmt_name: str) -> Path:
     """A locked project whose tag then moved from bullseye to bookworm; one odd folder name."""
-    files = {"Dockerfile": "FROM dw-fmt:1\n", "odd,dir:x/Dockerfile": "FROM  dw-fmt:1 AS base\n"}
+    files = {
+        "Dockerfile": f"FROM {fmt_name}:1\n",
+        "odd,dir:x/Dockerfile": f"FROM  {fmt_name}:1 AS base\n",
+    }
     root = make_project(tmp_path, registry, files)
-    push_index(registry, "library/dw-fmt", "1", debian_index("bullseye", seed="f1"))
+    push_index(registry, f"library/{fmt_name}", "1", debian_index("bullseye", seed="f1"))
     assert driftwatch(root, "lock").returncode == 0
-    push_index(registry, "library/dw-fmt", "1", debian_index("bookworm", seed="f2"))
+    push_index(registry, f"library/{fmt_name}", "1", debian_index("bookworm", seed="f2"))
     return root
 
 
@@ -326,7 +335,7 @@ def _render(root: Path, fmt: str) -> str:
     return out.read_text()
 
 
-def test_every_format_carries_the_same_findings(drifted: Path) -> None:
+def test_every_format_carries_the_same_findings(drifted: Path, fmt_name: str) -> None:
     records = json.loads(_render(drifted, "json"))
     places = sorted((r["file"], r["line"], r["column"], r["rule_id"]) for r in records)
     assert places == [("Dockerfile", 1, 6, "os-release")] * 2 + [(ODD, 1, 7, "os-release")] * 2
@@ -334,7 +343,7 @@ def test_every_format_carries_the_same_findings(drifted: Path) -> None:
 
     text = _render(drifted, "text")
     assert text.endswith("4 findings (4 errors)\n")
-    assert f"{ODD}:1:7: error os-release: dw-fmt:1 (linux/arm64/v8) moved from" in text
+    assert f"{ODD}:1:7: error os-release: {fmt_name}:1 (linux/arm64/v8) moved from" in text
 
     github = _render(drifted, "github").splitlines()
     assert len(github) == 4
