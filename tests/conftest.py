@@ -64,7 +64,7 @@ def _is_slow(item: pytest.Item) -> bool:
         return True
     if any(isinstance(v, str) and v in _SLOW_FIXTURES for v in params.values()):
         return True  # a parameter naming a server fixture taken with request.getfixturevalue
-    return Path(str(item.path)).relative_to(_TESTS).parts[0] in _SLOW_DIRS
+    return any(_TESTS / folder in Path(str(item.path)).parents for folder in _SLOW_DIRS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
