@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from driftwatch.config import Config, RegistrySettings
-from driftwatch.errors import DigestMismatch, NotFound, RateLimited, Unreachable
+from driftwatch.errors import DigestMismatch, InvalidResponse, NotFound, RateLimited, Unreachable
 from driftwatch.models import Resolution
 from driftwatch.reference import parse_reference
 from driftwatch.registry import MemoryManifestCache, RegistryClient
 from tests.names import unique_name
-from tests.testbed.images import build_image
+from tests.testbed.images import build_image, build_index
 from tests.testbed.registry import RegistryServer, corrupt_blob
 
 from .proxy import FaultProxy
@@ -158,3 +158,59 @@ def test_a_streamed_blob_that_lies_raises_digest_mismatch_at_the_end(
         run_client(stream, plain(fault_registry.host, retries=0))
     received = b"".join(chunks)
     assert len(received) == len(layer.data) and received != layer.data
+
+
+def with_baseline(reference: str, baseline: dict[str, str | None]) -> Action:
+    """Resolve `reference` as a fleet scan does: knowing what the history saw last time."""
+
+    async def action(client: RegistryClient) -> Resolution:
+        client.baseline = baseline
+        return await client.resolve(parse_reference(reference))
+
+    return action
+
+
+def test_a_new_digest_on_head_is_only_believed_after_hashing_the_body(
+    fault_proxy: FaultProxy, pushed: dict[str, Pushed]
+) -> None:
+    reference = debian(fault_proxy)
+    fault_proxy.set_rules([Rule("wrong-digest", method="HEAD", path="/manifests/")])
+    last_time = {str(parse_reference(reference)): pushed["debian"].digest}
+    with pytest.raises(DigestMismatch):
+        run_client(with_baseline(reference, last_time), plain(fault_proxy.address, retries=0))
+    assert [(m, f) for m, _, f in manifest_requests(fault_proxy)] == [
+        ("HEAD", Fault.WRONG_DIGEST),
+        ("GET", None),  # by tag, hashed: the header's digest is not in the body
+    ]
+
+
+def test_the_digest_seen_last_time_costs_one_head(
+    fault_proxy: FaultProxy, pushed: dict[str, Pushed]
+) -> None:
+    reference = debian(fault_proxy)
+    last_time = {str(parse_reference(reference)): pushed["debian"].digest}
+    result, _ = run_client(with_baseline(reference, last_time), plain(fault_proxy.address))
+    assert result.digest == pushed["debian"].digest
+    assert [m for m, _, _ in manifest_requests(fault_proxy)] == ["HEAD"]
+
+
+def test_a_first_sighting_outside_docker_hub_is_one_hashed_get(
+    fault_proxy: FaultProxy, pushed: dict[str, Pushed]
+) -> None:
+    result, _ = run_client(with_baseline(debian(fault_proxy), {}), plain(fault_proxy.address))
+    assert result.digest == pushed["debian"].digest
+    assert [m for m, _, _ in manifest_requests(fault_proxy)] == ["GET"]  # HEAD only names it
+
+
+def test_a_named_digest_that_404s_is_an_inconsistent_registry_not_a_gone_tag(
+    fault_registry: RegistryServer, fault_proxy: FaultProxy
+) -> None:
+    repo = unique_name("faults/index")
+    index = build_index([build_image([{"a": repo.encode()}])])
+    fault_registry.pusher.push_index(repo, "1", index)
+    fault_proxy.set_rules([Rule("wrong-digest", method="HEAD", path="/manifests/")])
+    with pytest.raises(InvalidResponse, match="does not serve it"):
+        run_client(resolving(f"{fault_proxy.address}/{repo}:1"), plain(fault_proxy.address))
+    [(head, _, lie), (get, path, _)] = manifest_requests(fault_proxy)
+    assert (head, lie, get) == ("HEAD", Fault.WRONG_DIGEST, "GET")
+    assert path.rsplit("/", 1)[-1] != index.digest  # the GET asked for the digest HEAD named
