@@ -16,6 +16,7 @@ from tests.testbed.registry import RegistryServer
 # Variables of the developer's or CI's environment that change what driftwatch does.
 _LEAKY_PREFIXES = ("DRIFTWATCH_", "GITHUB_", "GITLAB_", "RUNNER_")
 _LEAKY_NAMES = ("CI", "NO_COLOR", "FORCE_COLOR")
+_TESTS = Path(__file__).resolve().parent
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +32,46 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     docker.mkdir()
     monkeypatch.setenv("DOCKER_CONFIG", str(docker))
     monkeypatch.delenv("DRIFTWATCH_CONFIG", raising=False)
+
+
+# What makes a test slow (more than about a second): a real server, a build, a browser. A test
+# using one of these fixtures (directly, through another fixture, or named by a parameter) is
+# marked `slow`, so that `pytest -m "not slow"` is the quick loop; everything under tests/e2e/ is
+# slow too. Other slow tests (pre-commit, many processes, timing and big-input tests) carry
+# `@pytest.mark.slow` themselves.
+_SLOW_FIXTURES = frozenset(
+    {
+        "registry",
+        "basic_registry",
+        "token_registry",
+        "fault_registry",
+        "postgres_server",
+        "postgres_url",
+        "dists",
+        "browser",
+    }
+)
+_SLOW_DIRS = ("e2e",)
+
+
+def _is_slow(item: pytest.Item) -> bool:
+    """True for a test needing a real server, a build or a browser (see _SLOW_FIXTURES)."""
+    if _SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        return True
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    if params.get("db_url") == "postgresql":
+        return True
+    if any(isinstance(v, str) and v in _SLOW_FIXTURES for v in params.values()):
+        return True  # a parameter naming a server fixture taken with request.getfixturevalue
+    return any(_TESTS / folder in Path(str(item.path)).parents for folder in _SLOW_DIRS)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the slow tests (an exact rule, not a list of names: see _is_slow)."""
+    for item in items:
+        if _is_slow(item):
+            item.add_marker(pytest.mark.slow)
 
 
 def _serve(flavour: str, factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:

@@ -27,6 +27,8 @@ import yaml
 from driftwatch import parse_reference
 from tests.docs_snippets import Snippet, snippets
 
+pytestmark = pytest.mark.slow  # runs actionlint, check-jsonschema, pre-commit and shellcheck
+
 REPO = Path(__file__).parents[1]
 BIN = Path(sys.executable).parent
 ACTION = REPO / "ci" / "github" / "action.yml"

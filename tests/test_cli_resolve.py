@@ -11,6 +11,7 @@ import pytest
 
 from tests.clirun import run_driftwatch
 from tests.conftest import sample_index
+from tests.names import unique_name
 from tests.registry.test_client import login
 from tests.testbed.images import build_image
 from tests.testbed.registry import READER, RegistryServer, free_port
@@ -30,10 +31,11 @@ def test_text_and_json_digests_match_the_registry(
 ) -> None:
     server: RegistryServer = request.getfixturevalue(flavour)
     index = sample_index()
-    served = server.pusher.push_index("library/python", "3.12-slim", index)
+    repo = unique_name("library/python")
+    served = server.pusher.push_index(repo, "3.12-slim", index)
     if flavour != "registry":
         login(server)
-    ref = f"{server.host}/library/python:3.12-slim"
+    ref = f"{server.host}/{repo}:3.12-slim"
     text = driftwatch(tmp_path, "resolve", ref)
     assert (text.returncode, text.stdout, text.stderr) == (0, f"{ref}  {served}\n", "")
     done = driftwatch(tmp_path, "resolve", ref, "--format", "json")
@@ -50,11 +52,12 @@ def test_text_and_json_digests_match_the_registry(
 
 def test_platform_filter_in_json(registry: RegistryServer, tmp_path: Path) -> None:
     index = sample_index()
-    registry.pusher.push_index("library/python", "3.12-slim", index)
+    repo = unique_name("library/python")
+    registry.pusher.push_index(repo, "3.12-slim", index)
     done = driftwatch(
         tmp_path,
         "resolve",
-        f"{registry.host}/library/python:3.12-slim",
+        f"{registry.host}/{repo}:3.12-slim",
         "--platform",
         "linux/arm64",
         "--format",
@@ -69,21 +72,24 @@ def test_platform_filter_in_json(registry: RegistryServer, tmp_path: Path) -> No
 def test_endpoint_override_asks_for_library_python(
     registry: RegistryServer, tmp_path: Path
 ) -> None:
-    served = registry.pusher.push_index("library/python", "3.12-slim", sample_index())
+    name = unique_name("python")  # a Docker Hub short name: docker.io/library/<name>
+    served = registry.pusher.push_index(f"library/{name}", "3.12-slim", sample_index())
     config = tmp_path / "driftwatch.toml"
     config.write_text(f'retries = 0\n[registries."docker.io"]\nendpoint = "{registry.url}"\n')
     mark = registry.mark()
-    done = driftwatch(tmp_path, "resolve", "python:3.12-slim")
-    assert (done.returncode, done.stdout) == (0, f"python:3.12-slim  {served}\n"), done.stderr
-    assert ("HEAD", "/v2/library/python/manifests/3.12-slim", 200) in registry.requests_since(mark)
+    done = driftwatch(tmp_path, "resolve", f"{name}:3.12-slim")
+    assert (done.returncode, done.stdout) == (0, f"{name}:3.12-slim  {served}\n"), done.stderr
+    head = ("HEAD", f"/v2/library/{name}/manifests/3.12-slim", 200)
+    assert head in registry.requests_since(mark)
 
 
 def test_a_tag_new_to_this_machine_costs_one_get_then_one_head(
     registry: RegistryServer, tmp_path: Path
 ) -> None:
-    served = registry.pusher.push_index("cli/memo", "1", sample_index())
-    reference = f"{registry.host}/cli/memo:1"
-    tag = "/v2/cli/memo/manifests/1"
+    repo = unique_name("cli/memo")
+    served = registry.pusher.push_index(repo, "1", sample_index())
+    reference = f"{registry.host}/{repo}:1"
+    tag = f"/v2/{repo}/manifests/1"
     requests = []
     for _ in range(2):
         mark = registry.mark()
@@ -140,6 +146,7 @@ def test_bad_input_exits_2_with_one_line_before_any_network(
     assert "Traceback" not in done.stderr and done.stderr.startswith("driftwatch: error: ")
 
 
+@pytest.mark.slow  # two CLI processes
 def test_registry_down_exits_3_with_one_line_per_reference(tmp_path: Path) -> None:
     port = free_port()  # nothing listens there
     refs = [f"127.0.0.1:{port}/a/b:1", f"127.0.0.1:{port}/c/d:2"]
@@ -160,10 +167,11 @@ def test_registry_down_exits_3_with_one_line_per_reference(tmp_path: Path) -> No
 def test_wrong_credentials_never_show_the_secret(
     basic_registry: RegistryServer, tmp_path: Path
 ) -> None:
-    basic_registry.pusher.push_index("library/python", "3.12-slim", sample_index())
+    repo = unique_name("library/python")
+    basic_registry.pusher.push_index(repo, "3.12-slim", sample_index())
     login(basic_registry, "reader", "Sup3r-S3cret-Value")
     done = driftwatch(
-        tmp_path, "resolve", f"{basic_registry.host}/library/python:3.12-slim", "--format", "json"
+        tmp_path, "resolve", f"{basic_registry.host}/{repo}:3.12-slim", "--format", "json"
     )
     assert done.returncode == 3 and "401" in done.stdout
     assert "Sup3r-S3cret-Value" not in done.stdout + done.stderr

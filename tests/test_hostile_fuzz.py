@@ -23,6 +23,8 @@ from driftwatch.lockschema import LockModel
 from driftwatch.validation import iter_keys
 from tests.tomlwrite import toml_document
 
+pytestmark = pytest.mark.slow  # many generated documents per test
+
 FUZZ = settings(
     max_examples=150,
     deadline=None,

@@ -5,8 +5,12 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.clirun import run_driftwatch
 from tests.receivers import HttpReceiver, free_port
+
+pytestmark = pytest.mark.slow  # each test starts the CLI and real receivers
 
 
 def run(

@@ -29,6 +29,7 @@ from tests.e2e.actions_runner import (
     substitute,
 )
 from tests.e2e.guard import driftwatch, make_project
+from tests.names import unique_name
 from tests.packaging import Dists
 from tests.receivers import HttpReceiver, Post
 from tests.testbed.distros import debian_index
@@ -75,11 +76,12 @@ def first_run(runner: Runner, tmp_path_factory: pytest.TempPathFactory) -> Run:
 @pytest.fixture
 def workspace(tmp_path: Path, registry: RegistryServer, first_run: Run) -> Path:
     """A checked-out repository locked on bullseye whose tag then moved to bookworm."""
-    root = make_project(tmp_path / "workspace", registry, {"Dockerfile": "FROM dw-action:1\n"})
+    name = unique_name("dw-action")  # the registry lives for the session: a name of its own
+    root = make_project(tmp_path / "workspace", registry, {"Dockerfile": f"FROM {name}:1\n"})
     (root / ".git").mkdir()
-    push_index(registry, "library/dw-action", "1", debian_index("bullseye", seed="a1"))
+    push_index(registry, f"library/{name}", "1", debian_index("bullseye", seed="a1"))
     assert driftwatch(root, "lock").returncode == 0
-    push_index(registry, "library/dw-action", "1", debian_index("bookworm", seed="a2"))
+    push_index(registry, f"library/{name}", "1", debian_index("bookworm", seed="a2"))
     return root
 
 

@@ -20,6 +20,7 @@ import yaml
 
 from tests.docs_snippets import snippets
 from tests.e2e.guard import driftwatch, make_project
+from tests.names import unique_name
 from tests.packaging import Dists
 from tests.testbed.distros import debian_index
 from tests.testbed.registry import RegistryServer, push_index
@@ -66,11 +67,12 @@ def _bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPr
 @pytest.fixture
 def moved(tmp_path: Path, registry: RegistryServer) -> Path:
     """A repository locked on bullseye whose tag then moved to bookworm."""
-    root = make_project(tmp_path / "repo", registry, {"Dockerfile": "FROM dw-snippet:1\n"})
+    name = unique_name("dw-snippet")  # the registry lives for the session: a name of its own
+    root = make_project(tmp_path / "repo", registry, {"Dockerfile": f"FROM {name}:1\n"})
     (root / ".git").mkdir()
-    push_index(registry, "library/dw-snippet", "1", debian_index("bullseye", seed="c1"))
+    push_index(registry, f"library/{name}", "1", debian_index("bullseye", seed="c1"))
     assert driftwatch(root, "lock").returncode == 0
-    push_index(registry, "library/dw-snippet", "1", debian_index("bookworm", seed="c2"))
+    push_index(registry, f"library/{name}", "1", debian_index("bookworm", seed="c2"))
     return root
 
 

@@ -16,6 +16,7 @@ from tests.aliasrepo import move_to_trixie, push_alias_repo
 from tests.e2e.guard import driftwatch, make_project, write_config
 from tests.faults.proxy import FaultProxy
 from tests.faults.rules import Rule
+from tests.names import unique_name
 from tests.registry.test_client import login
 from tests.testbed.distros import debian_index
 from tests.testbed.registry import READER, RegistryServer, free_port, push_index
@@ -27,28 +28,34 @@ def _moves(output: str) -> list[dict[str, object]]:
 
 
 @pytest.fixture
-def project(tmp_path: Path, registry: RegistryServer) -> Path:
-    """A repository whose Dockerfile says `FROM python:3.12-slim`, with docker.io sent to the bench."""
+def python() -> str:
+    """A Docker Hub short name like `python`, unique to the test (the registry is per session)."""
+    return unique_name("python")
+
+
+@pytest.fixture
+def project(tmp_path: Path, registry: RegistryServer, python: str) -> Path:
+    """A repository whose Dockerfile says `FROM <python>:3.12-slim`, docker.io sent to the bench."""
     return make_project(
-        tmp_path, registry, {"Dockerfile": "FROM python:3.12-slim\nRUN pip install app\n"}
+        tmp_path, registry, {"Dockerfile": f"FROM {python}:3.12-slim\nRUN pip install app\n"}
     )
 
 
 def test_lock_then_os_release_move_fails_check_with_the_fix(
-    project: Path, registry: RegistryServer
+    project: Path, registry: RegistryServer, python: str
 ) -> None:
-    old = push_index(registry, "library/python", "3.12-slim", debian_index("bullseye", seed="a"))
+    old = push_index(registry, f"library/{python}", "3.12-slim", debian_index("bullseye", seed="a"))
     locked = driftwatch(project, "lock", ".")
     assert locked.returncode == 0, locked.stderr
     lock = json.loads((project / "driftwatch.lock").read_text())
     image = lock["images"][0]
-    assert image["reference"] == "docker.io/library/python:3.12-slim"
+    assert image["reference"] == f"docker.io/library/{python}:3.12-slim"
     assert image["digest"] == old
     assert {p["os"]["codename"] for p in image["platforms"]} == {"bullseye"}
 
     assert driftwatch(project, "check", ".").returncode == 0
 
-    push_index(registry, "library/python", "3.12-slim", debian_index("bookworm", seed="b"))
+    push_index(registry, f"library/{python}", "3.12-slim", debian_index("bookworm", seed="b"))
     outputs, summary = project / "out.txt", project / "summary.md"
     moved = driftwatch(
         project,
@@ -61,7 +68,7 @@ def test_lock_then_os_release_move_fails_check_with_the_fix(
     assert moved.returncode == 1, moved.stderr
     assert "::error file=Dockerfile,line=1,col=6," in moved.stdout
     assert "moved from Debian 11 (bullseye) to Debian 12 (bookworm)" in moved.stdout
-    assert f"FROM python:3.12-slim@{old}" in moved.stdout
+    assert f"FROM {python}:3.12-slim@{old}" in moved.stdout
     assert "run `driftwatch lock`" in moved.stdout
     assert outputs.read_text().splitlines() == ["drift=true", "changed=1"]
     assert "| Severity | Rule |" in summary.read_text() and "bookworm" in summary.read_text()
@@ -71,12 +78,12 @@ def test_lock_then_os_release_move_fails_check_with_the_fix(
 
 
 def test_rebuild_on_same_release_is_a_notice_unless_fail_on_digest(
-    project: Path, registry: RegistryServer
+    project: Path, registry: RegistryServer, python: str
 ) -> None:
-    push_index(registry, "library/python", "3.13-slim", debian_index("trixie", seed="c"))
-    (project / "Dockerfile").write_text("FROM python:3.13-slim\n")
+    push_index(registry, f"library/{python}", "3.13-slim", debian_index("trixie", seed="c"))
+    (project / "Dockerfile").write_text(f"FROM {python}:3.13-slim\n")
     assert driftwatch(project, "lock").returncode == 0
-    push_index(registry, "library/python", "3.13-slim", debian_index("trixie", seed="d"))
+    push_index(registry, f"library/{python}", "3.13-slim", debian_index("trixie", seed="d"))
     rebuilt = driftwatch(project, "check", "--format", "github")
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     assert rebuilt.stdout.startswith("::notice file=Dockerfile,line=1,col=6,")
@@ -265,12 +272,12 @@ def test_credentials_never_reach_the_lock_file(
 
 
 def test_not_locked_use_is_reported_with_the_fixing_command(
-    project: Path, registry: RegistryServer
+    project: Path, registry: RegistryServer, python: str
 ) -> None:
-    push_index(registry, "library/python", "3.12-slim", debian_index("bookworm", seed="n"))
+    push_index(registry, f"library/{python}", "3.12-slim", debian_index("bookworm", seed="n"))
     push_index(registry, "library/dw-new", "1", debian_index("bookworm", seed="n"))
     assert driftwatch(project, "lock").returncode == 0
-    (project / "Dockerfile").write_text("FROM python:3.12-slim\nFROM dw-new:1\n")
+    (project / "Dockerfile").write_text(f"FROM {python}:3.12-slim\nFROM dw-new:1\n")
     result = driftwatch(project, "check")
     assert result.returncode == 0, result.stdout + result.stderr
     assert (
@@ -310,16 +317,25 @@ def test_index_half_moved_names_each_platform_release(
 
 
 @pytest.fixture
-def drifted(tmp_path: Path, registry: RegistryServer) -> Path:
+def fmt_name() -> str:
+    """The Docker Hub short name the `drifted` project uses, unique to the test."""
+    return unique_name("dw-fmt")
+
+
+@pytest.fixture
+def drifted(tmp_path: Path, registry: RegistryServer, fmt_name: str) -> Path:
     """A locked project whose tag then moved from bookworm to trixie; one odd folder name.
 
     (bookworm, not bullseye: a release whose LTS has ended adds an os-eol notice per use.)
     """
-    files = {"Dockerfile": "FROM dw-fmt:1\n", "odd,dir:x/Dockerfile": "FROM  dw-fmt:1 AS base\n"}
+    files = {
+        "Dockerfile": f"FROM {fmt_name}:1\n",
+        "odd,dir:x/Dockerfile": f"FROM  {fmt_name}:1 AS base\n",
+    }
     root = make_project(tmp_path, registry, files)
-    push_index(registry, "library/dw-fmt", "1", debian_index("bookworm", seed="f1"))
+    push_index(registry, f"library/{fmt_name}", "1", debian_index("bookworm", seed="f1"))
     assert driftwatch(root, "lock").returncode == 0
-    push_index(registry, "library/dw-fmt", "1", debian_index("trixie", seed="f2"))
+    push_index(registry, f"library/{fmt_name}", "1", debian_index("trixie", seed="f2"))
     return root
 
 
@@ -335,7 +351,7 @@ def _render(root: Path, fmt: str) -> str:
     return out.read_text()
 
 
-def test_every_format_carries_the_same_findings(drifted: Path) -> None:
+def test_every_format_carries_the_same_findings(drifted: Path, fmt_name: str) -> None:
     records = json.loads(_render(drifted, "json"))["findings"]
     places = sorted((r["file"], r["line"], r["column"], r["rule_id"]) for r in records)
     assert places == [("Dockerfile", 1, 6, "os-release")] * 2 + [(ODD, 1, 7, "os-release")] * 2
@@ -343,7 +359,7 @@ def test_every_format_carries_the_same_findings(drifted: Path) -> None:
 
     text = _render(drifted, "text")
     assert text.endswith("4 findings (4 errors)\n")
-    assert f"{ODD}:1:7: error os-release: dw-fmt:1 (linux/arm64/v8) moved from" in text
+    assert f"{ODD}:1:7: error os-release: {fmt_name}:1 (linux/arm64/v8) moved from" in text
 
     github = _render(drifted, "github").splitlines()
     assert len(github) == 4

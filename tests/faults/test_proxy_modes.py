@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 
+from tests.polling import wait_until
 from tests.testbed.registry import RegistryServer
 
 from .proxy import FaultProxy
@@ -127,7 +128,7 @@ def test_stop_is_bounded_even_during_a_stall(fault_registry: RegistryServer) -> 
 
     worker = threading.Thread(target=stalled)
     worker.start()
-    time.sleep(0.3)
+    wait_until(lambda: any(e.fault is Fault.STALL for e in proxy.events))  # the stall has begun
     started = time.monotonic()
     proxy.stop()
     worker.join(5)
@@ -137,13 +138,25 @@ def test_stop_is_bounded_even_during_a_stall(fault_registry: RegistryServer) -> 
 
 
 def test_proxy_stops_by_itself_after_its_lifetime(fault_registry: RegistryServer) -> None:
+    started = time.monotonic()
     proxy = FaultProxy(fault_registry.url, lifetime=0.5, seed=1).start()
     with client(proxy.url) as http:
         assert http.get("/v2/").status_code == 200
-    time.sleep(1.0)
-    with client(proxy.url) as http, pytest.raises(httpx.ConnectError):
-        http.get("/v2/")
+    wait_until(lambda: refuses(proxy.url))
+    assert time.monotonic() - started >= 0.5  # not before its lifetime
     proxy.stop()  # already stopped: a no-op
+
+
+def refuses(url: str) -> bool:
+    """True once nothing listens at `url` any more."""
+    try:
+        with client(url) as http:
+            http.get("/v2/")
+    except httpx.ConnectError:
+        return True
+    except httpx.TransportError:  # caught while shutting down: not refused yet
+        return False
+    return False
 
 
 @pytest.mark.parametrize("upstream", ["http://192.0.2.1:5000", "http://registry.example:5000"])

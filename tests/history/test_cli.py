@@ -16,6 +16,8 @@ from driftwatch.history import HistoryStore, migrations
 
 from .helpers import debian, missing, observe
 
+pytestmark = pytest.mark.slow  # the CLI per test, often as a process
+
 REF = "python:3.11-slim"
 CANONICAL = "docker.io/library/python:3.11-slim"
 

@@ -19,6 +19,8 @@ from driftwatch.reference import parse_reference
 from .helpers import debian, observe
 from .record_worker import MANY, PRIVATE_BUILDS, SHARED
 
+pytestmark = pytest.mark.slow  # eight processes per test
+
 WORKER = Path(__file__).with_name("record_worker.py")
 WORKERS = 8
 

@@ -13,12 +13,16 @@ from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 
+import pytest
+
 from driftwatch.history import HistoryStore
 from driftwatch.models import DriftKind, Observation, OsRelease, PlatformImage
 from driftwatch.reference import parse_reference
 from tests.tag_history import expected_release_moves, history_rows
 
 from .helpers import AMD, CODENAMES, INDEX, MANIFEST, digest
+
+pytestmark = pytest.mark.slow  # replays three years of tag history
 
 OS_KINDS = {DriftKind.OS_RELEASE, DriftKind.OS_POINT_RELEASE}
 

@@ -19,6 +19,7 @@ from driftwatch.models import Platform, Resolution, ResolveFailure
 from driftwatch.reference import parse_reference
 from driftwatch.registry import RegistryClient
 from tests.conftest import sample_index
+from tests.names import unique_name
 from tests.registry.test_credentials import write_helper
 from tests.testbed.images import build_image
 from tests.testbed.registry import READER, RegistryServer
@@ -50,11 +51,12 @@ def test_index_and_platform_digests_match_the_registry(
 ) -> None:
     server: RegistryServer = request.getfixturevalue(flavour)
     index = sample_index()
-    served = server.pusher.push_index("library/python", "3.12-slim", index)
+    repo = unique_name("library/python")
+    served = server.pusher.push_index(repo, "3.12-slim", index)
     if flavour != "registry":
         login(server)
     mark = server.mark()
-    [result] = run(_resolve(FAST, [f"{server.host}/library/python:3.12-slim"]))
+    [result] = run(_resolve(FAST, [f"{server.host}/{repo}:3.12-slim"]))
     assert isinstance(result, Resolution), result
     assert result.digest == served == index.digest
     assert result.is_index
@@ -64,15 +66,16 @@ def test_index_and_platform_digests_match_the_registry(
     ]
     manifests = [(m, p) for m, p, s in server.requests_since(mark) if "/manifests/" in p]
     assert manifests == [
-        ("HEAD", "/v2/library/python/manifests/3.12-slim"),
-        ("GET", f"/v2/library/python/manifests/{served}"),
+        ("HEAD", f"/v2/{repo}/manifests/3.12-slim"),
+        ("GET", f"/v2/{repo}/manifests/{served}"),
     ]
 
 
 def test_cached_index_costs_one_head(registry: RegistryServer, tmp_path: Path) -> None:
     index = sample_index("cached")
-    registry.pusher.push_index("library/cached", "1", index)
-    ref = f"{registry.host}/library/cached:1"
+    repo = unique_name("library/cached")
+    registry.pusher.push_index(repo, "1", index)
+    ref = f"{registry.host}/{repo}:1"
     run(_resolve(FAST, [ref], cache=DiskManifestCache(tmp_path / "c")))
     mark = registry.mark()
     [again] = run(
@@ -81,20 +84,21 @@ def test_cached_index_costs_one_head(registry: RegistryServer, tmp_path: Path) -
     assert isinstance(again, Resolution) and len(again.platforms) == 2
     assert [(m, p) for m, p, _ in registry.requests_since(mark)] == [
         ("GET", "/v2/"),
-        ("HEAD", "/v2/library/cached/manifests/1"),
+        ("HEAD", f"/v2/{repo}/manifests/1"),
     ]
 
 
 def test_single_manifest_is_one_head_and_no_config(registry: RegistryServer) -> None:
     image = build_image([{"a": b"1"}], oci=False)
-    digest = registry.pusher.push_image("single/app", "v1", image)
+    repo = unique_name("single/app")
+    digest = registry.pusher.push_image(repo, "v1", image)
     mark = registry.mark()
-    [result] = run(_resolve(FAST, [f"{registry.host}/single/app:v1"]))
+    [result] = run(_resolve(FAST, [f"{registry.host}/{repo}:v1"]))
     assert isinstance(result, Resolution) and result.digest == digest and not result.is_index
     assert [(p.platform, p.digest) for p in result.platforms] == [(None, digest)]
     assert [(m, p) for m, p, _ in registry.requests_since(mark)] == [
         ("GET", "/v2/"),
-        ("HEAD", "/v2/single/app/manifests/v1"),
+        ("HEAD", f"/v2/{repo}/manifests/v1"),
     ]
 
 
@@ -147,25 +151,27 @@ def test_resolve_all_keeps_order_and_asks_once_per_distinct_reference(
     registry: RegistryServer,
 ) -> None:
     index = sample_index("dup")
-    registry.pusher.push_index("library/dup", "1", index)
-    ref = f"{registry.host}/library/dup:1"
+    repo = unique_name("library/dup")
+    registry.pusher.push_index(repo, "1", index)
+    ref = f"{registry.host}/{repo}:1"
     mark = registry.mark()
-    results = run(_resolve(FAST, [ref, f"{registry.host}/library/dup:missing", ref]))
+    results = run(_resolve(FAST, [ref, f"{registry.host}/{repo}:missing", ref]))
     assert [getattr(r, "digest", None) for r in results] == [index.digest, None, index.digest]
     heads = [p for m, p, _ in registry.requests_since(mark) if m == "HEAD"]
-    assert sorted(heads) == ["/v2/library/dup/manifests/1", "/v2/library/dup/manifests/missing"]
+    assert sorted(heads) == [f"/v2/{repo}/manifests/1", f"/v2/{repo}/manifests/missing"]
 
 
 def test_endpoint_override_sends_docker_hub_names_to_the_endpoint(registry: RegistryServer) -> None:
-    registry.pusher.push_index("library/python", "3.12-slim", sample_index())
+    name = unique_name("python")  # a Docker Hub short name: docker.io/library/<name>
+    registry.pusher.push_index(f"library/{name}", "3.12-slim", sample_index())
     config = Config(retries=0, registries={"docker.io": RegistrySettings(endpoint=registry.url)})
     mark = registry.mark()
-    [result] = run(_resolve(config, ["python:3.12-slim"]))
+    [result] = run(_resolve(config, [f"{name}:3.12-slim"]))
     assert (
         isinstance(result, Resolution)
-        and str(result.reference) == "docker.io/library/python:3.12-slim"
+        and str(result.reference) == f"docker.io/library/{name}:3.12-slim"
     )
-    assert ("HEAD", "/v2/library/python/manifests/3.12-slim") in [
+    assert ("HEAD", f"/v2/library/{name}/manifests/3.12-slim") in [
         (m, p) for m, p, _ in registry.requests_since(mark)
     ]
 
@@ -188,9 +194,10 @@ def test_plain_http_endpoint_off_loopback_needs_insecure() -> None:
 def test_basic_auth_wrong_password_is_unauthorized_without_the_secret(
     basic_registry: RegistryServer,
 ) -> None:
-    basic_registry.pusher.push_index("library/python", "3.12-slim", sample_index())
+    repo = unique_name("library/python")
+    basic_registry.pusher.push_index(repo, "3.12-slim", sample_index())
     login(basic_registry, READER[0], "wrong-password-123")
-    [result] = run(_resolve(FAST, [f"{basic_registry.host}/library/python:3.12-slim"]))
+    [result] = run(_resolve(FAST, [f"{basic_registry.host}/{repo}:3.12-slim"]))
     assert isinstance(result, ResolveFailure) and result.error_type == Unauthorized.__name__
     assert "wrong-password-123" not in result.reason and "401" in result.reason
 

@@ -7,6 +7,8 @@ import sys
 import time
 from collections.abc import Callable
 
+import pytest
+
 from driftwatch.sources.dockerfile import parse_dockerfile
 from driftwatch.sources.substitute import MAX_EXPANSION, expand
 from tests.peakrss import PEAK_MIB
@@ -34,6 +36,7 @@ def test_comment_lines_are_linear() -> None:
     assert ratio(lambda n: "# comment line\n" * n + "FROM alpine:3.19\n", 10_000) < 35
 
 
+@pytest.mark.slow
 def test_from_lines_are_linear() -> None:
     assert ratio(lambda n: "".join(f"FROM alpine:3.19 AS s{i}\n" for i in range(n)), 4_000) < 35
 

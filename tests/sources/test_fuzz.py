@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +13,8 @@ from driftwatch.sources.compose import parse_compose
 from driftwatch.sources.dockerfile import parse_dockerfile
 from driftwatch.sources.inventory import in_place
 from driftwatch.sources.substitute import expand
+
+pytestmark = pytest.mark.slow  # many generated files per test
 
 FUZZ = Path(__file__).resolve().parent.parent / "assets" / "fuzz"
 DOCKERISH = st.lists(

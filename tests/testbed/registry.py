@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tests.testbed.tokenserver import ISSUER, SERVICE, TokenServer
 
 PUSHER = ("pusher", "push-secret-Xq7")
 READER = ("reader", "read-secret-Zk9")
+_FENCE = "/driftwatch-test-fence/"  # marker requests, see RegistryServer._fence
 _ACCESS = re.compile(r'"([A-Z]+) (\S+) HTTP/[\d.]+" (\d{3})')
 
 
@@ -141,18 +143,38 @@ class RegistryServer:
         return self._pusher
 
     def access_log(self) -> list[tuple[str, str, int]]:
-        """(method, path, status) of every request so far, in order."""
+        """(method, path, status) of every request so far, in order, without the suite's fences."""
+        return [line for line in self._log_lines() if not line[1].startswith(_FENCE)]
+
+    def _log_lines(self) -> list[tuple[str, str, int]]:
         text = self.log_path.read_text(errors="replace")
         return [(m.group(1), m.group(2), int(m.group(3))) for m in _ACCESS.finditer(text)]
 
+    def _fence(self) -> list[tuple[str, str, int]]:
+        """The log up to a marker request of our own, polled until the registry has written it.
+
+        The registry writes a request's log line before it finishes the answer, so every request
+        answered before the marker was sent is in the log once the marker's line is: no sleeping.
+        """
+        path = f"{_FENCE}{uuid.uuid4().hex}"
+        httpx.get(f"{self.url}{path}", timeout=10)
+        deadline = time.monotonic() + 10
+        while True:
+            lines = self._log_lines()
+            for position, line in enumerate(lines):
+                if line[1] == path:
+                    return [kept for kept in lines[:position] if not kept[1].startswith(_FENCE)]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the registry never logged {path}")
+            time.sleep(0.005)  # a poll interval, bounded by the deadline
+
     def mark(self) -> int:
         """Position in the access log; pass to `requests_since` to count what a test caused."""
-        time.sleep(0.05)  # let the registry flush earlier lines
-        return len(self.access_log())
+        return len(self._fence())
 
     def requests_since(self, mark: int) -> list[tuple[str, str, int]]:
-        time.sleep(0.1)
-        return self.access_log()[mark:]
+        """Every request answered between `mark()` and now, in log order."""
+        return self._fence()[mark:]
 
 
 def push_image(registry: RegistryServer, repo: str, tag: str | None, image: Image) -> str:

@@ -19,6 +19,8 @@ from tests.history.helpers import AMD, at, debian, observe
 from tests.tag_history import expected_release_moves, history_rows
 from tests.timeline.replay import replay
 
+pytestmark = pytest.mark.slow  # replays three years of tag history once per module
+
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
 
 

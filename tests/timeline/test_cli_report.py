@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import html5lib
+import pytest
 
 from driftwatch.history import HistoryStore
 from driftwatch.lockfile import LockUse, entry_from_resolution, write_lock
 from driftwatch.models import DriftKind
 from tests.clirun import run_driftwatch
 from tests.history.helpers import debian, observe
+
+pytestmark = pytest.mark.slow  # each test replays a history and starts the CLI
 
 REF = "python:3.11-slim"
 

@@ -18,6 +18,8 @@ from driftwatch.timeline.markdown import render_markdown
 from driftwatch.timeline.model import Report
 from tests.timeline.replay import replay
 
+pytestmark = pytest.mark.slow  # replays three years of tag history once per module
+
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
 
 

@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import html5lib
+import pytest
 
 from driftwatch.models import DriftKind
 from driftwatch.reference import parse_reference
@@ -65,6 +66,7 @@ def test_daily_rebuilds_become_one_bar() -> None:
     assert 'aria-label="linux/amd64: 1095 digests;' in svg
 
 
+@pytest.mark.slow
 def test_200_references_rebuilt_daily_for_three_years_stay_under_2_mb() -> None:
     days = 3 * 365
     daily = [T0 + timedelta(days=d, hours=3) for d in range(days)]
