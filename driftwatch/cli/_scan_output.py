@@ -17,7 +17,9 @@ def scan_findings(result: ScanResult, fail_on: str) -> list[Finding]:
     """Findings at every file using a drifted or unchecked image, as `check` reports them."""
     from driftwatch.usecases.check import drift_findings, failure_findings, undetermined_findings
 
-    findings = drift_findings(result.drifts, result.uses, result.pins, fail_on, result.gone)
+    findings = drift_findings(
+        result.drifts, result.uses, result.pins, fail_on, result.gone, result.aliases
+    )
     findings += undetermined_findings(result.undetermined(), result.uses, allowed=False)
     findings += failure_findings(result.failures, result.uses, allowed=False)
     return findings
@@ -97,7 +99,9 @@ def _describe(result: ScanResult, drift: Drift) -> str:
     from driftwatch.usecases.explain import describe_drift
 
     pin = result.pins.get(drift.reference)
-    return describe_drift(drift, pin=pin, pin_gone=drift.reference in result.gone)
+    gone = drift.reference in result.gone
+    aliases = result.aliases.get(drift.reference)
+    return describe_drift(drift, pin=pin, pin_gone=gone, aliases=aliases)
 
 
 def _json_row(result: ScanResult, obs: Observation) -> dict[str, Any]:

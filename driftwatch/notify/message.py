@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from driftwatch.models import (
     ERROR_ROUTE,
@@ -20,7 +21,10 @@ from driftwatch.models import (
 )
 from driftwatch.notify.destinations import Destination
 from driftwatch.reference import ImageReference
-from driftwatch.usecases.explain import describe_changes, eol_text
+from driftwatch.usecases.explain import describe_changes, eol_text, pinned_from_line
+
+if TYPE_CHECKING:
+    from driftwatch.aliases import Aliases
 
 __all__ = ["ImageUsage", "Message", "compose", "route", "test_message"]
 
@@ -88,18 +92,23 @@ def compose(
     *,
     markdown: bool,
     pinned: Mapping[ImageReference, str] | None = None,
+    aliases: Mapping[ImageReference, Aliases] | None = None,
 ) -> Message | None:
     """One message batching all drifts (worst first) and failures; None when there is no news.
 
     `pinned` maps a reference to its old top (index) digest when the caller knows it, so the
     suggested FROM line keeps every platform; otherwise the old per-platform digests are used.
+    `aliases` (the tags that served the old digest, known only to the run that looked them up)
+    let an OS-release fix name a tag that stays on the old release and the exact old tag;
+    without them (an event delivered by a later run, a failed lookup) the fix is the digest pin.
     """
     if not drifts and not failures:
         return None
     groups = _group(drifts)
     fmt = _Format(markdown)
     sections = [
-        _image_section(fmt, ref, items, usages, (pinned or {}).get(ref)) for ref, items in groups
+        _image_section(fmt, ref, items, usages, (pinned or {}).get(ref), (aliases or {}).get(ref))
+        for ref, items in groups
     ]
     if failures:
         sections.append(_failure_section(fmt, failures))
@@ -166,6 +175,7 @@ def _image_section(
     drifts: list[Drift],
     usages: Mapping[ImageReference, Sequence[ImageUsage]],
     pinned: str | None,
+    aliases: Aliases | None = None,
 ) -> str:
     """Heading, one change per platform, where it is used, and the fix."""
     changes = []
@@ -178,7 +188,7 @@ def _image_section(
         if explained:
             changes.append(fmt.item(explained, 1))
     found = usages.get(ref) or usages.get(ref.without_digest()) or ()
-    fixes = [fmt.item(line) for line in _fix_lines(fmt, ref, drifts, pinned)]
+    fixes = [fmt.item(line) for line in _fix_lines(fmt, ref, drifts, pinned, aliases)]
     return "\n\n".join(
         [
             fmt.heading(f"{ref.familiar}: {_headline(drifts[0], _IMAGE_HEADINGS)}"),
@@ -247,14 +257,22 @@ def _usage_line(fmt: _Format, usages: Sequence[ImageUsage]) -> str:
 
 
 def _fix_lines(
-    fmt: _Format, ref: ImageReference, drifts: list[Drift], pinned: str | None
+    fmt: _Format,
+    ref: ImageReference,
+    drifts: list[Drift],
+    pinned: str | None,
+    aliases: Aliases | None = None,
 ) -> list[str]:
-    """How to keep the old build (a pinned FROM line) and how to accept the new one."""
+    """How to keep the old build (tags when known, else a pinned FROM line) and how to accept
+    the new one."""
     name = ref.without_digest().familiar
     lines = []
     if all(d.kind is DriftKind.OS_EOL for d in drifts):
         return [f"Move to a supported release, then run {fmt.code('driftwatch lock')}"]
-    if pinned:
+    moved = next((d for d in drifts if d.kind is DriftKind.OS_RELEASE), None)
+    if moved is not None and aliases is not None and (aliases.stay or aliases.exact):
+        lines += _tag_lines(fmt, name, moved, aliases)
+    elif pinned:
         lines.append(f"Keep the old build: {fmt.code(f'FROM {name}@{pinned}')}")
     else:
         olds = sorted(
@@ -267,6 +285,20 @@ def _fix_lines(
             flag = f"--platform={platform} " if platform else ""
             lines.append(f"Keep the old build: {fmt.code(f'FROM {flag}{name}@{digest}')}")
     lines.append(f"Accept the change: run {fmt.code('driftwatch lock')}")
+    return lines
+
+
+def _tag_lines(fmt: _Format, name: str, moved: Drift, aliases: Aliases) -> list[str]:
+    """`Stay on bookworm: FROM python:3.12-slim-bookworm`, and the exact old tag, pinned."""
+    from driftwatch.aliases import release_token, retag_written
+
+    lines = []
+    if aliases.stay:
+        release = release_token(moved.old.os if moved.old else None)
+        stay = f"FROM {retag_written(name, aliases.stay)}"
+        lines.append(f"Stay on {release or 'the release you had'}: {fmt.code(stay)}")
+    exact = retag_written(name, aliases.exact) if aliases.exact else name
+    lines.append(f"Keep the old build: {fmt.code(pinned_from_line(exact, aliases.digest))}")
     return lines
 
 

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from time import monotonic
 from typing import TYPE_CHECKING
 
 from driftwatch.drift import failing, undetermined, worst_first
@@ -29,6 +30,7 @@ from driftwatch.reference import ImageReference
 from driftwatch.usecases.online import OsOptions, RunLimits, gone_digests, observe_online
 
 if TYPE_CHECKING:
+    from driftwatch.aliases import Aliases
     from driftwatch.config import Config
     from driftwatch.history import HistoryStore
     from driftwatch.notify import Destination
@@ -49,6 +51,7 @@ class ScanResult:
     deliveries: tuple[Delivery, ...] = field(default=())
     pins: Mapping[ImageReference, str] = field(default_factory=dict)  # old top digest per drift
     gone: frozenset[ImageReference] = frozenset()  # pins the registry no longer serves
+    aliases: Mapping[ImageReference, Aliases] = field(default_factory=dict)  # tags of the pins
 
     def all_drifts(self) -> list[Drift]:
         """Every drift found, most severe first."""
@@ -127,8 +130,10 @@ def run_scan(
         for d in undetermined(found)
         if d.undetermined is not None
     ]
-    deliveries = _alert(store, run_id, destinations, [*failures, *unsure], uses, retry)
     pins = {ref: old for ref, found in drifts.items() if found and (old := baseline.get(str(ref)))}
+    gone = gone_digests(config, pins, limits)
+    aliases = _aliases(config, drifts, pins, gone, limits.deadline)
+    deliveries = _alert(store, run_id, destinations, [*failures, *unsure], uses, retry, aliases)
     return ScanResult(
         run_id,
         tuple(observations),
@@ -137,8 +142,28 @@ def run_scan(
         uses,
         tuple(deliveries),
         pins,
-        gone_digests(config, pins, limits),
+        gone,
+        aliases,
     )
+
+
+def _aliases(
+    config: Config,
+    drifts: Mapping[ImageReference, Sequence[Drift]],
+    pins: Mapping[ImageReference, str],
+    gone: frozenset[ImageReference],
+    deadline: float | None,
+) -> dict[ImageReference, Aliases]:
+    """The tags that served what each OS-moved reference had, for the fix (advice, bounded by
+    ALIAS_SECONDS and the run's deadline); no OS move, no request, so a steady scan asks nothing."""
+    from driftwatch.usecases.aliases import ALIAS_SECONDS, aliases_online, os_move_queries
+
+    queries = os_move_queries(drifts, pins, gone)
+    seconds = ALIAS_SECONDS if deadline is None else min(ALIAS_SECONDS, deadline - monotonic())
+    if not queries or seconds <= 0:
+        return {}
+    answers = aliases_online(config, queries, seconds=seconds)
+    return {query.reference: answers[query] for query in queries}
 
 
 def _eol_news(
@@ -214,8 +239,10 @@ def _alert(
     failures: Sequence[ResolveFailure],
     uses: Mapping[ImageReference, tuple[BaseImageUse, ...]],
     retry: RetryPolicy | None,
+    aliases: Mapping[ImageReference, Aliases],
 ) -> list[Delivery]:
-    """Queue this run's events for every destination, then deliver whatever is due."""
+    """Queue this run's events for every destination, then deliver whatever is due (with
+    this run's `aliases`, so an OS-release alert names the tags of what you had)."""
     if not destinations:
         return []
     from driftwatch.notify import ImageUsage
@@ -227,4 +254,6 @@ def _alert(
         for reference, items in uses.items()
     }
     could_not = [(failure.reference.familiar, failure.reason) for failure in failures]
-    return flush_outbox(store, destinations, failures=could_not, usages=usages, retry=retry)
+    return flush_outbox(
+        store, destinations, failures=could_not, usages=usages, retry=retry, aliases=aliases
+    )

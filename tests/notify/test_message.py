@@ -105,3 +105,37 @@ def test_route_filters_by_severity_and_errors() -> None:
     assert route(drifts, failures, default) == (drifts[:2], failures)
     digest_and_errors = Destination.from_url("json://127.0.0.1:1/x", ["digest", "error"])
     assert route(drifts, failures, digest_and_errors) == ([drifts[2]], failures)
+
+
+def test_release_move_with_aliases_names_the_stay_and_exact_tags() -> None:
+    from driftwatch.aliases import Aliases
+
+    found = Aliases(
+        digest(99), ("3.11.9-slim-bullseye",), "3.11-slim-bullseye", "3.11.9-slim-bullseye"
+    )
+    message = compose(
+        [release("python:3.11-slim")],
+        [],
+        {},
+        markdown=True,
+        pinned={PY: digest(99)},
+        aliases={PY: found},
+    )
+    assert message is not None
+    assert "Stay on bullseye: `FROM python:3.11-slim-bullseye`" in message.body
+    assert f"Keep the old build: `FROM python:3.11.9-slim-bullseye@{digest(99)}`" in message.body
+    assert f"python:3.11-slim@{digest(99)}" not in message.body
+
+
+def test_aliases_without_tags_or_for_another_move_keep_the_digest_advice() -> None:
+    from driftwatch.aliases import Aliases
+
+    none = {PY: Aliases(digest(99), incomplete="the tag lookup could not complete (HTTP 500)")}
+    failed = compose([release("python:3.11-slim")], [], {}, markdown=False, aliases=none)
+    rebuilt = drift(DriftKind.DIGEST, "python:3.11-slim", old=(1, BOOKWORM), new=(2, BOOKWORM))
+    found = {PY: Aliases(digest(1), (), "3.11-slim-bookworm", "3.11.9-slim-bookworm")}
+    digest_only = compose([rebuilt], [], {}, markdown=False, aliases=found)
+    for message in (failed, digest_only):
+        assert message is not None
+        assert f"Keep the old build: FROM python:3.11-slim@{digest(1)}" in message.body
+        assert "Stay on" not in message.body and "lookup" not in message.body
