@@ -7,6 +7,8 @@ platformdirs user data directory. A plain path means a SQLite file.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -120,10 +122,30 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch a file to WAL once. The switch needs the file to itself and SQLite does not wait
+    for it (no busy handler there), so processes opening a new file together retry it."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while not _try_wal(cursor, last_try=time.monotonic() > deadline):
+        time.sleep(0.02)
+
+
+def _try_wal(cursor: Any, *, last_try: bool) -> bool:
+    """True once the file is in WAL mode; False while another connection holds it."""
+    try:
+        if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) or last_try:
+            raise
+        return False
+    return True
 
 
 def _sqlite_begin(connection: Any) -> None:
