@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
+from driftwatch.cache import MemoryManifestCache
 from driftwatch.config import Config, RegistrySettings
 from driftwatch.errors import DigestMismatch, InvalidResponse, NotFound, RateLimited, Unreachable
 from driftwatch.models import Resolution
 from driftwatch.reference import parse_reference
-from driftwatch.registry import MemoryManifestCache, RegistryClient
+from driftwatch.registry import RegistryClient
 from tests.names import unique_name
 from tests.testbed.images import build_image, build_index
 from tests.testbed.registry import RegistryServer, corrupt_blob
