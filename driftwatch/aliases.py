@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
-from driftwatch.lint.osrelease import is_release_name
+from driftwatch.lint.tagnames import is_release_name
 from driftwatch.models import OsRelease
 
 __all__ = [

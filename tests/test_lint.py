@@ -9,7 +9,7 @@ import pytest
 from driftwatch.config import Config
 from driftwatch.errors import ConfigError
 from driftwatch.lint import IndexBook, lint
-from driftwatch.lint.osrelease import is_os_based, names_os_release
+from driftwatch.lint.tagnames import is_os_based, names_os_release
 from driftwatch.reference import parse_reference
 from driftwatch.sources import Inventory, find_image_uses
 

@@ -61,7 +61,8 @@ def test_a_drift_severity_maps_to_one_report_level(
 def test_fail_on_words_and_routes_are_defined_once() -> None:
     assert FAIL_ON == FAIL_ON_LEVELS == get_args(FailOn) == ("never", "digest", "os", "release")
     assert [Severity.from_fail_on(word) for word in FAIL_ON] == [None, *Severity]
-    assert ROUTES == get_args(Route) == ("release", "os", "digest", "eol", "error")
+    routes = ("release", "os", "digest", "eol", "error", "library-removed")
+    assert ROUTES == get_args(Route) == routes
     assert {"release", "os", "eol", "error"} == DEFAULT_ON
     assert not DriftKind.OS_EOL.moves and all(k.moves for k in DriftKind if k != "os-eol")
 

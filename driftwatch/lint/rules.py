@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from driftwatch.lint.osrelease import is_os_based, names_os_release
+from driftwatch.lint.tagnames import is_os_based, names_os_release
 from driftwatch.models import BaseImageUse, Level, UseKind
 from driftwatch.report.finding import Rule
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from driftwatch import __version__
+from driftwatch.history import migrations
 from tests.packaging import REPO, Dists
 from tests.testbed.distros import debian_index
 from tests.testbed.registry import RegistryServer, push_index
@@ -112,7 +113,9 @@ def test_pipx_installed_wheel_migrates_with_its_packaged_alembic_revisions(
     db = tmp_path / "data" / "history.db"
     created = _driftwatch(installed, cwd, "db", "upgrade", "--db", str(db))
     assert created.returncode == 0, created.stderr
-    assert created.stdout.strip() == f"sqlite:///{db}: schema none -> revision 0002"
+    assert created.stdout.strip() == f"sqlite:///{db}: schema none -> revision {migrations.HEAD}"
     again = _driftwatch(installed, cwd, "db", "upgrade", "--db", str(db))
-    assert again.stdout.strip().endswith("schema already at revision 0002"), again.stderr
+    assert again.stdout.strip().endswith(f"schema already at revision {migrations.HEAD}"), (
+        again.stderr
+    )
     assert list(cwd.iterdir()) == []  # nothing read from or written to the working directory

@@ -50,7 +50,7 @@ def test_sarif_validates_against_the_official_schema() -> None:
     run = log["runs"][0]
     assert log["version"] == "2.1.0" and log["$schema"].startswith("https://")
     ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
-    assert ids == ["DW001", "DW002", "DW003", "DW004", "DW005", "DW900"]
+    assert ids == ["DW001", "DW002", "DW003", "DW004", "DW005", "DW006", "DW900"]
     for rule in run["tool"]["driver"]["rules"]:
         assert (
             rule["shortDescription"]["text"]
