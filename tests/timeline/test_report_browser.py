@@ -50,6 +50,8 @@ def test_the_page_loads_nothing_and_logs_no_error(
     browser: object, report_file: Path, tmp_path: Path
 ) -> None:
     driver = browser
+    driver.get("about:blank")  # type: ignore[attr-defined]
+    driver.get_log("browser")  # type: ignore[attr-defined]  # what earlier tests left behind
     driver.get_log("performance")  # type: ignore[attr-defined]
     driver.get(report_file.as_uri())  # type: ignore[attr-defined]
     assert driver.find_element(By.ID, "overview")  # type: ignore[attr-defined]
@@ -186,6 +188,8 @@ def test_the_checks_would_see_a_request(browser: object, report_file: Path, tmp_
     driver.get_log("performance")  # type: ignore[attr-defined]
     driver.get(without.as_uri())  # type: ignore[attr-defined]
     assert "http://127.0.0.1:9/x.css" in requested_urls(driver)  # type: ignore[arg-type]
+    driver.get("about:blank")  # type: ignore[attr-defined]  # leave no log to the next test
+    driver.get_log("browser")  # type: ignore[attr-defined]
 
 
 def test_timelines_fit_a_printed_page(browser: object, report_file: Path) -> None:
