@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
-import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.e2e.faultscan import CACHE_ENV
 from tests.e2e.guard import driftwatch, make_project
 from tests.testbed.images import OCI_INDEX, Blob, Image, Index
 from tests.testbed.registry import RegistryServer, push_image, push_index
@@ -66,28 +61,3 @@ def lock_json(project: Path) -> dict[str, Any]:
     """The lock file's content."""
     data: dict[str, Any] = json.loads((project / "driftwatch.lock").read_text())
     return data
-
-
-def run_cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`driftwatch ARGS` in `root`, in this process (the CLI's entry point, exit code and
-    output, the cache under `root`): saves an interpreter start per run of a fault matrix."""
-    from driftwatch.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    before, cache = os.getcwd(), os.environ.get(CACHE_ENV)
-    os.chdir(root)
-    os.environ[CACHE_ENV] = str(root / "cache")
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main(list(args))
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        os.chdir(before)
-        if cache is None:
-            os.environ.pop(CACHE_ENV, None)
-        else:
-            os.environ[CACHE_ENV] = cache
-    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())

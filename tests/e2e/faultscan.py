@@ -66,9 +66,9 @@ def project(
     return root
 
 
-def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`driftwatch scan ARGS` in `root`, in this process (the CLI's own entry point, exit code
-    and output; saves an interpreter start per run). `start()` runs a real subprocess."""
+def run_cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`driftwatch ARGS` in `root`, in this process (the CLI's own entry point, exit code and
+    output, the cache under `root`): saves an interpreter start per run of a fault matrix."""
     from driftwatch.cli import main
 
     out, err = io.StringIO(), io.StringIO()
@@ -78,7 +78,7 @@ def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
-                main(["scan", *args])
+                main(list(args))
                 code = 0
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
@@ -88,7 +88,12 @@ def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
             os.environ.pop(CACHE_ENV, None)
         else:
             os.environ[CACHE_ENV] = cache
-    return subprocess.CompletedProcess(["scan", *args], code, out.getvalue(), err.getvalue())
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`driftwatch scan ARGS` in `root`, in this process. `start()` runs a real subprocess."""
+    return run_cli(root, "scan", *args)
 
 
 def start(root: Path, *args: str) -> subprocess.Popen[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from driftwatch.history import HistoryStore
-from tests.e2e.failclosed import run_cli
+from tests.e2e.faultscan import run_cli
 from tests.testbed.distros import debian_image, debian_index
 from tests.testbed.registry import RegistryServer, push_image, push_index
 

@@ -18,8 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.failclosed import run_cli
-from tests.e2e.faultscan import Fleet
+from tests.e2e.faultscan import Fleet, run_cli
 from tests.faults.proxy import FaultProxy
 from tests.faults.rules import Fault, Rule
 from tests.testbed.distros import debian_index

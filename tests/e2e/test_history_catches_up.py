@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from driftwatch.history import HistoryStore
-from tests.e2e.failclosed import run_cli
+from tests.e2e.faultscan import run_cli
 from tests.receivers import HttpReceiver
 from tests.testbed.distros import debian_image
 from tests.testbed.registry import RegistryServer, push_image
