@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from driftwatch.capped import read_capped
 from driftwatch.errors import ConfigError
 from driftwatch.models import FAIL_ON
 from driftwatch.redact import MASK, shown_value
@@ -300,13 +301,12 @@ def _normalise_host(host: str) -> str:
 def _read_toml(file: Path) -> dict[str, Any]:
     """Parse a TOML file of at most 1 MiB; every failure names the file (and byte offset)."""
     try:
-        with file.open("rb") as handle:
-            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        raw = read_capped(file, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         raise ConfigError(f"config file {file} does not exist") from None
     except OSError as exc:
         raise ConfigError(f"config file {file} cannot be read: {exc.strerror}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
+    if raw is None:
         raise ConfigError(f"{file}: larger than {MAX_CONFIG_BYTES // 1024} KiB: not a config file")
     try:
         text = raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is no error

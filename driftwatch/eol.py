@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
 from pathlib import Path
 
+from driftwatch.capped import read_capped
 from driftwatch.drift import platform_key
 from driftwatch.errors import ConfigError
 from driftwatch.models import Drift, DriftKind, Observation, OsRelease, os_of
@@ -134,9 +135,10 @@ def load_calendar(path: Path | None) -> Calendar:
     if path is None:
         return Calendar.shipped()
     try:
-        if path.stat().st_size > MAX_CALENDAR_BYTES:
+        raw = read_capped(path, MAX_CALENDAR_BYTES)
+        if raw is None:
             raise ConfigError(f"eol calendar {path} is larger than 4 MiB")
-        text = path.read_text("utf-8")
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"eol calendar {path} cannot be read: {exc}") from None
     try:

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from driftwatch.atomic import write_atomic
+from driftwatch.capped import read_capped
 from driftwatch.errors import InputError, InvalidReference
 from driftwatch.lockschema import LOCK_VERSION, LockImage, LockModel, LockOs, LockPlatform
 from driftwatch.models import Observation, OsRelease, OsSource, Platform, PlatformImage, Resolution
@@ -170,13 +171,12 @@ def read_lock(path: Path) -> LockFile:
 def _read_text(path: Path) -> str:
     """The lock file's text: at most MAX_LOCK_BYTES of UTF-8 (a bad byte is named by offset)."""
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_LOCK_BYTES + 1)
+        raw = read_capped(path, MAX_LOCK_BYTES)
     except FileNotFoundError:
         raise InputError(f"lock file {path} does not exist: run `driftwatch lock` first") from None
     except OSError as exc:
         raise InputError(f"lock file {path} cannot be read: {exc.strerror}") from None
-    if len(raw) > MAX_LOCK_BYTES:
+    if raw is None:
         raise InputError(f"lock file {path} is larger than {MAX_LOCK_BYTES // MIB} MiB")
     try:
         return raw.decode("utf-8")

@@ -136,3 +136,9 @@ def test_os_eol_news_reads_as_news_in_alerts_and_explanations() -> None:
     )
     text = describe_drift(drift)
     assert "runs Debian 11 (bullseye): bullseye ended 2026-08-31 (LTS)." in text
+
+
+def test_a_calendar_that_never_ends_is_refused_without_reading_it_all() -> None:
+    """/dev/zero claims size 0 to stat(): only a capped read tells it is too large."""
+    with pytest.raises(ConfigError, match="larger than 4 MiB"):
+        load_calendar(Path("/dev/zero"))

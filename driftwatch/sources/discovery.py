@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from driftwatch.capped import read_capped
 from driftwatch.config import Config
 from driftwatch.models import BaseImageUse
 from driftwatch.sources.bake import parse_bake
@@ -48,11 +49,11 @@ def read_text(path: Path) -> str:
     here to U+FFFD, one character per byte (columns stay those of the file), never refused.
     """
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise _Unreadable(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-        data = path.read_bytes()
+        data = read_capped(path, MAX_FILE_BYTES)
     except OSError as exc:
         raise _Unreadable(os_reason(exc)) from exc
+    if data is None:  # a capped read: a file growing after a size check cannot slip through
+        raise _Unreadable(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
     if b"\x00" in data:
         raise _Unreadable("binary file (contains NUL bytes)")
     text = data.decode("utf-8", errors="surrogateescape").translate(_UNDECODABLE)
