@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,8 +23,9 @@ from driftwatch.reference import ImageReference
 
 __all__ = [
     "events",
+    "LatestFacts",
     "latest_digests",
-    "latest_os",
+    "latest_facts",
     "latest_row",
     "observation",
     "reference_id",
@@ -50,9 +52,19 @@ def latest_row(conn: Connection, ref_id: int) -> RowMapping | None:
     return None if row is None else row._mapping
 
 
-def latest_os(conn: Connection, references: Sequence[ImageReference]) -> dict[str, OsRelease]:
-    """Platform digest -> settled OS of the latest observation of each reference, in few queries."""
-    found: dict[str, OsRelease] = {}
+@dataclass(frozen=True)
+class LatestFacts:
+    """What each reference's latest observation says per platform digest, from one read:
+    its platform (a single manifest seen before needs no config read) and its settled OS."""
+
+    platforms: dict[str, Platform] = field(default_factory=dict)
+    os: dict[str, OsRelease] = field(default_factory=dict)
+
+
+def latest_facts(conn: Connection, references: Sequence[ImageReference]) -> LatestFacts:
+    """Platform digest -> platform and settled OS of each reference's latest observation, in one
+    query per chunk of references."""
+    facts = LatestFacts()
     names = [str(reference) for reference in references]
     for start in range(0, len(names), _CHUNK):
         latest = (
@@ -61,37 +73,19 @@ def latest_os(conn: Connection, references: Sequence[ImageReference]) -> dict[st
             .where(REFS.c.canonical.in_(names[start : start + _CHUNK]))
             .group_by(OBS.c.reference_id)
         )
-        query = select(PLATFORMS).where(
-            PLATFORMS.c.observation_id.in_(latest),
-            PLATFORMS.c.os_id.is_not(None),
-            PLATFORMS.c.os_undetermined.is_(None),
-        )
-        for row in conn.execute(query):
-            os = os_from_row(row._mapping)
-            if os is not None:
-                found[row.digest] = os
-    return found
+        for row in conn.execute(select(PLATFORMS).where(PLATFORMS.c.observation_id.in_(latest))):
+            _note(facts, row._mapping)
+    return facts
 
 
-def latest_platforms(conn: Connection, references: Sequence[ImageReference]) -> dict[str, Platform]:
-    """Platform digest -> platform of the latest observation of each reference (content-addressed:
-    a single manifest seen before needs no config read to know its platform)."""
-    found: dict[str, Platform] = {}
-    names = [str(reference) for reference in references]
-    for start in range(0, len(names), _CHUNK):
-        latest = (
-            select(func.max(OBS.c.id))
-            .join(REFS, REFS.c.id == OBS.c.reference_id)
-            .where(REFS.c.canonical.in_(names[start : start + _CHUNK]))
-            .group_by(OBS.c.reference_id)
-        )
-        query = select(PLATFORMS.c.digest, PLATFORMS.c.platform).where(
-            PLATFORMS.c.observation_id.in_(latest)
-        )
-        for row in conn.execute(query):
-            if "/" in row.platform:
-                found[row.digest] = Platform.parse(row.platform)
-    return found
+def _note(facts: LatestFacts, row: RowMapping) -> None:
+    """One platform row into the facts: a real platform, and an OS only when it is settled."""
+    if "/" in row["platform"]:
+        facts.platforms[row["digest"]] = Platform.parse(row["platform"])
+    if row["os_id"] is not None and row["os_undetermined"] is None:
+        os = os_from_row(row)
+        if os is not None:
+            facts.os[row["digest"]] = os
 
 
 def latest_digests(conn: Connection) -> dict[str, str | None]:

@@ -50,7 +50,7 @@ from driftwatch.history.writes import (
     new_id,
     seen_again,
 )
-from driftwatch.models import Drift, DriftKind, Observation, OsRelease, Platform
+from driftwatch.models import Drift, DriftKind, Observation, OsRelease
 from driftwatch.reference import ImageReference, parse_reference
 
 __all__ = ["TRIGGERS", "HistoryStore"]
@@ -226,15 +226,11 @@ class HistoryStore:
             row = conn.execute(select(OS_CACHE).where(OS_CACHE.c.digest == digest)).first()
         return None if row is None else os_from_row(row._mapping)
 
-    def latest_os(self, references: Sequence[ImageReference]) -> dict[str, OsRelease]:
-        """Platform digest -> OS known from each reference's latest observation (one read)."""
+    def latest_facts(self, references: Sequence[ImageReference]) -> queries.LatestFacts:
+        """Platform and settled OS by platform digest, from each reference's latest observation
+        (one read for the whole scan)."""
         with self._read() as conn:
-            return queries.latest_os(conn, references)
-
-    def latest_platforms(self, references: Sequence[ImageReference]) -> dict[str, Platform]:
-        """Platform digest -> platform known from each reference's latest observation."""
-        with self._read() as conn:
-            return queries.latest_platforms(conn, references)
+            return queries.latest_facts(conn, references)
 
     def remember_os(self, digest: str, os: OsRelease) -> None:
         """Remember the OS release of a digest (first answer wins: content never changes)."""

@@ -94,8 +94,9 @@ def run_scan(
     """
     calendar = load_calendar(config.eol_calendar)  # a bad calendar fails before the run
     run_id = store.start_run(trigger)
+    latest = store.latest_facts(references)  # one read: platforms and OS last seen
     options = OsOptions.from_config(
-        config, os_mode, known=_known_os(store, references), remember=store.remember_os
+        config, os_mode, known=_known_os(store, latest.os), remember=store.remember_os
     )
     baseline = store.latest_digests()
     limits = dataclasses.replace(limits or RunLimits(), baseline=baseline)
@@ -106,7 +107,7 @@ def run_scan(
         platforms=platforms,
         os_options=options,
         limits=limits,
-        known_platforms=store.latest_platforms(references),
+        known_platforms=latest.platforms,
     )
     observations = [r for r in results if isinstance(r, Observation)]
     failures = [r for r in results if isinstance(r, ResolveFailure)]
@@ -221,10 +222,9 @@ def _breaking(drifts: Sequence[Drift], platforms: Sequence[Platform]) -> tuple[D
 
 
 def _known_os(
-    store: HistoryStore, references: Sequence[ImageReference]
+    store: HistoryStore, seen: Mapping[str, OsRelease]
 ) -> Callable[[str], OsRelease | None]:
     """OS by platform digest: what the last scan saw (read once), else the history's OS cache."""
-    seen = store.latest_os(references)
 
     def known(digest: str) -> OsRelease | None:
         return seen.get(digest) or store.known_os(digest)

@@ -1,8 +1,8 @@
-"""`HistoryStore.latest_os`: the OS a repeated scan reuses without one query per digest."""
+"""`HistoryStore.latest_facts`: the platforms and OS a repeated scan reuses, in one read."""
 
 from __future__ import annotations
 
-from driftwatch.history import HistoryStore
+from driftwatch.history import HistoryStore, queries
 from driftwatch.models import OsRelease
 from driftwatch.reference import parse_reference
 
@@ -18,15 +18,21 @@ def test_latest_os_maps_the_latest_platform_digests_to_their_settled_os(db_url: 
     new = observe("python:3.11-slim", 1, "b", debian("bookworm"))
     unsettled = OsRelease("debian", source="layers", undetermined="no VERSION_ID")
     vague = observe("python:3.12-slim", 0, "c", unsettled)
-    for observation in (old, new, vague, observe("node:20", 0, "d", None)):
+    unknown = observe("node:20", 0, "d", None)
+    for observation in (old, new, vague, unknown):
         store.record(run, observation)
     store.record(run, missing("ruby:3", 0))
 
     names = ("python:3.11-slim", "python:3.12-slim", "node:20", "ruby:3", "never:seen")
-    found = store.latest_os([parse_reference(name) for name in names])
+    facts = store.latest_facts([parse_reference(name) for name in names])
+    found = facts.os
 
     assert found == {image.digest: image.os for image in new.platforms}
     assert {os.codename for os in found.values()} == {"bookworm"}
     assert all(image.digest not in found for image in old.platforms + vague.platforms)
-    assert store.latest_os([]) == {}
+    latest = new.platforms + vague.platforms + unknown.platforms
+    assert {d: str(p) for d, p in facts.platforms.items()} == {
+        image.digest: str(image.platform) for image in latest if image.platform
+    }  # the latest observation's platforms, settled OS or not; none of an older one
+    assert store.latest_facts([]) == queries.LatestFacts()
     store.close()
