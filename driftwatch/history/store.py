@@ -86,7 +86,7 @@ class HistoryStore:
         """Apply pending schema migrations (`driftwatch db upgrade`); (from, to) versions."""
         store = cls._connect(url)
         with store._write("upgrade the schema of") as conn:
-            return migrations.upgrade(conn)
+            return migrations.upgrade(conn, store.url)
 
     @classmethod
     def _connect(cls, url: str | None) -> HistoryStore:
@@ -105,13 +105,7 @@ class HistoryStore:
     def _create_if_empty(self) -> None:
         """Create or upgrade the schema of a SQLite file; a non-driftwatch database is refused."""
         with self._write("create the schema of") as conn:
-            version = migrations.current_version(conn)
-            if version is None and not migrations.is_empty(conn):
-                raise StoreError(f"{self.url} holds other tables, not a driftwatch history")
-            if version is None or migrations.is_upgradable(version):
-                migrations.upgrade(conn)
-            else:
-                migrations.check_version(version)
+            migrations.upgrade(conn, self.url)  # read again under the lock: refuses what it must
 
     @contextmanager
     def _guard(self, action: str) -> Iterator[None]:

@@ -123,6 +123,11 @@ def test_a_sqlite_file_of_another_program_is_refused(tmp_path: Path) -> None:
         conn.execute("CREATE TABLE notes (id INTEGER)")
     with pytest.raises(StoreError, match="holds other tables"):
         HistoryStore.open(str(path))
+    with pytest.raises(StoreError, match="holds other tables"):
+        HistoryStore.upgrade(str(path))  # `db upgrade` pointed at the wrong file writes nothing
+    with sqlite3.connect(path) as conn:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    assert tables == {"notes"}
 
 
 def test_unreachable_postgresql_is_a_one_line_error_without_the_password() -> None:

@@ -34,7 +34,6 @@ __all__ = [
 
 HEAD = "0003"  # the newest revision in versions/ (a test checks it)
 FIRST = "0001"  # equal to the hand-made runner's v1
-TABLE_FREE_HEAD = "0003"  # up to here, adopting a v1 database touches no table: done on open
 LEGACY_TABLE = "driftwatch_schema"
 LEGACY_LATEST = 1  # the last version the hand-made runner wrote
 VERSION_TABLE = "alembic_version"
@@ -104,13 +103,16 @@ def check_version(version: str | None) -> None:
     )
 
 
-def upgrade(connection: Connection) -> tuple[str | None, str]:
-    """Apply every pending revision inside the caller's write transaction; (from, to)."""
+def upgrade(connection: Connection, where: str = "the database") -> tuple[str | None, str]:
+    """Apply every pending revision inside the caller's write transaction; (from, to). A database
+    that holds other tables and no driftwatch schema is refused, never written into."""
     if connection.dialect.name == "postgresql":
         connection.execute(text(f"SELECT pg_advisory_xact_lock({PG_LOCK_KEY})"))
     before = current_version(connection)
     if before == HEAD:
         return before, HEAD
+    if before is None and not is_empty(connection):
+        raise StoreError(f"{where} holds other tables, not a driftwatch history")
     if before is not None and not _is_older(before):
         check_version(before)  # refuses a schema newer than this driftwatch
     from alembic import command
