@@ -8,7 +8,6 @@ documents InvalidResponse (a registry lie).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -16,6 +15,7 @@ from typing import Any, ClassVar
 from driftwatch.errors import InvalidResponse, UnsupportedManifest
 from driftwatch.models import Platform, PlatformImage
 from driftwatch.oci.digest import check_digest_syntax
+from driftwatch.oci.jsondoc import load_json
 from driftwatch.oci.media import (
     ATTESTATION_ANNOTATION,
     IMAGE_TYPES,
@@ -171,10 +171,7 @@ def parse_index(body: bytes, content_type: str | None, where: str) -> Index:
 
 
 def _json_object(body: bytes, where: str) -> dict[str, Any]:
-    try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidResponse(f"{where}: manifest is not valid JSON") from exc
+    doc = load_json(body, f"{where}: manifest is not valid JSON")
     if not isinstance(doc, dict):
         raise InvalidResponse(f"{where}: manifest is not a JSON object")
     return doc

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from driftwatch.errors import InvalidResponse
 from driftwatch.models import Platform, PlatformImage
+from driftwatch.oci.jsondoc import load_json
 
 __all__ = ["platform_from_config", "platform_matches", "platform_of", "select_platforms"]
 
@@ -31,10 +31,7 @@ def platform_of(value: Any) -> Platform | None:
 
 def platform_from_config(config: bytes, where: str) -> Platform:
     """The platform an image config declares (os, architecture, variant)."""
-    try:
-        doc = json.loads(config)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidResponse(f"{where}: image config is not valid JSON") from exc
+    doc = load_json(config, f"{where}: image config is not valid JSON")
     platform = platform_of(doc) if isinstance(doc, dict) else None
     if platform is None:
         raise InvalidResponse(f"{where}: image config has no os/architecture")

@@ -8,7 +8,6 @@ corrupt layers and registry failures raise driftwatch errors.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -19,8 +18,9 @@ from driftwatch.config import (
     DEFAULT_OS_MAX_SECONDS,
     OS_DETECT_MODES,
 )
-from driftwatch.errors import ConfigError, InvalidResponse
+from driftwatch.errors import ConfigError
 from driftwatch.models import OsRelease, OsSource, Platform, PlatformImage
+from driftwatch.oci.jsondoc import load_json
 from driftwatch.oci.media import MAX_CONFIG_BYTES
 from driftwatch.oci.model import (
     Descriptor,
@@ -145,10 +145,7 @@ async def _config_hint(
         return release_from_json(cached.get("hint") or {})
     blob = await source.get_blob(config.digest, min(MAX_CONFIG_BYTES, budget.max_bytes))
     budget.spend(len(blob))
-    try:
-        data = json.loads(blob)
-    except ValueError as exc:
-        raise InvalidResponse(f"image config {config.digest[:19]} is not JSON") from exc
+    data = load_json(blob, f"image config {config.digest[:19]} is not JSON")
     hint = hint_from_config(data) if isinstance(data, dict) else None
     if cache is not None:
         cache.put("os-config", config.digest, {"hint": release_to_json(hint) if hint else None})

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from driftwatch.errors import InvalidResponse, Unauthorized
+from driftwatch.oci.jsondoc import load_json
 from driftwatch.registry.credentials import Credential
 from driftwatch.registry.endpoints import plain_http_allowed
 
@@ -127,10 +128,7 @@ class Authenticator:
 
 def _read_token(response: httpx.Response) -> tuple[str, float]:
     """`token`/`access_token` and its lifetime in seconds from a token server answer."""
-    try:
-        doc: Any = response.json()
-    except ValueError as exc:
-        raise InvalidResponse("token server answer is not JSON") from exc
+    doc: Any = load_json(response.content, "token server answer is not JSON")
     token = doc.get("token") or doc.get("access_token") if isinstance(doc, dict) else None
     if not isinstance(token, str) or not token:
         raise InvalidResponse("token server answer has no token")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -17,6 +16,7 @@ from driftwatch.errors import (
     Unauthorized,
     Unreachable,
 )
+from driftwatch.oci.jsondoc import load_json
 from driftwatch.registry.inflight import RequestTimeout
 
 SMALL_BODY_CAP = 64 * 1024  # error answers, redirects: read this much at most
@@ -75,8 +75,8 @@ def check_status(response: httpx.Response, where: str, unknown: str, body: bytes
 def _registry_message(body: bytes) -> str | None:
     """The first `errors[].message` of a registry error body."""
     try:
-        doc = json.loads(body) if body else None
-    except ValueError:
+        doc = load_json(body, "registry error body") if body else None
+    except InvalidResponse:
         return None
     errors = doc.get("errors") if isinstance(doc, dict) else None
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):

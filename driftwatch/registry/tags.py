@@ -8,7 +8,6 @@ line say" part of a fix), so it fails soft: an Aliases saying why the lookup fel
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from urllib.parse import urlencode, urljoin
 
 from driftwatch.aliases import Aliases, candidates, choose, parse_tag
 from driftwatch.errors import DriftwatchError, InvalidResponse
+from driftwatch.oci.jsondoc import load_json
 from driftwatch.reference import ImageReference
 from driftwatch.registry.client import RegistryClient
 from driftwatch.registry.responses import check_status, read_capped, read_small
@@ -84,10 +84,7 @@ async def list_tags(
 
 def _page_tags(body: bytes, where: str) -> list[str]:
     """The `tags` of one page (`null` for a repository without tags)."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise InvalidResponse(f"{where}: the tag list is not JSON") from None
+    data = load_json(body, f"{where}: the tag list is not JSON")
     tags = data.get("tags") if isinstance(data, dict) else None
     if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
         raise InvalidResponse(f"{where}: the tag list is malformed")
