@@ -205,3 +205,19 @@ def test_dw005_needs_a_lock_and_can_be_disabled(tmp_path: Path) -> None:
         for f in lint(inventory, ["dw005"], eol=EolCheck(LockFile({}), date(2026, 12, 6)))
         if f.rule_id == "DW005"
     ]
+
+
+def test_dw005_an_entry_locked_without_platforms_is_unknown_not_supported(tmp_path: Path) -> None:
+    from datetime import date
+
+    from driftwatch.lint import EolCheck
+    from driftwatch.lockfile import LockEntry, LockFile
+
+    inventory = scan(tmp_path, "FROM python:3.12-slim-bookworm\n")
+    media = "application/vnd.oci.image.index.v1+json"
+    ref = parse_reference("python:3.12-slim-bookworm")
+    lock = LockFile({ref: LockEntry(ref, INDEX, media, (), ())})
+    [note] = [
+        f for f in lint(inventory, eol=EolCheck(lock, date(2026, 12, 6))) if f.rule_id == "DW005"
+    ]
+    assert note.severity == "note" and "end of life is unknown" in note.message

@@ -63,7 +63,10 @@ class EolCheck:
         return worst, f"`{use.written}` is built on {described}"
 
     def statuses(self, platforms: tuple[PlatformImage, ...]) -> list[EolStatus] | None:
-        """One status per detected OS release; None when any platform's OS was not settled."""
+        """One status per detected OS release; None when any platform's OS was not settled, or
+        when the entry lists no platform at all (nothing proves an OS, so nothing is "supported")."""
+        if not platforms:
+            return None
         releases: list[OsRelease] = []
         for image in platforms:
             os = os_of(image)
