@@ -64,7 +64,7 @@ class EolCheck:
 
     def statuses(self, platforms: tuple[PlatformImage, ...]) -> list[EolStatus] | None:
         """One status per detected OS release; None when any platform's OS was not settled, or
-        when the entry lists no platform at all (nothing proves an OS, so nothing is "supported")."""
+        when the entry lists no platform (nothing proves an OS, so nothing is "supported")."""
         if not platforms:
             return None
         releases: list[OsRelease] = []

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from driftwatch.errors import UsageError
+from driftwatch.errors import InvalidResponse, UsageError
 from driftwatch.models import Platform
 from driftwatch.pkgdiff import Explanation
 from driftwatch.reference import ImageReference
@@ -115,14 +115,22 @@ def diff_digests(reference: ImageReference, old: str, new: str, config: Config) 
 
 
 async def _platforms(source: BlobSource, digest: str) -> Mapping[str, str]:
-    """Platform name -> manifest digest: the index's entries, or the single manifest itself."""
+    """Platform name -> manifest digest: the index's entries, or the single manifest under the
+    platform its config declares (so an index on one side pairs with a single manifest on the
+    other). Two entries under one name cannot be paired: a registry lie, said as an error."""
+    from driftwatch.oci.media import MAX_CONFIG_BYTES
     from driftwatch.oci.model import Index, parse_manifest
+    from driftwatch.oci.platforms import platform_from_config
 
     body, media_type = await source.get_manifest(digest)
     manifest = parse_manifest(body, media_type, digest)
     if not isinstance(manifest, Index):
-        return {"image": digest}
-    return {  # attestations are already left out of an Index
-        str((entry.platform or Platform("unknown", "unknown")).normalized()): entry.digest
-        for entry in manifest.manifests
-    }
+        config = await source.get_blob(manifest.config.digest, MAX_CONFIG_BYTES)
+        return {str(platform_from_config(config, digest).normalized()): digest}
+    names = [
+        str((entry.platform or Platform("unknown", "unknown")).normalized())
+        for entry in manifest.manifests  # attestations are already left out of an Index
+    ]
+    if len(set(names)) != len(names):
+        raise InvalidResponse(f"{digest}: the index lists one platform twice; pick a --platform")
+    return dict(zip(names, (entry.digest for entry in manifest.manifests), strict=True))

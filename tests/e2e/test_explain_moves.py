@@ -230,3 +230,32 @@ def test_scan_events_and_alert_carry_the_diff_and_route_library_removed(
     assert digest["packages"]["libraries_removed"] == [
         {"soname": "libffi.so.8", "package": "libffi8"}
     ]
+
+
+def test_diff_pairs_an_index_with_a_single_manifest_by_its_config_platform(
+    project: tuple[Path, str], registry: RegistryServer
+) -> None:
+    root, tag = project
+    old = push_index(registry, "library/python", tag, debian_pkg_index("bullseye", seed="i"))
+    push_index(registry, "library/python", tag, debian_pkg_index("bookworm", seed="j"))
+    resolved = json.loads(
+        driftwatch(root, "resolve", f"python:{tag}", "--format", "json", env=_env(root)).stdout
+    )
+    [amd64] = [p["digest"] for p in resolved[0]["platforms"] if p["platform"] == "linux/amd64"]
+    found = driftwatch(
+        root,
+        "diff",
+        f"python:{tag}",
+        "--from",
+        old,
+        "--to",
+        amd64,
+        "--format",
+        "json",
+        env=_env(root),
+    )
+    assert found.returncode == 0, found.stderr
+    rows = {p["platform"]: p for p in json.loads(found.stdout)["platforms"]}
+    assert {"soname": "libssl.so.1.1", "package": "libssl1.1"} in rows["linux/amd64"]["packages"][
+        "libraries_removed"
+    ]  # paired and read, not "new platform" beside "platform removed"
