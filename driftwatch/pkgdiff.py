@@ -118,6 +118,12 @@ class Explanation:
         """True when a shared library is no longer in the new image."""
         return self.diff is not None and bool(self.diff.libraries_gone)
 
+    @property
+    def may_remove_library(self) -> bool:
+        """True when a library is gone, or when the packages were to be read and could not be:
+        the `library-removed` route hears of both (it never reads "unknown" as "none removed")."""
+        return self.removes_library or (self.diff is not None and self.diff.problem is not None)
+
     def to_json(self) -> dict[str, Any]:
         """`{"move": ..., "packages": {...} | null}`."""
         return {"move": self.move, "packages": self.diff.to_json() if self.diff else None}

@@ -71,11 +71,11 @@ def route(
 
 def _wanted(drift: Drift, destination: Destination) -> bool:
     """By its route (`release`, `os`, `digest`, `eol`), or `library-removed`: a move that took
-    a shared library out of the image, whatever its severity."""
+    a shared library out, whatever its severity, or whose packages could not be read."""
     if destination.wants(drift.route):
         return True
     found = drift.explanation
-    return destination.wants(LIBRARY_ROUTE) and found is not None and found.removes_library
+    return destination.wants(LIBRARY_ROUTE) and found is not None and found.may_remove_library
 
 
 def test_message(destination: Destination, *, markdown: bool) -> Message:

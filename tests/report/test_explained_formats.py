@@ -109,3 +109,11 @@ def test_alert_carries_the_summary_and_routes_library_removed() -> None:
     assert message is not None and SUMMARY in message.body
     metadata = _drift(DriftKind.DIGEST, Explanation("metadata-only"))
     assert route([metadata], [], destination)[0] == []
+
+
+def test_a_diff_that_could_not_be_read_still_reaches_the_library_removed_route() -> None:
+    unread = _drift(
+        DriftKind.DIGEST, Explanation("packages", PackageDiff("dpkg", problem="timeout"))
+    )
+    destination = Destination.from_url("json://localhost/hook", on=["library-removed"])
+    assert route([unread], [], destination)[0] == [unread]  # unknown is never "none removed"
