@@ -83,13 +83,13 @@ async def _read(source: BlobSource, digest: str, budget: Budget) -> Inventory:
     body, media_type = await source.get_manifest(digest)
     layers = parse_image_manifest(body, media_type, digest).layers
     facts: list[LayerFacts] = []
-    oversized: list[str] = []
+    unreadable: list[str] = []
     for index, layer in enumerate(layers[::-1]):  # top layer first, as for the OS release
-        found, too_big = await _scan(source, layer, budget, index, len(layers))
+        found, why = await _scan(source, layer, budget, index, len(layers))
         facts.append(found)
-        oversized += too_big
-    if oversized:
-        return _unread(f"{oversized[0]} is larger than the bound")
+        unreadable += why
+    if unreadable:
+        return _unread(unreadable[0])
     return inventory_from_entries(merge(facts[::-1]))
 
 
@@ -112,7 +112,7 @@ async def _scan(
             budget.spend(len(chunk))
             decoder.feed(chunk)
         decoder.close()
-    return scanner.finish(), scanner.oversized
+    return scanner.finish(), scanner.unreadable
 
 
 def inventory_from_entries(entries: Mapping[str, LayerEntry]) -> Inventory:

@@ -62,7 +62,7 @@ class PackageScanner(TarScanner):
 
     def __init__(self, label: str) -> None:
         super().__init__(label)
-        self.oversized: list[str] = []
+        self.unreadable: list[str] = []  # why a database in this layer cannot be read
         self._size = 0  # the byte size of the database file being kept
 
     def _keep(self, name: str) -> int | None:
@@ -87,6 +87,8 @@ class PackageScanner(TarScanner):
         self._entries.pop(path, None)
         if content is not None:
             self._keep_database(path, content)
+        elif kind in (b"1", b"2") and is_database(path):  # its content is elsewhere: never
+            self.unreadable.append(f"{path} is a link")  # fall back to a lower layer's copy
         elif kind in (b"0", b"\0", b"7", b"1") and (path in RPM_DBS or is_library_path(path)):
             self._entries[path] = LayerEntry(path, "file")
         elif kind == b"2" and is_library_path(path):
@@ -94,7 +96,7 @@ class PackageScanner(TarScanner):
 
     def _keep_database(self, path: str, content: str) -> None:
         if self._size > MAX_DB_FILE:
-            self.oversized.append(path)
+            self.unreadable.append(f"{path} is larger than the bound")
             content = ""
         elif path.startswith(DPKG_INFO):
             content = "\n".join(library_paths(content))  # only the libraries are needed

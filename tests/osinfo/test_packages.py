@@ -121,3 +121,14 @@ def test_an_oversized_database_file_is_refused_not_truncated(monkeypatch) -> Non
     inventory = read(debian_pkg_image("bullseye"))
     assert inventory.problem is not None and "larger than the bound" in inventory.problem
     assert not inventory.scanned
+
+
+def test_a_database_replaced_by_a_link_in_an_upper_layer_is_unread_not_the_lower_copy() -> None:
+    from tests.testbed.images import Symlink
+
+    image = debian_pkg_image(
+        "bullseye", seed="link", extra=[{"var/lib/dpkg/status": Symlink("/elsewhere/status")}]
+    )
+    inventory = read(image)
+    assert not inventory.readable and inventory.packages == ()
+    assert inventory.problem is not None and "var/lib/dpkg/status is a link" in inventory.problem
