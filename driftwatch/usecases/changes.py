@@ -84,7 +84,7 @@ def explain_drifts(
                     try:
                         found = await client.within_deadline(work, str(ref))
                     except DriftwatchError as exc:
-                        found = _unknown(drift, exc.message)
+                        found = _unknown(drift.kind.value, f"not read: {exc.message}")
                 return dataclasses.replace(drift, explanation=found)
 
             done = {}
@@ -95,10 +95,10 @@ def explain_drifts(
     return asyncio.run(run())
 
 
-def _unknown(drift: Drift, why: str) -> Explanation:
-    """The explanation of a move whose images could not be read in time: unknown, and why."""
-    unread = Inventory(None, problem=f"not read: {why}", scanned=False)
-    move = classify(drift.kind.value, False) or "packages"
+def _unknown(kind: str, problem: str) -> Explanation:
+    """The explanation of a move whose images could not be read: its packages unknown, and why."""
+    unread = Inventory(None, problem=problem, scanned=False)
+    move = classify(kind, False) or "packages"
     return Explanation(move, diff_inventories(unread, unread))
 
 
@@ -130,9 +130,7 @@ async def explain_pair(
     try:
         same = await layer_digests(source, old) == await layer_digests(source, new)
     except DriftwatchError as exc:
-        problem = Inventory(None, problem=f"could not read its manifest: {exc.message}")
-        move = classify(kind, False) or "packages"
-        return Explanation(move, diff_inventories(problem, problem))
+        return _unknown(kind, f"could not read its manifest: {exc.message}")
     move = classify(kind, same) or "packages"
     if same:
         return Explanation(move)
