@@ -173,14 +173,25 @@ def test_check_and_scan_print_the_same_findings_envelope(
 
 
 def _imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, `from driftwatch.cli import scan` and `from . import scan`
+    included (the imported name may itself be a module)."""
     tree = ast.parse(path.read_text())
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
+        if isinstance(node, ast.ImportFrom):
+            base = "driftwatch.cli" if node.level else ""  # relative imports live in cli/
+            module = ".".join(part for part in (base, node.module or "") if part)
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
     return found
+
+
+def test_the_import_check_sees_every_form(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("from driftwatch.cli import scan\nfrom . import lock\n")
+    assert {"driftwatch.cli.scan", "driftwatch.cli.lock"} <= _imported_modules(sample)
 
 
 def test_no_command_module_imports_another() -> None:
