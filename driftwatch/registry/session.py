@@ -24,6 +24,7 @@ from driftwatch.registry.credentials import Credential, CredentialStore
 from driftwatch.registry.endpoints import candidate_bases, same_origin
 from driftwatch.registry.inflight import RequestTimeout, hold, until
 from driftwatch.registry.responses import read_capped, read_small
+from driftwatch.registry.transport import RegistryTransport, environment_has_proxy
 
 MAX_RETRY_AFTER = 60.0
 MAX_RETRIES = 10  # whatever the config says: a registry that is down costs bounded time
@@ -47,6 +48,12 @@ BASE_HEADERS = httpx.Headers(
 def tls_context() -> ssl.SSLContext:
     """The verifying TLS context, built once per process (loading the CA bundle takes ~0.1 s)."""
     return httpx.create_ssl_context()
+
+
+@functools.lru_cache(maxsize=1)
+def insecure_context() -> ssl.SSLContext:
+    """The context for a registry configured `insecure`: TLS without certificate checks."""
+    return httpx.create_ssl_context(verify=False)
 
 
 @dataclass
@@ -95,12 +102,17 @@ class RegistrySession:
 
         HTTP/2 is offered (TLS ALPN) when configured and the registry may be reached over TLS.
         """
+        http2 = self.config.http2 and tls
+        verify = insecure_context() if insecure else tls_context()
+        transport = self._transport
+        if transport is None and not environment_has_proxy():
+            transport = RegistryTransport(verify, connections, KEEPALIVE_SECONDS, http2)
         client = httpx.AsyncClient(
-            transport=self._transport,
-            verify=False if insecure else tls_context(),
+            transport=transport,
+            verify=verify,
             timeout=self.config.timeout,
             follow_redirects=False,
-            http2=self.config.http2 and tls,
+            http2=http2,
             headers=BASE_HEADERS,
             limits=httpx.Limits(
                 max_connections=connections,
