@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from wire import MANIFEST_HEADERS, load  # noqa: E402
+from wire import MANIFEST_HEADERS, driftwatch_command, load  # noqa: E402
 
 from driftwatch.history import HistoryStore  # noqa: E402
 from tests.faults.proxy import FaultProxy  # noqa: E402
@@ -135,7 +135,7 @@ def scan(root: Path, *args: str) -> tuple[float, float, int]:
     profile = (
         ["-m", "cProfile", "-o", str(root / "scan.prof")] if os.environ.get("FLEET_PROFILE") else []
     )
-    command = [sys.executable, *profile, "-m", "driftwatch", "scan", "--no-progress", *args]
+    command = driftwatch_command("scan", "--no-progress", *args, python=profile)
     start = time.perf_counter()
     with open(root / "scan.out", "w") as out:
         process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)

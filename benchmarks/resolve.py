@@ -113,8 +113,8 @@ class Bench:
 
     def profile(self, output: Path) -> None:
         """One warm run under cProfile."""
-        command = [sys.executable, "-m", "cProfile", "-o", str(output), "-m", "driftwatch"]
-        command += ["resolve", "--from-file", str(self.refs_file)]
+        profiler = ["-m", "cProfile", "-o", str(output)]
+        command = driftwatch_command("resolve", "--from-file", str(self.refs_file), python=profiler)
         env = env_with(DRIFTWATCH_CACHE_DIR=str(self.work / "warm-cache"))
         subprocess.run(command, env=env, cwd=self.work / "project", check=True, capture_output=True)
 

@@ -31,7 +31,14 @@ sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from wire import curl_command, curl_config, interleave, load, timed  # noqa: E402
+from wire import (  # noqa: E402
+    curl_command,
+    curl_config,
+    driftwatch_command,
+    interleave,
+    load,
+    timed,
+)
 
 from tests.testbed.distros import debian_image  # noqa: E402
 from tests.testbed.images import build_index  # noqa: E402
@@ -64,7 +71,7 @@ def cli(work: Path, *args: str, python: tuple[str, ...] = (), cache: str = "cach
     env = dict(os.environ, DRIFTWATCH_CACHE_DIR=str(work / cache))
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, *python, "-m", "driftwatch", *args],
+        driftwatch_command(*args, python=python),
         capture_output=True,
         text=True,
         env=env,

@@ -88,9 +88,30 @@ def timed(
     return elapsed
 
 
-def driftwatch_command(*args: str) -> list[str]:
-    """`python -m driftwatch ARGS` with this checkout's interpreter."""
-    return [sys.executable, "-m", "driftwatch", *args]
+RUNTIME_VENV = ROOT / "benchmarks" / ".venv-runtime"
+
+
+def runtime_python() -> str:
+    """The interpreter of a virtualenv with driftwatch installed as the run set-up installs it
+    (ci/setup.sh: this checkout, editable, and its runtime dependencies at the pinned versions);
+    made once in benchmarks/.venv-runtime. Not the development venv: httpx and httpcore import
+    test tools when present (rich, trio), which costs every process about 0.25 s at start.
+    `DRIFTWATCH_BENCH_PYTHON` names another interpreter."""
+    chosen = os.environ.get("DRIFTWATCH_BENCH_PYTHON")
+    if chosen:
+        return chosen
+    python = RUNTIME_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(RUNTIME_VENV)], check=True)
+        install = ["-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        constraints = ["-c", str(ROOT / "ci" / "constraints.txt"), "-e", str(ROOT)]
+        subprocess.run([str(python), *install, *constraints], check=True)
+    return str(python)
+
+
+def driftwatch_command(*args: str, python: Sequence[str] = ()) -> list[str]:
+    """`python -m driftwatch ARGS` with the runtime interpreter (`python`: options for it)."""
+    return [runtime_python(), *python, "-m", "driftwatch", *args]
 
 
 def write_refs(path: Path, host: str, refs: Sequence[str]) -> Path:

@@ -202,7 +202,7 @@ class RegistryClient:
     ) -> list[Resolution | ResolveFailure]:
         """Resolve every reference concurrently, in order; failures come back as data."""
         unique = list(dict.fromkeys(refs))
-        results = await asyncio.gather(*(self._resolve_or_fail(r, platforms) for r in unique))
+        results = await asyncio.gather(*(self.resolve_or_fail(r, platforms) for r in unique))
         found = dict(zip(unique, results, strict=True))
         return [found[ref] for ref in refs]
 
@@ -312,9 +312,10 @@ class RegistryClient:
         finally:
             await response.aclose()
 
-    async def _resolve_or_fail(
-        self, ref: ImageReference, platforms: Sequence[Platform]
+    async def resolve_or_fail(
+        self, ref: ImageReference, platforms: Sequence[Platform] = ()
     ) -> Resolution | ResolveFailure:
+        """Resolve one reference within the run's deadline; a failure comes back as data."""
         try:
             return await self.within_deadline(
                 self.retrying(lambda: self.resolve(ref, platforms)), str(ref)

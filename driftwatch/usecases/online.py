@@ -192,7 +192,7 @@ def _pipelined(
     async def one(
         ref: ImageReference, platforms: Sequence[Platform]
     ) -> Resolution | ResolveFailure:
-        result = (await client.resolve_all([ref], platforms))[0]
+        result = await client.resolve_or_fail(ref, platforms)
         if isinstance(result, ResolveFailure):
             return await _confirm_gone(client, result)
         try:
