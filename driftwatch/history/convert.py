@@ -97,6 +97,8 @@ def drift_values(drift: Drift) -> dict[str, Any]:
         values[f"{side}_digest"] = image.digest if image else None
         values.update(os_values(image.os if image else None, f"{side}_os_", full=False))
     values["detected_at"] = utc(drift.detected_at)
+    if drift.eol_state:  # revision 0004's column, named only when set (default: "")
+        values["eol_state"] = drift.eol_state
     return values
 
 
@@ -118,6 +120,7 @@ def stored_drift_parts(row: Mapping[Any, Any]) -> Drift:
         sides["new"],
         utc(row["detected_at"]),
         explanation=_explanation(row),
+        eol_state=row.get("eol_state") or None,
     )
 
 

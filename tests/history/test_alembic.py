@@ -21,11 +21,12 @@ from sqlalchemy.engine import make_url
 from driftwatch.errors import StoreError
 from driftwatch.history import HistoryStore, migrations
 from driftwatch.history.engine import WRITE, make_engine, parse_url
+from driftwatch.models import Drift, DriftKind, PlatformImage
 from driftwatch.reference import parse_reference
 from tests.databases import _admin
 from tests.history import legacy
 
-from .helpers import debian, observe
+from .helpers import AMD, MANIFEST, at, debian, observe
 
 REF = "example.test/legacy/app:1"
 
@@ -214,3 +215,36 @@ def test_db_upgrade_from_another_directory_names_the_legacy_version(
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith(f"schema v1 (before Alembic) -> revision {migrations.HEAD}")
     assert done.stderr == "" and list(elsewhere.iterdir()) == []
+
+
+def test_revision_0004_keeps_events_and_deliveries_and_tells_both_eol_states(db_url: str) -> None:
+    """Upgrading a 0003 history whose events have deliveries (SQLite rebuilds drift_event under
+    enforced foreign keys): every row kept, and an unchanged image can then be told that its
+    release ends soon and that it has ended, each once."""
+    engine = make_engine(parse_url(db_url))
+    with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        command.upgrade(migrations._config(conn), "0003")
+    engine.dispose()
+    names, events = _fill(db_url)["drift_event"]
+    store = HistoryStore(make_engine(parse_url(db_url)), db_url)  # bypasses the version check
+    store.enqueue_deliveries([row[names.index("id")] for row in events], ["hook"])
+    store.close()
+    before = _rows(db_url)  # every column of revision 0003
+    assert len(before["delivery"][1]) == 2
+    assert HistoryStore.upgrade(db_url) == ("0003", migrations.HEAD)
+    assert _rows(db_url, {table: names for table, (names, _) in before.items()}) == before
+    store = HistoryStore.open(db_url)
+    news = [
+        Drift(DriftKind.OS_EOL, parse_reference(REF), None, None, image, at(3), eol_state=state)
+        for state, image in (("ending", _bookworm()), ("ended", _bookworm()))
+    ]
+    run = store.start_run("cron")
+    assert store.record_eol(run, [(news[0], at(1)), (news[1], at(2))]) == news
+    assert store.record_eol(run, [(news[0], at(1)), (news[1], at(2))]) == []
+    eol = store.events(kind=DriftKind.OS_EOL)
+    assert [e.drift.eol_state for e in eol] == ["ending", "ended"]
+    store.close()
+
+
+def _bookworm() -> PlatformImage:
+    return PlatformImage(AMD, "sha256:" + "b" * 64, MANIFEST, os=debian("bookworm"))
