@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from driftwatch.errors import StoreError
-from driftwatch.history import HistoryStore, migrations
+from driftwatch.history import HistoryStore, migrations, queries
+from driftwatch.history.convert import drift_values
 from driftwatch.history.engine import WRITE, make_engine, parse_url
+from driftwatch.history.tables import EVENTS
 from driftwatch.models import Drift, DriftKind, PlatformImage
 from driftwatch.reference import parse_reference
 from tests.databases import _admin
@@ -248,3 +251,26 @@ def test_revision_0004_keeps_events_and_deliveries_and_tells_both_eol_states(db_
 
 def _bookworm() -> PlatformImage:
     return PlatformImage(AMD, "sha256:" + "b" * 64, MANIFEST, os=debian("bookworm"))
+
+
+def test_an_os_eol_event_from_before_0004_tells_the_news_whose_threshold_it_followed(
+    db_url: str,
+) -> None:
+    """An upgraded os-eol event has no state: found after the window opened (at(1)) but before
+    the end date (at(2)), it told "ends soon" and not "has ended"."""
+    HistoryStore.upgrade(db_url)
+    store = HistoryStore.open(db_url)
+    ref = parse_reference(REF)
+    run = store.start_run("cron")
+    store.record(run, observe(REF, 0, "b1", debian("bookworm")))
+    legacy = Drift(DriftKind.OS_EOL, ref, None, None, _bookworm(), at(1.5))
+    with store._write() as conn:
+        ref_id = queries.reference_id(conn, ref)
+        latest = queries.latest_row(conn, ref_id) if ref_id is not None else None
+        assert ref_id is not None and latest is not None
+        ids = {"reference_id": ref_id, "run_id": run, "new_observation_id": latest["id"]}
+        conn.execute(EVENTS.insert().values(**drift_values(legacy), **ids))
+    ending, ended = (replace(legacy, eol_state=state) for state in ("ending", "ended"))
+    assert store.record_eol(run, [(ending, at(1)), (ended, at(2))]) == [ended]
+    assert [e.drift.eol_state for e in store.events(kind=DriftKind.OS_EOL)] == [None, "ended"]
+    store.close()
