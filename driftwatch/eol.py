@@ -106,7 +106,8 @@ def eol_drifts(
     observation: Observation, calendar: Calendar, today: date, warn_days: int
 ) -> list[tuple[Drift, datetime]]:
     """One os-eol drift per release ending within `warn_days` (or ended) under a reference,
-    with the moment its threshold was crossed (the window's first day, or the end date)."""
+    carrying its state, with the moment its threshold was crossed (the window's first day, or
+    the end date)."""
     found: dict[tuple[str, str], tuple[Drift, datetime]] = {}
     for image in sorted(observation.platforms, key=platform_key):
         os = os_of(image)
@@ -123,7 +124,13 @@ def eol_drifts(
         named = replace(os, version_id=release.version, codename=release.codename)
         new = replace(image, os=named)
         drift = Drift(
-            DriftKind.OS_EOL, observation.reference, None, None, new, observation.observed_at
+            DriftKind.OS_EOL,
+            observation.reference,
+            None,
+            None,
+            new,
+            observation.observed_at,
+            eol_state=status.state.value,
         )
         since = datetime.combine(opened, time.min, timezone.utc)
         found.setdefault((release.os_id, release.version), (drift, since))

@@ -458,6 +458,7 @@ class Drift:
     undetermined: Undetermined | None = None  # a digest move whose OS move cannot be judged
     breaking: bool = False  # platform-removed for a platform the lock or config names
     explanation: Explanation | None = None  # the move class and what the packages did
+    eol_state: str | None = None  # os-eol news: `ending` or `ended` on the day it was found
 
     @property
     def severity(self) -> Severity:

@@ -1,4 +1,5 @@
-"""A TCP relay on loopback that counts accepted connections and can add network latency.
+"""A TCP relay on loopback that counts accepted connections and can add network latency, and
+the loopback server thread it and the fault proxy (tests/faults/proxy.py) are built on.
 
 `with NetProxy("127.0.0.1:5000", delay=0.010) as proxy:` then send clients to `proxy.address`.
 Bytes pass untouched (plain HTTP, TLS or HTTP/2 alike). With `delay`, every chunk reaches the
@@ -14,25 +15,28 @@ import asyncio
 import contextlib
 import threading
 import time
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
+from typing import TypeVar
 
 CHUNK = 64 * 1024
+_S = TypeVar("_S", bound="LoopbackServerThread")
 
 
-class NetProxy:
-    """Relay 127.0.0.1:<free port> to a loopback `upstream` (host:port) in its own thread."""
+class LoopbackServerThread:
+    """An asyncio TCP server on 127.0.0.1:<free port> in its own thread and event loop.
 
-    def __init__(self, upstream: str, *, delay: float = 0.0, lifetime: float = 3600.0) -> None:
-        host, _, port = upstream.rpartition(":")
-        if host not in ("127.0.0.1", "localhost", "::1", "[::1]"):
-            raise ValueError(f"NetProxy relays to loopback only, not {upstream!r}")
-        self.upstream = (host.strip("[]"), int(port))
-        self.delay = delay
+    Subclasses answer a connection in `_connection` (the writer is closed for them) and may hold
+    something open while serving in `_serving`. `stop()` (or `lifetime` seconds) cancels every
+    connection and joins the thread; `start()` returns once the port is bound.
+    """
+
+    name = "loopback-server"
+    backlog = 100
+
+    def __init__(self, lifetime: float) -> None:
         self.lifetime = lifetime
-        self.accepted = 0
-        self.open = self.max_open = 0
         self.port = 0
-        self._lock = threading.Lock()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -45,29 +49,25 @@ class NetProxy:
         """host:port to use instead of the upstream's."""
         return f"127.0.0.1:{self.port}"
 
-    def reset(self) -> None:
-        """Start counting again (connections still open stay open)."""
-        with self._lock:
-            self.accepted = 0
-            self.max_open = self.open
-
-    def start(self) -> NetProxy:
-        """Start relaying; returns once the port is bound."""
-        self._thread = threading.Thread(target=self._run, name="net-proxy", daemon=True)
+    def start(self: _S) -> _S:
+        """Start serving; returns once the port is bound (or raises what prevented it)."""
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
         if not self._ready.wait(10) or self._failure is not None:
-            raise RuntimeError(f"net proxy did not start: {self._failure!r}")
+            raise RuntimeError(f"{self.name} did not start: {self._failure!r}")
         return self
 
-    def stop(self) -> None:
-        """Cut every connection and join the thread."""
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving: cut open connections and join the thread, bounded."""
         loop, stopping = self._loop, self._stopping
         if loop is not None and stopping is not None and not loop.is_closed():
             loop.call_soon_threadsafe(stopping.set)
         if self._thread is not None:
-            self._thread.join(10)
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise RuntimeError(f"{self.name} did not stop in time")
 
-    def __enter__(self) -> NetProxy:
+    def __enter__(self: _S) -> _S:
         return self.start()
 
     def __exit__(
@@ -88,20 +88,60 @@ class NetProxy:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        server = await asyncio.start_server(self._connection, "127.0.0.1", 0, backlog=1024)
+        server = await asyncio.start_server(self._accept, "127.0.0.1", 0, backlog=self.backlog)
         self.port = int(server.sockets[0].getsockname()[1])
-        self._ready.set()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), self.lifetime)
-        server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        async with self._serving():
+            self._ready.set()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.lifetime)
+            server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await server.wait_closed()
 
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        try:
+            await self._connection(reader, writer)
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+
+    def _serving(self) -> AbstractAsyncContextManager[object]:
+        """What stays open while the server serves (nothing here)."""
+        return contextlib.nullcontext()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+
+class NetProxy(LoopbackServerThread):
+    """Relay 127.0.0.1:<free port> to a loopback `upstream` (host:port) in its own thread."""
+
+    name = "net proxy"
+    backlog = 1024
+
+    def __init__(self, upstream: str, *, delay: float = 0.0, lifetime: float = 3600.0) -> None:
+        host, _, port = upstream.rpartition(":")
+        if host not in ("127.0.0.1", "localhost", "::1", "[::1]"):
+            raise ValueError(f"NetProxy relays to loopback only, not {upstream!r}")
+        super().__init__(lifetime)
+        self.upstream = (host.strip("[]"), int(port))
+        self.delay = delay
+        self.accepted = 0
+        self.open = self.max_open = 0
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        """Start counting again (connections still open stay open)."""
+        with self._lock:
+            self.accepted = 0
+            self.max_open = self.open
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with self._lock:
             self.accepted += 1
             self.open += 1
@@ -119,8 +159,6 @@ class NetProxy:
         finally:
             with self._lock:
                 self.open -= 1
-            writer.close()
-            self._tasks.discard(task)
 
     async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
         """Copy source to sink, each chunk `delay` after it arrived (order kept, not serialised)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -17,9 +18,9 @@ from driftwatch.cli._history_output import (
     table_text,
     when,
 )
-from driftwatch.cli._options import format_option, output_option
-from driftwatch.errors import UsageError
+from driftwatch.cli._options import format_option, output_option, parse_platforms
 from driftwatch.models import Platform
+from driftwatch.oci.platforms import platform_matches
 from driftwatch.reference import parse_reference
 
 CSV_HEADER = (
@@ -41,7 +42,13 @@ if TYPE_CHECKING:
 
 @click.command("history")
 @click.argument("reference")
-@click.option("--platform", help="Only this platform (os/arch[/variant]).")
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    metavar="OS/ARCH[/VARIANT]",
+    help="Only these platforms (repeatable; no variant: any variant; default: every platform).",
+)
 @format_option(FORMATS, default="table")
 @output_option
 @click.option("--db", "db_url", metavar="URL", help="Database URL or SQLite file.")
@@ -49,17 +56,16 @@ if TYPE_CHECKING:
 def history(
     ctx: click.Context,
     reference: str,
-    platform: str | None,
+    platforms: tuple[str, ...],
     fmt: str,
     output: str | None,
     db_url: str | None,
 ) -> None:
     """Show the timeline of REFERENCE: digests, first/last seen, OS release, drift events."""
     ref = parse_reference(reference)
-    if platform is not None:
-        _check_platform(platform)
+    wanted = parse_platforms(platforms)
     store = open_store(config_from(ctx), db_url)
-    entries = store.timeline(ref, platform)
+    entries = [entry for entry in store.timeline(ref) if _shown(entry, wanted)]
     if fmt == "json":
         text = json_text({"reference": str(ref), "entries": [entry_json(e) for e in entries]})
     elif fmt == "csv":
@@ -72,12 +78,16 @@ def history(
     emit(text, output)
 
 
-def _check_platform(text: str) -> None:
-    """Refuse a --platform that is not os/arch[/variant]."""
+def _shown(entry: TimelineEntry, wanted: Sequence[Platform]) -> bool:
+    """Entries of the platforms asked for (matched as check and scan match them: arm64 is
+    arm64/v8), and the whole-tag entries (a vanished tag) that concern every platform."""
+    if not wanted or entry.platform is None:
+        return True
     try:
-        Platform.parse(text)
-    except ValueError as exc:
-        raise UsageError(f"--platform: {exc}") from None
+        actual = Platform.parse(entry.platform)
+    except ValueError:  # a key that names no platform matches no filter
+        return False
+    return any(platform_matches(want, actual) for want in wanted)
 
 
 def _kinds(entry: TimelineEntry) -> str:

@@ -7,14 +7,19 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from driftwatch.models import Drift, DriftKind, Observation, OsRelease, Platform, PlatformImage
 from driftwatch.pkgdiff import Explanation
 from driftwatch.reference import ImageReference, parse_reference
 
+if TYPE_CHECKING:
+    from driftwatch.aliases import Aliases
+
 __all__ = [
     "FULL_OS_COLUMNS",
+    "aliases_from_row",
+    "aliases_json",
     "drift_values",
     "fingerprint",
     "os_from_columns",
@@ -97,6 +102,8 @@ def drift_values(drift: Drift) -> dict[str, Any]:
         values[f"{side}_digest"] = image.digest if image else None
         values.update(os_values(image.os if image else None, f"{side}_os_", full=False))
     values["detected_at"] = utc(drift.detected_at)
+    if drift.eol_state:  # revision 0004's column, named only when set (default: "")
+        values["eol_state"] = drift.eol_state
     return values
 
 
@@ -118,6 +125,7 @@ def stored_drift_parts(row: Mapping[Any, Any]) -> Drift:
         sides["new"],
         utc(row["detected_at"]),
         explanation=_explanation(row),
+        eol_state=row.get("eol_state") or None,
     )
 
 
@@ -138,6 +146,43 @@ def explanation_values(explanation: Explanation | None) -> dict[str, Any]:
     if explanation is None:
         return {"move": None, "changes": None}
     return {"move": explanation.move, "changes": json.dumps(explanation.to_json())}
+
+
+def aliases_json(aliases: Aliases) -> str:
+    """The tags a run found for a reference's old digest, as stored on its events (0004)."""
+    return json.dumps(
+        {
+            "digest": aliases.digest,
+            "tags": list(aliases.tags),
+            "stay": aliases.stay,
+            "exact": aliases.exact,
+            "incomplete": aliases.incomplete,
+        }
+    )
+
+
+def aliases_from_row(row: Mapping[Any, Any]) -> Aliases | None:
+    """The stored tags of an event, None when none were stored (or the JSON is not ours)."""
+    text = row.get("aliases")
+    if not text:
+        return None
+    from driftwatch.aliases import Aliases  # only for events that have them (pulls in lint)
+
+    try:
+        data = json.loads(text)
+        return Aliases(
+            str(data["digest"]),
+            tuple(str(tag) for tag in data["tags"]),
+            _text(data.get("stay")),
+            _text(data.get("exact")),
+            _text(data.get("incomplete")),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _side(row: Mapping[Any, Any], side: str, platform: str | None) -> PlatformImage | None:

@@ -10,7 +10,13 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
-from driftwatch.history.convert import os_from_row, platform_image, stored_drift_parts, utc
+from driftwatch.history.convert import (
+    aliases_from_row,
+    os_from_row,
+    platform_image,
+    stored_drift_parts,
+    utc,
+)
 from driftwatch.history.records import StoredDrift, TimelineEntry
 from driftwatch.history.tables import (
     EVENTS,
@@ -155,7 +161,9 @@ def event_rows(
 
 def stored(row: RowMapping) -> StoredDrift:
     """A StoredDrift from an event row joined with its reference's canonical name."""
-    return StoredDrift(int(row["id"]), stored_drift_parts(row), row["run_id"])
+    return StoredDrift(
+        int(row["id"]), stored_drift_parts(row), row["run_id"], aliases_from_row(row)
+    )
 
 
 def timeline(

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from driftwatch.models import Drift, OsRelease
 from driftwatch.reference import ImageReference
+
+if TYPE_CHECKING:
+    from driftwatch.aliases import Aliases
 
 __all__ = ["PendingDelivery", "ReferenceHistory", "StoredDrift", "TimelineEntry"]
 
 
 @dataclass(frozen=True)
 class StoredDrift:
-    """A drift event as recorded, with its database id and the run that found it."""
+    """A drift event as recorded, with its database id, the run that found it and, for an OS
+    release move, the tags that run found for what the reference had (for the alert's fix)."""
 
     id: int
     drift: Drift
     run_id: int | None = None
+    aliases: Aliases | None = None
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ killed run leaves only whole observations behind.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,6 +19,7 @@ from driftwatch.drift import compare
 from driftwatch.errors import DriftwatchError, StoreError
 from driftwatch.history import deliveries, histories, migrations, queries
 from driftwatch.history.convert import (
+    aliases_json,
     drift_values,
     explanation_values,
     fingerprint,
@@ -52,6 +54,9 @@ from driftwatch.history.writes import (
 )
 from driftwatch.models import Drift, DriftKind, Observation, OsRelease
 from driftwatch.reference import ImageReference, parse_reference
+
+if TYPE_CHECKING:
+    from driftwatch.aliases import Aliases
 
 __all__ = ["TRIGGERS", "HistoryStore"]
 
@@ -169,6 +174,20 @@ class HistoryStore:
 
         with self._write() as conn:
             return [drift for drift, since in drifts if record_eol(conn, run_id, drift, since)]
+
+    def note_aliases(self, run_id: int, found: Mapping[ImageReference, Aliases]) -> None:
+        """Keep on this run's OS-release events the tags it found for what each reference had,
+        so an alert delivered by a later run (a retry) gives the same fix (revision 0004)."""
+        with self._write() as conn:
+            for reference, aliases in found.items():
+                ref_id = select(REFS.c.id).where(REFS.c.canonical == str(reference))
+                conn.execute(
+                    update(EVENTS)
+                    .where(EVENTS.c.run_id == run_id)
+                    .where(EVENTS.c.reference_id == ref_id.scalar_subquery())
+                    .where(EVENTS.c.kind == DriftKind.OS_RELEASE.value)
+                    .values(aliases=aliases_json(aliases))
+                )
 
     def explain_events(self, run_id: int, drifts: Sequence[Drift]) -> None:
         """Store each drift's explanation on the event this run recorded for it (v2 columns)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Table, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, String, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -114,11 +114,14 @@ class ObservationPlatformRow(SQLModel, table=True):
 
 
 class DriftEventRow(SQLModel, table=True):
-    """One drift between two observations; unique per (new observation, kind, platform)."""
+    """One drift between two observations; unique per (new observation, kind, platform, and
+    the end-of-life state for os-eol news)."""
 
     __tablename__ = "drift_event"
     __table_args__ = (
-        UniqueConstraint("new_observation_id", "kind", "platform", name="uq_drift_event"),
+        UniqueConstraint(
+            "new_observation_id", "kind", "platform", "eol_state", name="uq_drift_event"
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     reference_id: int = Field(foreign_key="watched_reference.id", index=True)
@@ -140,6 +143,10 @@ class DriftEventRow(SQLModel, table=True):
     detected_at: datetime = _when(index=True)  # type: ignore[assignment]
     move: str | None = Field(default=None, max_length=32)  # v2: the move class (issue 17)
     changes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # v2: JSON
+    eol_state: str = Field(  # 0004: os-eol news: ending | ended; left to the server default
+        default="", sa_column=Column(String(16), nullable=False, server_default="")
+    )  # so inserts that do not name it fit older schemas (the migration tests fill those)
+    aliases: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # 0004: JSON
 
 
 class CheckFailureRow(SQLModel, table=True):

@@ -22,7 +22,6 @@ from driftwatch.notify.send import DeliveryResult, deliver, renders_markdown
 from driftwatch.reference import ImageReference
 
 if TYPE_CHECKING:
-    from driftwatch.aliases import Aliases
     from driftwatch.history import HistoryStore, StoredDrift
 
 __all__ = [
@@ -122,13 +121,12 @@ def flush_outbox(
     usages: Mapping[ImageReference, Sequence[ImageUsage]] | None = None,
     now: datetime | None = None,
     retry: RetryPolicy | None = None,
-    aliases: Mapping[ImageReference, Aliases] | None = None,
 ) -> list[Delivery]:
     """Claim, send and mark every due delivery; `failures` join this run's messages once.
 
-    `retry` defaults to the environment's policy (RetryPolicy.from_env). `aliases` are the tags
-    this run found for what each OS-moved reference had: only the run that found them can name
-    them (nothing stores them), so an event delivered by a later run keeps the digest pin.
+    `retry` defaults to the environment's policy (RetryPolicy.from_env). The tags an OS-moved
+    reference's fix names come from its stored events (the run that found them kept them), so
+    an event delivered by a later run says what the first attempt said.
     """
     moment = now or datetime.now(timezone.utc)
     policy = retry or RetryPolicy.from_env()
@@ -144,7 +142,7 @@ def flush_outbox(
             usages or {},
             markdown=renders_markdown(destination),
             pinned=pinned_digests(store, claimed),
-            aliases=aliases,
+            aliases={s.drift.reference: s.aliases for s in claimed if s.aliases is not None},
         )
         if message is None:
             if claimed:  # routed away: nothing this destination wants

@@ -165,14 +165,23 @@ def _pins(drift: Drift) -> bool:
 def eol_text(drift: Drift) -> str:
     """`Debian 12 (bookworm): bookworm ends 2028-06-30 (LTS)`, as seen the day it was found.
 
-    Read from the shipped calendar: a stored event keeps the release, not the user's calendar.
+    The dates are read from the shipped calendar (a stored event keeps the release, not the
+    user's calendar); the state the scan judged (`ending`, `ended`) wins over the date it ran.
     """
-    from driftwatch.eol import Calendar
+    from dataclasses import replace
+
+    from driftwatch.eol import Calendar, EolState
 
     os = drift.new.os if drift.new is not None else None
     if os is None or not os.known:
         return "OS release unknown: end of life unknown"
     status = Calendar.shipped().status(os, drift.detected_at.date())
+    judged = EolState(drift.eol_state) if drift.eol_state else status.state
+    if status.release is None and drift.eol_state:  # only the user's calendar knows it
+        said = "has ended" if judged is EolState.ENDED else "ends soon"
+        return f"{os.describe()}: {said} (per the configured end-of-life calendar)"
+    if judged is not status.state:
+        status = replace(status, state=judged, days_left=None)
     return f"{os.describe()}: {status.describe()}"
 
 

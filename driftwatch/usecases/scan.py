@@ -134,7 +134,9 @@ def run_scan(
     pins = {ref: old for ref, found in drifts.items() if found and (old := baseline.get(str(ref)))}
     gone = gone_digests(config, pins, limits)
     aliases = _aliases(config, drifts, pins, gone, limits.deadline)
-    deliveries = _alert(store, run_id, destinations, [*failures, *unsure], uses, retry, aliases)
+    if aliases:
+        store.note_aliases(run_id, aliases)  # before queuing: a retried alert names them too
+    deliveries = _alert(store, run_id, destinations, [*failures, *unsure], uses, retry)
     return ScanResult(
         run_id,
         tuple(observations),
@@ -239,10 +241,9 @@ def _alert(
     failures: Sequence[ResolveFailure],
     uses: Mapping[ImageReference, tuple[BaseImageUse, ...]],
     retry: RetryPolicy | None,
-    aliases: Mapping[ImageReference, Aliases],
 ) -> list[Delivery]:
-    """Queue this run's events for every destination, then deliver whatever is due (with
-    this run's `aliases`, so an OS-release alert names the tags of what you had)."""
+    """Queue this run's events for every destination, then deliver whatever is due (an
+    OS-release alert names the tags of what you had, stored on its events)."""
     if not destinations:
         return []
     from driftwatch.notify import ImageUsage
@@ -254,6 +255,4 @@ def _alert(
         for reference, items in uses.items()
     }
     could_not = [(failure.reference.familiar, failure.reason) for failure in failures]
-    return flush_outbox(
-        store, destinations, failures=could_not, usages=usages, retry=retry, aliases=aliases
-    )
+    return flush_outbox(store, destinations, failures=could_not, usages=usages, retry=retry)

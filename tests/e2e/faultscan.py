@@ -144,3 +144,12 @@ def drift_events(root: Path) -> list[tuple[str, str, str | None]]:
         ]
     finally:
         db.close()
+
+
+def event_kinds(root: Path) -> list[str]:
+    """The kind of every drift event recorded in the project's history, oldest first."""
+    db = store(root)
+    try:
+        return [stored.drift.kind.value for stored in db.events()]
+    finally:
+        db.close()

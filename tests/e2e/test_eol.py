@@ -23,6 +23,7 @@ from driftwatch.reference import ImageReference, parse_reference
 from driftwatch.sources import find_image_uses
 from driftwatch.usecases.scan import run_scan
 from tests.e2e.scanning import run_cli, unique_repo, write_project
+from tests.receivers import HttpReceiver
 from tests.testbed.distros import app_files, debian_index, debian_testing_files
 from tests.testbed.images import build_image
 from tests.testbed.registry import RegistryServer, push_image, push_index
@@ -77,22 +78,52 @@ def test_scan_tells_each_release_once_per_threshold(
     assert scan(TODAY) == {}  # the nightly scan does not re-alert
     assert scan(date(2028, 4, 15)) == {"bookworm": "bookworm"}  # 76 days before 2028-06-30
     assert scan(date(2028, 4, 16)) == {}
-    for codename in RELEASES:  # rebuilt: the end date is told on a new observation
-        push_index(registry, f"library/{repo}", codename, debian_index(codename, seed="2"))
-    assert scan(date(2028, 7, 1)) == {"bookworm": "bookworm"}  # ended
+    assert scan(date(2028, 7, 1)) == {"bookworm": "bookworm"}  # unchanged image, now ended
     assert scan(date(2028, 7, 2)) == {}
+    for codename in RELEASES:  # rebuilt on the same releases: no news again
+        push_index(registry, f"library/{repo}", codename, debian_index(codename, seed="2"))
+    assert scan(date(2028, 7, 3)) == {}
 
     stored = store.events(kind=DriftKind.OS_EOL)
-    assert sorted(e.drift.new.os.codename for e in stored if e.drift.new and e.drift.new.os) == [
-        "bookworm",
-        "bookworm",
-        "bullseye",
-        "buster",
+    told = sorted(
+        (e.drift.new.os.codename or "", e.drift.eol_state or "")
+        for e in stored
+        if e.drift.new and e.drift.new.os
+    )
+    assert told == [
+        ("bookworm", "ended"),
+        ("bookworm", "ending"),
+        ("bullseye", "ended"),
+        ("buster", "ended"),
     ]
     news = stored[0].drift
     assert news.route == "eol"
     assert route([news], [], Destination.from_url("json://localhost/", ["eol"]))[0] == [news]
     assert route([news], [], Destination.from_url("json://localhost/", ["release"]))[0] == []
+
+
+def test_an_unchanged_image_hears_once_that_its_release_ends_and_once_that_it_ended(
+    registry: RegistryServer, db_url: str
+) -> None:
+    """The nightly cron on an unchanged `3.11-slim-bullseye`: one alert when bullseye's window
+    opens, one when it has ended, none on the nights between or after (SQLite and PostgreSQL)."""
+    repo = unique_repo("eol")
+    push_index(registry, f"library/{repo}", "3.11-slim-bullseye", debian_index("bullseye"))
+    refs = [parse_reference(f"{repo}:3.11-slim-bullseye")]
+    config = Config(registries={"docker.io": RegistrySettings(endpoint=registry.url)})
+    HistoryStore.upgrade(db_url)
+    store = HistoryStore.open(db_url)
+    sent = []
+    with HttpReceiver() as hook:  # apprise waits for the answer: a post is in before run_scan ends
+        eol_only = Destination.from_url(hook.url(), ["eol"])
+        for day in (date(2026, 7, 1), date(2026, 7, 2), date(2026, 9, 1), date(2026, 9, 2)):
+            run_scan(refs, {}, config, store, trigger="cron", today=day, destinations=[eol_only])
+            sent.append(len(hook.posts))
+    store.close()
+    assert sent == [1, 1, 2, 2]
+    ending, ended = (post.json["message"] for post in hook.posts)
+    assert "bullseye ends 2026-08-31 (LTS)" in ending and "ended" not in ending
+    assert "bullseye ended 2026-08-31 (LTS)" in ended
 
 
 def test_lint_dw005_and_the_check_notice_read_the_detected_os(

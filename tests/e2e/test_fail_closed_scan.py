@@ -8,8 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from driftwatch.history import HistoryStore
-from tests.e2e.faultscan import run_cli
+from tests.e2e.faultscan import event_kinds, run_cli
 from tests.testbed.distros import debian_image, debian_index
 from tests.testbed.registry import RegistryServer, push_image, push_index
 
@@ -20,14 +19,6 @@ def _project(root: Path, registry: RegistryServer, image: str) -> Path:
         f'[registries."docker.io"]\nendpoint = "{registry.url}"\n'
     )
     return root
-
-
-def _kinds(root: Path) -> list[str]:
-    store = HistoryStore.open(f"sqlite:///{root / 'history.db'}")
-    try:
-        return [stored.drift.kind.value for stored in store.events()]
-    finally:
-        store.close()
 
 
 def test_a_child_manifest_404_is_never_a_vanished_tag(
@@ -44,11 +35,11 @@ def test_a_child_manifest_404_is_never_a_vanished_tag(
     assert broken.returncode == 3, broken.stdout + broken.stderr
     [row] = json.loads(broken.stdout)["images"]
     assert "404" in row["error"]
-    assert _kinds(root) == []
+    assert event_kinds(root) == []
     push_index(registry, "library/dw-fcs-404", "1", debian_index("trixie", seed="s3"))
     healed = run_cli(root, "scan")
     assert healed.returncode == 1, healed.stdout
-    assert sorted(_kinds(root)) == ["os-release", "os-release"]  # no vanished/reappeared pair
+    assert sorted(event_kinds(root)) == ["os-release", "os-release"]  # no vanished/reappeared pair
 
 
 def test_index_to_single_manifest_still_shows_the_release_move(

@@ -7,19 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from driftwatch.history import HistoryStore
-from tests.e2e.faultscan import run_cli
+from tests.e2e.faultscan import event_kinds, run_cli
 from tests.receivers import HttpReceiver
 from tests.testbed.distros import debian_image
 from tests.testbed.registry import RegistryServer, push_image
-
-
-def _kinds(root: Path) -> list[str]:
-    store = HistoryStore.open(f"sqlite:///{root / 'history.db'}")
-    try:
-        return [stored.drift.kind.value for stored in store.events()]
-    finally:
-        store.close()
 
 
 def test_undetermined_then_learned_records_and_alerts_the_release_move_once(
@@ -43,18 +34,18 @@ def test_undetermined_then_learned_records_and_alerts_the_release_move_once(
         [row] = json.loads(bounded.stdout)["images"]
         [drift] = row["drifts"]
         assert drift["kind"] == "digest" and "time bound" in drift["undetermined"]
-        assert _kinds(tmp_path) == ["digest"]
+        assert event_kinds(tmp_path) == ["digest"]
         assert hook.posts == []
 
         config.write_text(base + endpoint)
         learned = run_cli(tmp_path, "scan")
         assert learned.returncode == 1, learned.stdout + learned.stderr
         assert "moved from Debian 12 (bookworm) to Debian 13 (trixie)" in learned.stdout
-        assert _kinds(tmp_path) == ["digest", "os-release"]
+        assert event_kinds(tmp_path) == ["digest", "os-release"]
         assert len(hook.posts) == 1
         assert "Debian 13 (trixie)" in hook.posts[0].json["message"]
 
         again = run_cli(tmp_path, "scan")
         assert again.returncode == 0, again.stdout + again.stderr
-        assert _kinds(tmp_path) == ["digest", "os-release"]
+        assert event_kinds(tmp_path) == ["digest", "os-release"]
         assert len(hook.posts) == 1

@@ -31,8 +31,10 @@ def _baseline(tmp_path: Path, registry: RegistryServer, name: str) -> tuple[Path
     return root, repo.bookworm
 
 
-def _scan(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return driftwatch(root, "scan", "--db", str(root / "history.db"), *args)
+def _scan(
+    root: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return driftwatch(root, "scan", "--db", str(root / "history.db"), *args, env=env)
 
 
 def test_scan_text_and_alert_name_the_tags_of_what_you_had(
@@ -85,3 +87,24 @@ def test_scan_alias_lookup_failure_keeps_the_exit_code_and_the_digest_advice(
     [alert] = [p.json["message"] for p in hook.posts if "new OS release" in p.json["title"]]
     assert f"Keep the old build: FROM dw-scan-soft:3.12-slim@{old}\n" in alert
     assert "Stay on" not in alert
+
+
+def test_a_retried_alert_names_the_same_tags_as_the_first_attempt(
+    tmp_path: Path, registry: RegistryServer
+) -> None:
+    """The receiver fails the first alert; the next (steady) scan retries it from the outbox,
+    which asks the registry for no tag list, and still says how to stay on bookworm."""
+    root, old = _baseline(tmp_path, registry, "dw-scan-retry")
+    now = {"DRIFTWATCH_NOTIFY_BACKOFF": "0"}
+    with HttpReceiver(status=500) as hook:
+        moved = _scan(root, "--notify", hook.url(), env=now)
+        assert moved.returncode == 1, moved.stderr
+        hook.status = 200
+        mark = registry.mark()
+        retried = _scan(root, "--notify", hook.url(), env=now)
+    assert retried.returncode == 0, retried.stderr
+    assert not [p for _, p, _ in registry.requests_since(mark) if "/tags/list" in p]
+    first, second = (p.json["message"] for p in hook.posts if "new OS release" in p.json["title"])
+    assert "Stay on bookworm: FROM dw-scan-retry:3.12-slim-bookworm\n" in first
+    assert second == first
+    assert f"Keep the old build: FROM dw-scan-retry:3.12.7-slim-bookworm@{old}\n" in second

@@ -10,10 +10,11 @@ import asyncio
 import contextlib
 import random
 import threading
-from collections.abc import Iterable
-from types import TracebackType
+from collections.abc import AsyncIterator, Iterable
 
 import httpx
+
+from tests.netproxy import LoopbackServerThread
 
 from .budget import HubBudget
 from .damage import abort, corrupt, drip, error_answer, huge_error, wrong_digest
@@ -43,12 +44,14 @@ CONNECTION_ENDERS = (
 )
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServerThread):
     """Reverse proxy to `upstream` in its own thread and event loop, injecting faults by rules.
 
     Binds 127.0.0.1 on a free port, forwards only to a loopback upstream and shuts itself down
     after `lifetime` seconds if nobody stops it.
     """
+
+    name = "fault proxy"
 
     def __init__(
         self,
@@ -60,23 +63,16 @@ class FaultProxy:
         upstream_timeout: float = 10.0,
         pull_budget: int | None = None,
     ) -> None:
+        super().__init__(lifetime)
         self.upstream = loopback_base(upstream)
         self.seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
-        self.lifetime = lifetime
         self._timeout = upstream_timeout
         self._decider = Decider(self.seed, tuple(rules))
         self.budget = HubBudget(pull_budget) if pull_budget is not None else None
         self.active = self.max_active = 0  # requests being answered now / at most at once
         self._events: list[Event] = []
         self._log_lock = threading.Lock()
-        self._ready = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
-        self._failure: BaseException | None = None
-        self.port = 0
 
     def __repr__(self) -> str:
         return f"<FaultProxy {self.address} -> {self.upstream} seed={self.seed}>"
@@ -85,11 +81,6 @@ class FaultProxy:
     def url(self) -> str:
         """Base URL clients use instead of the upstream's."""
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def address(self) -> str:
-        """host:port, as a registry part of an image reference."""
-        return f"127.0.0.1:{self.port}"
 
     def set_rules(self, rules: Iterable[Rule]) -> None:
         """Replace the rule set (counters restart); the log is kept."""
@@ -111,73 +102,20 @@ class FaultProxy:
         with self._log_lock:
             self._events.clear()
 
-    def start(self) -> FaultProxy:
-        """Start serving; returns once the port is bound (or raises what prevented it)."""
-        self._thread = threading.Thread(target=self._run, name="fault-proxy", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(10) or self._failure is not None:
-            raise RuntimeError(f"fault proxy did not start: {self._failure!r}")
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop serving: cut open connections (and stalls) and join the thread, bounded."""
-        loop, stopping = self._loop, self._stopping
-        if loop is not None and stopping is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(stopping.set)
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                raise RuntimeError("fault proxy did not stop in time")
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._main())
-        except BaseException as exc:  # noqa: BLE001 - reported to start()
-            self._failure = exc
-            self._ready.set()
-
-    async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stopping = asyncio.Event()
-        server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
-        self.port = int(server.sockets[0].getsockname()[1])
+    @contextlib.asynccontextmanager
+    async def _serving(self) -> AsyncIterator[None]:
+        """The one upstream client, open while the proxy serves."""
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=8)
         timeout = httpx.Timeout(self._timeout)
         async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as client:
             self._client = client
-            self._ready.set()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.lifetime)
-            server.close()
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-            await server.wait_closed()
+            yield
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
+        with contextlib.suppress(*CONNECTION_ENDERS):
             while (request := await read_request(reader)) is not None:
                 if not await self._answer(request, writer):
                     break
-        except CONNECTION_ENDERS:
-            pass
-        finally:
-            self._tasks.discard(task)
-            writer.close()
 
     def _record(self, request: Request, decision: Decision | None) -> None:
         with self._log_lock:

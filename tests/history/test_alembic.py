@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,16 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from driftwatch.errors import StoreError
-from driftwatch.history import HistoryStore, migrations
+from driftwatch.history import HistoryStore, migrations, queries
+from driftwatch.history.convert import drift_values
 from driftwatch.history.engine import WRITE, make_engine, parse_url
+from driftwatch.history.tables import EVENTS
+from driftwatch.models import Drift, DriftKind, PlatformImage
 from driftwatch.reference import parse_reference
 from tests.databases import _admin
 from tests.history import legacy
 
-from .helpers import debian, observe
+from .helpers import AMD, MANIFEST, at, debian, observe
 
 REF = "example.test/legacy/app:1"
 
@@ -214,3 +218,59 @@ def test_db_upgrade_from_another_directory_names_the_legacy_version(
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith(f"schema v1 (before Alembic) -> revision {migrations.HEAD}")
     assert done.stderr == "" and list(elsewhere.iterdir()) == []
+
+
+def test_revision_0004_keeps_events_and_deliveries_and_tells_both_eol_states(db_url: str) -> None:
+    """Upgrading a 0003 history whose events have deliveries (SQLite rebuilds drift_event under
+    enforced foreign keys): every row kept, and an unchanged image can then be told that its
+    release ends soon and that it has ended, each once."""
+    engine = make_engine(parse_url(db_url))
+    with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        command.upgrade(migrations._config(conn), "0003")
+    engine.dispose()
+    names, events = _fill(db_url)["drift_event"]
+    store = HistoryStore(make_engine(parse_url(db_url)), db_url)  # bypasses the version check
+    store.enqueue_deliveries([row[names.index("id")] for row in events], ["hook"])
+    store.close()
+    before = _rows(db_url)  # every column of revision 0003
+    assert len(before["delivery"][1]) == 2
+    assert HistoryStore.upgrade(db_url) == ("0003", migrations.HEAD)
+    assert _rows(db_url, {table: names for table, (names, _) in before.items()}) == before
+    store = HistoryStore.open(db_url)
+    news = [
+        Drift(DriftKind.OS_EOL, parse_reference(REF), None, None, image, at(3), eol_state=state)
+        for state, image in (("ending", _bookworm()), ("ended", _bookworm()))
+    ]
+    run = store.start_run("cron")
+    assert store.record_eol(run, [(news[0], at(1)), (news[1], at(2))]) == news
+    assert store.record_eol(run, [(news[0], at(1)), (news[1], at(2))]) == []
+    eol = store.events(kind=DriftKind.OS_EOL)
+    assert [e.drift.eol_state for e in eol] == ["ending", "ended"]
+    store.close()
+
+
+def _bookworm() -> PlatformImage:
+    return PlatformImage(AMD, "sha256:" + "b" * 64, MANIFEST, os=debian("bookworm"))
+
+
+def test_an_os_eol_event_from_before_0004_tells_the_news_whose_threshold_it_followed(
+    db_url: str,
+) -> None:
+    """An upgraded os-eol event has no state: found after the window opened (at(1)) but before
+    the end date (at(2)), it told "ends soon" and not "has ended"."""
+    HistoryStore.upgrade(db_url)
+    store = HistoryStore.open(db_url)
+    ref = parse_reference(REF)
+    run = store.start_run("cron")
+    store.record(run, observe(REF, 0, "b1", debian("bookworm")))
+    legacy = Drift(DriftKind.OS_EOL, ref, None, None, _bookworm(), at(1.5))
+    with store._write() as conn:
+        ref_id = queries.reference_id(conn, ref)
+        latest = queries.latest_row(conn, ref_id) if ref_id is not None else None
+        assert ref_id is not None and latest is not None
+        ids = {"reference_id": ref_id, "run_id": run, "new_observation_id": latest["id"]}
+        conn.execute(EVENTS.insert().values(**drift_values(legacy), **ids))
+    ending, ended = (replace(legacy, eol_state=state) for state in ("ending", "ended"))
+    assert store.record_eol(run, [(ending, at(1)), (ended, at(2))]) == [ended]
+    assert [e.drift.eol_state for e in store.events(kind=DriftKind.OS_EOL)] == [None, "ended"]
+    store.close()

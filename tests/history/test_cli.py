@@ -118,6 +118,19 @@ def test_history_timeline(filled: str, capsys: pytest.CaptureFixture[str]) -> No
     )
     assert [e["kind"] for e in entries[1]["events"]] == ["os-release"]
     assert [e["kind"] for e in entries[2]["events"]] == ["tag-vanished"]
+    code, out, _ = run(
+        ["history", REF, "--db", filled, "--format", "json", "--platform", "linux/amd64"]
+        + ["--platform", "linux/arm64"],  # repeated; no variant matches arm64/v8
+        capsys,
+    )
+    assert code == 0
+    assert [e["platform"] for e in json.loads(out)["entries"]] == [
+        "linux/amd64",
+        "linux/arm64/v8",
+        "linux/amd64",
+        "linux/arm64/v8",
+        None,
+    ]
     _, out, _ = run(["history", REF, "--db", filled], capsys)
     assert "Debian 11 (bullseye)" in out and "linux/arm64/v8" in out and "(tag missing)" in out
     _, out, _ = run(["history", REF, "--db", filled, "--format", "csv"], capsys)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from driftwatch.aliases import Aliases
 from driftwatch.errors import StoreError
 from driftwatch.history import HistoryStore
 from driftwatch.models import DriftKind, Observation, PlatformImage
@@ -245,3 +246,31 @@ def test_concurrent_claims_never_share_a_delivery(store: HistoryStore) -> None:
     with ThreadPoolExecutor(8) as pool:
         claimed = [i for batch in pool.map(claim, range(8)) for i in batch]
     assert sorted(claimed) == sorted(ids)
+
+
+def test_the_tags_found_for_a_move_are_kept_on_its_os_release_events(store: HistoryStore) -> None:
+    """A claimed delivery brings back the tags the scan found, not only the drift (a retry by a
+    later run says the same); other kinds, runs and references keep none."""
+    ref = parse_reference(REF)
+    other = parse_reference("python:3.12-slim")
+    run = store.start_run("cron")
+    store.record(run, observe(ref, 0, "b1", debian("bullseye")))
+    store.record(run, observe(other, 0, "o1", debian("bullseye")))
+    moved = store.start_run("cron")
+    store.record(moved, observe(ref, 1, "b2", debian("bookworm")))
+    store.record(moved, observe(other, 1, "o2", debian("bullseye")))  # a rebuild: digest events
+    found = Aliases(
+        digest("old"),
+        ("3.11.9-slim-bullseye", "3.11-slim-bullseye"),
+        "3.11-slim-bullseye",
+        "3.11.9-slim-bullseye",
+    )
+    store.note_aliases(moved, {ref: found, other: found})
+    store.enqueue_deliveries([e.id for e in store.events()], ["hook"])
+    claimed = store.claim_deliveries("hook", datetime.now(timezone.utc), "me")
+    kept = {(s.drift.reference, s.drift.kind): s.aliases for s in claimed}
+    assert kept[(ref, DriftKind.OS_RELEASE)] == found
+    assert kept[(other, DriftKind.DIGEST)] is None
+    assert [s.aliases for s in store.events(run_id=moved) if s.drift.reference == ref] == [
+        found
+    ] * 2
