@@ -160,7 +160,7 @@ def test_registry_down_exits_3_with_one_line_per_reference(tmp_path: Path) -> No
     )
     as_json = driftwatch(tmp_path, "resolve", refs[0], "--format", "json")
     assert as_json.returncode == 3 and json.loads(as_json.stdout)[0]["error"].endswith(
-        "cannot connect (All connection attempts failed)"
+        "cannot connect (Connection refused)"
     )
 
 

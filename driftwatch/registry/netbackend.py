@@ -11,6 +11,8 @@ flow control (reading pauses while a whole buffer waits to be consumed) and http
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import ssl
 from collections.abc import Iterable
 from typing import Any
@@ -190,8 +192,16 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
 
 def _connect_error(exc: BaseException) -> httpcore.ConnectError | httpcore.ConnectTimeout:
+    """httpcore's error for a failed connect, its text the system's reason ("Connection refused",
+    "Name or service not known") rather than asyncio's "Connect call failed ('10.0.0.1', 443)"."""
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         return httpcore.ConnectTimeout("timed out while connecting")
+    if isinstance(exc, ssl.SSLError):  # its errno is the library's, not the system's
+        return httpcore.ConnectError(str(exc))
+    if isinstance(exc, socket.gaierror) and exc.strerror:
+        return httpcore.ConnectError(exc.strerror)
+    if isinstance(exc, OSError) and exc.errno:
+        return httpcore.ConnectError(os.strerror(exc.errno))
     return httpcore.ConnectError(str(exc) or type(exc).__name__)
 
 

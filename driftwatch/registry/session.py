@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import functools
+import os
 import random
 import ssl
 import time
@@ -16,7 +17,7 @@ import httpx
 
 from driftwatch import __version__
 from driftwatch.config import Config
-from driftwatch.errors import RateLimited, Unauthorized, Unreachable
+from driftwatch.errors import ConfigError, RateLimited, Unauthorized, Unreachable
 from driftwatch.reference import ImageReference
 from driftwatch.registry.auth import Authenticator, Challenge, pick_challenge
 from driftwatch.registry.budget import PullBudget
@@ -37,6 +38,7 @@ KEEPALIVE_SECONDS = 60.0
 BACKOFF_BASE = 0.25
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
 BASE_HEADERS = httpx.Headers(
@@ -46,8 +48,17 @@ BASE_HEADERS = httpx.Headers(
 
 @functools.lru_cache(maxsize=1)
 def tls_context() -> ssl.SSLContext:
-    """The verifying TLS context, built once per process (loading the CA bundle takes ~0.1 s)."""
-    return httpx.create_ssl_context()
+    """The verifying TLS context, built once per process (loading the CA bundle takes ~0.1 s).
+
+    A CA bundle that cannot be loaded (SSL_CERT_FILE naming an empty or foreign file) is a
+    ConfigError naming the variable, not a traceback.
+    """
+    try:
+        return httpx.create_ssl_context()
+    except (ssl.SSLError, OSError) as exc:
+        named = {name: os.environ[name] for name in _CA_VARIABLES if os.environ.get(name)}
+        where = ", ".join(f"{name}={value}" for name, value in named.items()) or "the CA bundle"
+        raise ConfigError(f"{where}: cannot load the certificates: {exc}") from None
 
 
 @functools.lru_cache(maxsize=1)

@@ -54,3 +54,33 @@ def test_a_run_over_tls_uses_one_multiplexed_connection(
         assert len(done.stdout.splitlines()) == len(refs)
         assert least <= relay.accepted <= most, (run, relay.accepted)
     assert os.environ.get("SSL_CERT_FILE") != str(tls.ca)  # only the subprocess trusted it
+
+
+def test_an_untrusted_certificate_is_a_one_line_connect_error(
+    tls_refs: list[str], tls_relay: tuple[TlsRegistry, NetProxy], tmp_path: Path
+) -> None:
+    """The test CA not trusted: exit 3, the TLS library's reason, no traceback. (The endpoint is
+    named: a loopback registry would otherwise be tried over plain HTTP too.)"""
+    tls, relay = tls_relay
+    ref = f"{tls.host}/{tls_refs[0]}"
+    config = f'[registries."{tls.host}"]\nendpoint = "https://{tls.host}"\n'
+    (tmp_path / "driftwatch.toml").write_text(config)
+    done = run_driftwatch(tmp_path, "resolve", ref)
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.splitlines() == [
+        line for line in done.stderr.splitlines() if line.startswith(f"{ref}: error: ")
+    ]
+    assert "cannot connect" in done.stderr and "certificate verify failed" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_ca_bundle_that_cannot_be_loaded_is_a_config_error(
+    tls_refs: list[str], tls_relay: tuple[TlsRegistry, NetProxy], tmp_path: Path
+) -> None:
+    tls, relay = tls_relay
+    ref = f"{tls.host}/{tls_refs[0]}"
+    done = run_driftwatch(tmp_path, "resolve", ref, env={"SSL_CERT_FILE": os.devnull})
+    assert done.returncode == 2, done.stderr
+    assert f"SSL_CERT_FILE={os.devnull}" in done.stderr
+    assert "cannot load the certificates" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
