@@ -25,7 +25,13 @@ from driftwatch.registry.credentials import Credential, CredentialStore
 from driftwatch.registry.endpoints import candidate_bases, same_origin
 from driftwatch.registry.inflight import RequestTimeout, hold, until
 from driftwatch.registry.responses import read_capped, read_small
-from driftwatch.registry.transport import RegistryTransport, environment_has_proxy
+from driftwatch.registry.transport import (
+    ClientSender,
+    DirectSender,
+    RegistryTransport,
+    Sender,
+    environment_has_proxy,
+)
 
 MAX_RETRY_AFTER = 60.0
 MAX_RETRIES = 10  # whatever the config says: a registry that is down costs bounded time
@@ -41,9 +47,14 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
-BASE_HEADERS = httpx.Headers(
-    {"User-Agent": f"driftwatch/{__version__}", "Accept-Encoding": "identity"}
-)
+# What every request carries (the caller's headers, Accept and Authorization, come on top): the
+# headers httpx's client sent before driftwatch built its requests itself, with its own name.
+BASE_HEADERS = {
+    "Accept": "*/*",
+    "Accept-Encoding": "identity",
+    "Connection": "keep-alive",
+    "User-Agent": f"driftwatch/{__version__}",
+}
 
 
 @functools.lru_cache(maxsize=1)
@@ -79,7 +90,7 @@ class Host:
     base: str
     insecure: bool
     semaphore: asyncio.Semaphore
-    client: httpx.AsyncClient
+    sender: Sender
     challenge: Challenge | None = None
     credential: Credential | None = None
 
@@ -96,7 +107,8 @@ class RegistrySession:
         self.config = config
         self._transport = transport
         self._credentials = credentials if credentials is not None else CredentialStore()
-        self._clients: list[httpx.AsyncClient] = []
+        self._senders: list[Sender] = []
+        self._timeouts = httpx.Timeout(config.timeout).as_dict()
         self._hosts: dict[str, Host] = {}
         self._token_hosts: dict[str, Host] = {}
         self._host_locks: dict[str, asyncio.Lock] = {}
@@ -106,39 +118,40 @@ class RegistrySession:
         self.requests = 0
         self.budget = PullBudget(config.keep_pulls)
 
-    def _new_client(
-        self, insecure: bool, connections: int, *, tls: bool = True
-    ) -> httpx.AsyncClient:
-        """A keep-alive client for one registry (or token server), `connections` at most.
+    def _new_sender(self, insecure: bool, connections: int, *, tls: bool = True) -> Sender:
+        """Keep-alive connections to one registry (or token server), `connections` at most.
 
         HTTP/2 is offered (TLS ALPN) when configured and the registry may be reached over TLS.
+        driftwatch's transport sends directly, unless a proxy is set in the environment (httpx's
+        client routes requests through it) or the session was given a transport (tests).
         """
         http2 = self.config.http2 and tls
         verify = insecure_context() if insecure else tls_context()
-        transport = self._transport
-        if transport is None and not environment_has_proxy():
-            transport = RegistryTransport(verify, connections, KEEPALIVE_SECONDS, http2)
-        client = httpx.AsyncClient(
-            transport=transport,
-            verify=verify,
-            timeout=self.config.timeout,
-            follow_redirects=False,
-            http2=http2,
-            headers=BASE_HEADERS,
-            limits=httpx.Limits(
+        sender: Sender
+        if self._transport is None and not environment_has_proxy():
+            sender = DirectSender(RegistryTransport(verify, connections, KEEPALIVE_SECONDS, http2))
+        else:
+            limits = httpx.Limits(
                 max_connections=connections,
                 max_keepalive_connections=connections,
                 keepalive_expiry=KEEPALIVE_SECONDS,
-            ),
-        )
-        self._clients.append(client)
-        return client
+            )
+            client = httpx.AsyncClient(
+                transport=self._transport,
+                verify=verify,
+                follow_redirects=False,
+                http2=http2,
+                limits=limits,
+            )
+            sender = ClientSender(client)
+        self._senders.append(sender)
+        return sender
 
     async def close(self) -> None:
         """Close every connection."""
-        for client in self._clients:
-            await client.aclose()
-        self._clients.clear()
+        for sender in self._senders:
+            await sender.aclose()
+        self._senders.clear()
 
     async def request(
         self,
@@ -193,10 +206,10 @@ class RegistrySession:
         settings = self.config.registry(registry)
         bases = candidate_bases(registry, settings)
         limit = settings.concurrency or self.config.concurrency
-        client = self._new_client(
+        sender = self._new_sender(
             settings.insecure, limit, tls=any(b.startswith("https://") for b in bases)
         )
-        host = Host(registry, bases[-1], settings.insecure, asyncio.Semaphore(limit), client)
+        host = Host(registry, bases[-1], settings.insecure, asyncio.Semaphore(limit), sender)
         for index, base in enumerate(bases):
             host.base = base
             last = index == len(bases) - 1
@@ -253,9 +266,9 @@ class RegistrySession:
         origin = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
         host = self._token_hosts.get(origin)
         if host is None:
-            client = self._new_client(False, TOKEN_CONCURRENCY, tls=request.url.scheme == "https")
+            sender = self._new_sender(False, TOKEN_CONCURRENCY, tls=request.url.scheme == "https")
             semaphore = asyncio.Semaphore(TOKEN_CONCURRENCY)
-            host = self._token_hosts[origin] = Host("token", origin, False, semaphore, client)
+            host = self._token_hosts[origin] = Host("token", origin, False, semaphore, sender)
         response = await self._send(
             host,
             request.method,
@@ -269,6 +282,20 @@ class RegistrySession:
             return response
         body = await read_capped(response, MAX_TOKEN_BYTES, "token server", "token unknown")
         return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+    def _build(
+        self, method: str, url: str, headers: Mapping[str, str], content: bytes | None
+    ) -> httpx.Request:
+        """The request as sent: driftwatch's headers, then the caller's; the config's timeouts."""
+        sent = httpx.Headers(BASE_HEADERS)
+        sent.update(headers)  # case-insensitive: the caller's Accept replaces the default
+        return httpx.Request(
+            method,
+            url,
+            headers=sent,
+            content=content,
+            extensions={"timeout": self._timeouts},
+        )
 
     async def _send(
         self,
@@ -293,8 +320,8 @@ class RegistrySession:
             try:
                 self.requests += 1
                 deadline = asyncio.get_running_loop().time() + self.config.timeout
-                request = host.client.build_request(method, url, headers=headers, content=content)
-                response = await until(deadline, host.client.send(request, stream=True))
+                request = self._build(method, url, headers, content)
+                response = await until(deadline, host.sender.send(request))
             except (httpx.TransportError, RequestTimeout) as exc:
                 host.semaphore.release()
                 if final:

@@ -20,7 +20,7 @@ from driftwatch.reference import parse_reference
 from driftwatch.registry import RegistryClient
 from driftwatch.registry.netbackend import HIGH_WATER, AsyncioStream
 from driftwatch.registry.session import RegistrySession, tls_context
-from driftwatch.registry.transport import RegistryTransport
+from driftwatch.registry.transport import ClientSender, DirectSender, RegistryTransport
 from tests.names import unique_name
 from tests.netproxy import NetProxy
 from tests.testbed.images import Blob, build_image
@@ -112,11 +112,13 @@ async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 class ClosingServer:
     """HTTP/1.1 on loopback that answers one request per connection, then closes it, without
-    saying `Connection: close` (as a server whose keep-alive timer fired right after)."""
+    saying `Connection: close` (as a server whose keep-alive timer fired right after). Every
+    answer sets a cookie; `requests` keeps the head of each request."""
 
     def __init__(self) -> None:
         self.connections = 0
         self.port = 0
+        self.requests: list[bytes] = []
 
     async def __aenter__(self) -> ClosingServer:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -129,8 +131,8 @@ class ClosingServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        self.requests.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 200 OK\r\nSet-Cookie: s=1\r\nContent-Length: 2\r\n\r\nok")
         await writer.drain()
         writer.close()
 
@@ -147,6 +149,34 @@ def test_a_keep_alive_connection_the_server_closed_is_not_reused() -> None:
             return [first.text, second.text]
 
     assert asyncio.run(go()) == ["ok", "ok"]
+
+
+def test_requests_carry_driftwatchs_headers_once_and_never_a_cookie() -> None:
+    async def go() -> list[bytes]:
+        async with ClosingServer() as server:
+            host = f"127.0.0.1:{server.port}"
+            settings = RegistrySettings(endpoint=f"http://{host}")
+            session = RegistrySession(Config(registries={host: settings}), None, None)
+            try:
+                ref = parse_reference(f"{host}/app:1")
+                headers = {"accept": "application/vnd.oci.image.index.v1+json"}
+                for _ in range(2):
+                    response = await session.request(ref, "GET", "/v2/app/manifests/1", headers)
+                    await response.aclose()
+            finally:
+                await session.close()
+            return server.requests
+
+    pings_and_gets = asyncio.run(go())
+    assert len(pings_and_gets) == 3  # /v2/, then the manifest twice
+    for head in pings_and_gets[1:]:
+        lines = head.decode().lower().splitlines()
+        assert [line for line in lines if line.startswith("accept:")] == [
+            "accept: application/vnd.oci.image.index.v1+json"
+        ]
+        assert "accept-encoding: identity" in lines
+        assert any(line.startswith("user-agent: driftwatch/") for line in lines)
+        assert not any(line.startswith("cookie:") for line in lines)
 
 
 async def _resolve(config: Config, ref: str) -> str:
@@ -175,16 +205,15 @@ def test_a_proxy_in_the_environment_is_used_through_httpx(
         assert proxy.accepted == 0
 
 
-def test_sessions_use_driftwatchs_transport_unless_a_proxy_is_set(
+def test_sessions_send_directly_unless_a_proxy_is_set(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
 
-    def transport_of(session: RegistrySession) -> object:
-        client = session._new_client(False, 4)
-        return client._transport
+    def sender_of(session: RegistrySession) -> object:
+        return session._new_sender(False, 4)
 
-    assert isinstance(transport_of(RegistrySession(Config(), None, None)), RegistryTransport)
+    assert isinstance(sender_of(RegistrySession(Config(), None, None)), DirectSender)
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
-    assert not isinstance(transport_of(RegistrySession(Config(), None, None)), RegistryTransport)
+    assert isinstance(sender_of(RegistrySession(Config(), None, None)), ClientSender)
