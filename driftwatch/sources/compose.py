@@ -32,6 +32,7 @@ from driftwatch.sources.composefiles import (
     services_of,
     with_includes,
 )
+from driftwatch.sources.composeinline import InlineDockerfile, inline_dockerfile
 from driftwatch.sources.dockerfile import shorten
 from driftwatch.sources.inventory import SPLIT_NOTE, alias_note
 from driftwatch.sources.substitute import Expansion, expand
@@ -243,7 +244,8 @@ def _problem(expanded: Expansion, doc: Doc) -> tuple[str | None, str]:
 
 def _build(project: Project, service: str, layers: list[Layer]) -> None:
     """Queue the Dockerfile of a service's build with its args, contexts and local images."""
-    context, dockerfile, inline = ".", "Dockerfile", False
+    context, dockerfile = ".", "Dockerfile"
+    inline: InlineDockerfile | None = None
     context_layer = layers[0]
     args: dict[str, str] = {}
     origins: dict[str, str] = {}
@@ -256,8 +258,9 @@ def _build(project: Project, service: str, layers: list[Layer]) -> None:
         if isinstance(build, yaml.ScalarNode):
             context, context_layer = _interpolate(build, layer.doc), layer
             continue
-        if lookup(build, "dockerfile_inline") is not None:
-            inline = True
+        text = lookup(build, "dockerfile_inline")
+        if isinstance(text, yaml.ScalarNode):
+            inline = inline_dockerfile(text, layer.doc.text, layer.doc.values)
         if lookup(build, "context") is not None:
             context, context_layer = _interpolate(lookup(build, "context"), layer.doc), layer
         if lookup(build, "dockerfile") is not None:
@@ -268,9 +271,17 @@ def _build(project: Project, service: str, layers: list[Layer]) -> None:
     found = first(layers, "platform")
     if not platforms and found is not None:
         platforms = _platforms(found[1], found[0].doc)
-    if inline or "://" in context or context.startswith("git@"):
-        return
     file = layers[0].doc.file
+    if inline is not None:
+        local = frozenset(project.local)
+        project.result.builds.append(
+            ComposeBuild(
+                service, file, args, origins, frozenset(contexts), local, file, platforms, inline
+            )
+        )
+        return
+    if "://" in context or context.startswith("git@"):
+        return
     folder = inside(context_layer.doc.folder, context)
     path = None if folder is None else inside(folder, dockerfile)
     if path is None:

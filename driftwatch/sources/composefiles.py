@@ -8,12 +8,14 @@ leaves the root (`inside` returns None) is refused with a problem, never read.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import yaml
 
 from driftwatch.models import BaseImageUse
+from driftwatch.sources.composeinline import InlineDockerfile
 from driftwatch.sources.inventory import FileProblem
 from driftwatch.sources.substitute import expand
 from driftwatch.sources.yamlnodes import YamlError, items, load_nodes, lookup, scalar_text
@@ -53,6 +55,7 @@ class ComposeBuild:
     local_images: frozenset[str] = frozenset()
     file: str = ""  # the compose (or bake) file that names the service
     platforms: tuple[str, ...] = ()  # what the build is for, when the file says (bake)
+    inline: InlineDockerfile | None = None  # `dockerfile_inline`: the text, not a file
 
 
 @dataclass
@@ -284,13 +287,40 @@ def read_dotenv_lines(text: str) -> dict[str, tuple[str, int, bool]]:
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        literal = False
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            literal = value[0] == "'"
-            value = value[1:-1]
-        values[key.strip()] = (value, number, literal)
+        parsed, literal = dotenv_value(value.strip())
+        values[key.strip()] = (parsed, number, literal)
     return values
+
+
+def dotenv_value(value: str) -> tuple[str, bool]:
+    """One `.env` value as compose reads it, and whether it is literal (single-quoted).
+
+    A quoted value ends at its closing quote (a `# comment` may follow); an unquoted one ends
+    before ` #`, as in `TAG=1.2 # pinned` (a `#` inside a word, `a#b`, is kept).
+    """
+    quote = value[:1]
+    if quote in ("'", '"'):
+        end = _closing_quote(value, quote)
+        if end > 0:
+            inner = value[1:end]
+            if quote == '"':
+                inner = re.sub(r'\\(["\\])', r"\1", inner)
+            return inner, quote == "'"
+    comment = re.search(r"\s#", value)
+    return (value[: comment.start()] if comment else value).strip(), False
+
+
+def _closing_quote(value: str, quote: str) -> int:
+    """The index of the quote closing `value[0]` (backslash escapes it in double quotes), or -1."""
+    pos = 1
+    while pos < len(value):
+        if quote == '"' and value[pos] == "\\":
+            pos += 2
+            continue
+        if value[pos] == quote:
+            return pos
+        pos += 1
+    return -1
 
 
 def read_dotenv(text: str) -> dict[str, str]:

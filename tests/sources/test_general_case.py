@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+from driftwatch.config import Config
+from driftwatch.sources import Inventory, find_image_uses
+from driftwatch.sources.composefiles import dotenv_value
 from driftwatch.sources.dockerfile import parse_dockerfile
+from driftwatch.sources.inventory import in_place
 from driftwatch.sources.substitute import MAX_NESTING, expand
 
 
@@ -52,3 +57,90 @@ def test_deep_nesting_is_bounded() -> None:
     assert got.errors and "nested" in got.errors[0]
     shallow = "${A:-" * 5 + "x" + "}" * 5
     assert expand(shallow, {}).text == "x"
+
+
+def _compose(tmp_path: Path, text: str, env: str | None = None) -> Inventory:
+    (tmp_path / "compose.yaml").write_text(text)
+    if env is not None:
+        (tmp_path / ".env").write_text(env)
+    return find_image_uses([tmp_path], Config(), environ={}, root=tmp_path)
+
+
+def _rows(inventory: Inventory) -> list[tuple[int, int, str, str | None, str | None]]:
+    return [
+        (u.line, u.column, u.written, str(u.reference) if u.reference else None, u.problem)
+        for u in inventory.uses
+    ]
+
+
+def test_dockerfile_inline_is_read_at_its_lines_in_the_compose_file(tmp_path: Path) -> None:
+    """Compose interpolates the text (`$$` for the Dockerfile's own `$`), then BuildKit reads it."""
+    inventory = _compose(
+        tmp_path,
+        "services:\n"
+        "  app:\n"
+        "    build:\n"
+        "      dockerfile_inline: |\n"
+        "        # syntax=docker/dockerfile:1\n"
+        "        ARG TAG=3.20\n"
+        "        FROM alpine:$${TAG} AS base\n"
+        "        FROM ${REGISTRY}/tool:1\n"
+        "        FROM base\n"
+        "        COPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/\n"
+        "      additional_contexts:\n"
+        "        dep: docker-image://ubuntu:24.04\n",
+    )
+    rows = _rows(inventory)
+    assert rows[:2] == [
+        (5, 18, "docker/dockerfile:1", "docker.io/docker/dockerfile:1", None),
+        (7, 14, "alpine:$${TAG}", "docker.io/library/alpine:3.20", None),
+    ]
+    line, column, written, reference, problem = rows[2]
+    assert (line, column, written, reference) == (8, 14, "${REGISTRY}/tool:1", None)
+    assert problem is not None and "REGISTRY is not set" in problem
+    assert rows[3] == (10, 21, "ghcr.io/astral-sh/uv:0.5", "ghcr.io/astral-sh/uv:0.5", None)
+    assert rows[4][3] == "docker.io/library/ubuntu:24.04"
+    assert len(rows) == 5
+    assert all("dockerfile_inline of compose service app" in u.notes for u in inventory.uses[:4])
+    lines = (tmp_path / "compose.yaml").read_text().split("\n")
+    for use in inventory.uses:
+        assert lines[use.line - 1][use.column - 1 :].startswith(use.written)
+
+
+def test_an_inline_dockerfile_that_cannot_be_mapped_is_reported_at_its_scalar(
+    tmp_path: Path,
+) -> None:
+    inventory = _compose(
+        tmp_path,
+        'services:\n  app:\n    build:\n      dockerfile_inline: "FROM ${BASE:-node:22}\\nRUN x"\n',
+    )
+    [use] = inventory.uses
+    assert (use.line, use.column, str(use.reference)) == (4, 27, "docker.io/library/node:22")
+    assert not in_place(use)  # pin never rewrites it
+
+
+def test_an_inline_dockerfile_naming_the_projects_own_image_reports_nothing(
+    tmp_path: Path,
+) -> None:
+    inventory = _compose(
+        tmp_path,
+        "services:\n"
+        "  base:\n    image: acme/base:1\n    build: {dockerfile_inline: 'FROM debian:12'}\n"
+        "  app:\n    build:\n      dockerfile_inline: |\n        FROM acme/base:1\n",
+    )
+    assert [str(u.reference) for u in inventory.uses] == ["docker.io/library/debian:12"]
+
+
+def test_dotenv_values_end_before_an_inline_comment(tmp_path: Path) -> None:
+    inventory = _compose(
+        tmp_path,
+        "services:\n  app:\n    image: ${IMG}:${TAG}\n  db:\n    image: postgres:${PG}\n",
+        'IMG="ghcr.io/acme/app" # the image\nTAG=2.0 # pinned\nPG=16#kept\n',
+    )
+    assert [str(u.reference) if u.reference else u.problem for u in inventory.uses] == [
+        "ghcr.io/acme/app:2.0",
+        "invalid tag '16#kept': tags are 1-128 of letters, digits, '_', '.', '-', not starting "
+        "with '.' or '-'",
+    ]
+    assert dotenv_value("'a # b' # c") == ("a # b", True)
+    assert dotenv_value('"say \\"hi\\"" # c') == ('say "hi"', False)
