@@ -8,7 +8,6 @@ leaves the root (`inside` returns None) is refused with a problem, never read.
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -16,6 +15,7 @@ import yaml
 
 from driftwatch.models import BaseImageUse
 from driftwatch.sources.composeinline import InlineDockerfile
+from driftwatch.sources.dotenv import read_dotenv, read_dotenv_lines
 from driftwatch.sources.inventory import FileProblem
 from driftwatch.sources.substitute import expand
 from driftwatch.sources.yamlnodes import YamlError, items, load_nodes, lookup, scalar_text
@@ -66,6 +66,7 @@ class ComposeResult:
     problems: list[FileProblem] = field(default_factory=list)
     builds: list[ComposeBuild] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # every compose file read (includes too)
+    seen: dict[tuple[str, int, int], int] = field(default_factory=dict)  # (file, line, col) -> use
 
 
 @dataclass
@@ -101,11 +102,20 @@ class Project:
         self.read, self.environ, self.result = read, environ, result
         self.docs: dict[str, Doc | None] = {}
         self.local: set[str] = set()
-        self.seen: dict[tuple[str, int, int], int] = {}  # (file, line, column) -> index in uses
+        self.seen = result.seen  # shared: a file two projects read is reported once
         self.quiet = False
 
-    def doc(self, file: str, where: tuple[str, int | None] | None = None) -> Doc | None:
-        """The parsed file (cached); a problem (at `where`, else the file) when unreadable."""
+    def doc(
+        self,
+        file: str,
+        where: tuple[str, int | None] | None = None,
+        env_files: tuple[str, ...] = (),
+    ) -> Doc | None:
+        """The parsed file (cached); a problem (at `where`, else the file) when unreadable.
+
+        Its variables come from `env_files` (an `include` entry's `env_file`), else `.env`
+        beside it.
+        """
         if file in self.docs:
             return self.docs[file]
         self.docs[file] = None
@@ -119,24 +129,27 @@ class Project:
         except YamlError as exc:
             self.problem(file, exc.reason, exc.line)
             return None
-        values, origins = self._values(posixpath.dirname(file))
+        folder = posixpath.dirname(file)
+        values, origins = self._values(env_files or (posixpath.join(folder, ".env"),))
         doc = Doc(file, text, root, values, origins)
         self.docs[file] = doc
         self.result.files.append(file)
         return doc
 
-    def _values(self, folder: str) -> tuple[dict[str, str], dict[str, str]]:
-        """`.env` in `folder` then the environment (which wins), with where each came from."""
-        dotenv = posixpath.join(folder, ".env") if folder else ".env"
-        try:
-            entries = read_dotenv_lines(self.read(dotenv))
-        except (OSError, ValueError):
-            entries = {}
+    def _values(self, dotenvs: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
+        """The env files in order (a later one wins), then the environment (which wins over all),
+        with where each value came from."""
         values: dict[str, str] = {}
-        for key, (value, _, literal) in entries.items():  # later lines see earlier ones
-            seen = {**values, **self.environ}
-            values[key] = value if literal else expand(value, seen, escape=None).text
-        origins = {key: f"{dotenv} line {line}" for key, (_, line, _) in entries.items()}
+        origins: dict[str, str] = {}
+        for dotenv in dotenvs:
+            try:
+                entries = read_dotenv_lines(self.read(dotenv))
+            except (OSError, ValueError):
+                entries = {}
+            for key, (value, line, literal) in entries.items():  # later lines see earlier ones
+                seen = {**values, **self.environ}
+                values[key] = value if literal else expand(value, seen, escape=None).text
+                origins[key] = f"{dotenv} line {line}"
         values.update(self.environ)
         origins.update(dict.fromkeys(self.environ, "the environment"))
         return values, origins
@@ -160,37 +173,49 @@ class Project:
 def with_includes(project: Project, files: list[str]) -> list[Doc]:
     """The documents of `files` and, transitively, of their top-level `include` entries."""
     docs: list[Doc] = []
-    queue: list[tuple[str, tuple[str, int | None] | None]] = [(f, None) for f in files]
+    queue: list[tuple[str, tuple[str, int | None] | None, tuple[str, ...]]]
+    queue = [(f, None, ()) for f in files]
     while queue:
-        file, where = queue.pop(0)
+        file, where, env_files = queue.pop(0)
         known = file in project.docs
-        doc = project.doc(file, where)
+        doc = project.doc(file, where, env_files)
         if doc is None or known:
             continue
         docs.append(doc)
-        for path, line in includes(doc):
+        for path, line, envs in includes(doc):
             target = inside(doc.folder, path)
             if target is None:
                 project.problem(
                     doc.file, f"include {path} is outside the repository: skipped", line
                 )
-            else:
-                queue.append((target, (doc.file, line)))  # a missing one: reported at the include
+                continue
+            found = tuple(e for e in (inside(doc.folder, env) for env in envs) if e is not None)
+            queue.append((target, (doc.file, line), found))  # a missing one: reported there
     return docs
 
 
-def includes(doc: Doc) -> list[tuple[str, int]]:
-    """The paths of a top-level `include` (strings, or mappings whose `path` is one or a list)."""
+def includes(doc: Doc) -> list[tuple[str, int, tuple[str, ...]]]:
+    """The paths of a top-level `include` (strings, or mappings whose `path` is one or a list),
+    each with the entry's `env_file` paths (a string or a list; none: `.env` beside the file)."""
     node = lookup(doc.root, "include")
     entries = node.value if isinstance(node, yaml.SequenceNode) else []
     found = []
     for entry in entries:
-        paths = lookup(entry, "path") if isinstance(entry, yaml.MappingNode) else entry
-        for item in paths.value if isinstance(paths, yaml.SequenceNode) else [paths]:
-            text = scalar_text(item)
-            if text and item is not None:
-                value = expand(text, doc.values, escape=None, dollar_escape=True).text
-                found.append((value, int(item.start_mark.line) + 1))
+        mapping = isinstance(entry, yaml.MappingNode)
+        paths = lookup(entry, "path") if mapping else entry
+        env_files = tuple(_strings(doc, lookup(entry, "env_file") if mapping else None))
+        for value, item in _strings(doc, paths).items():
+            found.append((value, int(item.start_mark.line) + 1, env_files))
+    return found
+
+
+def _strings(doc: Doc, node: yaml.Node | None) -> dict[str, yaml.Node]:
+    """The interpolated strings of a scalar or a list of scalars, with their nodes."""
+    found: dict[str, yaml.Node] = {}
+    for item in node.value if isinstance(node, yaml.SequenceNode) else [node]:
+        text = scalar_text(item)
+        if text and item is not None:
+            found[expand(text, doc.values, escape=None, dollar_escape=True).text] = item
     return found
 
 
@@ -276,53 +301,3 @@ def with_user(use: BaseImageUse, user: str) -> BaseImageUse:
             notes[index] = f"services {', '.join(names)}" if len(names) > 1 else note
             break
     return replace(use, notes=tuple(notes))
-
-
-def read_dotenv_lines(text: str) -> dict[str, tuple[str, int, bool]]:
-    """`KEY=VALUE` lines of a compose `.env` file: value, line, and whether single-quoted
-    (literal: compose does not interpolate it)."""
-    values: dict[str, tuple[str, int, bool]] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        parsed, literal = dotenv_value(value.strip())
-        values[key.strip()] = (parsed, number, literal)
-    return values
-
-
-def dotenv_value(value: str) -> tuple[str, bool]:
-    """One `.env` value as compose reads it, and whether it is literal (single-quoted).
-
-    A quoted value ends at its closing quote (a `# comment` may follow); an unquoted one ends
-    before ` #`, as in `TAG=1.2 # pinned` (a `#` inside a word, `a#b`, is kept).
-    """
-    quote = value[:1]
-    if quote in ("'", '"'):
-        end = _closing_quote(value, quote)
-        if end > 0:
-            inner = value[1:end]
-            if quote == '"':
-                inner = re.sub(r'\\(["\\])', r"\1", inner)
-            return inner, quote == "'"
-    comment = re.search(r"\s#", value)
-    return (value[: comment.start()] if comment else value).strip(), False
-
-
-def _closing_quote(value: str, quote: str) -> int:
-    """The index of the quote closing `value[0]` (backslash escapes it in double quotes), or -1."""
-    pos = 1
-    while pos < len(value):
-        if quote == '"' and value[pos] == "\\":
-            pos += 2
-            continue
-        if value[pos] == quote:
-            return pos
-        pos += 1
-    return -1
-
-
-def read_dotenv(text: str) -> dict[str, str]:
-    """`KEY=VALUE` lines of a compose `.env` file (comments and `export ` allowed)."""
-    return {key: value for key, (value, _, _) in read_dotenv_lines(text).items()}

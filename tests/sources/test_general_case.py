@@ -7,8 +7,8 @@ from pathlib import Path
 
 from driftwatch.config import Config
 from driftwatch.sources import Inventory, find_image_uses
-from driftwatch.sources.composefiles import dotenv_value
 from driftwatch.sources.dockerfile import parse_dockerfile
+from driftwatch.sources.dotenv import dotenv_value
 from driftwatch.sources.inventory import in_place
 from driftwatch.sources.substitute import MAX_NESTING, expand
 
@@ -144,3 +144,26 @@ def test_dotenv_values_end_before_an_inline_comment(tmp_path: Path) -> None:
     ]
     assert dotenv_value("'a # b' # c") == ("a # b", True)
     assert dotenv_value('"say \\"hi\\"" # c') == ('say "hi"', False)
+
+
+def test_an_include_entry_env_file_gives_the_included_files_variables(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "cache.yaml").write_text("services:\n  cache:\n    image: redis:${TAG}\n")
+    (tmp_path / "sub" / "cache.env").write_text("TAG=7.4 # the line we run\n")
+    inventory = _compose(
+        tmp_path,
+        "include:\n  - path: [sub/cache.yaml]\n    env_file: sub/cache.env\nservices: {}\n",
+    )
+    [use] = inventory.uses
+    assert str(use.reference) == "docker.io/library/redis:7.4"
+    assert "TAG = 7.4 from sub/cache.env line 1" in use.notes
+
+
+def test_a_file_two_compose_projects_read_is_reported_once(tmp_path: Path) -> None:
+    """compose-go's extends/withdir: withdir/ and withdir/dir/ both extend dir/base.yaml."""
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "base.yaml").write_text("services:\n  test:\n    image: hello-world\n")
+    extends = "services:\n  test:\n    extends:\n      file: {}\n      service: test\n"
+    (tmp_path / "dir" / "compose.yaml").write_text(extends.format("base.yaml"))
+    inventory = _compose(tmp_path, extends.format("dir/compose.yaml"))
+    assert [(u.file, u.line) for u in inventory.uses] == [("dir/base.yaml", 3)]
