@@ -184,7 +184,8 @@ def _substitute(name: str, op: str | None, raw_word: str, acc: _Acc) -> str:
     if kind == "+":
         return word if present else ""
     if not present:  # "?"
-        acc.errors.append(f"{name}: {word}" if word else f"{name} is not set")
+        missing = f"required variable {name} is missing a value"  # compose's own words
+        acc.errors.append(f"{missing}: {word}" if word else missing)
     return value or ""
 
 
