@@ -2,10 +2,11 @@
 
 Values are interpolated as compose does (`${VAR:-default}`, `$$` for a literal `$`) from `.env`
 beside the file and the environment. Understood: `services.*.image`, `build` (string or mapping,
-`args`, `additional_contexts`), `extends` (same file or `file:`, recursive, cycles refused),
-top-level `include`, YAML anchors, aliases, merge keys and tags. An image that a service of the
-same project builds (`build` + `image`) is local: neither its `image:` nor a FROM naming it is
-reported. Paths leaving the repository are refused with a problem.
+`args`, `additional_contexts`, `dockerfile_inline`: see `composeinline.py`), `extends` (same file
+or `file:`, recursive, cycles refused), top-level `include` (with its `env_file`), YAML anchors,
+aliases, merge keys and tags. An image that a service of the same project builds (`build` +
+`image`) is local: neither its `image:` nor a FROM naming it is reported. Paths leaving the
+repository are refused with a problem.
 """
 
 from __future__ import annotations
