@@ -167,3 +167,39 @@ def test_a_file_two_compose_projects_read_is_reported_once(tmp_path: Path) -> No
     (tmp_path / "dir" / "compose.yaml").write_text(extends.format("base.yaml"))
     inventory = _compose(tmp_path, extends.format("dir/compose.yaml"))
     assert [(u.file, u.line) for u in inventory.uses] == [("dir/base.yaml", 3)]
+
+
+def test_common_real_names_are_found(tmp_path: Path) -> None:
+    """`Dockerfile_dev` (700+ public repositories), `podman-compose.yml` (2,000+),
+    `dev.docker-compose.yml` (1,000+) and a compose file named freely were never read."""
+    (tmp_path / "Dockerfile_dev").write_text("FROM python:3.12\n")
+    (tmp_path / "app_Containerfile").write_text("FROM fedora:41\n")
+    for name, image in [
+        ("podman-compose.yml", "redis:7"),
+        ("dev.docker-compose.yml", "mariadb:11"),
+        ("container-compose.yaml", "nginx:1.27"),
+        ("compose-monitoring.yml", "grafana/grafana:11.0.0"),
+    ]:
+        folder = tmp_path / name.split(".")[0]
+        folder.mkdir()
+        (folder / name).write_text(f"services:\n  s:\n    image: {image}\n")
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "compose-operator.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "    - name: c\n      image: busybox:1.36\n"
+    )
+    found = find_image_uses([tmp_path], Config(), environ={}, root=tmp_path)
+    assert sorted((u.file, u.kind.value, str(u.reference)) for u in found.uses) == [
+        ("Dockerfile_dev", "from", "docker.io/library/python:3.12"),
+        ("app_Containerfile", "from", "docker.io/library/fedora:41"),
+        (
+            "compose-monitoring/compose-monitoring.yml",
+            "compose",
+            "docker.io/grafana/grafana:11.0.0",
+        ),
+        ("container-compose/container-compose.yaml", "compose", "docker.io/library/nginx:1.27"),
+        ("dev/dev.docker-compose.yml", "compose", "docker.io/library/mariadb:11"),
+        ("k8s/compose-operator.yaml", "kubernetes", "docker.io/library/busybox:1.36"),
+        ("podman-compose/podman-compose.yml", "compose", "docker.io/library/redis:7"),
+    ]
+    assert found.problems == ()
