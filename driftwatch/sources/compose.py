@@ -36,6 +36,7 @@ from driftwatch.sources.composefiles import (
 from driftwatch.sources.composeinline import InlineDockerfile, inline_dockerfile
 from driftwatch.sources.dockerfile import shorten
 from driftwatch.sources.inventory import SPLIT_NOTE, alias_note
+from driftwatch.sources.placeholders import invalid_reference
 from driftwatch.sources.substitute import Expansion, expand
 from driftwatch.sources.suppress import ignored_rules
 from driftwatch.sources.yamlnodes import (
@@ -192,7 +193,7 @@ def _image_use(
         try:
             reference = parse_reference(expanded.text)
         except InvalidReference as exc:
-            problem, advice = shorten(str(exc)), f"Fix the reference `{shorten(expanded.text)}`."
+            problem, advice = invalid_reference(expanded.text, exc)
     notes = [f"service {service}", *extra]
     if "\n" in where.written:
         notes.append(SPLIT_NOTE)

@@ -203,3 +203,21 @@ def test_common_real_names_are_found(tmp_path: Path) -> None:
         ("podman-compose/podman-compose.yml", "compose", "docker.io/library/redis:7"),
     ]
     assert found.problems == ()
+
+
+def test_a_template_placeholder_is_named_not_called_a_bad_reference(tmp_path: Path) -> None:
+    """dotnet/dotnet-docker keeps `FROM {{runtimeDepsBaseTag}}` in `Dockerfile.linux` templates;
+    apache/airflow's docs compose file says `apache/airflow:|version|`."""
+    uses, _ = parse_dockerfile("FROM {{runtimeDepsBaseTag}}\nFROM %%BASE%%:1\n", "Dockerfile.linux")
+    assert [u.reference for u in uses] == [None, None]
+    assert uses[0].problem == (
+        "template placeholder {{runtimeDepsBaseTag}} in `{{runtimeDepsBaseTag}}`: this file is a "
+        "template, not what is built"
+    )
+    assert "%%BASE%%" in (uses[1].problem or "")
+    assert "exclude" in uses[0].advice
+    inventory = _compose(tmp_path, "services:\n  a:\n    image: ${IMG:-apache/airflow:|version|}\n")
+    [use] = inventory.uses
+    assert use.reference is None and "|version|" in (use.problem or "")
+    plain, _ = parse_dockerfile("FROM Alpine:3\n", "Dockerfile")
+    assert "template" not in (plain[0].problem or "") and plain[0].problem
