@@ -247,6 +247,7 @@ def _problem(expanded: Expansion, doc: Doc) -> tuple[str | None, str]:
 def _build(project: Project, service: str, layers: list[Layer]) -> None:
     """Queue the Dockerfile of a service's build with its args, contexts and local images."""
     context, dockerfile = ".", "Dockerfile"
+    unset: dict[str, str] = {}  # "context" / "dockerfile" -> why its value is unknown
     inline: InlineDockerfile | None = None
     context_layer = layers[0]
     args: dict[str, str] = {}
@@ -258,15 +259,18 @@ def _build(project: Project, service: str, layers: list[Layer]) -> None:
         if build is None:
             continue
         if isinstance(build, yaml.ScalarNode):
-            context, context_layer = _interpolate(build, layer.doc), layer
+            context, context_layer = _path(build, layer.doc, "context", unset), layer
             continue
         text = lookup(build, "dockerfile_inline")
         if isinstance(text, yaml.ScalarNode):
             inline = inline_dockerfile(text, layer.doc.text, layer.doc.values)
         if lookup(build, "context") is not None:
-            context, context_layer = _interpolate(lookup(build, "context"), layer.doc), layer
+            context, context_layer = (
+                _path(lookup(build, "context"), layer.doc, "context", unset),
+                layer,
+            )
         if lookup(build, "dockerfile") is not None:
-            dockerfile = _interpolate(lookup(build, "dockerfile"), layer.doc)
+            dockerfile = _path(lookup(build, "dockerfile"), layer.doc, "dockerfile", unset)
         _args(lookup(build, "args"), layer.doc, service, args, origins)
         contexts |= _contexts(project, lookup(build, "additional_contexts"), layer.doc, service)
         platforms = _platforms(lookup(build, "platforms"), layer.doc) or platforms
@@ -283,6 +287,10 @@ def _build(project: Project, service: str, layers: list[Layer]) -> None:
         )
         return
     if "://" in context or context.startswith("git@"):
+        return
+    if unset:
+        why = "; ".join(unset.values())
+        project.problem(file, f"service {service}: build {why}: its Dockerfile is not known")
         return
     folder = inside(context_layer.doc.folder, context)
     path = None if folder is None else inside(folder, dockerfile)
@@ -311,6 +319,18 @@ def _platforms(node: yaml.Node | None, doc: Doc) -> tuple[str, ...]:
     nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
     values = (_interpolate(item, doc) for item in nodes if item is not None)
     return tuple(value for value in values if value.count("/") in (1, 2))
+
+
+def _path(node: yaml.Node | None, doc: Doc, what: str, unset: dict[str, str]) -> str:
+    """A build path interpolated; when a variable in it is not set, why, under `what`."""
+    text = scalar_text(node) or ""
+    expanded = expand(text, doc.values, escape=None, dollar_escape=True)
+    unset.pop(what, None)
+    if expanded.missing or expanded.errors:
+        names = ", ".join(expanded.missing)
+        reason = "; ".join(expanded.errors) or f"variable {names} is not set"
+        unset[what] = f"{what} `{text}` ({reason})"
+    return expanded.text
 
 
 def _interpolate(node: yaml.Node | None, doc: Doc) -> str:

@@ -221,3 +221,22 @@ def test_a_template_placeholder_is_named_not_called_a_bad_reference(tmp_path: Pa
     assert use.reference is None and "|version|" in (use.problem or "")
     plain, _ = parse_dockerfile("FROM Alpine:3\n", "Dockerfile")
     assert "template" not in (plain[0].problem or "") and plain[0].problem
+
+
+def test_a_build_path_with_an_unset_variable_says_so(tmp_path: Path) -> None:
+    """docker/compose's simple-build-test fixture: `dockerfile: ${MYVAR}` was 'not found'."""
+    (tmp_path / "nginx-build").mkdir()
+    (tmp_path / "nginx-build" / "Dockerfile").write_text("FROM nginx:1.27\n")
+    inventory = _compose(
+        tmp_path,
+        "services:\n  nginx:\n    build:\n      context: nginx-build\n      dockerfile: ${MYVAR}\n"
+        "  web:\n    build: ${CTX:-nginx-build}\n",
+    )
+    assert [(p.file, p.reason) for p in inventory.problems] == [
+        (
+            "compose.yaml",
+            "service nginx: build dockerfile `${MYVAR}` (variable MYVAR is not set): its "
+            "Dockerfile is not known",
+        )
+    ]
+    assert [str(u.reference) for u in inventory.uses] == ["docker.io/library/nginx:1.27"]
