@@ -7,17 +7,20 @@ import re
 __all__ = ["dotenv_value", "read_dotenv", "read_dotenv_lines"]
 
 
+# `export KEY=value`, `KEY = value`, and the YAML-like `KEY: value` compose-go also reads.
+_ASSIGNMENT = re.compile(r"(?:export\s+)?([A-Za-z0-9_.\-\[\]]+)\s*[=:](.*)")
+
+
 def read_dotenv_lines(text: str) -> dict[str, tuple[str, int, bool]]:
     """`KEY=VALUE` lines of a compose `.env` file: value, line, and whether single-quoted
     (literal: compose does not interpolate it)."""
     values: dict[str, tuple[str, int, bool]] = {}
     for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
+        found = _ASSIGNMENT.fullmatch(line.strip())
+        if found is None:  # blank, comment, a bare `KEY` (taken from the environment), junk
             continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        parsed, literal = dotenv_value(value.strip())
-        values[key.strip()] = (parsed, number, literal)
+        parsed, literal = dotenv_value(found.group(2).strip())
+        values[found.group(1)] = (parsed, number, literal)
     return values
 
 
@@ -33,8 +36,8 @@ def dotenv_value(value: str) -> tuple[str, bool]:
         if end > 0:
             escaped = r'\\(["\\])' if quote == '"' else r"\\(')"
             return re.sub(escaped, r"\1", value[1:end]), quote == "'"
-    comment = re.search(r"\s#", value)
-    return (value[: comment.start()] if comment else value).strip(), False
+    comment = value.find(" #")  # compose-go cuts an unquoted value there
+    return (value[:comment] if comment >= 0 else value).strip(), False
 
 
 def _closing_quote(value: str, quote: str) -> int:

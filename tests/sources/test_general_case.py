@@ -8,7 +8,7 @@ from pathlib import Path
 from driftwatch.config import Config
 from driftwatch.sources import Inventory, find_image_uses
 from driftwatch.sources.dockerfile import parse_dockerfile
-from driftwatch.sources.dotenv import dotenv_value
+from driftwatch.sources.dotenv import dotenv_value, read_dotenv
 from driftwatch.sources.inventory import in_place
 from driftwatch.sources.substitute import MAX_NESTING, expand
 
@@ -143,6 +143,12 @@ def test_dotenv_values_end_before_an_inline_comment(tmp_path: Path) -> None:
         "with '.' or '-'",
     ]
     assert dotenv_value("'a # b' # c") == ("a # b", True)
+    assert read_dotenv("export A=1\nB = 2 # c\nC: ghcr.io/x\nD=a=b\nE\nbad key=1\n") == {
+        "A": "1",
+        "B": "2",
+        "C": "ghcr.io/x",
+        "D": "a=b",
+    }
     assert dotenv_value('"say \\"hi\\"" # c') == ('say "hi"', False)
 
 
