@@ -22,7 +22,7 @@ from driftwatch.sources.inventory import SPLIT_NOTE, FileProblem
 from driftwatch.sources.substitute import expand
 from driftwatch.sources.yamlnodes import scalar_at
 
-__all__ = ["InlineDockerfile", "inline_dockerfile", "parse_inline"]
+__all__ = ["InlineDockerfile", "inline_dockerfile", "parse_inline", "parse_inlines"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,33 @@ def inline_dockerfile(
             for index, text in enumerate(raw.split("\n"))
         )
     return InlineDockerfile(raw, "\n".join(lines), line, indent, exact, tuple(unset))
+
+
+def parse_inlines(
+    builds: list[tuple[InlineDockerfile, str, str, DockerfileOptions]],
+) -> tuple[list[BaseImageUse], list[FileProblem]]:
+    """Every (inline Dockerfile, compose file, service, options), a use shared by several
+    services (a merged `x-build` anchor) reported once with all of them."""
+    merged: dict[tuple[object, ...], list[tuple[BaseImageUse, str]]] = {}
+    problems: list[FileProblem] = []
+    for inline, file, service, options in builds:
+        uses, trouble = parse_inline(inline, file, service, options)
+        problems.extend(p for p in trouble if p not in problems)
+        for use in uses:
+            key = (use.file, use.line, use.column, use.kind, use.reference, use.problem)
+            merged.setdefault(key, []).append((use, service))
+    return [_merge(same) for same in merged.values()], problems
+
+
+def _merge(same: list[tuple[BaseImageUse, str]]) -> BaseImageUse:
+    """One use for several services' builds of the same text: every service named first."""
+    use = same[0][0]
+    names = list(dict.fromkeys(service for _, service in same))
+    if len(names) < 2:
+        return use
+    note = f"dockerfile_inline of compose services {', '.join(names)}"
+    rest = dict.fromkeys(n for u, _ in same for n in u.notes[1:])
+    return replace(use, notes=(note, *rest))
 
 
 def parse_inline(

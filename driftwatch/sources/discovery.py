@@ -17,7 +17,7 @@ from driftwatch.config import Config
 from driftwatch.models import BaseImageUse
 from driftwatch.sources.bake import parse_bake
 from driftwatch.sources.compose import ComposeBuild, parse_compose_project
-from driftwatch.sources.composeinline import parse_inline
+from driftwatch.sources.composeinline import parse_inlines
 from driftwatch.sources.dockerfile import DockerfileOptions, parse_dockerfile
 from driftwatch.sources.gitlab import parse_gitlab
 from driftwatch.sources.inventory import FileProblem, Inventory
@@ -146,10 +146,8 @@ def _read_dockerfiles(dockerfiles: list[Path], base: Path, common: _Common, out:
             continue
         more, trouble = _parse_built(text, file, builds.get(dockerfile, [None]), common)
         out.add(more, trouble, [])
-    for build in out.builds:
-        if build.inline is not None:
-            options = _options(build, common)
-            out.add(*parse_inline(build.inline, build.file, build.service, options), [])
+    inline = [(b.inline, b.file, b.service, _options(b, common)) for b in out.builds if b.inline]
+    out.add(*parse_inlines(inline), [])
 
 
 Parser = Callable[[str, str], tuple[list[BaseImageUse], list[FileProblem]]]

@@ -246,3 +246,19 @@ def test_a_build_path_with_an_unset_variable_says_so(tmp_path: Path) -> None:
         )
     ]
     assert [str(u.reference) for u in inventory.uses] == ["docker.io/library/nginx:1.27"]
+
+
+def test_an_inline_dockerfile_several_services_share_is_one_use(tmp_path: Path) -> None:
+    inventory = _compose(
+        tmp_path,
+        "x-build: &build\n  dockerfile_inline: |\n    FROM python:3.12-slim\n"
+        "services:\n  api:\n    build: *build\n  worker:\n    build:\n      <<: *build\n"
+        "      args: {A: '1'}\n",
+    )
+    [use] = inventory.uses
+    assert (use.line, use.column, str(use.reference)) == (
+        3,
+        10,
+        "docker.io/library/python:3.12-slim",
+    )
+    assert use.notes[0] == "dockerfile_inline of compose services api, worker"
