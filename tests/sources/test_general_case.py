@@ -262,3 +262,16 @@ def test_an_inline_dockerfile_several_services_share_is_one_use(tmp_path: Path) 
         "docker.io/library/python:3.12-slim",
     )
     assert use.notes[0] == "dockerfile_inline of compose services api, worker"
+
+
+def test_a_heredoc_opens_only_at_a_shell_word_starting_with_two_chevrons() -> None:
+    """BuildKit splits the line into raw shell words: `"<<EOF"`, `'<<EOF'`, `\\<<EOF` and
+    `cat<<EOF` open nothing, so the next FROM is read (it was swallowed with an error)."""
+    for run in ('echo "<<EOF"', "echo '<<EOF'", "echo \\\\<<EOF", "cat<<EOF", "cat <<< x"):
+        uses, problems = parse_dockerfile(f"FROM alpine AS a\nRUN {run}\nFROM busybox:1\n", "D")
+        assert [u.line for u in uses] == [1, 3], run
+        assert problems == [], run
+    for run in ("cat <<EOF > /x", "python3 - <<'PY'", "cat 3<<-EOF", 'sh <<"EOF"'):
+        text = f"FROM alpine AS a\nRUN {run}\nFROM evil\n\tEOF\nPY\nEOF\nFROM busybox:1\n"
+        uses, problems = parse_dockerfile(text, "D")
+        assert [u.line for u in uses] == [1, 7], run
