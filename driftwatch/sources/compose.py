@@ -260,6 +260,9 @@ def _build(project: Project, service: str, layers: list[Layer]) -> None:
             continue
         if isinstance(build, yaml.ScalarNode):
             context, context_layer = _path(build, layer.doc, "context", unset), layer
+            legacy = lookup(layer.node, "dockerfile")  # version 1: a key of the service
+            if isinstance(legacy, yaml.ScalarNode):
+                dockerfile = _path(legacy, layer.doc, "dockerfile", unset)
             continue
         text = lookup(build, "dockerfile_inline")
         if isinstance(text, yaml.ScalarNode):

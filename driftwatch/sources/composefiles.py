@@ -221,12 +221,34 @@ def _strings(doc: Doc, node: yaml.Node | None) -> dict[str, yaml.Node]:
 
 def services_of(project: Project, doc: Doc) -> list[tuple[str, yaml.MappingNode]]:
     """The services of one document (a problem when there are none and nothing is included)."""
-    services = lookup(doc.root, "services")
-    if not isinstance(services, yaml.MappingNode):
+    services = service_map(doc.root)
+    if services is None:
         if lookup(doc.root, "include") is None:
             project.problem(doc.file, "no `services` mapping (not a compose file?)")
         return []
     return [(name, node) for name, node in items(services) if isinstance(node, yaml.MappingNode)]
+
+
+_NOT_SERVICES = frozenset({"version", "name", "networks", "volumes", "secrets", "configs"})
+
+
+def service_map(root: yaml.Node | None) -> yaml.MappingNode | None:
+    """The `services` mapping; or the root itself in the legacy version-1 format (no `version`,
+    no `services`, every service at the top: `web: {image: nginx}`), which docker-compose 1.x
+    still runs and many repositories keep."""
+    services = lookup(root, "services")
+    if isinstance(services, yaml.MappingNode):
+        return services
+    if services is not None or not isinstance(root, yaml.MappingNode):
+        return None
+    if lookup(root, "version") is not None or lookup(root, "include") is not None:
+        return None
+    entries = [(k, v) for k, v in items(root) if k not in _NOT_SERVICES and not k.startswith("x-")]
+    looks = [v for _, v in entries if isinstance(v, yaml.MappingNode)]
+    keys = ("image", "build", "extends")
+    if not looks or not all(any(lookup(v, k) is not None for k in keys) for v in looks):
+        return None
+    return root
 
 
 @dataclass(frozen=True)
@@ -266,7 +288,7 @@ def layers_of(project: Project, doc: Doc, name: str, node: yaml.MappingNode) -> 
             project.problem(current.file, f"service {name}: extends cycle {names}: refused", line)
             return layers
         target_doc = project.doc(target_file, (current.file, line))
-        base = lookup(lookup(target_doc.root, "services"), target_name) if target_doc else None
+        base = lookup(service_map(target_doc.root), target_name) if target_doc else None
         if target_doc is None or not isinstance(base, yaml.MappingNode):
             if target_doc is not None:
                 project.problem(

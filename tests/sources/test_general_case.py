@@ -275,3 +275,25 @@ def test_a_heredoc_opens_only_at_a_shell_word_starting_with_two_chevrons() -> No
         text = f"FROM alpine AS a\nRUN {run}\nFROM evil\n\tEOF\nPY\nEOF\nFROM busybox:1\n"
         uses, problems = parse_dockerfile(text, "D")
         assert [u.line for u in uses] == [1, 7], run
+
+
+def test_legacy_version_1_compose_files_are_read(tmp_path: Path) -> None:
+    """vimagick/dockerfiles keeps ~150 compose files with the services at the top (version 1);
+    they gave 'no `services` mapping' and none of their images was guarded."""
+    (tmp_path / "Dockerfile.data").write_text("FROM debian:bookworm\n")
+    (tmp_path / "common.yml").write_text("base:\n  image: redis:7\n")
+    inventory = _compose(
+        tmp_path,
+        "web:\n  image: nginx:1.27\n  links: [db]\n"
+        "data:\n  build: .\n  dockerfile: Dockerfile.data\n"
+        "cache:\n  extends: {file: common.yml, service: base}\n",
+    )
+    assert [(u.file, u.line, str(u.reference)) for u in inventory.uses] == [
+        ("Dockerfile.data", 1, "docker.io/library/debian:bookworm"),
+        ("common.yml", 2, "docker.io/library/redis:7"),
+        ("compose.yaml", 2, "docker.io/library/nginx:1.27"),
+    ]
+    assert inventory.problems == ()
+    (tmp_path / "compose.yaml").write_text("service:\n  web:\n    image: nginx\n")  # a typo
+    typo = find_image_uses([tmp_path], Config(), environ={}, root=tmp_path)
+    assert [p.reason for p in typo.problems] == ["no `services` mapping (not a compose file?)"]
