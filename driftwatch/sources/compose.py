@@ -19,6 +19,7 @@ import yaml
 from driftwatch.errors import InvalidReference
 from driftwatch.models import BaseImageUse, UseKind
 from driftwatch.reference import ImageReference, parse_reference
+from driftwatch.sources import composebuild
 from driftwatch.sources.composefiles import (
     ComposeBuild,
     ComposeResult,
@@ -259,27 +260,32 @@ def _build(project: Project, service: str, layers: list[Layer]) -> None:
         if build is None:
             continue
         if isinstance(build, yaml.ScalarNode):
-            context, context_layer = _path(build, layer.doc, "context", unset), layer
+            context, context_layer = (
+                composebuild.build_path(build, layer.doc, "context", unset),
+                layer,
+            )
             legacy = lookup(layer.node, "dockerfile")  # version 1: a key of the service
             if isinstance(legacy, yaml.ScalarNode):
-                dockerfile = _path(legacy, layer.doc, "dockerfile", unset)
+                dockerfile = composebuild.build_path(legacy, layer.doc, "dockerfile", unset)
             continue
         text = lookup(build, "dockerfile_inline")
         if isinstance(text, yaml.ScalarNode):
             inline = inline_dockerfile(text, layer.doc.text, layer.doc.values)
         if lookup(build, "context") is not None:
             context, context_layer = (
-                _path(lookup(build, "context"), layer.doc, "context", unset),
+                composebuild.build_path(lookup(build, "context"), layer.doc, "context", unset),
                 layer,
             )
         if lookup(build, "dockerfile") is not None:
-            dockerfile = _path(lookup(build, "dockerfile"), layer.doc, "dockerfile", unset)
-        _args(lookup(build, "args"), layer.doc, service, args, origins)
+            dockerfile = composebuild.build_path(
+                lookup(build, "dockerfile"), layer.doc, "dockerfile", unset
+            )
+        composebuild.build_args(lookup(build, "args"), layer.doc, service, args, origins)
         contexts |= _contexts(project, lookup(build, "additional_contexts"), layer.doc, service)
-        platforms = _platforms(lookup(build, "platforms"), layer.doc) or platforms
+        platforms = composebuild.platforms(lookup(build, "platforms"), layer.doc) or platforms
     found = first(layers, "platform")
     if not platforms and found is not None:
-        platforms = _platforms(found[1], found[0].doc)
+        platforms = composebuild.platforms(found[1], found[0].doc)
     file = layers[0].doc.file
     if inline is not None:
         local = frozenset(project.local)
@@ -315,62 +321,6 @@ def _build(project: Project, service: str, layers: list[Layer]) -> None:
             platforms,
         )
     )
-
-
-def _platforms(node: yaml.Node | None, doc: Doc) -> tuple[str, ...]:
-    """`build.platforms` (a list) or the service's `platform` (a string): os/arch values only."""
-    nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
-    values = (_interpolate(item, doc) for item in nodes if item is not None)
-    return tuple(value for value in values if value.count("/") in (1, 2))
-
-
-def _path(node: yaml.Node | None, doc: Doc, what: str, unset: dict[str, str]) -> str:
-    """A build path interpolated; when a variable in it is not set, why, under `what`."""
-    text = scalar_text(node) or ""
-    expanded = expand(text, doc.values, escape=None, dollar_escape=True)
-    unset.pop(what, None)
-    if expanded.missing or expanded.errors:
-        names = ", ".join(expanded.missing)
-        reason = "; ".join(expanded.errors) or f"variable {names} is not set"
-        unset[what] = f"{what} `{text}` ({reason})"
-    return expanded.text
-
-
-def _interpolate(node: yaml.Node | None, doc: Doc) -> str:
-    """A scalar interpolated as compose does (empty when not a scalar)."""
-    text = scalar_text(node)
-    return "" if text is None else expand(text, doc.values, escape=None, dollar_escape=True).text
-
-
-def _args(
-    node: yaml.Node | None, doc: Doc, service: str, args: dict[str, str], origins: dict[str, str]
-) -> None:
-    """Build args (a mapping or a `K=V` list) into `args`; a bare `K` comes from the environment."""
-    pairs: list[tuple[str, str | None, int]] = []
-    if isinstance(node, yaml.MappingNode):
-        pairs = [(k, scalar_text(v), v.start_mark.line + 1) for k, v in items(node)]
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            name, sep, text = str(item.value).partition("=")
-            pairs.append((name, text if sep else None, item.start_mark.line + 1))
-    passed = f"passed by compose service {service}"
-    for key, value, line in pairs:
-        if value is None:
-            if key in doc.values:
-                args[key] = doc.values[key]
-                origins[key] = f"{doc.origins.get(key, 'the environment')}, {passed}"
-            continue
-        expanded = expand(value, doc.values, escape=None, dollar_escape=True)
-        args[key] = expanded.text
-        sources = [doc.origins[name] for name in expanded.used if name in doc.origins]
-        origins[key] = (
-            f"{', '.join(dict.fromkeys(sources))}, {passed}"
-            if sources
-            else f"compose service {service} ({doc.file} line {line})"
-        )
-        if expanded.missing:  # compose passes an empty string for an unset variable
-            unset = ", ".join(expanded.missing)
-            origins[key] += f", where {unset} is not set"
 
 
 def _contexts(project: Project, node: yaml.Node | None, doc: Doc, service: str) -> set[str]:
