@@ -66,7 +66,7 @@ class ComposeResult:
     problems: list[FileProblem] = field(default_factory=list)
     builds: list[ComposeBuild] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # every compose file read (includes too)
-    seen: dict[tuple[str, int, int], int] = field(default_factory=dict)  # (file, line, col) -> use
+    seen: dict[tuple[object, ...], int] = field(default_factory=dict)  # a use's place -> index
 
 
 @dataclass
@@ -110,11 +110,13 @@ class Project:
         file: str,
         where: tuple[str, int | None] | None = None,
         env_files: tuple[str, ...] = (),
+        inherit: Doc | None = None,
     ) -> Doc | None:
         """The parsed file (cached); a problem (at `where`, else the file) when unreadable.
 
         Its variables come from `env_files` (an `include` entry's `env_file`), else `.env`
-        beside it.
+        beside it; a file read for `extends` takes those of the file extending it (`inherit`),
+        as compose interpolates it with the project's own variables.
         """
         if file in self.docs:
             return self.docs[file]
@@ -130,7 +132,10 @@ class Project:
             self.problem(file, exc.reason, exc.line)
             return None
         folder = posixpath.dirname(file)
-        values, origins = self._values(env_files or (posixpath.join(folder, ".env"),))
+        if inherit is not None:
+            values, origins = dict(inherit.values), dict(inherit.origins)
+        else:
+            values, origins = self._values(env_files or (posixpath.join(folder, ".env"),))
         doc = Doc(file, text, root, values, origins)
         self.docs[file] = doc
         self.result.files.append(file)
@@ -161,7 +166,7 @@ class Project:
 
     def add(self, use: BaseImageUse, user: str) -> None:
         """Record a use; a line already recorded (a merged anchor) gains a user instead."""
-        key = (use.file, use.line, use.column)
+        key = (use.file, use.line, use.column, str(use.reference), use.problem)
         if key in self.seen:
             index = self.seen[key]
             self.result.uses[index] = with_user(self.result.uses[index], user)
@@ -287,7 +292,7 @@ def layers_of(project: Project, doc: Doc, name: str, node: yaml.MappingNode) -> 
             names = " -> ".join(n for _, n in [*chain, (target_file, target_name)])
             project.problem(current.file, f"service {name}: extends cycle {names}: refused", line)
             return layers
-        target_doc = project.doc(target_file, (current.file, line))
+        target_doc = project.doc(target_file, (current.file, line), inherit=current)
         base = lookup(service_map(target_doc.root), target_name) if target_doc else None
         if target_doc is None or not isinstance(base, yaml.MappingNode):
             if target_doc is not None:

@@ -297,3 +297,23 @@ def test_legacy_version_1_compose_files_are_read(tmp_path: Path) -> None:
     (tmp_path / "compose.yaml").write_text("service:\n  web:\n    image: nginx\n")  # a typo
     typo = find_image_uses([tmp_path], Config(), environ={}, root=tmp_path)
     assert [p.reason for p in typo.problems] == ["no `services` mapping (not a compose file?)"]
+
+
+def test_an_extended_file_takes_the_variables_of_the_project_extending_it(tmp_path: Path) -> None:
+    """compose interpolates an `extends: file:` target with the extending project's `.env`;
+    two projects giving it different values are two uses of the same line."""
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "base.yml").write_text("services:\n  base:\n    image: redis:${TAG}\n")
+    for app, tag in (("app1", "7.2"), ("app2", "7.4")):
+        (tmp_path / app).mkdir()
+        (tmp_path / app / ".env").write_text(f"TAG={tag}\n")
+        (tmp_path / app / "docker-compose.yml").write_text(
+            "services:\n  cache:\n    extends:\n      file: ../common/base.yml\n"
+            "      service: base\n"
+        )
+    found = find_image_uses([tmp_path], Config(), environ={}, root=tmp_path)
+    assert [(u.file, u.line, str(u.reference)) for u in found.uses] == [
+        ("common/base.yml", 3, "docker.io/library/redis:7.2"),
+        ("common/base.yml", 3, "docker.io/library/redis:7.4"),
+    ]
+    assert "TAG = 7.4 from app2/.env line 1" in found.uses[1].notes
