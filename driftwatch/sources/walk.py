@@ -119,10 +119,10 @@ def classify(rel: str, *, chosen: bool = False) -> str | None:
     name = rel.rsplit("/", 1)[-1]
     if is_dockerfile_name(name):
         return "dockerfile"
+    if is_workflow_path(rel) or is_action_path(rel):  # `.github/workflows/docker-compose.yml`
+        return "actions"
     if is_compose_name(name):
         return "compose"
-    if is_workflow_path(rel) or is_action_path(rel):
-        return "actions"
     if is_gitlab_name(name):
         return "gitlab"
     if is_bake_name(name):

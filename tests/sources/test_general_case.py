@@ -317,3 +317,18 @@ def test_an_extended_file_takes_the_variables_of_the_project_extending_it(tmp_pa
         ("common/base.yml", 3, "docker.io/library/redis:7.4"),
     ]
     assert "TAG = 7.4 from app2/.env line 1" in found.uses[1].notes
+
+
+def test_a_workflow_named_after_compose_stays_a_workflow(tmp_path: Path) -> None:
+    """fastapi's template has `.github/workflows/test-docker-compose.yml`: a workflow, not a
+    compose file (read as compose it would lose its images and warn 'no services')."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    for name in ("docker-compose.yml", "test-docker-compose.yml"):
+        (workflows / name).write_text("on: push\njobs:\n  t:\n    container: node:22\n")
+    found = find_image_uses([tmp_path], Config(), environ={}, root=tmp_path)
+    assert [(u.file, u.kind.value) for u in found.uses] == [
+        (".github/workflows/docker-compose.yml", "workflow"),
+        (".github/workflows/test-docker-compose.yml", "workflow"),
+    ]
+    assert found.problems == ()
