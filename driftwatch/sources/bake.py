@@ -21,9 +21,9 @@ from driftwatch.errors import InvalidReference
 from driftwatch.models import BaseImageUse, UseKind
 from driftwatch.reference import parse_reference
 from driftwatch.sources.compose import ComposeBuild, inside
-from driftwatch.sources.dockerfile import shorten
 from driftwatch.sources.hcl import Block, Other, Ref, Str, Value, parse_hcl
 from driftwatch.sources.inventory import FileProblem
+from driftwatch.sources.placeholders import invalid_reference
 from driftwatch.sources.yamlnodes import YamlError, items, load_nodes, scalar_at
 
 __all__ = ["BakeResult", "is_bake_name", "parse_bake"]
@@ -228,7 +228,7 @@ class _Bake:
             try:
                 reference = parse_reference(text)
             except InvalidReference as exc:
-                problem, advice = shorten(str(exc)), f"Fix the reference `{shorten(text)}`."
+                problem, advice = invalid_reference(text, exc)
         notes = [user, f"named build context {context}"]
         if reference is not None and text != written:
             notes.extend([f"resolves to {text}", *found.origins])

@@ -2,10 +2,11 @@
 
 Values are interpolated as compose does (`${VAR:-default}`, `$$` for a literal `$`) from `.env`
 beside the file and the environment. Understood: `services.*.image`, `build` (string or mapping,
-`args`, `additional_contexts`), `extends` (same file or `file:`, recursive, cycles refused),
-top-level `include`, YAML anchors, aliases, merge keys and tags. An image that a service of the
-same project builds (`build` + `image`) is local: neither its `image:` nor a FROM naming it is
-reported. Paths leaving the repository are refused with a problem.
+`args`, `additional_contexts`, `dockerfile_inline`: see `composeinline.py`), `extends` (same file
+or `file:`, recursive, cycles refused), top-level `include` (with its `env_file`), YAML anchors,
+aliases, merge keys and tags. An image that a service of the same project builds (`build` +
+`image`) is local: neither its `image:` nor a FROM naming it is reported. Paths leaving the
+repository are refused with a problem.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import yaml
 from driftwatch.errors import InvalidReference
 from driftwatch.models import BaseImageUse, UseKind
 from driftwatch.reference import ImageReference, parse_reference
+from driftwatch.sources import composebuild
 from driftwatch.sources.composefiles import (
     ComposeBuild,
     ComposeResult,
@@ -32,8 +34,10 @@ from driftwatch.sources.composefiles import (
     services_of,
     with_includes,
 )
+from driftwatch.sources.composeinline import InlineDockerfile, inline_dockerfile
 from driftwatch.sources.dockerfile import shorten
 from driftwatch.sources.inventory import SPLIT_NOTE, alias_note
+from driftwatch.sources.placeholders import invalid_reference
 from driftwatch.sources.substitute import Expansion, expand
 from driftwatch.sources.suppress import ignored_rules
 from driftwatch.sources.yamlnodes import (
@@ -190,7 +194,7 @@ def _image_use(
         try:
             reference = parse_reference(expanded.text)
         except InvalidReference as exc:
-            problem, advice = shorten(str(exc)), f"Fix the reference `{shorten(expanded.text)}`."
+            problem, advice = invalid_reference(expanded.text, exc)
     notes = [f"service {service}", *extra]
     if "\n" in where.written:
         notes.append(SPLIT_NOTE)
@@ -243,7 +247,9 @@ def _problem(expanded: Expansion, doc: Doc) -> tuple[str | None, str]:
 
 def _build(project: Project, service: str, layers: list[Layer]) -> None:
     """Queue the Dockerfile of a service's build with its args, contexts and local images."""
-    context, dockerfile, inline = ".", "Dockerfile", False
+    context, dockerfile = ".", "Dockerfile"
+    unset: dict[str, str] = {}  # "context" / "dockerfile" -> why its value is unknown
+    inline: InlineDockerfile | None = None
     context_layer = layers[0]
     args: dict[str, str] = {}
     origins: dict[str, str] = {}
@@ -254,23 +260,47 @@ def _build(project: Project, service: str, layers: list[Layer]) -> None:
         if build is None:
             continue
         if isinstance(build, yaml.ScalarNode):
-            context, context_layer = _interpolate(build, layer.doc), layer
+            context, context_layer = (
+                composebuild.build_path(build, layer.doc, "context", unset),
+                layer,
+            )
+            legacy = lookup(layer.node, "dockerfile")  # version 1: a key of the service
+            if isinstance(legacy, yaml.ScalarNode):
+                dockerfile = composebuild.build_path(legacy, layer.doc, "dockerfile", unset)
             continue
-        if lookup(build, "dockerfile_inline") is not None:
-            inline = True
+        text = lookup(build, "dockerfile_inline")
+        if isinstance(text, yaml.ScalarNode):
+            inline = inline_dockerfile(text, layer.doc.text, layer.doc.values)
         if lookup(build, "context") is not None:
-            context, context_layer = _interpolate(lookup(build, "context"), layer.doc), layer
+            context, context_layer = (
+                composebuild.build_path(lookup(build, "context"), layer.doc, "context", unset),
+                layer,
+            )
         if lookup(build, "dockerfile") is not None:
-            dockerfile = _interpolate(lookup(build, "dockerfile"), layer.doc)
-        _args(lookup(build, "args"), layer.doc, service, args, origins)
+            dockerfile = composebuild.build_path(
+                lookup(build, "dockerfile"), layer.doc, "dockerfile", unset
+            )
+        composebuild.build_args(lookup(build, "args"), layer.doc, service, args, origins)
         contexts |= _contexts(project, lookup(build, "additional_contexts"), layer.doc, service)
-        platforms = _platforms(lookup(build, "platforms"), layer.doc) or platforms
+        platforms = composebuild.platforms(lookup(build, "platforms"), layer.doc) or platforms
     found = first(layers, "platform")
     if not platforms and found is not None:
-        platforms = _platforms(found[1], found[0].doc)
-    if inline or "://" in context or context.startswith("git@"):
-        return
+        platforms = composebuild.platforms(found[1], found[0].doc)
     file = layers[0].doc.file
+    if inline is not None:
+        local = frozenset(project.local)
+        project.result.builds.append(
+            ComposeBuild(
+                service, file, args, origins, frozenset(contexts), local, file, platforms, inline
+            )
+        )
+        return
+    if "://" in context or context.startswith("git@"):
+        return
+    if unset:
+        why = "; ".join(unset.values())
+        project.problem(file, f"service {service}: build {why}: its Dockerfile is not known")
+        return
     folder = inside(context_layer.doc.folder, context)
     path = None if folder is None else inside(folder, dockerfile)
     if path is None:
@@ -291,50 +321,6 @@ def _build(project: Project, service: str, layers: list[Layer]) -> None:
             platforms,
         )
     )
-
-
-def _platforms(node: yaml.Node | None, doc: Doc) -> tuple[str, ...]:
-    """`build.platforms` (a list) or the service's `platform` (a string): os/arch values only."""
-    nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
-    values = (_interpolate(item, doc) for item in nodes if item is not None)
-    return tuple(value for value in values if value.count("/") in (1, 2))
-
-
-def _interpolate(node: yaml.Node | None, doc: Doc) -> str:
-    """A scalar interpolated as compose does (empty when not a scalar)."""
-    text = scalar_text(node)
-    return "" if text is None else expand(text, doc.values, escape=None, dollar_escape=True).text
-
-
-def _args(
-    node: yaml.Node | None, doc: Doc, service: str, args: dict[str, str], origins: dict[str, str]
-) -> None:
-    """Build args (a mapping or a `K=V` list) into `args`; a bare `K` comes from the environment."""
-    pairs: list[tuple[str, str | None, int]] = []
-    if isinstance(node, yaml.MappingNode):
-        pairs = [(k, scalar_text(v), v.start_mark.line + 1) for k, v in items(node)]
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            name, sep, text = str(item.value).partition("=")
-            pairs.append((name, text if sep else None, item.start_mark.line + 1))
-    passed = f"passed by compose service {service}"
-    for key, value, line in pairs:
-        if value is None:
-            if key in doc.values:
-                args[key] = doc.values[key]
-                origins[key] = f"{doc.origins.get(key, 'the environment')}, {passed}"
-            continue
-        expanded = expand(value, doc.values, escape=None, dollar_escape=True)
-        args[key] = expanded.text
-        sources = [doc.origins[name] for name in expanded.used if name in doc.origins]
-        origins[key] = (
-            f"{', '.join(dict.fromkeys(sources))}, {passed}"
-            if sources
-            else f"compose service {service} ({doc.file} line {line})"
-        )
-        if expanded.missing:  # compose passes an empty string for an unset variable
-            unset = ", ".join(expanded.missing)
-            origins[key] += f", where {unset} is not set"
 
 
 def _contexts(project: Project, node: yaml.Node | None, doc: Doc, service: str) -> set[str]:

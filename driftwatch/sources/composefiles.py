@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 import yaml
 
 from driftwatch.models import BaseImageUse
+from driftwatch.sources.composeinline import InlineDockerfile
+from driftwatch.sources.dotenv import read_dotenv, read_dotenv_lines
 from driftwatch.sources.inventory import FileProblem
 from driftwatch.sources.substitute import expand
 from driftwatch.sources.yamlnodes import YamlError, items, load_nodes, lookup, scalar_text
@@ -53,6 +55,7 @@ class ComposeBuild:
     local_images: frozenset[str] = frozenset()
     file: str = ""  # the compose (or bake) file that names the service
     platforms: tuple[str, ...] = ()  # what the build is for, when the file says (bake)
+    inline: InlineDockerfile | None = None  # `dockerfile_inline`: the text, not a file
 
 
 @dataclass
@@ -63,6 +66,7 @@ class ComposeResult:
     problems: list[FileProblem] = field(default_factory=list)
     builds: list[ComposeBuild] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # every compose file read (includes too)
+    seen: dict[tuple[object, ...], int] = field(default_factory=dict)  # a use's place -> index
 
 
 @dataclass
@@ -98,11 +102,22 @@ class Project:
         self.read, self.environ, self.result = read, environ, result
         self.docs: dict[str, Doc | None] = {}
         self.local: set[str] = set()
-        self.seen: dict[tuple[str, int, int], int] = {}  # (file, line, column) -> index in uses
+        self.seen = result.seen  # shared: a file two projects read is reported once
         self.quiet = False
 
-    def doc(self, file: str, where: tuple[str, int | None] | None = None) -> Doc | None:
-        """The parsed file (cached); a problem (at `where`, else the file) when unreadable."""
+    def doc(
+        self,
+        file: str,
+        where: tuple[str, int | None] | None = None,
+        env_files: tuple[str, ...] = (),
+        inherit: Doc | None = None,
+    ) -> Doc | None:
+        """The parsed file (cached); a problem (at `where`, else the file) when unreadable.
+
+        Its variables come from `env_files` (an `include` entry's `env_file`), else `.env`
+        beside it; a file read for `extends` takes those of the file extending it (`inherit`),
+        as compose interpolates it with the project's own variables.
+        """
         if file in self.docs:
             return self.docs[file]
         self.docs[file] = None
@@ -116,24 +131,30 @@ class Project:
         except YamlError as exc:
             self.problem(file, exc.reason, exc.line)
             return None
-        values, origins = self._values(posixpath.dirname(file))
+        folder = posixpath.dirname(file)
+        if inherit is not None:
+            values, origins = dict(inherit.values), dict(inherit.origins)
+        else:
+            values, origins = self._values(env_files or (posixpath.join(folder, ".env"),))
         doc = Doc(file, text, root, values, origins)
         self.docs[file] = doc
         self.result.files.append(file)
         return doc
 
-    def _values(self, folder: str) -> tuple[dict[str, str], dict[str, str]]:
-        """`.env` in `folder` then the environment (which wins), with where each came from."""
-        dotenv = posixpath.join(folder, ".env") if folder else ".env"
-        try:
-            entries = read_dotenv_lines(self.read(dotenv))
-        except (OSError, ValueError):
-            entries = {}
+    def _values(self, dotenvs: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
+        """The env files in order (a later one wins), then the environment (which wins over all),
+        with where each value came from."""
         values: dict[str, str] = {}
-        for key, (value, _, literal) in entries.items():  # later lines see earlier ones
-            seen = {**values, **self.environ}
-            values[key] = value if literal else expand(value, seen, escape=None).text
-        origins = {key: f"{dotenv} line {line}" for key, (_, line, _) in entries.items()}
+        origins: dict[str, str] = {}
+        for dotenv in dotenvs:
+            try:
+                entries = read_dotenv_lines(self.read(dotenv))
+            except (OSError, ValueError):
+                entries = {}
+            for key, (value, line, literal) in entries.items():  # later lines see earlier ones
+                seen = {**values, **self.environ}
+                values[key] = value if literal else expand(value, seen, escape=None).text
+                origins[key] = f"{dotenv} line {line}"
         values.update(self.environ)
         origins.update(dict.fromkeys(self.environ, "the environment"))
         return values, origins
@@ -145,7 +166,7 @@ class Project:
 
     def add(self, use: BaseImageUse, user: str) -> None:
         """Record a use; a line already recorded (a merged anchor) gains a user instead."""
-        key = (use.file, use.line, use.column)
+        key = (use.file, use.line, use.column, str(use.reference), use.problem)
         if key in self.seen:
             index = self.seen[key]
             self.result.uses[index] = with_user(self.result.uses[index], user)
@@ -157,48 +178,82 @@ class Project:
 def with_includes(project: Project, files: list[str]) -> list[Doc]:
     """The documents of `files` and, transitively, of their top-level `include` entries."""
     docs: list[Doc] = []
-    queue: list[tuple[str, tuple[str, int | None] | None]] = [(f, None) for f in files]
+    queue: list[tuple[str, tuple[str, int | None] | None, tuple[str, ...]]]
+    queue = [(f, None, ()) for f in files]
     while queue:
-        file, where = queue.pop(0)
+        file, where, env_files = queue.pop(0)
         known = file in project.docs
-        doc = project.doc(file, where)
+        doc = project.doc(file, where, env_files)
         if doc is None or known:
             continue
         docs.append(doc)
-        for path, line in includes(doc):
+        for path, line, envs in includes(doc):
             target = inside(doc.folder, path)
             if target is None:
                 project.problem(
                     doc.file, f"include {path} is outside the repository: skipped", line
                 )
-            else:
-                queue.append((target, (doc.file, line)))  # a missing one: reported at the include
+                continue
+            found = tuple(e for e in (inside(doc.folder, env) for env in envs) if e is not None)
+            queue.append((target, (doc.file, line), found))  # a missing one: reported there
     return docs
 
 
-def includes(doc: Doc) -> list[tuple[str, int]]:
-    """The paths of a top-level `include` (strings, or mappings whose `path` is one or a list)."""
+def includes(doc: Doc) -> list[tuple[str, int, tuple[str, ...]]]:
+    """The paths of a top-level `include` (strings, or mappings whose `path` is one or a list),
+    each with the entry's `env_file` paths (a string or a list; none: `.env` beside the file)."""
     node = lookup(doc.root, "include")
     entries = node.value if isinstance(node, yaml.SequenceNode) else []
     found = []
     for entry in entries:
-        paths = lookup(entry, "path") if isinstance(entry, yaml.MappingNode) else entry
-        for item in paths.value if isinstance(paths, yaml.SequenceNode) else [paths]:
-            text = scalar_text(item)
-            if text and item is not None:
-                value = expand(text, doc.values, escape=None, dollar_escape=True).text
-                found.append((value, int(item.start_mark.line) + 1))
+        mapping = isinstance(entry, yaml.MappingNode)
+        paths = lookup(entry, "path") if mapping else entry
+        env_files = tuple(_strings(doc, lookup(entry, "env_file") if mapping else None))
+        for value, item in _strings(doc, paths).items():
+            found.append((value, int(item.start_mark.line) + 1, env_files))
+    return found
+
+
+def _strings(doc: Doc, node: yaml.Node | None) -> dict[str, yaml.Node]:
+    """The interpolated strings of a scalar or a list of scalars, with their nodes."""
+    found: dict[str, yaml.Node] = {}
+    for item in node.value if isinstance(node, yaml.SequenceNode) else [node]:
+        text = scalar_text(item)
+        if text and item is not None:
+            found[expand(text, doc.values, escape=None, dollar_escape=True).text] = item
     return found
 
 
 def services_of(project: Project, doc: Doc) -> list[tuple[str, yaml.MappingNode]]:
     """The services of one document (a problem when there are none and nothing is included)."""
-    services = lookup(doc.root, "services")
-    if not isinstance(services, yaml.MappingNode):
+    services = service_map(doc.root)
+    if services is None:
         if lookup(doc.root, "include") is None:
             project.problem(doc.file, "no `services` mapping (not a compose file?)")
         return []
     return [(name, node) for name, node in items(services) if isinstance(node, yaml.MappingNode)]
+
+
+_NOT_SERVICES = frozenset({"version", "name", "networks", "volumes", "secrets", "configs"})
+
+
+def service_map(root: yaml.Node | None) -> yaml.MappingNode | None:
+    """The `services` mapping; or the root itself in the legacy version-1 format (no `version`,
+    no `services`, every service at the top: `web: {image: nginx}`), which docker-compose 1.x
+    still runs and many repositories keep."""
+    services = lookup(root, "services")
+    if isinstance(services, yaml.MappingNode):
+        return services
+    if services is not None or not isinstance(root, yaml.MappingNode):
+        return None
+    if lookup(root, "version") is not None or lookup(root, "include") is not None:
+        return None
+    entries = [(k, v) for k, v in items(root) if k not in _NOT_SERVICES and not k.startswith("x-")]
+    looks = [v for _, v in entries if isinstance(v, yaml.MappingNode)]
+    keys = ("image", "build", "extends")
+    if not looks or not all(any(lookup(v, k) is not None for k in keys) for v in looks):
+        return None
+    return root
 
 
 @dataclass(frozen=True)
@@ -237,8 +292,8 @@ def layers_of(project: Project, doc: Doc, name: str, node: yaml.MappingNode) -> 
             names = " -> ".join(n for _, n in [*chain, (target_file, target_name)])
             project.problem(current.file, f"service {name}: extends cycle {names}: refused", line)
             return layers
-        target_doc = project.doc(target_file, (current.file, line))
-        base = lookup(lookup(target_doc.root, "services"), target_name) if target_doc else None
+        target_doc = project.doc(target_file, (current.file, line), inherit=current)
+        base = lookup(service_map(target_doc.root), target_name) if target_doc else None
         if target_doc is None or not isinstance(base, yaml.MappingNode):
             if target_doc is not None:
                 project.problem(
@@ -273,26 +328,3 @@ def with_user(use: BaseImageUse, user: str) -> BaseImageUse:
             notes[index] = f"services {', '.join(names)}" if len(names) > 1 else note
             break
     return replace(use, notes=tuple(notes))
-
-
-def read_dotenv_lines(text: str) -> dict[str, tuple[str, int, bool]]:
-    """`KEY=VALUE` lines of a compose `.env` file: value, line, and whether single-quoted
-    (literal: compose does not interpolate it)."""
-    values: dict[str, tuple[str, int, bool]] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        literal = False
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            literal = value[0] == "'"
-            value = value[1:-1]
-        values[key.strip()] = (value, number, literal)
-    return values
-
-
-def read_dotenv(text: str) -> dict[str, str]:
-    """`KEY=VALUE` lines of a compose `.env` file (comments and `export ` allowed)."""
-    return {key: value for key, (value, _, _) in read_dotenv_lines(text).items()}

@@ -17,6 +17,7 @@ from driftwatch.config import Config
 from driftwatch.models import BaseImageUse
 from driftwatch.sources.bake import parse_bake
 from driftwatch.sources.compose import ComposeBuild, parse_compose_project
+from driftwatch.sources.composeinline import parse_inlines
 from driftwatch.sources.dockerfile import DockerfileOptions, parse_dockerfile
 from driftwatch.sources.gitlab import parse_gitlab
 from driftwatch.sources.inventory import FileProblem, Inventory
@@ -145,6 +146,8 @@ def _read_dockerfiles(dockerfiles: list[Path], base: Path, common: _Common, out:
             continue
         more, trouble = _parse_built(text, file, builds.get(dockerfile, [None]), common)
         out.add(more, trouble, [])
+    inline = [(b.inline, b.file, b.service, _options(b, common)) for b in out.builds if b.inline]
+    out.add(*parse_inlines(inline), [])
 
 
 Parser = Callable[[str, str], tuple[list[BaseImageUse], list[FileProblem]]]
@@ -249,6 +252,8 @@ def _builds(
     """The compose builds of each Dockerfile; Dockerfiles only compose names are queued too."""
     found: dict[Path, list[ComposeBuild | None]] = {}
     for build in builds:
+        if build.inline is not None:
+            continue  # parsed from its text by _read_dockerfiles
         target = base / build.dockerfile
         who = (
             build.service if " " in build.service else f"service {build.service}"

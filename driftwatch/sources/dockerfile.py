@@ -17,6 +17,7 @@ from driftwatch.models import BaseImageUse, UseKind
 from driftwatch.reference import ImageReference, parse_reference
 from driftwatch.sources.inventory import SPLIT_NOTE, FileProblem
 from driftwatch.sources.lexer import Instruction, Lexed, lex
+from driftwatch.sources.placeholders import invalid_reference
 from driftwatch.sources.platforms import (
     GUESSED_PLATFORMS,
     PLATFORM_ADVICE,
@@ -322,8 +323,7 @@ def _use(
         try:
             reference = parse_reference(result.text)
         except InvalidReference as exc:
-            problem = shorten(str(exc))
-            advice = f"Fix the reference `{shorten(result.text)}`."
+            problem, advice = invalid_reference(result.text, exc)
     if result.text != written and reference is not None:
         notes = (
             *notes,

@@ -15,7 +15,11 @@ __all__ = ["Directive", "Instruction", "Lexed", "lex"]
 
 _DIRECTIVE = re.compile(r"[ \t]*#[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(.*)")
 _KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
-_HEREDOC = re.compile(r"(?<!<)<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
+# A heredoc opens at a shell word (quotes and escapes kept, as BuildKit's raw lexer splits it)
+# that starts with `<<` (after an optional fd): `<<EOF`, `<<-EOF`, `<<"EOF"`, `3<<EOF`; not
+# `"<<EOF"` or `\\<<EOF` (quoted or escaped), nor `<<<` (a here-string).
+_HEREDOC = re.compile(r"\d*<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2(?:[^<]*)")
+_WORD = re.compile(r"""(?:[^\s"'\\]|\\.?|"(?:[^"\\]|\\.)*"?|'[^']*'?)+""", re.DOTALL)
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 
 
@@ -152,7 +156,8 @@ def _skip_heredocs(
     lines: list[str], index: int, instruction: Instruction, problems: list[tuple[int, str]]
 ) -> int:
     """Skip the bodies of every heredoc the instruction opens; they are not instructions."""
-    for match in _HEREDOC.finditer(instruction.text):
+    words = (_HEREDOC.fullmatch(word.group()) for word in _WORD.finditer(instruction.text))
+    for match in (m for m in words if m is not None):
         strip_tabs, name = match.group(1) == "-", match.group(3)
         while index < len(lines):
             body = lines[index].lstrip("\t") if strip_tabs else lines[index]

@@ -16,15 +16,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-__all__ = ["MAX_EXPANSION", "TOO_LONG", "Expansion", "expand"]
+__all__ = ["MAX_EXPANSION", "MAX_NESTING", "TOO_LONG", "Expansion", "expand"]
 
 MAX_EXPANSION = 64 * 1024
 TOO_LONG = "expands beyond 64 KiB"
 
-_VARIABLE = re.compile(
-    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+?]|##?|%%?)(?P<word>[^}]*))?\}"
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<bad>\{[^}]*\}?))"
+# The head of `$NAME`, `${NAME`, `${NAME<op>` or a bare `${`; the braced word is found by
+# `_closing`, since it may hold nested substitutions (`${A:-${B}-${C}}`), as BuildKit and compose
+# allow.
+_HEAD = re.compile(
+    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-+?]|##?|%%?)?"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<brace>\{))"
 )
+MAX_NESTING = 32
+NESTED_TOO_DEEP = f"substitution nested more than {MAX_NESTING} levels deep"
 _PLAIN = re.compile(r"[^$'\"\\`]+")
 
 
@@ -55,6 +60,7 @@ class _Acc:
     values: Mapping[str, str | None]
     limit: int
     quotes: bool = False
+    depth: int = 0  # how many `${A:-...}` words this expansion is nested in
     size: int = 0
     missing: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -69,11 +75,14 @@ def expand(
     dollar_escape: bool = False,
     quotes: bool = False,
     limit: int = MAX_EXPANSION,
+    depth: int = 0,
 ) -> Expansion:
     """Substitute variables in `word`; a None value means declared but not set."""
     if "$" not in word and not (quotes and ("'" in word or '"' in word)):
         return Expansion(word)
-    acc = _Acc(values, limit, quotes)
+    if depth > MAX_NESTING:
+        return Expansion("", errors=(NESTED_TOO_DEEP,))
+    acc = _Acc(values, limit, quotes, depth)
     text = _walk(word, acc, escape, dollar_escape, quotes)
     return Expansion(
         text, tuple(dict.fromkeys(acc.missing)), tuple(acc.errors), tuple(dict.fromkeys(acc.used))
@@ -101,9 +110,7 @@ def _walk(word: str, acc: _Acc, escape: str | None, dollar_escape: bool, quotes:
         elif dollar_escape and word.startswith("$$", pos):
             piece, step = "$", 2
         elif char == "$":
-            match = _VARIABLE.match(word, pos)
-            if match is not None:
-                piece, step = _substitute(match, acc), match.end() - pos
+            piece, step = _dollar(word, pos, acc)
         else:
             plain = _PLAIN.match(word, pos)
             if plain is not None:
@@ -125,15 +132,41 @@ def _append(out: list[str], piece: str, acc: _Acc) -> bool:
     return True
 
 
-def _substitute(match: re.Match[str], acc: _Acc) -> str:
-    """The replacement for one `$...` occurrence, recording what was missing."""
-    if match.group("bad") is not None:
-        acc.errors.append(f"bad substitution {match.group(0)!r}")
-        return ""
-    name = match.group("braced") or match.group("name")
+def _dollar(word: str, pos: int, acc: _Acc) -> tuple[str, int]:
+    """The replacement for the `$...` at `pos` and how many characters it spans."""
+    head = _HEAD.match(word, pos)
+    if head is None:
+        return "$", 1
+    if head.group("name") is not None:
+        return _substitute(head.group("name"), None, "", acc), head.end() - pos
+    close = _closing(word, head.end())
+    op = head.group("op")
+    if head.group("brace") is not None or close < 0 or (op is None and close != head.end()):
+        end = len(word) if close < 0 else close + 1
+        acc.errors.append(f"bad substitution {word[pos:end]!r}")
+        return "", end - pos
+    return _substitute(head.group("braced"), op, word[head.end() : close], acc), close + 1 - pos
+
+
+def _closing(word: str, start: int) -> int:
+    """The index of the `}` closing a `${` opened before `start` (nested ones skipped), or -1."""
+    depth, pos = 1, start
+    while pos < len(word):
+        if word.startswith("${", pos):
+            depth, pos = depth + 1, pos + 2
+            continue
+        if word[pos] == "}":
+            depth -= 1
+            if depth == 0:
+                return pos
+        pos += 1
+    return -1
+
+
+def _substitute(name: str, op: str | None, raw_word: str, acc: _Acc) -> str:
+    """The replacement for one `$NAME` / `${NAME<op>word}`, recording what was missing."""
     acc.used.append(name)
     value = acc.values.get(name)
-    op, raw_word = match.group("op"), match.group("word") or ""
     is_set = value is not None
     non_empty = bool(value)
     if op is None:
@@ -151,7 +184,8 @@ def _substitute(match: re.Match[str], acc: _Acc) -> str:
     if kind == "+":
         return word if present else ""
     if not present:  # "?"
-        acc.errors.append(f"{name}: {word}" if word else f"{name} is not set")
+        missing = f"required variable {name} is missing a value"  # compose's own words
+        acc.errors.append(f"{missing}: {word}" if word else missing)
     return value or ""
 
 
@@ -171,7 +205,9 @@ def _expand_word(word: str, acc: _Acc) -> str:
     """Substitute inside the word of `${A:-word}` / `${A:+word}` (only when it is used)."""
     if "$" not in word and not (acc.quotes and ("'" in word or '"' in word)):
         return word
-    inner = expand(word, acc.values, escape=None, quotes=acc.quotes, limit=acc.limit)
+    inner = expand(
+        word, acc.values, escape=None, quotes=acc.quotes, limit=acc.limit, depth=acc.depth + 1
+    )
     acc.missing.extend(inner.missing)
     acc.errors.extend(inner.errors)
     acc.used.extend(inner.used)

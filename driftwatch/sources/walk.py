@@ -82,24 +82,31 @@ _NOT_DOCKERFILE = (
 
 
 def is_dockerfile_name(name: str) -> bool:
-    """Dockerfile, Containerfile, *.Dockerfile, Dockerfile.*, Dockerfile-*, *-Dockerfile."""
+    """Dockerfile, Containerfile, and either with a suffix or prefix after `.`, `-` or `_`
+    (`Dockerfile.dev`, `dev.Dockerfile`, `Dockerfile-alpine`, `Dockerfile_dev`)."""
     lower = name.lower()
     if lower.endswith(_NOT_DOCKERFILE):
         return False
     bases = ("dockerfile", "containerfile")
     return (
         lower in bases
-        or lower.startswith(tuple(f"{b}{sep}" for b in bases for sep in ".-"))
-        or lower.endswith(tuple(f"{sep}{b}" for b in bases for sep in ".-"))
+        or lower.startswith(tuple(f"{b}{sep}" for b in bases for sep in ".-_"))
+        or lower.endswith(tuple(f"{sep}{b}" for b in bases for sep in ".-_"))
     )
 
 
+# Compose files by name: compose's own defaults, podman-compose's (`podman-compose.yml`,
+# `container-compose.yml`) and the overlays named after them (`docker-compose.prod.yml`,
+# `compose.dev.yaml`, `dev.docker-compose.yml`).
+_COMPOSE_PREFIXES = ("compose.", "docker-compose", "podman-compose", "container-compose")
+
+
 def is_compose_name(name: str) -> bool:
-    """compose.y(a)ml, compose.*.y(a)ml and docker-compose*.y(a)ml."""
+    """A YAML file named as compose (or podman-compose) finds its files, or an overlay of one."""
     lower = name.lower()
     if not lower.endswith((".yml", ".yaml")):
         return False
-    return lower.startswith(("compose.", "docker-compose"))
+    return lower.startswith(_COMPOSE_PREFIXES) or "docker-compose" in lower
 
 
 def _is_yaml(name: str) -> bool:
@@ -112,10 +119,10 @@ def classify(rel: str, *, chosen: bool = False) -> str | None:
     name = rel.rsplit("/", 1)[-1]
     if is_dockerfile_name(name):
         return "dockerfile"
+    if is_workflow_path(rel) or is_action_path(rel):  # `.github/workflows/docker-compose.yml`
+        return "actions"
     if is_compose_name(name):
         return "compose"
-    if is_workflow_path(rel) or is_action_path(rel):
-        return "actions"
     if is_gitlab_name(name):
         return "gitlab"
     if is_bake_name(name):
@@ -223,6 +230,8 @@ class Walker:
                 rel = relative(path, self.base)
                 included = bool(self.include) and matches(rel, self.include)
                 source = classify(rel, chosen=included)
+                if source == "kubernetes" and "compose" in name.lower() and is_compose_like(path):
+                    source = "compose"  # `compose-dev.yml`, `stack.compose.yaml`
                 if source is None or source not in self.enabled:
                     continue
                 if (self.include and not included) or (self.exclude and matches(rel, self.exclude)):

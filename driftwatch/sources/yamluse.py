@@ -9,8 +9,8 @@ import yaml
 from driftwatch.errors import InvalidReference
 from driftwatch.models import BaseImageUse, UseKind
 from driftwatch.reference import parse_reference
-from driftwatch.sources.dockerfile import shorten
 from driftwatch.sources.inventory import SPLIT_NOTE, alias_note
+from driftwatch.sources.placeholders import invalid_reference
 from driftwatch.sources.suppress import ignored_rules
 from driftwatch.sources.yamlnodes import scalar_at
 
@@ -52,7 +52,7 @@ def scalar_use(
         try:
             reference = parse_reference(value)
         except InvalidReference as exc:
-            problem, advice = shorten(str(exc)), f"Fix the reference `{shorten(value)}`."
+            problem, advice = invalid_reference(value, exc)
     all_notes = [user, *notes]
     if "\n" in where.written:
         all_notes.append(SPLIT_NOTE)
