@@ -7,7 +7,8 @@ round so a busy neighbour weighs on every command alike:
   - `driftwatch images .` on a small repository (a Dockerfile and a compose file) without a config,
     with a `[tool.driftwatch]` table in pyproject.toml, and with a driftwatch.toml (target: under
     200 ms).
-Prints the median, the fastest and the median over `python -c pass` of each, in milliseconds.
+Prints the median and fastest wall time, the median CPU time (user + sys: less moved by the
+neighbours' load) and the median wall time over `python -c pass` of each, in milliseconds.
 With `--compare DIR`, every driftwatch command also runs with DIR first on PYTHONPATH (say a
 `git archive` of an earlier commit), in the same rounds: a before/after on equal terms.
 Usage: python benchmarks/startup.py [ROUNDS] [--compare DIR] (default 15 rounds; at least 10).
@@ -16,6 +17,7 @@ Usage: python benchmarks/startup.py [ROUNDS] [--compare DIR] (default 15 rounds;
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -83,10 +85,14 @@ def runs(base: Path, compare: str | None) -> dict[str, Run]:
     return table
 
 
-def once(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+def once(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + sys) of one run, in seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def main() -> None:
@@ -99,20 +105,27 @@ def main() -> None:
     rounds = int(args[0]) if args else 15
     with tempfile.TemporaryDirectory() as temp:
         table = runs(Path(temp), compare)
-        times: dict[str, list[float]] = {name: [] for name in table}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in table}
         for argv, cwd, env in table.values():  # warm the page cache and the .pyc files
             once(argv, cwd, env)
         for _ in range(rounds):
             for name, (argv, cwd, env) in table.items():
                 times[name].append(once(argv, cwd, env))
-    floor = statistics.median(times["python -c pass"])
+    report(rounds, times)
+
+
+def report(rounds: int, times: dict[str, list[tuple[float, float]]]) -> None:
+    """Median and fastest wall time, median CPU time, and the median wall over `python -c pass`."""
+    floor = statistics.median(wall for wall, _ in times["python -c pass"])
     print(f"{rounds} interleaved rounds; load average {os.getloadavg()[0]:.1f}")
-    print(f"{'command':<44}{'median ms':>10}{'min ms':>8}{'over python':>13}")
+    print(f"{'command':<44}{'wall ms':>8}{'min ms':>8}{'cpu ms':>8}{'over python':>13}")
     for name, found in times.items():
-        median = statistics.median(found)
+        wall = statistics.median(w for w, _ in found)
+        cpu = statistics.median(c for _, c in found)
+        fastest = min(w for w, _ in found)
         print(
-            f"{name:<44}{median * 1000:>10.0f}{min(found) * 1000:>8.0f}"
-            f"{(median - floor) * 1000:>+13.0f}"
+            f"{name:<44}{wall * 1000:>8.0f}{fastest * 1000:>8.0f}{cpu * 1000:>8.0f}"
+            f"{(wall - floor) * 1000:>+13.0f}"
         )
 
 

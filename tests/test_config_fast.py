@@ -110,6 +110,7 @@ def agree(data: Any) -> bool:
         return False
     model = by_model(data)
     assert quick == model, f"{data!r}: quick check {quick!r}, model {model!r}"
+    assert repr(quick) == repr(model)  # the same types too (`30.0`, not `30`)
     return True
 
 
