@@ -22,6 +22,8 @@ from driftwatch.config import OS_DETECT_MODES, SOURCE_NAMES
 from driftwatch.models import FAIL_ON, LEVELS, ROUTES, Platform
 
 __all__ = [
+    "NOTIFY",
+    "TOP",
     "ARG_NAME",
     "CONTROL",
     "MAX_ITEMS",
@@ -150,39 +152,47 @@ def _endpoint(value: Any) -> Any:
         raise _Decline from None
 
 
-def _table(checks: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
+class _Table:
     """A dict whose keys all have a check here (and include `required`); values checked."""
 
-    def check(value: Any) -> Any:
-        _need(type(value) is dict and set(value) <= set(checks) and set(required) <= set(value))
-        return {key: checks[key](item) for key, item in value.items()}
+    def __init__(self, checks: dict[str, Check], required: tuple[str, ...] = ()) -> None:
+        self.checks = checks  # read by the tests: the same keys as the model's
+        self.required = required
 
-    return check
+    def __call__(self, value: Any) -> Any:
+        _need(type(value) is dict and set(value) <= set(self.checks))
+        _need(set(self.required) <= set(value))
+        return {key: self.checks[key](item) for key, item in value.items()}
 
 
-def _mapping(key: Check, item: Check, most: int) -> Check:
-    def check(value: Any) -> Any:
-        _need(type(value) is dict and len(value) <= most)
-        return {key(name): item(entry) for name, entry in value.items()}
+class _Mapping:
+    """A dict of any keys passing `key`, each value passing `item` (`registries`, `build_args`)."""
 
-    return check
+    def __init__(self, key: Check, item: Check, most: int) -> None:
+        self.key, self.item, self.most = key, item, most
+
+    def __call__(self, value: Any) -> Any:
+        _need(type(value) is dict and len(value) <= self.most)
+        return {self.key(name): self.item(entry) for name, entry in value.items()}
+
+
+NOTIFY = _Table({"url": _text(), "on": _list(_choice(ROUTES), len(ROUTES))}, ("url",))
 
 
 def _notify(value: Any) -> Any:
     """A URL string becomes `{url = ...}`, as the model's BeforeValidator does."""
-    table = {"url": value} if type(value) is str else value
-    return _table({"url": _text(), "on": _list(_choice(ROUTES), len(ROUTES))}, ("url",))(table)
+    return NOTIFY({"url": value} if type(value) is str else value)
 
 
-_REGISTRY = _table(
+_REGISTRY = _Table(
     {"endpoint": _endpoint, "insecure": _flag, "concurrency": _integer(1, 256)},
 )
-_TOP = _table(
+TOP = _Table(
     {
         "images": _list(_text(), MAX_ITEMS),
         "exclude": _list(_text(), MAX_ITEMS),
         "platforms": _list(_platform, 100),
-        "build_args": _mapping(_text(300, ARG_NAME), _text(), 1000),
+        "build_args": _Mapping(_text(300, ARG_NAME), _text(), 1000),
         "db": _text(),
         "notify": _list(_notify, 100),
         "os_detect": _choice(OS_DETECT_MODES),
@@ -194,13 +204,13 @@ _TOP = _table(
         "keep_pulls": _integer(0, 100_000),
         "deadline": _number(0, 86400),
         "http2": _flag,
-        "registries": _mapping(_text(300, REGISTRY_KEY), _REGISTRY, 1000),
-        "osinfo": _table(
+        "registries": _Mapping(_text(300, REGISTRY_KEY), _REGISTRY, 1000),
+        "osinfo": _Table(
             {"max_bytes": _integer(64 * 1024, 64 * 1024 * MIB), "max_seconds": _number(0, 3600)}
         ),
-        "lint": _table({"disable": _list(_text(32), 100), "min_severity": _choice(LEVELS)}),
-        "eol": _table({"calendar": _text(), "warn_days": _integer(0, 3660)}),
-        "sources": _table(
+        "lint": _Table({"disable": _list(_text(32), 100), "min_severity": _choice(LEVELS)}),
+        "eol": _Table({"calendar": _text(), "warn_days": _integer(0, 3660)}),
+        "sources": _Table(
             {
                 "enabled": _list(_choice(SOURCE_NAMES), len(SOURCE_NAMES), least=1),
                 "include": _list(_text(), 10_000),
@@ -214,7 +224,7 @@ _TOP = _table(
 def quick_values(data: Any) -> dict[str, Any] | None:
     """The validated values of a plainly valid config (only the keys it sets), else None."""
     try:
-        values: dict[str, Any] = _TOP(data)
+        values: dict[str, Any] = TOP(data)
     except _Decline:
         return None
     return values

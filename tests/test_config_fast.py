@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
+from driftwatch import configfast
 from driftwatch.config import Config, _config, _read_toml, build_config, model_values
 from driftwatch.configfast import quick_values
-from driftwatch.configmodel import ConfigModel
+from driftwatch.configmodel import ConfigModel, NotifyTable
 from driftwatch.errors import ConfigError
 from driftwatch.validation import KeySpec, bounds, iter_keys
 from tests.docs_snippets import snippets
@@ -140,6 +141,25 @@ def test_quick_check_never_accepts_what_the_model_refuses(spec: KeySpec) -> None
 )
 def test_quick_check_agrees_on_whole_documents(data: dict[str, Any]) -> None:
     agree(data)
+
+
+def quick_keys(table: Any, prefix: str = "") -> set[str]:
+    """The dotted keys the quick check knows, as validation.iter_keys names the model's."""
+    found: set[str] = set()
+    for name, check in table.checks.items():
+        if isinstance(check, type(configfast.TOP)):
+            found |= quick_keys(check, f"{prefix}{name}.")
+        elif isinstance(getattr(check, "item", None), type(configfast.TOP)):
+            found |= quick_keys(check.item, f"{prefix}{name}.<host>.")
+        else:
+            found.add(prefix + name)
+    return found
+
+
+def test_quick_check_knows_exactly_the_model_keys() -> None:
+    """A key the model dropped must not pass here; a key it added should not always decline."""
+    assert quick_keys(configfast.TOP) == {spec.key for spec in KEYS}
+    assert set(configfast.NOTIFY.checks) == set(NotifyTable.model_fields)
 
 
 def test_both_paths_default_to_the_config_defaults() -> None:
