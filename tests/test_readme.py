@@ -8,8 +8,10 @@ A renamed option or a placeholder that cannot work fails here instead of on a re
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -152,3 +154,23 @@ def test_readme_setup_and_test_commands_are_the_scripts() -> None:
     assert "bash ci/setup-test.sh" in test
     assert "bash ci/setup.sh" in (ROOT / "ci" / "setup-test.sh").read_text()
     assert "-e ." in (ROOT / "ci" / "setup.sh").read_text()  # puts .venv/bin/driftwatch there
+
+
+def test_setup_says_what_is_missing_without_a_venv_capable_python(tmp_path: Path) -> None:
+    """The README's first command on a machine whose Python cannot make a venv: one line, exit 2."""
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "setup.sh").write_text((ROOT / "ci" / "setup.sh").read_text())
+    done = subprocess.run(
+        ["bash", "ci/setup.sh"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHON": str(tmp_path / "no-python")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"ci/setup.sh: {tmp_path / 'no-python'} cannot make a virtual environment: need Python "
+        "3.10+ with venv and ensurepip (Debian: python3-venv)"
+    ]
+    assert not (tmp_path / ".venv").exists()
