@@ -96,13 +96,13 @@ def parse_source_names(text: str, where: str) -> tuple[str, ...]:
     return names
 
 
-def _sources(model: Any) -> SourceSettings:
+def _sources(table: Mapping[str, Any]) -> SourceSettings:
     """The validated `[sources]` table as SourceSettings."""
-    table = model.sources
+    enabled = table.get("enabled")
     return SourceSettings(
-        enabled=tuple(table.enabled) if table.enabled is not None else SOURCE_NAMES,
-        include=tuple(table.include),
-        exclude=tuple(table.exclude),
+        enabled=tuple(enabled) if enabled is not None else SOURCE_NAMES,
+        include=tuple(table.get("include", ())),
+        exclude=tuple(table.get("exclude", ())),
     )
 
 
@@ -203,12 +203,28 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] = os.enviro
 def build_config(
     file: Path | None, data: Mapping[str, Any], templates: Mapping[str, str] | None = None
 ) -> Config:
-    """Validate `data` against the model and turn it into the frozen Config.
+    """Validate `data` and turn it into the frozen Config.
+
+    A plainly valid config is checked without pydantic (configfast: its import is most of a
+    start-up); anything else goes through the model, which says what is wrong.
+    """
+    from driftwatch.configfast import quick_values
+
+    values = quick_values(data)
+    if values is None:
+        values = model_values(file, data, templates)
+    return _config(file, values)
+
+
+def model_values(
+    file: Path | None, data: Mapping[str, Any], templates: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """`data` validated by ConfigModel: the keys it sets; every problem a one-line ConfigError.
 
     `templates` maps expanded strings back to what the file says (`${VAR}`), so an error shows
     the template, never a secret taken from the environment.
     """
-    from pydantic import ValidationError  # only when a config file exists: keeps start-up light
+    from pydantic import ValidationError  # only for a config the quick check declined
 
     from driftwatch.configmodel import ConfigModel, secret_location
     from driftwatch.validation import describe_error
@@ -224,51 +240,60 @@ def build_config(
         raise ConfigError(
             f"{file}: {describe_error(first, ConfigModel, secret_location)}{more}"
         ) from None
+    values: dict[str, Any] = model.model_dump(exclude_unset=True)
+    return values
+
+
+def _config(file: Path | None, values: Mapping[str, Any]) -> Config:
+    """The frozen Config of validated values (a key not set keeps Config's default)."""
+    osinfo, lint, eol = (values.get(name, {}) for name in ("osinfo", "lint", "eol"))
+    calendar = eol.get("calendar")
     return Config(
         path=file,
-        **_same_named(model),
-        registries=_registries(file, model),
-        notify=tuple(_notify_entry(entry.url, entry.on) for entry in model.notify),
-        os_max_bytes=model.osinfo.max_bytes,
-        os_max_seconds=float(model.osinfo.max_seconds),
-        lint_disable=tuple(model.lint.disable),
-        lint_min_severity=model.lint.min_severity,
-        eol_calendar=file.parent / model.eol.calendar if file and model.eol.calendar else None,
-        eol_warn_days=model.eol.warn_days,
-        sources=_sources(model),
+        **_same_named(values),
+        registries=_registries(file, values.get("registries", {})),
+        notify=tuple(
+            _notify_entry(entry["url"], entry.get("on")) for entry in values.get("notify", [])
+        ),
+        os_max_bytes=osinfo.get("max_bytes", DEFAULT_OS_MAX_BYTES),
+        os_max_seconds=float(osinfo.get("max_seconds", DEFAULT_OS_MAX_SECONDS)),
+        lint_disable=tuple(lint.get("disable", ())),
+        lint_min_severity=lint.get("min_severity", Config.lint_min_severity),
+        eol_calendar=file.parent / calendar if file and calendar else None,
+        eol_warn_days=eol.get("warn_days", Config.eol_warn_days),
+        sources=_sources(values.get("sources", {})),
     )
 
 
 _SHAPED = frozenset({"registries", "notify", "osinfo", "lint", "eol", "sources"})
 
 
-def _same_named(model: Any) -> dict[str, Any]:
+def _same_named(values: Mapping[str, Any]) -> dict[str, Any]:
     """Top-level keys that are Config fields of the same name (lists become tuples).
 
-    A new top-level key needs only its field in ConfigModel and in Config.
+    A new top-level key needs only its field in ConfigModel (and configfast) and in Config.
     """
     names = {item.name for item in fields(Config)}
-    values: dict[str, Any] = {}
-    for name in type(model).model_fields:
+    found: dict[str, Any] = {}
+    for name, value in values.items():
         if name in names and name not in _SHAPED:
-            value = getattr(model, name)
             if isinstance(value, list):
                 value = tuple(value)
             elif isinstance(value, dict):
                 value = dict(value)
-            values[name] = value
-    return values
+            found[name] = value
+    return found
 
 
-def _registries(file: Path | None, model: Any) -> dict[str, RegistrySettings]:
+def _registries(file: Path | None, tables: Mapping[str, Any]) -> dict[str, RegistrySettings]:
     """Per-registry settings keyed by normalised host; two names of one registry are an error."""
     registries: dict[str, RegistrySettings] = {}
-    for host, settings in model.registries.items():
+    for host, settings in tables.items():
         name = _normalise_host(host)
         if name in registries:
             raise ConfigError(f"{file}: registries.{host} names the same registry as another key")
         registries[name] = RegistrySettings(
-            settings.endpoint, settings.insecure, settings.concurrency
+            settings.get("endpoint"), settings.get("insecure", False), settings.get("concurrency")
         )
     return registries
 

@@ -9,11 +9,8 @@ key, the value and what is allowed.
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, get_args
-from urllib.parse import urlsplit
 
 from annotated_types import MaxLen
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -25,6 +22,15 @@ from driftwatch.config import (
     OS_DETECT_MODES,
     SOURCE_NAMES,
     OsDetectMode,
+)
+from driftwatch.configfast import (
+    ARG_NAME,
+    CONTROL,
+    MAX_ITEMS,
+    MAX_TEXT,
+    MIB,
+    REGISTRY_KEY,
+    check_endpoint,
 )
 from driftwatch.models import FAIL_ON, LEVELS, ROUTES, Platform
 
@@ -39,19 +45,9 @@ __all__ = [
     "secret_location",
 ]
 
-MIB = 1024 * 1024
-_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_HOST_NAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*")
-_REGISTRY_KEY = re.compile(r"[A-Za-z0-9.-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
-_ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-MAX_TEXT = 4096
-MAX_ITEMS = 1_000_000
-
 
 def _no_control(value: str) -> str:
-    if _CONTROL.search(value):
+    if CONTROL.search(value):
         raise ValueError("control characters are not allowed")
     return value
 
@@ -59,43 +55,14 @@ def _no_control(value: str) -> str:
 Text = Annotated[str, MaxLen(MAX_TEXT), AfterValidator(_no_control)]
 
 
-def check_endpoint(value: str) -> str:
-    """An http(s) URL with a real host, a valid port and no user-info; trailing `/` dropped."""
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError as exc:
-        raise ValueError(f"not a valid URL ({exc})") from None
-    if parts.scheme not in ("http", "https"):
-        raise ValueError("must start with http:// or https://")
-    if "@" in parts.netloc:
-        raise ValueError(
-            "credentials (user-info) are not allowed in an endpoint: use a Docker config "
-            "file or the environment (see Registries and credentials)"
-        )
-    host = parts.hostname or ""
-    if parts.netloc.startswith("["):
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise ValueError("not a valid IPv6 address in brackets") from None
-    elif not _HOST_NAME.fullmatch(host):
-        raise ValueError("has no valid host name")
-    if port == 0:
-        raise ValueError("port 0 is not a port")
-    if parts.query or parts.fragment:
-        raise ValueError("must not carry a query or a fragment")
-    return value.rstrip("/")
-
-
 def _registry_key(value: str) -> str:
-    if not _REGISTRY_KEY.fullmatch(value):
+    if not REGISTRY_KEY.fullmatch(value):
         raise ValueError("not a registry host (host, host:port or [v6]:port)")
     return value
 
 
 def _arg_name(value: str) -> str:
-    if not _ARG_NAME.fullmatch(value):
+    if not ARG_NAME.fullmatch(value):
         raise ValueError("not an ARG name (letters, digits and _)")
     return value
 

@@ -120,9 +120,11 @@ def test_reference_documents_every_accepted_key() -> None:
 
 
 def test_model_defaults_are_the_config_defaults() -> None:
-    from driftwatch.config import Config, build_config
+    """Every key the model fills in by default (a full dump) gives Config's defaults."""
+    from driftwatch.config import Config, _config
+    from driftwatch.configmodel import ConfigModel
 
-    built = build_config(None, {})
+    built = _config(None, ConfigModel().model_dump())
     assert repr(built) == repr(Config())
     assert built == Config()
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from driftwatch.atomic import write_atomic
 from driftwatch.cli._options import SOURCES_KEY, parse_platforms
 from driftwatch.config import Config, load_config
 from driftwatch.errors import InputError
@@ -46,6 +45,7 @@ def emit(text: str, output: str | None) -> None:
 
 def write_text(path: Path, text: str) -> None:
     """Replace `path` atomically with `text`, made safe as stdout is; unwritable: exit 2."""
+    from driftwatch.atomic import write_atomic  # tempfile: only for --output
     from driftwatch.cli import terminal_text
 
     try:
