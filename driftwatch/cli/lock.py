@@ -81,6 +81,9 @@ def lock(
     outside = _unread_uses(previous, inventory) if partial else {}
     how = LockChoices(os_detect=options.mode, platforms=tuple(wanted))
     entries, failed = _entries(results, uses, previous, outside, how)
+    if failed and not entries:  # offline, or every image failed: an empty lock would guard nothing
+        click.echo(f"{os.path.relpath(path)}: not written: no image could be locked", err=True)
+        sys.exit(EXIT_REGISTRY)
     changed = write_lock(path, entries)
     state = "updated" if changed else "unchanged"
     click.echo(f"{os.path.relpath(path)}: {len(entries)} image(s) locked, {state}", err=True)
