@@ -12,7 +12,13 @@ from pathlib import Path
 
 import click
 
-from driftwatch.cli._common import EXIT_FINDINGS, EXIT_REGISTRY, take_inventory, warn
+from driftwatch.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_REGISTRY,
+    exit_if_unreadable,
+    take_inventory,
+    warn,
+)
 from driftwatch.cli._options import inventory_options
 from driftwatch.config import Config
 from driftwatch.errors import InputError
@@ -49,6 +55,7 @@ def pin(
     config, inventory = take_inventory(ctx, paths, build_args)
     if check and not update:
         _check_offline(inventory)
+        exit_if_unreadable(inventory)  # a file it could not read may hold unpinned images
         return
     digests, failed = _resolve(config, refs_to_resolve(inventory, update=update))
     tags = _suggested(config, digests) if suggest else {}
@@ -58,6 +65,7 @@ def pin(
             warn(f"{edit.file}:{edit.line}:{edit.column}: not pinnable: {edit.reason}")
     changes = [edit for edit in edits if edit.pinnable]
     _rewrite(inventory, changes, write=write, show_diff=not check)
+    exit_if_unreadable(inventory)  # its images were neither pinned nor checked: exit 2
     if failed:
         sys.exit(EXIT_REGISTRY)
     if check and changes:

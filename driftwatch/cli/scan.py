@@ -12,6 +12,7 @@ from driftwatch.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_REGISTRY,
+    EXIT_USAGE,
     emit,
     take_inventory,
     warn,
@@ -100,7 +101,7 @@ def scan(
     from driftwatch.usecases.scan import detect_trigger, run_scan
 
     started = deadline_at(deadline)
-    config, uses = _watched(ctx, paths, build_args, images)
+    config, uses, unread = _watched(ctx, paths, build_args, images)
     destinations = load_destinations(config, notify_urls)  # bad URLs: exit 2 before any work
     retry = RetryPolicy.from_env() if destinations else None
     wanted = parse_platforms(platforms or config.platforms)
@@ -135,7 +136,7 @@ def scan(
         if not delivery.result.ok:
             reason = delivery.result.error
             warn(f"alert to {delivery.destination.display} failed ({delivery.fate}): {reason}")
-    sys.exit(_exit_code(result, fail_on or config.fail_on))
+    sys.exit(_exit_code(result, fail_on or config.fail_on, unread=unread))
 
 
 def _watched(
@@ -143,21 +144,24 @@ def _watched(
     paths: tuple[Path, ...],
     build_args: tuple[str, ...],
     images: tuple[str, ...],
-) -> tuple[Config, dict[ImageReference, tuple[BaseImageUse, ...]]]:
-    """Uses from the paths (when given, or when nothing else is watched) plus the watch list."""
-    from driftwatch.cli._common import config_from
+) -> tuple[Config, dict[ImageReference, tuple[BaseImageUse, ...]], int]:
+    """Uses from the paths (when given, or when nothing else is watched) plus the watch list,
+    and how many files could not be read (their images are not checked: the run fails)."""
+    from driftwatch.cli._common import config_from, unreadable
     from driftwatch.usecases.check import group_uses
 
     config = config_from(ctx)
     watch = [*config.images, *images]
     refs = [_parse_watched(text) for text in watch]
     uses: dict[ImageReference, tuple[BaseImageUse, ...]] = {}
+    unread = 0
     if paths or not watch:
         config, inventory = take_inventory(ctx, paths, build_args)
         uses = group_uses(inventory.resolvable)
+        unread = len(unreadable(inventory))
     for ref in refs:
         uses.setdefault(ref, ())
-    return config, uses
+    return config, uses, unread
 
 
 def _write_report(
@@ -183,7 +187,12 @@ def _parse_watched(text: str) -> ImageReference:
         raise InvalidReference(f"watch list: {exc.message}") from None
 
 
-def _exit_code(result: ScanResult, fail_on: str) -> int:
+def _exit_code(result: ScanResult, fail_on: str, *, unread: int = 0) -> int:
+    """1 for findings at or above the policy; 2 when a file could not be read (its images were
+    not checked); 3 when an image could not be checked; else 0."""
     if result.failing(fail_on):
         return EXIT_FINDINGS
+    if unread:
+        click.echo(f"driftwatch: error: {unread} file(s) could not be read", err=True)
+        return EXIT_USAGE
     return EXIT_REGISTRY if result.failures or result.undetermined() else EXIT_OK
