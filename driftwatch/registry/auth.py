@@ -19,7 +19,9 @@ from driftwatch.registry.endpoints import plain_http_allowed
 
 Send = Callable[[httpx.Request], Awaitable[httpx.Response]]
 DEFAULT_TOKEN_SECONDS = 60
-_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9_.+-]*)(?:\s+|$)")
+# A scheme ends at white space, at the comma before the next challenge (`Negotiate, Basic ...`:
+# two WWW-Authenticate headers joined) or at the end.
+_SCHEME = re.compile(r"[\s,]*([A-Za-z][A-Za-z0-9_.+-]*)(?:\s*,|\s+|$)")
 _PARAM = re.compile(r'\s*([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*(?:,|$)')
 
 
@@ -92,7 +94,9 @@ class Authenticator:
         realm = challenge.get("realm")
         if not realm:
             raise InvalidResponse("Bearer challenge without realm")
-        scope = challenge.get("scope") or scope
+        # The scope asked for is the request's own, as Docker's token handler does: a challenge's
+        # `scope` may be a placeholder (GHCR's /v2/ says `repository:user/image:pull`) or belong
+        # to the request that met it, not to this one.
         key = (realm, challenge.get("service") or "", scope)
         async with self._locks.setdefault(key, asyncio.Lock()):
             cached = self._tokens.get(key)

@@ -124,8 +124,10 @@ class RegistryClient:
             ref, "HEAD", _manifest_path(ref, ref.manifest_reference), _MANIFEST_HEADERS
         )
         await response.aclose()
-        if response.status_code != 405:  # 405: HEAD unsupported; the GET below hashes the body
-            check_status(response, where, "manifest unknown")
+        if self._head_unsure(ref, response):  # the GET says what the HEAD could not
+            got = await self._get_by_tag(ref)
+            return await self._resolution(ref, got[2], got[0], got[1], platforms, None)
+        check_status(response, where, "manifest unknown")
         media_type = base_type(response.headers.get("content-type"))
         refuse_schema1(media_type, where)
         ratelimit = parse_remaining(response.headers)
@@ -177,6 +179,17 @@ class RegistryClient:
         if self.baseline is not None:
             return str(ref) not in self.baseline
         return self.tags is not None and not self.tags.seen(str(ref))
+
+    @staticmethod
+    def _head_unsure(ref: ImageReference, response: httpx.Response) -> bool:
+        """A HEAD answer only a GET can settle: 405 (HEAD unsupported), or 404 off Docker Hub.
+
+        Some registries answer 404 to a HEAD of a manifest their GET serves (Sonatype Nexus,
+        some Harbor set-ups); taking that 404 as "tag gone" would report a move that never
+        happened. Docker Hub's HEAD is reliable and free, so its 404 is believed.
+        """
+        code = response.status_code
+        return code == 405 or (code == 404 and not ref.is_docker_hub)
 
     def _believable(self, ref: ImageReference, digest: str) -> bool:
         """A HEAD's digest header is taken on trust only when it is the digest seen last time.
@@ -251,9 +264,25 @@ class RegistryClient:
             ref, "HEAD", _manifest_path(ref, reference), _MANIFEST_HEADERS
         )
         await response.aclose()
+        if self._head_unsure(ref, response):
+            return await self._served_by_get(ref, reference)
         if response.status_code == 404:
             return False
         check_status(response, f"{ref.name}:{reference}", "manifest unknown")
+        return True
+
+    async def _served_by_get(self, ref: ImageReference, reference: str) -> bool:
+        """`has_manifest` asked again with a GET (its body hashed when `reference` is a digest)."""
+        where = f"{ref.name}:{reference}"
+        response = await self.session.request(
+            ref, "GET", _manifest_path(ref, reference), _MANIFEST_HEADERS
+        )
+        if response.status_code == 404:
+            await read_small(response)
+            return False
+        body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
+        if ":" in reference:
+            verify_digest(body, check_digest_syntax(reference, where), where)
         return True
 
     async def head_digest(self, ref: ImageReference, tag: str) -> str | None:

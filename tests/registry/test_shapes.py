@@ -1,0 +1,153 @@
+"""Answers of real registries (not Debian's distribution 2.8) that driftwatch must read right.
+
+Each shape is served through httpx.MockTransport (the local registry cannot be made to give it)
+and names where it was recorded. Shapes the local registry can give run for real in
+tests/registry/test_redirects.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from driftwatch.errors import DigestMismatch, NotFound
+from driftwatch.reference import parse_reference
+from driftwatch.registry import RegistryClient
+from tests.registry.test_client_mock import BODY, DIGEST, REF, Fake, manifest_response, resolve
+
+# --- HEAD answers 404 while GET serves the manifest -----------------------------------------
+# Sonatype Nexus: andrey-pohilko/registry-cli#43 and merll/docker-registry-util#3 ("HEAD not
+# working in Nexus": 404 on HEAD, the GET of the same URL works); Harbor: crossplane/crossplane#3223;
+# watchtower fixed the same misreading in nicholas-fedor/watchtower#669. go-containerregistry's
+# remote.Head says errors of a HEAD "should be retried with Get".
+
+
+def _head_404(request: httpx.Request) -> httpx.Response:
+    if request.method == "HEAD":
+        return httpx.Response(404)
+    return manifest_response()
+
+
+def test_head_404_is_confirmed_by_a_get_before_the_tag_is_called_missing() -> None:
+    fake = Fake(_head_404)
+    result = fake.run(resolve)
+    assert result.digest == DIGEST
+    assert fake.calls() == [
+        ("HEAD", "/v2/team/app/manifests/1"),
+        ("GET", "/v2/team/app/manifests/1"),
+    ]
+
+
+def test_head_404_and_get_404_is_a_missing_tag_with_the_registry_message() -> None:
+    error = {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]}
+    fake = Fake(lambda r: httpx.Response(404, json=None if r.method == "HEAD" else error))
+    with pytest.raises(NotFound, match=r"manifest unknown \(404\)"):
+        fake.run(resolve)
+    assert [method for method, _ in fake.calls()] == ["HEAD", "GET"]
+
+
+def test_docker_hub_head_404_is_trusted_without_spending_a_get() -> None:
+    hub = parse_reference("docker.io/library/python:nope")
+    fake = Fake(lambda r: httpx.Response(404))
+    with pytest.raises(NotFound):
+        fake.run(lambda client: client.resolve(hub))
+    assert [method for method, _ in fake.calls()] == ["HEAD"]
+
+
+def test_has_manifest_asks_get_when_head_says_404() -> None:
+    async def served(client: RegistryClient) -> tuple[bool, bool]:
+        pinned = await client.has_manifest(REF, DIGEST)
+        other = await client.has_manifest(REF, "sha256:" + "0" * 64)
+        return pinned, other
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "HEAD" or not request.url.path.endswith(DIGEST):
+            return httpx.Response(404)
+        return manifest_response()
+
+    fake = Fake(handler)
+    assert fake.run(served) == (True, False)
+
+
+def test_has_manifest_refuses_a_get_whose_body_is_not_the_digest() -> None:
+    liar = "sha256:" + "e" * 64
+    fake = Fake(lambda r: httpx.Response(404) if r.method == "HEAD" else manifest_response())
+    with pytest.raises(DigestMismatch):
+        fake.run(lambda client: client.has_manifest(REF, liar))
+
+
+# --- a /v2/ challenge with a placeholder scope ---------------------------------------------
+# GHCR answers the /v2/ ping with `Bearer realm="https://ghcr.io/token",service="ghcr.io",
+# scope="repository:user/image:pull"` (recorded in cloudflare/serverless-registry#148). Docker's
+# token handler (distribution registry/client/auth/session.go, tokenHandler.getToken) asks for the
+# scopes of the repository it pulls and takes only realm and service from the challenge.
+
+GHCR_PING = (
+    'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:user/image:pull"'
+)
+
+
+class _Ghcr:
+    """A token server granting the scope asked for; the registry wants a token for its repo."""
+
+    def __init__(self) -> None:
+        self.scopes: list[str] = []
+        self.refused = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            scope = request.url.params.get("scope", "")
+            self.scopes.append(scope)
+            return httpx.Response(200, json={"token": f"tok {scope}", "expires_in": 300})
+        repo = request.url.path.split("/manifests/")[0][len("/v2/") :]
+        wanted = f"Bearer tok repository:{repo}:pull"
+        if request.headers.get("authorization") != wanted:
+            self.refused += 1
+            challenge = GHCR_PING.replace("user/image", repo)
+            return httpx.Response(401, headers={"WWW-Authenticate": challenge})
+        return manifest_response()
+
+
+def test_placeholder_scope_of_the_ping_is_not_the_scope_asked_for() -> None:
+    ghcr = _Ghcr()
+    fake = Fake(ghcr, ping=httpx.Response(401, headers={"WWW-Authenticate": GHCR_PING}))
+    refs = [parse_reference(f"ghcr.io/{name}:1") for name in ("acme/one", "acme/two")]
+
+    async def both(client: RegistryClient) -> list[Any]:
+        return [await client.resolve(ref) for ref in refs * 2]
+
+    results = fake.run(both)
+    assert {r.digest for r in results} == {DIGEST}
+    assert ghcr.scopes == ["repository:acme/one:pull", "repository:acme/two:pull"]
+    assert ghcr.refused == 0
+
+
+# --- several challenges, one of them without parameters ------------------------------------
+# RFC 7235 4.1 allows several challenges in one header or several WWW-Authenticate headers
+# (httpx joins them with ", "); a scheme without parameters, such as `Negotiate` from a Kerberos
+# front (RFC 4559) beside `Basic realm=...`, must not hide the challenge after it.
+
+
+def test_bare_scheme_before_basic_in_two_headers() -> None:
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("authorization"))
+        if request.headers.get("authorization") is None:
+            headers = [("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", 'Basic realm="x"')]
+            return httpx.Response(401, headers=headers)
+        return manifest_response()
+
+    auth = base64.b64encode(b"alice:pw").decode()
+    config = Path(os.environ["DOCKER_CONFIG"], "config.json")
+    config.write_text(json.dumps({"auths": {REF.registry: {"auth": auth}}}))
+
+    assert Fake(handler).run(resolve).digest == "sha256:" + hashlib.sha256(BODY).hexdigest()
+    assert seen[-1] is not None and seen[-1].startswith("Basic ")
