@@ -120,9 +120,7 @@ class RegistryClient:
         where = str(ref)
         if self._first_sighting(ref):  # its body must be hashed anyway: one GET, no HEAD
             return await self._resolve_by_get(ref, platforms)
-        response = await self.session.request(
-            ref, "HEAD", _manifest_path(ref, ref.manifest_reference), _MANIFEST_HEADERS
-        )
+        response = await self._manifest_request(ref, "HEAD", ref.manifest_reference)
         await response.aclose()
         if self._head_unsure(ref, response):  # the GET says what the HEAD could not
             got = await self._get_by_tag(ref)
@@ -248,9 +246,7 @@ class RegistryClient:
         cached = self.cache.get(digest)
         if cached is not None:
             return cached, self._parsed(digest, cached, None, where).media_type
-        response = await self.session.request(
-            ref, "GET", _manifest_path(ref, digest), _MANIFEST_HEADERS
-        )
+        response = await self._manifest_request(ref, "GET", digest)
         body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
         verify_digest(body, digest, where)
         content_type = response.headers.get("content-type")
@@ -260,9 +256,7 @@ class RegistryClient:
 
     async def has_manifest(self, ref: ImageReference, reference: str) -> bool:
         """Whether `ref`'s repository serves manifest `reference` (a tag or digest): one HEAD."""
-        response = await self.session.request(
-            ref, "HEAD", _manifest_path(ref, reference), _MANIFEST_HEADERS
-        )
+        response = await self._manifest_request(ref, "HEAD", reference)
         await response.aclose()
         if self._head_unsure(ref, response):
             return await self._served_by_get(ref, reference)
@@ -274,9 +268,7 @@ class RegistryClient:
     async def _served_by_get(self, ref: ImageReference, reference: str) -> bool:
         """`has_manifest` asked again with a GET (its body hashed when `reference` is a digest)."""
         where = f"{ref.name}:{reference}"
-        response = await self.session.request(
-            ref, "GET", _manifest_path(ref, reference), _MANIFEST_HEADERS
-        )
+        response = await self._manifest_request(ref, "GET", reference)
         if response.status_code == 404:
             await read_small(response)
             return False
@@ -288,15 +280,21 @@ class RegistryClient:
     async def head_digest(self, ref: ImageReference, tag: str) -> str | None:
         """The digest tag `tag` of `ref`'s repository names (one HEAD, free on Docker Hub);
         None when the tag is unknown or the registry does not say (no GET is spent on it)."""
-        response = await self.session.request(
-            ref, "HEAD", _manifest_path(ref, tag), _MANIFEST_HEADERS
-        )
+        response = await self._manifest_request(ref, "HEAD", tag)
         await response.aclose()
         if response.status_code == 404:
             return None
         check_status(response, f"{ref.name}:{tag}", "manifest unknown")
         header = response.headers.get("docker-content-digest")
         return check_digest_syntax(header, f"{ref.name}:{tag}") if header else None
+
+    async def _manifest_request(
+        self, ref: ImageReference, method: str, reference: str
+    ) -> httpx.Response:
+        """HEAD or GET manifest `reference`, following redirects: registry.k8s.io answers 307 to
+        Artifact Registry (Authorization never goes to another origin; bodies are hashed)."""
+        path = _manifest_path(ref, reference)
+        return await self.session.request(ref, method, path, _MANIFEST_HEADERS, follow=True)
 
     def _parsed(self, digest: str, body: bytes, content_type: str | None, where: str) -> Manifest:
         """`body` parsed, once per digest and run (a warm resolve reads each index twice)."""
@@ -359,9 +357,7 @@ class RegistryClient:
     ) -> tuple[bytes, str, str]:
         """GET by tag and hash the body (checked against any digest header and `expect`)."""
         where = str(ref)
-        response = await self.session.request(
-            ref, "GET", _manifest_path(ref, ref.manifest_reference), _MANIFEST_HEADERS
-        )
+        response = await self._manifest_request(ref, "GET", ref.manifest_reference)
         body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
         header = response.headers.get("docker-content-digest")
         digest = compute_digest(body)  # sha256, hashed once; other algorithms hash again
