@@ -30,6 +30,9 @@ _KEY = re.compile(r"[A-Z][A-Z0-9_]*")
 _PAREN_CODENAME = re.compile(r"\(([a-z]+)\)")
 _DOTTED = re.compile(r"\d+(?:\.\d+)+")
 _POINT = re.compile(r"\d+(?:\.\d+)*")
+# A VERSION_ID that is a date (Wolfi 20230201, Chainguard 20230214, openSUSE Tumbleweed 20240612)
+# names the snapshot a rolling distribution was built from, not a release: it changes every build.
+_SNAPSHOT_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 
 
 def parse_os_release(text: str) -> dict[str, str]:
@@ -62,7 +65,7 @@ def release_from_files(
         found = _PAREN_CODENAME.search(fields.get("VERSION", ""))
         codename = found.group(1) if found else None
     point = _point_release(os_id, version_id, fields, (extra or {}))
-    if os_id == "wolfi":
+    if os_id == "wolfi" or (version_id and _SNAPSHOT_DATE.fullmatch(version_id)):
         version_id, point = "rolling", version_id
     return OsRelease(
         id=os_id,

@@ -58,6 +58,23 @@ def test_wolfi_is_rolling() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        # Chainguard images are Wolfi-based and say ID=chainguard (OSV's "Chainguard" ecosystem;
+        # a test table of Go OS-release parsing in the public corpus has this exact text)
+        'ID=chainguard\nNAME="Chainguard"\nVERSION_ID="20230214"\n',
+        # openSUSE Tumbleweed: a snapshot date, rebuilt daily (os-release of opensuse/tumbleweed)
+        'NAME="openSUSE Tumbleweed"\nID="opensuse-tumbleweed"\nVERSION_ID="20240612"\n',
+    ],
+)
+def test_a_date_as_version_id_is_a_rolling_snapshot_not_a_release(text: str) -> None:
+    """Each rebuild carries a new date: read as a release, every rebuild would be an OS move."""
+    release = release_from_files(text, "x")
+    assert release.version_id == "rolling" and release.point_release in text
+    assert release_line(release) == f"{release.id} rolling"
+
+
+@pytest.mark.parametrize(
     ("release", "line"),
     [
         (OsRelease("debian", "12", "bookworm"), "debian bookworm"),
