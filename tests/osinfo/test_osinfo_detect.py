@@ -291,6 +291,22 @@ def test_foreign_media_type_is_undetermined() -> None:
     assert release.id is None and release.undetermined and "not readable" in release.undetermined
 
 
+@pytest.mark.parametrize(
+    "media_type",
+    [
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",  # Docker, Windows base layers
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",  # OCI image-spec layer.md
+    ],
+)
+def test_layers_the_registry_need_not_serve_are_undetermined_unread(media_type: str) -> None:
+    """Foreign/non-distributable layers live at their `urls`, not in the registry: not fetched."""
+    store = ImageStore()
+    layer = store.add_blob(b"Files/Windows/System32/x", media_type)
+    release, source = detect(store, store.add_image([layer]))
+    assert release.id is None and release.undetermined and "not readable" in release.undetermined
+    assert all(kind != "stream" for kind, _ in source.requests)
+
+
 def test_full_mode_hint_on_an_image_without_os_release() -> None:
     store = ImageStore()
     digest = store.add_image(
