@@ -11,7 +11,9 @@ import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlencode, urljoin
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+import httpx
 
 from driftwatch.aliases import Aliases, candidates, choose, parse_tag
 from driftwatch.errors import DriftwatchError, InvalidResponse
@@ -69,10 +71,8 @@ async def list_tags(
             return TagListing(tuple(tags))
         if len(tags) >= cap:
             return TagListing(tuple(tags[:cap]), f"stopped after {cap} tags")
-        response = await client.session.request(ref, "GET", path, _ACCEPT)
+        response = await _get_page(client, ref, path, first=not tags)
         where = f"{ref.name} tags"
-        if response.status_code != 200:
-            check_status(response, where, "repository unknown", await read_small(response))
         tags += _page_tags(await read_capped(response, MAX_PAGE_BYTES, where, "tags"), where)
         link = next_link(response.headers.get("link"))
         target = urljoin(str(response.request.url), link) if link else None
@@ -80,6 +80,28 @@ async def list_tags(
             return TagListing(tuple(tags[:cap]), "the next page is on another server")
         path = target[len(host.base) :] if target else None
     return TagListing(tuple(tags[:cap]), f"stopped after {MAX_PAGES} pages")
+
+
+async def _get_page(
+    client: RegistryClient, ref: ImageReference, path: str, *, first: bool
+) -> httpx.Response:
+    """One page (redirects followed: registry.k8s.io answers 307); a 200 or an error raised.
+
+    A first page refused for its `n` (distribution 3.1 answers 400 PAGINATION_NUMBER_INVALID above
+    its `maxtags`) is asked again without `n`, at the server's own page size.
+    """
+    where = f"{ref.name} tags"
+    response = await client.session.request(ref, "GET", path, _ACCEPT, follow=True)
+    if response.status_code == 200:
+        return response
+    body = await read_small(response)
+    parts = urlsplit(path)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "n"]
+    if first and response.status_code == 400 and b"PAGINATION_NUMBER_INVALID" in body:
+        retry = f"{parts.path}?{urlencode(query)}" if query else parts.path
+        return await _get_page(client, ref, retry, first=False)
+    check_status(response, where, "repository unknown", body)
+    raise AssertionError("unreachable")  # pragma: no cover - check_status raised
 
 
 def _page_tags(body: bytes, where: str) -> list[str]:

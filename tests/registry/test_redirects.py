@@ -22,6 +22,7 @@ from driftwatch.config import Config
 from driftwatch.models import Resolution
 from driftwatch.reference import parse_reference
 from driftwatch.registry import RegistryClient
+from driftwatch.registry.tags import list_tags
 from tests.conftest import sample_index
 from tests.names import unique_name
 from tests.testbed.registry import RegistryServer
@@ -105,3 +106,15 @@ def test_manifest_redirected_to_another_origin_resolves(
     assert served
     assert ("HEAD", f"/v2/{name}/manifests/3.9") in front.seen
     assert ("GET", f"/v2/{name}/manifests/3.9") in front.seen
+
+
+def test_tag_list_redirected_to_another_origin_is_read(
+    registry: RegistryServer, front: _Front
+) -> None:
+    name = unique_name("pause")
+    for tag in ("3.9", "3.10"):
+        registry.pusher.push_index(f"{PREFIX}/{name}", tag, sample_index())
+    ref = parse_reference(f"{front.host}/{name}:3.9")
+    listing = _run(lambda client: list_tags(client, ref))
+    assert sorted(listing.tags) == ["3.10", "3.9"] and listing.stopped is None
+    assert any(path.startswith(f"/v2/{name}/tags/list") for _, path in front.seen)

@@ -20,6 +20,7 @@ import pytest
 from driftwatch.errors import DigestMismatch, NotFound
 from driftwatch.reference import parse_reference
 from driftwatch.registry import RegistryClient
+from driftwatch.registry.tags import TagListing, list_tags
 from tests.registry.test_client_mock import BODY, DIGEST, REF, Fake, manifest_response, resolve
 
 # --- HEAD answers 404 while GET serves the manifest -----------------------------------------
@@ -151,3 +152,31 @@ def test_bare_scheme_before_basic_in_two_headers() -> None:
 
     assert Fake(handler).run(resolve).digest == "sha256:" + hashlib.sha256(BODY).hexdigest()
     assert seen[-1] is not None and seen[-1].startswith("Basic ")
+
+
+# --- a registry refusing `n` above its maximum ---------------------------------------------
+# distribution v3.1.0 answers `n` above `tags.maxtags` (default 1000, configurable lower) with
+# 400 PAGINATION_NUMBER_INVALID (recorded by Renovate's maintainer in distribution/distribution#4844;
+# clamped again by distribution/distribution#4856). Without `n` the server picks its own page size.
+
+
+def test_tag_listing_asks_again_without_n_when_n_is_refused() -> None:
+    refused = {
+        "errors": [
+            {
+                "code": "PAGINATION_NUMBER_INVALID",
+                "message": "invalid number of results requested",
+                "detail": {"n": 1000},
+            }
+        ]
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "n" in request.url.params:
+            return httpx.Response(400, json=refused)
+        return httpx.Response(200, json={"name": "team/app", "tags": ["1", "1.2"]})
+
+    fake = Fake(handler)
+    listing = fake.run(lambda client: list_tags(client, REF))
+    assert listing == TagListing(("1", "1.2"))
+    assert [r.url.params.get("n") for r in fake.seen[1:]] == ["1000", None]
