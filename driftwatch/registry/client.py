@@ -178,16 +178,17 @@ class RegistryClient:
             return str(ref) not in self.baseline
         return self.tags is not None and not self.tags.seen(str(ref))
 
-    @staticmethod
-    def _head_unsure(ref: ImageReference, response: httpx.Response) -> bool:
+    def _head_unsure(self, ref: ImageReference, response: httpx.Response) -> bool:
         """A HEAD answer only a GET can settle: 405 (HEAD unsupported), or 404 off Docker Hub.
 
         Some registries answer 404 to a HEAD of a manifest their GET serves (Sonatype Nexus,
         some Harbor set-ups); taking that 404 as "tag gone" would report a move that never
-        happened. Docker Hub's HEAD is reliable and free, so its 404 is believed.
+        happened. Docker Hub's own HEAD is reliable and free, so its 404 is believed (not a
+        mirror's: an `endpoint` for docker.io is often such a proxy).
         """
         code = response.status_code
-        return code == 405 or (code == 404 and not ref.is_docker_hub)
+        hub = ref.is_docker_hub and not self.config.registry(ref.registry).endpoint
+        return code == 405 or (code == 404 and not hub)
 
     def _believable(self, ref: ImageReference, digest: str) -> bool:
         """A HEAD's digest header is taken on trust only when it is the digest seen last time.

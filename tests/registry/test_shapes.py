@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from driftwatch.config import Config, RegistrySettings
 from driftwatch.errors import DigestMismatch, NotFound
 from driftwatch.reference import parse_reference
 from driftwatch.registry import RegistryClient
@@ -60,6 +61,17 @@ def test_docker_hub_head_404_is_trusted_without_spending_a_get() -> None:
     with pytest.raises(NotFound):
         fake.run(lambda client: client.resolve(hub))
     assert [method for method, _ in fake.calls()] == ["HEAD"]
+
+
+def test_a_docker_hub_mirror_head_404_is_confirmed_too() -> None:
+    """A docker.io `endpoint` is a mirror or pull-through proxy (Nexus, Harbor): not Docker Hub."""
+    hub = parse_reference("docker.io/library/python:3")
+    mirror = Config(
+        retries=0, registries={"docker.io": RegistrySettings(endpoint="https://m.test")}
+    )
+    fake = Fake(_head_404)
+    assert fake.run(lambda client: client.resolve(hub), mirror).digest == DIGEST
+    assert [method for method, _ in fake.calls()] == ["HEAD", "GET"]
 
 
 def test_has_manifest_asks_get_when_head_says_404() -> None:
