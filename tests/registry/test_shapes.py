@@ -8,6 +8,8 @@ tests/registry/test_redirects.py.
 from __future__ import annotations
 
 import base64
+import datetime
+import email.utils
 import hashlib
 import json
 import os
@@ -192,3 +194,18 @@ def test_tag_listing_asks_again_without_n_when_n_is_refused() -> None:
     listing = fake.run(lambda client: list_tags(client, REF))
     assert listing == TagListing(("1", "1.2"))
     assert [r.url.params.get("n") for r in fake.seen[1:]] == ["1000", None]
+
+
+# --- Retry-After as an HTTP date ------------------------------------------------------------
+# RFC 9110 10.2.3: `Retry-After: Fri, 31 Dec 1999 23:59:59 GMT` or delay-seconds. Docker Hub sends
+# seconds on 429; CDNs and load balancers in front of registries (503) send dates.
+
+
+def test_retry_after_as_an_http_date_is_waited_for() -> None:
+    when = email.utils.format_datetime(
+        datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=20), usegmt=True
+    )
+    answers = iter([httpx.Response(503, headers={"Retry-After": when}), manifest_response()])
+    fake = Fake(lambda r: next(answers))
+    assert fake.run(lambda client: client.has_manifest(REF, "1"))
+    assert len(fake.sleeps) == 1 and 17 <= fake.sleeps[0] <= 20
