@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -43,7 +44,7 @@ from driftwatch.oci.platforms import platform_from_config, select_platforms
 from driftwatch.reference import ImageReference
 from driftwatch.registry.budget import parse_remaining
 from driftwatch.registry.credentials import CredentialStore
-from driftwatch.registry.endpoints import candidate_bases
+from driftwatch.registry.endpoints import candidate_bases, plain_http_allowed
 from driftwatch.registry.inflight import unbounded_body, until_deadline
 from driftwatch.registry.responses import (
     check_status,
@@ -295,7 +296,12 @@ class RegistryClient:
         """HEAD or GET manifest `reference`, following redirects: registry.k8s.io answers 307 to
         Artifact Registry (Authorization never goes to another origin; bodies are hashed)."""
         path = _manifest_path(ref, reference)
-        return await self.session.request(ref, method, path, _MANIFEST_HEADERS, follow=True)
+        response = await self.session.request(ref, method, path, _MANIFEST_HEADERS, follow=True)
+        final = str(response.request.url)
+        if not plain_http_allowed(final, self.config.registry(ref.registry).insecure):
+            await read_small(response)
+            raise InvalidResponse(f"{ref}: redirected to plain HTTP ({urlsplit(final).hostname})")
+        return response
 
     def _parsed(self, digest: str, body: bytes, content_type: str | None, where: str) -> Manifest:
         """`body` parsed, once per digest and run (a warm resolve reads each index twice)."""

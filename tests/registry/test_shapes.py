@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from driftwatch.config import Config, RegistrySettings
-from driftwatch.errors import DigestMismatch, NotFound
+from driftwatch.errors import DigestMismatch, InvalidResponse, NotFound
 from driftwatch.reference import parse_reference
 from driftwatch.registry import RegistryClient
 from driftwatch.registry.tags import TagListing, list_tags
@@ -209,3 +209,17 @@ def test_retry_after_as_an_http_date_is_waited_for() -> None:
     fake = Fake(lambda r: next(answers))
     assert fake.run(lambda client: client.has_manifest(REF, "1"))
     assert len(fake.sleeps) == 1 and 17 <= fake.sleeps[0] <= 20
+
+
+def test_a_manifest_redirected_to_plain_http_is_refused() -> None:
+    """A HEAD's digest header read over plain HTTP could be anyone's: refused, not followed into."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.host == REF.registry:
+            return httpx.Response(307, headers={"Location": "http://mirror.test/v2/team/app/m"})
+        return manifest_response()
+
+    with pytest.raises(InvalidResponse, match="plain HTTP"):
+        Fake(handler).run(resolve)
