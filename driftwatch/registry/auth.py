@@ -61,6 +61,15 @@ def pick_challenge(header: str) -> Challenge | None:
     return found.get("bearer") or found.get("basic")
 
 
+def refusal(header: str) -> str:
+    """Why a 401 that answered credentials means: `error="insufficient_scope"` (Docker Hub's
+    answer for a repository that does not exist, whatever the token) or refused credentials."""
+    challenge = pick_challenge(header)
+    if challenge is not None and challenge.get("error") == "insufficient_scope":
+        return "the repository does not exist or needs credentials"
+    return "credentials refused or missing"
+
+
 def basic_header(credential: Credential) -> str:
     """`Basic base64(user:password)`."""
     raw = f"{credential.username}:{credential.secret}".encode()

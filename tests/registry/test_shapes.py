@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from driftwatch.config import Config, RegistrySettings
-from driftwatch.errors import DigestMismatch, InvalidResponse, NotFound
+from driftwatch.errors import DigestMismatch, InvalidResponse, NotFound, Unauthorized
 from driftwatch.reference import parse_reference
 from driftwatch.registry import RegistryClient
 from driftwatch.registry.tags import TagListing, list_tags
@@ -223,3 +223,28 @@ def test_a_manifest_redirected_to_plain_http_is_refused() -> None:
 
     with pytest.raises(InvalidResponse, match="plain HTTP"):
         Fake(handler).run(resolve)
+
+
+# --- Docker Hub's 401 for a repository that does not exist -----------------------------------
+# Docker Hub grants an anonymous token for any name, then answers the manifest request with 401
+# `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",
+# scope="repository:library/nosuch:pull",error="insufficient_scope"` and UNAUTHORIZED
+# "authentication required": a typo looks like missing credentials (docker/cli words it "pull access
+# denied for nosuch, repository does not exist or may require 'docker login'").
+
+HUB_CHALLENGE = 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io"'
+
+
+def test_docker_hub_insufficient_scope_says_the_repository_may_not_exist() -> None:
+    hub = parse_reference("docker.io/library/nosuch:1")
+    scoped = f'{HUB_CHALLENGE},scope="repository:library/nosuch:pull",error="insufficient_scope"'
+    body = {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "auth.docker.io":
+            return httpx.Response(200, json={"token": "anon", "expires_in": 300})
+        return httpx.Response(401, headers={"WWW-Authenticate": scoped}, json=body)
+
+    fake = Fake(handler, ping=httpx.Response(401, headers={"WWW-Authenticate": HUB_CHALLENGE}))
+    with pytest.raises(Unauthorized, match="does not exist or needs credentials"):
+        fake.run(lambda client: client.resolve(hub))
