@@ -130,8 +130,8 @@ async def _detect(
     if mode == "fast" and annotated is not None:
         return annotated
     configured = await _config_hint(source, manifest.config, cache, budget)
-    if mode == "fast" and configured is not None:
-        return configured
+    if configured is not None and (mode == "fast" or configured.id == "windows"):
+        return configured  # Windows has no os-release: its config is the only evidence
     found = await _from_layers(source, manifest, cache, budget)
     return _cross_check(found, [h for h in (annotated, configured) if h is not None])
 
