@@ -124,8 +124,7 @@ class RegistryClient:
         response = await self._manifest_request(ref, "HEAD", ref.manifest_reference)
         await response.aclose()
         if self._head_unsure(ref, response):  # the GET says what the HEAD could not
-            got = await self._get_by_tag(ref)
-            return await self._resolution(ref, got[2], got[0], got[1], platforms, None)
+            return await self._resolve_by_get(ref, platforms, parse_remaining(response.headers))
         check_status(response, where, "manifest unknown")
         media_type = base_type(response.headers.get("content-type"))
         refuse_schema1(media_type, where)
@@ -160,11 +159,12 @@ class RegistryClient:
         return Resolution(ref, digest, manifest.media_type, images, ratelimit)
 
     async def _resolve_by_get(
-        self, ref: ImageReference, platforms: Sequence[Platform]
+        self, ref: ImageReference, platforms: Sequence[Platform], ratelimit: int | None = None
     ) -> Resolution:
-        """Resolve with one GET by tag, the body hashed (for tags never seen before)."""
+        """Resolve with one GET by tag, the body hashed (a tag never seen before, or a HEAD
+        whose answer cannot be trusted)."""
         body, media_type, digest = await self._get_by_tag(ref)
-        return await self._resolution(ref, digest, body, media_type, platforms, None)
+        return await self._resolution(ref, digest, body, media_type, platforms, ratelimit)
 
     def _first_sighting(self, ref: ImageReference) -> bool:
         """A tag never seen (by the history, or else by this machine): HEAD would only name a
@@ -257,7 +257,8 @@ class RegistryClient:
         return body, media_type
 
     async def has_manifest(self, ref: ImageReference, reference: str) -> bool:
-        """Whether `ref`'s repository serves manifest `reference` (a tag or digest): one HEAD."""
+        """Whether `ref`'s repository serves manifest `reference` (a tag or digest): one HEAD,
+        and a GET when the HEAD's answer cannot be trusted (see `_head_unsure`)."""
         response = await self._manifest_request(ref, "HEAD", reference)
         await response.aclose()
         if self._head_unsure(ref, response):
