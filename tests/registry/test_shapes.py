@@ -248,3 +248,39 @@ def test_docker_hub_insufficient_scope_says_the_repository_may_not_exist() -> No
     fake = Fake(handler, ping=httpx.Response(401, headers={"WWW-Authenticate": HUB_CHALLENGE}))
     with pytest.raises(Unauthorized, match="does not exist or needs credentials"):
         fake.run(lambda client: client.resolve(hub))
+
+
+def test_a_realm_with_its_own_query_keeps_it() -> None:
+    """Docker's token handler adds `service` and `scope` to the realm's own query
+    (distribution registry/client/auth/session.go, fetchTokenWithBasicAuth: `req.URL.Query()`),
+    so a realm such as `https://auth.test/token?tenant=acme` keeps `tenant`."""
+    realm = 'Bearer realm="https://auth.test/token?tenant=acme",service="registry.test"'
+    asked: list[httpx.URL] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "auth.test":
+            asked.append(request.url)
+            return httpx.Response(200, json={"token": "t", "expires_in": 300})
+        return manifest_response()
+
+    Fake(handler, ping=httpx.Response(401, headers={"WWW-Authenticate": realm})).run(resolve)
+    assert [dict(url.params) for url in asked] == [
+        {"tenant": "acme", "service": "registry.test", "scope": "repository:team/app:pull"}
+    ]
+
+
+@pytest.mark.parametrize("realm", ["https://[::1/token", "/token", "ftp://auth.test/token"])
+def test_a_realm_that_is_no_http_url_is_an_invalid_answer(realm: str) -> None:
+    """A hostile or broken registry must give a one-line error, never a traceback (an invalid
+    URL made httpx raise InvalidURL, which is no driftwatch error)."""
+    challenge = f'Bearer realm="{realm}",service="registry.test"'
+    fake = Fake(
+        lambda r: manifest_response(),
+        ping=httpx.Response(401, headers={"WWW-Authenticate": challenge}),
+    )
+
+    async def go(client: RegistryClient) -> Any:
+        return (await client.resolve_all([REF]))[0]
+
+    failure = fake.run(go)
+    assert failure.error_type == "InvalidResponse" and "realm" in failure.reason
