@@ -301,7 +301,10 @@ class RegistryClient:
         final = str(response.request.url)
         if not plain_http_allowed(final, self.config.registry(ref.registry).insecure):
             await read_small(response)
-            raise InvalidResponse(f"{ref}: redirected to plain HTTP ({urlsplit(final).hostname})")
+            parts = urlsplit(final)
+            raise InvalidResponse(
+                f"{ref}: redirected off HTTPS to {parts.scheme}://{parts.hostname}"
+            )
         return response
 
     def _parsed(self, digest: str, body: bytes, content_type: str | None, where: str) -> Manifest:

@@ -221,7 +221,7 @@ def test_a_manifest_redirected_to_plain_http_is_refused() -> None:
             return httpx.Response(307, headers={"Location": "http://mirror.test/v2/team/app/m"})
         return manifest_response()
 
-    with pytest.raises(InvalidResponse, match="plain HTTP"):
+    with pytest.raises(InvalidResponse, match="redirected off HTTPS to http://mirror.test"):
         Fake(handler).run(resolve)
 
 
