@@ -29,11 +29,12 @@ def compression_of(media_type: str) -> str | None:
 
 
 def readable_layer(media_type: str) -> bool:
-    """A tar layer the registry serves: not Docker's `foreign` nor OCI's `nondistributable`
-    kind (those live at their descriptor's `urls`, e.g. Windows base layers)."""
+    """A tar layer the registry serves and driftwatch can read: not Docker's `foreign` nor OCI's
+    `nondistributable` kind (those live at their descriptor's `urls`, e.g. Windows base layers),
+    nor an ocicrypt `+encrypted` one."""
     media = media_type.lower()
-    foreign = "foreign" in media or "nondistributable" in media
-    return compression_of(media_type) is not None and not foreign
+    unreadable = any(word in media for word in ("foreign", "nondistributable", "encrypted"))
+    return compression_of(media_type) is not None and not unreadable
 
 
 class LayerDecoder:

@@ -304,10 +304,12 @@ def test_foreign_media_type_is_undetermined() -> None:
     [
         "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",  # Docker, Windows base layers
         "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",  # OCI image-spec layer.md
+        "application/vnd.oci.image.layer.v1.tar+gzip+encrypted",  # containers/ocicrypt
     ],
 )
 def test_layers_the_registry_need_not_serve_are_undetermined_unread(media_type: str) -> None:
-    """Foreign/non-distributable layers live at their `urls`, not in the registry: not fetched."""
+    """Foreign/non-distributable layers live at their `urls`, not in the registry; encrypted
+    layers (ocicrypt) cannot be read without the key: neither is fetched."""
     store = ImageStore()
     layer = store.add_blob(b"Files/Windows/System32/x", media_type)
     release, source = detect(store, store.add_image([layer]))
