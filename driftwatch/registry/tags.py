@@ -31,6 +31,7 @@ MAX_HEADS = 48  # candidates asked for their digest, newest and most specific fi
 MAX_PAGE_BYTES = 4 * 1024 * 1024
 FOUND_KEPT = 1024
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
+_BARE_LINK = re.compile(r"(?:^|(?<=,))\s*([^<>;,\s]+)\s*(?=;)")
 _REL_NEXT = re.compile(r";\s*rel\s*=\s*\"?([^\";]*)\"?")
 _ACCEPT = {"Accept": "application/json"}
 _FOUND: dict[tuple[str, str, str, str | None], Aliases] = {}  # this run's answers, by digest
@@ -45,8 +46,14 @@ class TagListing:
 
 
 def next_link(header: str | None) -> str | None:
-    """The target of the `rel="next"` link in a `Link` header (RFC 5988), or None."""
-    for match in _LINK.finditer(header or ""):
+    """The target of the `rel="next"` link in a `Link` header (RFC 5988), or None.
+
+    A URL without the angle brackets (`/v2/x/tags/list?...; rel="next"`, as quay.io once sent)
+    is read too."""
+    text = header or ""
+    if "<" not in text:
+        text = _BARE_LINK.sub(r"<\1>", text)
+    for match in _LINK.finditer(text):
         rels = _REL_NEXT.findall(match[2])
         if any("next" in rel.split() for rel in rels):
             return match[1]

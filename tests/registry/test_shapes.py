@@ -23,7 +23,7 @@ from driftwatch.config import Config, RegistrySettings
 from driftwatch.errors import DigestMismatch, InvalidResponse, NotFound, Unauthorized
 from driftwatch.reference import parse_reference
 from driftwatch.registry import RegistryClient
-from driftwatch.registry.tags import TagListing, list_tags
+from driftwatch.registry.tags import TagListing, list_tags, next_link
 from tests.registry.test_client_mock import BODY, DIGEST, REF, Fake, manifest_response, resolve
 
 # --- HEAD answers 404 while GET serves the manifest -----------------------------------------
@@ -284,3 +284,16 @@ def test_a_realm_that_is_no_http_url_is_an_invalid_answer(realm: str) -> None:
 
     failure = fake.run(go)
     assert failure.error_type == "InvalidResponse" and "realm" in failure.reason
+
+
+# --- Link header shapes --------------------------------------------------------------------
+# quay.io pages tags 50 at a time with an opaque `next_page` token (recorded with curl in
+# pulp/pulpcore#1823: `link: </v2/coreos/etcd/tags/list?next_page=gAAAA...&n=50>; rel="next"`);
+# earlier it sent the URL without the angle brackets (heroku/docker-registry-client#11).
+
+
+def test_next_link_reads_quay_token_pages_with_and_without_brackets() -> None:
+    target = "/v2/coreos/etcd/tags/list?next_page=gAAAAABbiT8U%3D&n=50"
+    assert next_link(f'<{target}>; rel="next"') == target
+    assert next_link(f'{target}; rel="next"') == target
+    assert next_link(f"{target}; rel=prev") is None
