@@ -73,9 +73,15 @@ async def list_tags(
     query = {"n": str(page), **({"last": start_after} if start_after else {})}
     path: str | None = f"/v2/{ref.repository}/tags/list?{urlencode(query)}"
     tags: list[str] = []
+    read: set[str] = set()
     for _ in range(MAX_PAGES):
         if path is None:
             return TagListing(tuple(tags))
+        if path in read:  # a Link chain back to a page already read
+            return TagListing(
+                tuple(tags[:cap]), "the registry's next page repeats one already read"
+            )
+        read.add(path)
         if len(tags) >= cap:
             return TagListing(tuple(tags[:cap]), f"stopped after {cap} tags")
         response = await _get_page(client, ref, path, first=not tags)

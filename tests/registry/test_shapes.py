@@ -297,3 +297,14 @@ def test_next_link_reads_quay_token_pages_with_and_without_brackets() -> None:
     assert next_link(f'<{target}>; rel="next"') == target
     assert next_link(f'{target}; rel="next"') == target
     assert next_link(f"{target}; rel=prev") is None
+
+
+def test_a_next_link_that_repeats_a_page_ends_the_listing() -> None:
+    """A Link chain that comes back to a page already read (a cycle) stops at once and says so,
+    instead of reading the same tags up to the page cap (100 requests)."""
+    looping = '</v2/team/app/tags/list?n=2&last=b>; rel="next"'
+    fake = Fake(lambda r: httpx.Response(200, headers={"Link": looping}, json={"tags": ["a", "b"]}))
+    listing = fake.run(lambda client: list_tags(client, REF, page=2))
+    assert listing.tags == ("a", "b", "a", "b")
+    assert listing.stopped is not None and "repeats" in listing.stopped
+    assert len(fake.calls()) <= 2
