@@ -162,3 +162,20 @@ def test_platform_selection_normalises_as_containerd_does() -> None:
     assert pick("linux/arm64/v8") == pick("linux/arm64") == ["linux/aarch64"]
     assert pick("windows/amd64:10.0.20348") == ["windows/amd64:10.0.20348.2762"]
     assert len(pick("windows/amd64")) == 2
+
+
+def test_an_artifact_entry_without_platform_is_not_a_platform_image() -> None:
+    """Indexes may mix images with a platform-less artifact (bazel-contrib/rules_img#742: an ORAS
+    artifact holding the release binaries of every platform, index entry without `platform`; its
+    descriptor carries `artifactType`, as oras-project/oras#1670 asks). Runtimes skip it (its
+    config is no image config); it is no platform of the image, not a registry lie."""
+    artifact = {
+        "mediaType": media.OCI_MANIFEST,
+        "artifactType": "application/vnd.example.release-binaries",
+        "digest": "sha256:" + "e" * 64,
+        "size": 512,
+    }
+    parsed = parse_manifest(_index(AMD64, artifact), media.OCI_INDEX, "x")
+    assert [str(p.platform) for p in parsed.platforms] == ["linux/amd64"]
+    with pytest.raises(InvalidResponse, match="no platform image"):
+        parse_manifest(_index(artifact), media.OCI_INDEX, "x")
