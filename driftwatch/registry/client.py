@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -32,7 +31,6 @@ from driftwatch.errors import (
 from driftwatch.models import Platform, PlatformImage, Resolution, ResolveFailure
 from driftwatch.oci.digest import check_digest_syntax, compute_digest, verify_digest
 from driftwatch.oci.media import (
-    ACCEPT_MANIFESTS,
     IMAGE_TYPES,
     MAX_CONFIG_BYTES,
     MAX_MANIFEST_BYTES,
@@ -44,8 +42,9 @@ from driftwatch.oci.platforms import platform_from_config, select_platforms
 from driftwatch.reference import ImageReference
 from driftwatch.registry.budget import parse_remaining
 from driftwatch.registry.credentials import CredentialStore
-from driftwatch.registry.endpoints import candidate_bases, plain_http_allowed
+from driftwatch.registry.endpoints import candidate_bases
 from driftwatch.registry.inflight import unbounded_body, until_deadline
+from driftwatch.registry.manifestreq import head_unsure, manifest_request, served_by_get
 from driftwatch.registry.responses import (
     check_status,
     content_length,
@@ -62,7 +61,6 @@ T = TypeVar("T")
 RETRY_WHOLE = (TransferBroken, TruncatedBody, DigestMismatch)
 
 PARSED_KEPT = 4096
-_MANIFEST_HEADERS = {"Accept": ACCEPT_MANIFESTS}
 _BLOB_HEADERS = {"Accept-Encoding": "identity"}
 
 
@@ -121,9 +119,9 @@ class RegistryClient:
         where = str(ref)
         if self._first_sighting(ref):  # its body must be hashed anyway: one GET, no HEAD
             return await self._resolve_by_get(ref, platforms)
-        response = await self._manifest_request(ref, "HEAD", ref.manifest_reference)
+        response = await manifest_request(self.session, ref, "HEAD", ref.manifest_reference)
         await response.aclose()
-        if self._head_unsure(ref, response):  # the GET says what the HEAD could not
+        if head_unsure(self.config, ref, response):  # the GET says what the HEAD could not
             return await self._resolve_by_get(ref, platforms, parse_remaining(response.headers))
         check_status(response, where, "manifest unknown")
         media_type = base_type(response.headers.get("content-type"))
@@ -178,18 +176,6 @@ class RegistryClient:
         if self.baseline is not None:
             return str(ref) not in self.baseline
         return self.tags is not None and not self.tags.seen(str(ref))
-
-    def _head_unsure(self, ref: ImageReference, response: httpx.Response) -> bool:
-        """A HEAD answer only a GET can settle: 405 (HEAD unsupported), or 404 off Docker Hub.
-
-        Some registries answer 404 to a HEAD of a manifest their GET serves (Sonatype Nexus,
-        some Harbor set-ups); taking that 404 as "tag gone" would report a move that never
-        happened. Docker Hub's own HEAD is reliable and free, so its 404 is believed (not a
-        mirror's: an `endpoint` for docker.io is often such a proxy).
-        """
-        code = response.status_code
-        hub = ref.is_docker_hub and not self.config.registry(ref.registry).endpoint
-        return code == 405 or (code == 404 and not hub)
 
     def _believable(self, ref: ImageReference, digest: str) -> bool:
         """A HEAD's digest header is taken on trust only when it is the digest seen last time.
@@ -248,7 +234,7 @@ class RegistryClient:
         cached = self.cache.get(digest)
         if cached is not None:
             return cached, self._parsed(digest, cached, None, where).media_type
-        response = await self._manifest_request(ref, "GET", digest)
+        response = await manifest_request(self.session, ref, "GET", digest)
         body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
         verify_digest(body, digest, where)
         content_type = response.headers.get("content-type")
@@ -258,54 +244,26 @@ class RegistryClient:
 
     async def has_manifest(self, ref: ImageReference, reference: str) -> bool:
         """Whether `ref`'s repository serves manifest `reference` (a tag or digest): one HEAD,
-        and a GET when the HEAD's answer cannot be trusted (see `_head_unsure`)."""
-        response = await self._manifest_request(ref, "HEAD", reference)
+        and a GET when the HEAD's answer cannot be trusted (see `manifestreq.head_unsure`)."""
+        response = await manifest_request(self.session, ref, "HEAD", reference)
         await response.aclose()
-        if self._head_unsure(ref, response):
-            return await self._served_by_get(ref, reference)
+        if head_unsure(self.config, ref, response):
+            return await served_by_get(self.session, ref, reference)
         if response.status_code == 404:
             return False
         check_status(response, f"{ref.name}:{reference}", "manifest unknown")
         return True
 
-    async def _served_by_get(self, ref: ImageReference, reference: str) -> bool:
-        """`has_manifest` asked again with a GET (its body hashed when `reference` is a digest)."""
-        where = f"{ref.name}:{reference}"
-        response = await self._manifest_request(ref, "GET", reference)
-        if response.status_code == 404:
-            await read_small(response)
-            return False
-        body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
-        if ":" in reference:
-            verify_digest(body, check_digest_syntax(reference, where), where)
-        return True
-
     async def head_digest(self, ref: ImageReference, tag: str) -> str | None:
         """The digest tag `tag` of `ref`'s repository names (one HEAD, free on Docker Hub);
         None when the tag is unknown or the registry does not say (no GET is spent on it)."""
-        response = await self._manifest_request(ref, "HEAD", tag)
+        response = await manifest_request(self.session, ref, "HEAD", tag)
         await response.aclose()
         if response.status_code == 404:
             return None
         check_status(response, f"{ref.name}:{tag}", "manifest unknown")
         header = response.headers.get("docker-content-digest")
         return check_digest_syntax(header, f"{ref.name}:{tag}") if header else None
-
-    async def _manifest_request(
-        self, ref: ImageReference, method: str, reference: str
-    ) -> httpx.Response:
-        """HEAD or GET manifest `reference`, following redirects: registry.k8s.io answers 307 to
-        Artifact Registry (Authorization never goes to another origin; bodies are hashed)."""
-        path = _manifest_path(ref, reference)
-        response = await self.session.request(ref, method, path, _MANIFEST_HEADERS, follow=True)
-        final = str(response.request.url)
-        if not plain_http_allowed(final, self.config.registry(ref.registry).insecure):
-            await read_small(response)
-            parts = urlsplit(final)
-            raise InvalidResponse(
-                f"{ref}: redirected off HTTPS to {parts.scheme}://{parts.hostname}"
-            )
-        return response
 
     def _parsed(self, digest: str, body: bytes, content_type: str | None, where: str) -> Manifest:
         """`body` parsed, once per digest and run (a warm resolve reads each index twice)."""
@@ -368,7 +326,7 @@ class RegistryClient:
     ) -> tuple[bytes, str, str]:
         """GET by tag and hash the body (checked against any digest header and `expect`)."""
         where = str(ref)
-        response = await self._manifest_request(ref, "GET", ref.manifest_reference)
+        response = await manifest_request(self.session, ref, "GET", ref.manifest_reference)
         body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
         header = response.headers.get("docker-content-digest")
         digest = compute_digest(body)  # sha256, hashed once; other algorithms hash again
@@ -403,10 +361,6 @@ class RegistryClient:
             wanted = ", ".join(str(p) for p in platforms)
             raise PlatformNotFound(f"{ref}: no manifest for platform {wanted} (has {have})")
         return selected
-
-
-def _manifest_path(ref: ImageReference, reference: str) -> str:
-    return f"/v2/{ref.repository}/manifests/{reference}"
 
 
 def _blob_path(ref: ImageReference, digest: str) -> str:
