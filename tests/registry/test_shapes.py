@@ -23,6 +23,7 @@ from driftwatch.config import Config, RegistrySettings
 from driftwatch.errors import DigestMismatch, InvalidResponse, NotFound, Unauthorized
 from driftwatch.reference import parse_reference
 from driftwatch.registry import RegistryClient
+from driftwatch.registry.auth import parse_www_authenticate, pick_challenge
 from driftwatch.registry.tags import TagListing, list_tags, next_link
 from tests.registry.test_client_mock import BODY, DIGEST, REF, Fake, manifest_response, resolve
 
@@ -308,3 +309,28 @@ def test_a_next_link_that_repeats_a_page_ends_the_listing() -> None:
     assert listing.tags == ("a", "b", "a", "b")
     assert listing.stopped is not None and "repeats" in listing.stopped
     assert len(fake.calls()) <= 2
+
+
+def test_challenge_variants_of_real_registries() -> None:
+    """Recorded challenges: Docker Hub's insufficient_scope, a quoted comma in a push+pull scope
+    (distribution's own 401), ECR's Basic, ECR Public's `scope="aws"`, an upper-case scheme, and two
+    headers joined by httpx."""
+    hub = parse_www_authenticate(
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
+        'scope="repository:library/python:pull,push",error="insufficient_scope"'
+    )
+    assert hub[0].get("scope") == "repository:library/python:pull,push"
+    assert hub[0].get("error") == "insufficient_scope"
+    ecr = pick_challenge(
+        'Basic realm="https://123456789012.dkr.ecr.us-east-1.amazonaws.com/",'
+        'service="ecr.amazonaws.com"'
+    )
+    assert ecr is not None and ecr.scheme == "basic"
+    public = pick_challenge(
+        'Bearer realm="https://public.ecr.aws/token/",service="public.ecr.aws",scope="aws"'
+    )
+    assert public is not None and public.get("realm") == "https://public.ecr.aws/token/"
+    upper = pick_challenge('BEARER Realm="https://t/x", Service=s')
+    assert upper is not None and (upper.scheme, upper.get("service")) == ("bearer", "s")
+    joined = [c.scheme for c in parse_www_authenticate('Negotiate, NTLM, Basic realm="r"')]
+    assert joined == ["negotiate", "ntlm", "basic"]
