@@ -23,7 +23,7 @@ from driftwatch.config import Config, RegistrySettings
 from driftwatch.errors import DigestMismatch, InvalidResponse, NotFound, Unauthorized
 from driftwatch.reference import parse_reference
 from driftwatch.registry import RegistryClient
-from driftwatch.registry.auth import parse_www_authenticate, pick_challenge
+from driftwatch.registry.auth import _read_token, parse_www_authenticate, pick_challenge
 from driftwatch.registry.tags import TagListing, list_tags, next_link
 from tests.registry.test_client_mock import BODY, DIGEST, REF, Fake, manifest_response, resolve
 
@@ -334,3 +334,29 @@ def test_challenge_variants_of_real_registries() -> None:
     assert upper is not None and (upper.scheme, upper.get("service")) == ("bearer", "s")
     joined = [c.scheme for c in parse_www_authenticate('Negotiate, NTLM, Basic realm="r"')]
     assert joined == ["negotiate", "ntlm", "basic"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "token", "seconds"),
+    [
+        # Docker Hub: both names, 300 s, issued_at
+        (
+            {
+                "token": "a",
+                "access_token": "a",
+                "expires_in": 300,
+                "issued_at": "2025-01-01T00:00:00Z",
+            },
+            "a",
+            300.0,
+        ),
+        ({"token": "q"}, "q", 60.0),  # quay.io, GitLab: no expires_in (the spec's default: 60 s)
+        ({"access_token": "o", "expires_in": 3600}, "o", 3600.0),  # OAuth2 POST (ACR refresh)
+        ({"token": "", "access_token": "h", "expires_in": 1800}, "h", 1800.0),  # empty `token`
+        ({"token": "z", "expires_in": 0}, "z", 60.0),  # zero: taken as the default
+        ({"token": "s", "expires_in": "300"}, "s", 60.0),  # a string: the default, never longer
+    ],
+)
+def test_token_answers(answer: dict[str, Any], token: str, seconds: float) -> None:
+    response = httpx.Response(200, json=answer)
+    assert _read_token(response) == (token, seconds)
