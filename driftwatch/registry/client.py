@@ -44,7 +44,12 @@ from driftwatch.registry.budget import parse_remaining
 from driftwatch.registry.credentials import CredentialStore
 from driftwatch.registry.endpoints import candidate_bases
 from driftwatch.registry.inflight import unbounded_body, until_deadline
-from driftwatch.registry.manifestreq import head_unsure, manifest_request, served_by_get
+from driftwatch.registry.manifestreq import (
+    digest_by_get,
+    head_unsure,
+    manifest_request,
+    served_by_get,
+)
 from driftwatch.registry.responses import (
     check_status,
     content_length,
@@ -256,9 +261,12 @@ class RegistryClient:
 
     async def head_digest(self, ref: ImageReference, tag: str) -> str | None:
         """The digest tag `tag` of `ref`'s repository names (one HEAD, free on Docker Hub);
-        None when the tag is unknown or the registry does not say (no GET is spent on it)."""
+        None when the tag is unknown or the registry does not say. A GET is spent only where the
+        HEAD's answer cannot be trusted (404 off Docker Hub, 405)."""
         response = await manifest_request(self.session, ref, "HEAD", tag)
         await response.aclose()
+        if head_unsure(self.config, ref, response):  # Nexus, Harbor: 404 to a HEAD; GET knows
+            return await digest_by_get(self.session, ref, tag)
         if response.status_code == 404:
             return None
         check_status(response, f"{ref.name}:{tag}", "manifest unknown")

@@ -15,14 +15,14 @@ import httpx
 
 from driftwatch.config import Config
 from driftwatch.errors import InvalidResponse
-from driftwatch.oci.digest import check_digest_syntax, verify_digest
+from driftwatch.oci.digest import check_digest_syntax, compute_digest, verify_digest
 from driftwatch.oci.media import ACCEPT_MANIFESTS, MAX_MANIFEST_BYTES
 from driftwatch.reference import ImageReference
 from driftwatch.registry.endpoints import plain_http_allowed
 from driftwatch.registry.responses import read_capped, read_small
 from driftwatch.registry.session import RegistrySession
 
-__all__ = ["head_unsure", "manifest_path", "manifest_request", "served_by_get"]
+__all__ = ["digest_by_get", "head_unsure", "manifest_path", "manifest_request", "served_by_get"]
 
 MANIFEST_HEADERS = {"Accept": ACCEPT_MANIFESTS}
 
@@ -69,3 +69,19 @@ async def served_by_get(session: RegistrySession, ref: ImageReference, reference
     if ":" in reference:
         verify_digest(body, check_digest_syntax(reference, where), where)
     return True
+
+
+async def digest_by_get(session: RegistrySession, ref: ImageReference, tag: str) -> str | None:
+    """The digest of the manifest tag `tag` names, its body hashed; None when the GET says 404.
+    A digest header that disagrees with the body is a DigestMismatch."""
+    where = f"{ref.name}:{tag}"
+    response = await manifest_request(session, ref, "GET", tag)
+    if response.status_code == 404:
+        await read_small(response)
+        return None
+    body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
+    header: str | None = response.headers.get("docker-content-digest")
+    if header:
+        verify_digest(body, check_digest_syntax(header, where), where)
+        return header
+    return compute_digest(body)

@@ -1,8 +1,9 @@
 """The tags of a repository (`/v2/<name>/tags/list`, paginated) and the ones serving a digest.
 
-Bounded everywhere: at most MAX_TAGS listed, MAX_HEADS candidates asked (HEADs only, free on
-Docker Hub), within the client's deadline. It only ever feeds advice (the "what should my FROM
-line say" part of a fix), so it fails soft: an Aliases saying why the lookup fell short.
+Bounded everywhere: at most MAX_TAGS listed, MAX_HEADS candidates asked (HEADs, free on
+Docker Hub; a GET only where a HEAD's 404 cannot be trusted), within the client's deadline. It
+only ever feeds advice (the "what should my FROM line say" part of a fix), so it fails soft: an
+Aliases saying why the lookup fell short.
 """
 
 from __future__ import annotations

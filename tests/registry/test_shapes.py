@@ -77,6 +77,16 @@ def test_a_docker_hub_mirror_head_404_is_confirmed_too() -> None:
     assert [method for method, _ in fake.calls()] == ["HEAD", "GET"]
 
 
+def test_head_digest_asks_get_when_head_says_404() -> None:
+    """The tag lookup (`find_aliases`) HEADs tags the tag list just named: on such a registry a
+    404 would make every listed tag look unserved, a "complete" lookup finding nothing."""
+    fake = Fake(_head_404)
+    assert fake.run(lambda client: client.head_digest(REF, "1")) == DIGEST
+    gone = Fake(lambda r: httpx.Response(404))
+    assert gone.run(lambda client: client.head_digest(REF, "1")) is None
+    assert [method for method, _ in gone.calls()] == ["HEAD", "GET"]
+
+
 def test_has_manifest_asks_get_when_head_says_404() -> None:
     async def served(client: RegistryClient) -> tuple[bool, bool]:
         pinned = await client.has_manifest(REF, DIGEST)
