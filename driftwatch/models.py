@@ -113,6 +113,7 @@ class OsSource(str, Enum):
     ANNOTATION = "annotation"  # an OCI annotation naming the base image or its version
     CONFIG_HISTORY = "config-history"  # the image config's build history (debian.sh, rootfs)
     CONFIG_LABEL = "config-label"  # a label in the image config (UBI)
+    CONFIG = "config"  # `config:<field>`: the image config itself (Windows `os.version`)
     CACHE = "cache"  # `cache:<source>`: an earlier detection of the same digest
     LOCK = "lock"  # recorded in driftwatch.lock
     OFF = "off"  # detection switched off (`--os-detect off`)
@@ -230,6 +231,7 @@ _OS_NAMES = {
     "mariner": "CBL-Mariner",
     "azurelinux": "Azure Linux",
     "chainguard": "Chainguard",
+    "windows": "Windows",
 }
 
 

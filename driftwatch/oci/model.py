@@ -48,6 +48,7 @@ class Descriptor:
     size: int | None = None
     annotations: Mapping[str, str] = field(default_factory=dict)
     platform: Platform | None = None
+    artifact_type: str | None = None
 
     @classmethod
     def from_json(cls, item: Any, where: str) -> Descriptor:
@@ -65,15 +66,20 @@ class Descriptor:
             size=size if isinstance(size, int) and not isinstance(size, bool) else None,
             annotations=_strings(item.get("annotations")),
             platform=platform_of(item.get("platform")),
+            artifact_type=_string_or_none(item.get("artifactType")),
         )
 
     @property
     def is_attestation(self) -> bool:
-        """BuildKit attestations listed in an index: annotated, or platform `unknown/unknown`."""
+        """Index entries that are no platform image: BuildKit attestations (annotated, or platform
+        `unknown/unknown`), and artifacts declared by `artifactType` without a platform (an ORAS
+        artifact beside the images; runtimes skip it, its config being no image config)."""
         if self.annotations.get(ATTESTATION_ANNOTATION) == _ATTESTATION:
             return True
         platform = self.platform
-        return platform is not None and (platform.os, platform.architecture) == _UNKNOWN
+        if platform is None:
+            return self.artifact_type is not None
+        return (platform.os, platform.architecture) == _UNKNOWN
 
     def platform_image(self) -> PlatformImage:
         """The index entry as the PlatformImage a resolution lists (platform as written)."""
@@ -179,3 +185,7 @@ def _json_object(body: bytes, where: str) -> dict[str, Any]:
 
 def _strings(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _string_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

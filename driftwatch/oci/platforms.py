@@ -39,19 +39,15 @@ def platform_from_config(config: bytes, where: str) -> Platform:
 
 
 def platform_matches(wanted: Platform, actual: Platform) -> bool:
-    """True when `actual` satisfies the filter `wanted` (no variant in the filter: any variant)."""
-    if (wanted.os, wanted.architecture) != (actual.os, actual.architecture):
+    """True when `actual` satisfies the filter `wanted`, both normalised as containerd does
+    (`aarch64` is arm64, `arm64` is arm64/v8, `arm` is arm/v7). No variant in the filter: any
+    variant; a Windows build in the filter (`windows/amd64:10.0.20348`): that build only."""
+    want, have = wanted.normalized(), actual.normalized()
+    if (want.os, want.architecture) != (have.os, have.architecture):
         return False
-    if wanted.variant is None:
-        return True
-    return _norm_variant(actual) == _norm_variant(wanted)
-
-
-def _norm_variant(platform: Platform) -> str | None:
-    """arm64 without a variant means v8, as in containerd's platform matcher."""
-    if platform.architecture == "arm64" and platform.variant is None:
-        return "v8"
-    return platform.variant
+    if want.os_version is not None and want.os_version != have.os_version:
+        return False
+    return wanted.variant is None or want.variant == have.variant
 
 
 def select_platforms(

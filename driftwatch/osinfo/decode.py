@@ -9,7 +9,7 @@ import zstandard
 
 from driftwatch.errors import OsDetectionError
 
-__all__ = ["LayerDecoder", "compression_of"]
+__all__ = ["LayerDecoder", "compression_of", "readable_layer"]
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -26,6 +26,15 @@ def compression_of(media_type: str) -> str | None:
     if media.endswith("zstd"):
         return "zstd"
     return "none"
+
+
+def readable_layer(media_type: str) -> bool:
+    """A tar layer the registry serves and driftwatch can read: not Docker's `foreign` nor OCI's
+    `nondistributable` kind (those live at their descriptor's `urls`, e.g. Windows base layers),
+    nor an ocicrypt `+encrypted` one."""
+    media = media_type.lower()
+    unreadable = any(word in media for word in ("foreign", "nondistributable", "encrypted"))
+    return compression_of(media_type) is not None and not unreadable
 
 
 class LayerDecoder:

@@ -29,7 +29,7 @@ from driftwatch.oci.model import (
     parse_image_manifest,
     parse_manifest,
 )
-from driftwatch.osinfo.decode import compression_of
+from driftwatch.osinfo.decode import readable_layer
 from driftwatch.osinfo.hints import hint_from_annotations, hint_from_config
 from driftwatch.osinfo.interface import BlobSource
 from driftwatch.osinfo.layers import Budget, NeedMore, Undetermined, scan_layer, settle
@@ -130,8 +130,8 @@ async def _detect(
     if mode == "fast" and annotated is not None:
         return annotated
     configured = await _config_hint(source, manifest.config, cache, budget)
-    if mode == "fast" and configured is not None:
-        return configured
+    if configured is not None and (mode == "fast" or configured.id == "windows"):
+        return configured  # Windows has no os-release: its config is the only evidence
     found = await _from_layers(source, manifest, cache, budget)
     return _cross_check(found, [h for h in (annotated, configured) if h is not None])
 
@@ -182,7 +182,7 @@ async def _layer_facts(
             return LayerFacts.from_json(cached)
         except (KeyError, TypeError, ValueError):
             pass
-    if compression_of(layer.media_type) is None or "foreign" in layer.media_type:
+    if not readable_layer(layer.media_type):
         raise Undetermined(f"layer {layer.digest[:19]} of type {layer.media_type} is not readable")
     budget.afford(layer.size, index, total)
     facts = await scan_layer(source, layer.digest, layer.media_type, budget)

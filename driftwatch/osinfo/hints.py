@@ -49,7 +49,11 @@ def hint_from_annotations(
 
 
 def hint_from_config(config: Mapping[str, Any]) -> OsRelease | None:
-    """The release the image config states: a `debian.sh` history line, else its labels."""
+    """The release the image config states: Windows' `os.version`, a `debian.sh` history line,
+    else its labels."""
+    windows = _from_windows(config)
+    if windows is not None:
+        return windows
     history = config.get("history")
     if isinstance(history, list):
         for step in history:
@@ -63,6 +67,32 @@ def hint_from_config(config: Mapping[str, Any]) -> OsRelease | None:
         labels = {str(k): str(v) for k, v in labels.items()}
         return hint_from_annotations(labels, "config-label") or _from_ubi_labels(labels)
     return None
+
+
+# Windows Server builds that container base images are released for (Microsoft's "Windows
+# container version compatibility" table); another build is named by its number.
+_WINDOWS_BUILDS = {
+    "14393": "ltsc2016",
+    "17763": "ltsc2019",
+    "20348": "ltsc2022",
+    "26100": "ltsc2025",
+}
+_WINDOWS_VERSION = re.compile(r"(?P<build>\d+\.\d+\.(?P<number>\d+))(?:\.\d+)?")
+
+
+def _from_windows(config: Mapping[str, Any]) -> OsRelease | None:
+    """`"os": "windows", "os.version": "10.0.20348.2762"`: build 10.0.20348 (ltsc2022), revision
+    2762. Windows images carry no os-release; the build is what a host must match."""
+    version = config.get("os.version")
+    if config.get("os") != "windows" or not isinstance(version, str):
+        return None
+    found = _WINDOWS_VERSION.fullmatch(version.strip())
+    if found is None:
+        return None
+    build, number = found["build"], found["number"]
+    codename = _WINDOWS_BUILDS.get(number, number)
+    source = OsSource.CONFIG.at("os.version")
+    return OsRelease("windows", build, codename, point_release=found[0], source=source)
 
 
 def _from_debian_sh(created_by: str) -> OsRelease | None:

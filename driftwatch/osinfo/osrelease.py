@@ -30,6 +30,11 @@ _KEY = re.compile(r"[A-Z][A-Z0-9_]*")
 _PAREN_CODENAME = re.compile(r"\(([a-z]+)\)")
 _DOTTED = re.compile(r"\d+(?:\.\d+)+")
 _POINT = re.compile(r"\d+(?:\.\d+)*")
+# A VERSION_ID that is a date (Wolfi 20230201, Chainguard 20230214, openSUSE Tumbleweed 20240612)
+# names the snapshot a rolling distribution was built from, not a release: it changes every build.
+# Alpine edge: `VERSION_ID=3.21.0_alpha20240807` (or `3.18_alpha20230329`), "Alpine Linux edge".
+_ALPINE_EDGE = re.compile(r"_alpha\d{8}$")
+_SNAPSHOT_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 
 
 def parse_os_release(text: str) -> dict[str, str]:
@@ -61,8 +66,10 @@ def release_from_files(
     if codename is None:
         found = _PAREN_CODENAME.search(fields.get("VERSION", ""))
         codename = found.group(1) if found else None
+    if os_id == "alpine" and codename is None and _ALPINE_EDGE.search(version_id or ""):
+        codename = "edge"  # a dated snapshot of the development branch, one rolling release
     point = _point_release(os_id, version_id, fields, (extra or {}))
-    if os_id == "wolfi":
+    if os_id == "wolfi" or (version_id and _SNAPSHOT_DATE.fullmatch(version_id)):
         version_id, point = "rolling", version_id
     return OsRelease(
         id=os_id,
@@ -100,7 +107,7 @@ def release_line(release: OsRelease) -> str | None:
     """What must stay equal for the release to be unmoved: `debian bookworm`, `alpine 3.19`."""
     if release.id is None:
         return None
-    if release.codename and release.id in ("debian", "ubuntu"):
+    if release.codename and release.id in ("debian", "ubuntu", "alpine"):
         return f"{release.id} {release.codename}"
     version = release.version_id or ""
     if release.id in _RHEL_LIKE:

@@ -15,7 +15,7 @@ from driftwatch.config import DEFAULT_OS_MAX_BYTES, DEFAULT_OS_MAX_SECONDS
 from driftwatch.errors import OsDetectionError
 from driftwatch.oci.model import Descriptor, parse_image_manifest
 from driftwatch.osinfo.apk import parse_installed
-from driftwatch.osinfo.decode import LayerDecoder, compression_of
+from driftwatch.osinfo.decode import LayerDecoder, readable_layer
 from driftwatch.osinfo.dpkg import installed_packages, list_owner
 from driftwatch.osinfo.interface import BlobSource
 from driftwatch.osinfo.inventory import Inventory, Package, is_library_path
@@ -97,7 +97,7 @@ async def _scan(
     source: BlobSource, layer: Descriptor, budget: Budget, index: int, total: int
 ) -> tuple[LayerFacts, list[str]]:
     """One layer through decompression and the package scanner."""
-    if compression_of(layer.media_type) is None or "foreign" in layer.media_type:
+    if not readable_layer(layer.media_type):
         raise Undetermined(f"layer {layer.digest[:19]} of type {layer.media_type} is not readable")
     budget.afford(layer.size, index, total)
     scanner = PackageScanner(layer.digest[:19])

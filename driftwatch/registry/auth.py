@@ -19,7 +19,9 @@ from driftwatch.registry.endpoints import plain_http_allowed
 
 Send = Callable[[httpx.Request], Awaitable[httpx.Response]]
 DEFAULT_TOKEN_SECONDS = 60
-_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9_.+-]*)(?:\s+|$)")
+# A scheme ends at white space, at the comma before the next challenge (`Negotiate, Basic ...`:
+# two WWW-Authenticate headers joined) or at the end.
+_SCHEME = re.compile(r"[\s,]*([A-Za-z][A-Za-z0-9_.+-]*)(?:\s*,|\s+|$)")
 _PARAM = re.compile(r'\s*([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*(?:,|$)')
 
 
@@ -59,6 +61,15 @@ def pick_challenge(header: str) -> Challenge | None:
     return found.get("bearer") or found.get("basic")
 
 
+def refusal(header: str) -> str:
+    """Why a 401 that answered credentials means: `error="insufficient_scope"` (Docker Hub's
+    answer for a repository that does not exist, whatever the token) or refused credentials."""
+    challenge = pick_challenge(header)
+    if challenge is not None and challenge.get("error") == "insufficient_scope":
+        return "the repository does not exist or needs credentials"
+    return "credentials refused or missing"
+
+
 def basic_header(credential: Credential) -> str:
     """`Basic base64(user:password)`."""
     raw = f"{credential.username}:{credential.secret}".encode()
@@ -89,10 +100,10 @@ class Authenticator:
             if credential is None or credential.identity_token:
                 raise Unauthorized("registry requires a username and password; none configured")
             return basic_header(credential)
-        realm = challenge.get("realm")
-        if not realm:
-            raise InvalidResponse("Bearer challenge without realm")
-        scope = challenge.get("scope") or scope
+        realm = _checked_realm(challenge.get("realm"))
+        # The scope asked for is the request's own, as Docker's token handler does: a challenge's
+        # `scope` may be a placeholder (GHCR's /v2/ says `repository:user/image:pull`) or belong
+        # to the request that met it, not to this one.
         key = (realm, challenge.get("service") or "", scope)
         async with self._locks.setdefault(key, asyncio.Lock()):
             cached = self._tokens.get(key)
@@ -117,13 +128,28 @@ class Authenticator:
         else:
             params = {k: v for k, v in (("service", service), ("scope", scope)) if v}
             headers = {"Authorization": basic_header(credential)} if credential else {}
-            request = httpx.Request("GET", realm, params=params, headers=headers)
+            url = httpx.URL(realm).copy_merge_params(params)  # the realm's own query is kept
+            request = httpx.Request("GET", url, headers=headers)
         response = await self._send(request)
         if response.status_code in (401, 403):
             raise Unauthorized(f"token server refused access to {scope} ({response.status_code})")
         if response.status_code != 200:
             raise InvalidResponse(f"token server answered {response.status_code} for {scope}")
         return _read_token(response)
+
+
+def _checked_realm(realm: str | None) -> str:
+    """The realm of a Bearer challenge when it is an absolute http(s) URL; InvalidResponse else
+    (a broken or hostile registry gets a one-line error, never a traceback from the URL parser)."""
+    if not realm:
+        raise InvalidResponse("Bearer challenge without realm")
+    try:
+        url = httpx.URL(realm)
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise InvalidResponse(f"Bearer challenge realm is not an http(s) URL: {realm[:80]!r}")
+    return realm
 
 
 def _read_token(response: httpx.Response) -> tuple[str, float]:

@@ -31,7 +31,6 @@ from driftwatch.errors import (
 from driftwatch.models import Platform, PlatformImage, Resolution, ResolveFailure
 from driftwatch.oci.digest import check_digest_syntax, compute_digest, verify_digest
 from driftwatch.oci.media import (
-    ACCEPT_MANIFESTS,
     IMAGE_TYPES,
     MAX_CONFIG_BYTES,
     MAX_MANIFEST_BYTES,
@@ -45,6 +44,12 @@ from driftwatch.registry.budget import parse_remaining
 from driftwatch.registry.credentials import CredentialStore
 from driftwatch.registry.endpoints import candidate_bases
 from driftwatch.registry.inflight import unbounded_body, until_deadline
+from driftwatch.registry.manifestreq import (
+    digest_by_get,
+    head_unsure,
+    manifest_request,
+    served_by_get,
+)
 from driftwatch.registry.responses import (
     check_status,
     content_length,
@@ -61,7 +66,6 @@ T = TypeVar("T")
 RETRY_WHOLE = (TransferBroken, TruncatedBody, DigestMismatch)
 
 PARSED_KEPT = 4096
-_MANIFEST_HEADERS = {"Accept": ACCEPT_MANIFESTS}
 _BLOB_HEADERS = {"Accept-Encoding": "identity"}
 
 
@@ -120,12 +124,11 @@ class RegistryClient:
         where = str(ref)
         if self._first_sighting(ref):  # its body must be hashed anyway: one GET, no HEAD
             return await self._resolve_by_get(ref, platforms)
-        response = await self.session.request(
-            ref, "HEAD", _manifest_path(ref, ref.manifest_reference), _MANIFEST_HEADERS
-        )
+        response = await manifest_request(self.session, ref, "HEAD", ref.manifest_reference)
         await response.aclose()
-        if response.status_code != 405:  # 405: HEAD unsupported; the GET below hashes the body
-            check_status(response, where, "manifest unknown")
+        if head_unsure(self.config, ref, response):  # the GET says what the HEAD could not
+            return await self._resolve_by_get(ref, platforms, parse_remaining(response.headers))
+        check_status(response, where, "manifest unknown")
         media_type = base_type(response.headers.get("content-type"))
         refuse_schema1(media_type, where)
         ratelimit = parse_remaining(response.headers)
@@ -159,11 +162,12 @@ class RegistryClient:
         return Resolution(ref, digest, manifest.media_type, images, ratelimit)
 
     async def _resolve_by_get(
-        self, ref: ImageReference, platforms: Sequence[Platform]
+        self, ref: ImageReference, platforms: Sequence[Platform], ratelimit: int | None = None
     ) -> Resolution:
-        """Resolve with one GET by tag, the body hashed (for tags never seen before)."""
+        """Resolve with one GET by tag, the body hashed (a tag never seen before, or a HEAD
+        whose answer cannot be trusted)."""
         body, media_type, digest = await self._get_by_tag(ref)
-        return await self._resolution(ref, digest, body, media_type, platforms, None)
+        return await self._resolution(ref, digest, body, media_type, platforms, ratelimit)
 
     def _first_sighting(self, ref: ImageReference) -> bool:
         """A tag never seen (by the history, or else by this machine): HEAD would only name a
@@ -235,9 +239,7 @@ class RegistryClient:
         cached = self.cache.get(digest)
         if cached is not None:
             return cached, self._parsed(digest, cached, None, where).media_type
-        response = await self.session.request(
-            ref, "GET", _manifest_path(ref, digest), _MANIFEST_HEADERS
-        )
+        response = await manifest_request(self.session, ref, "GET", digest)
         body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
         verify_digest(body, digest, where)
         content_type = response.headers.get("content-type")
@@ -246,11 +248,12 @@ class RegistryClient:
         return body, media_type
 
     async def has_manifest(self, ref: ImageReference, reference: str) -> bool:
-        """Whether `ref`'s repository serves manifest `reference` (a tag or digest): one HEAD."""
-        response = await self.session.request(
-            ref, "HEAD", _manifest_path(ref, reference), _MANIFEST_HEADERS
-        )
+        """Whether `ref`'s repository serves manifest `reference` (a tag or digest): one HEAD,
+        and a GET when the HEAD's answer cannot be trusted (see `manifestreq.head_unsure`)."""
+        response = await manifest_request(self.session, ref, "HEAD", reference)
         await response.aclose()
+        if head_unsure(self.config, ref, response):
+            return await served_by_get(self.session, ref, reference)
         if response.status_code == 404:
             return False
         check_status(response, f"{ref.name}:{reference}", "manifest unknown")
@@ -258,11 +261,12 @@ class RegistryClient:
 
     async def head_digest(self, ref: ImageReference, tag: str) -> str | None:
         """The digest tag `tag` of `ref`'s repository names (one HEAD, free on Docker Hub);
-        None when the tag is unknown or the registry does not say (no GET is spent on it)."""
-        response = await self.session.request(
-            ref, "HEAD", _manifest_path(ref, tag), _MANIFEST_HEADERS
-        )
+        None when the tag is unknown or the registry does not say. A GET is spent only where the
+        HEAD's answer cannot be trusted (404 off Docker Hub, 405)."""
+        response = await manifest_request(self.session, ref, "HEAD", tag)
         await response.aclose()
+        if head_unsure(self.config, ref, response):  # Nexus, Harbor: 404 to a HEAD; GET knows
+            return await digest_by_get(self.session, ref, tag)
         if response.status_code == 404:
             return None
         check_status(response, f"{ref.name}:{tag}", "manifest unknown")
@@ -331,9 +335,7 @@ class RegistryClient:
     ) -> tuple[bytes, str, str]:
         """GET by tag and hash the body (checked against any digest header and `expect`)."""
         where = str(ref)
-        response = await self.session.request(
-            ref, "GET", _manifest_path(ref, ref.manifest_reference), _MANIFEST_HEADERS
-        )
+        response = await manifest_request(self.session, ref, "GET", ref.manifest_reference)
         body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
         header = response.headers.get("docker-content-digest")
         digest = compute_digest(body)  # sha256, hashed once; other algorithms hash again
@@ -368,10 +370,6 @@ class RegistryClient:
             wanted = ", ".join(str(p) for p in platforms)
             raise PlatformNotFound(f"{ref}: no manifest for platform {wanted} (has {have})")
         return selected
-
-
-def _manifest_path(ref: ImageReference, reference: str) -> str:
-    return f"/v2/{ref.repository}/manifests/{reference}"
 
 
 def _blob_path(ref: ImageReference, digest: str) -> str:

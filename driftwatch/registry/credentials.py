@@ -135,6 +135,14 @@ def _from_auth_entry(entry: dict[str, Any], file: Path) -> Credential | None:
             return Credential(username, password)
     if isinstance(token, str) and token:
         return Credential(username or IDENTITY_TOKEN_USER, token, identity_token=True)
+    return _from_plain_fields(entry)
+
+
+def _from_plain_fields(entry: dict[str, Any]) -> Credential | None:
+    """`username` and `password` written as such (docker/cli reads them when `auth` is absent)."""
+    username, password = entry.get("username"), entry.get("password")
+    if isinstance(username, str) and isinstance(password, str) and username and password:
+        return Credential(username, password)
     return None
 
 

@@ -19,7 +19,7 @@ from driftwatch import __version__
 from driftwatch.config import Config
 from driftwatch.errors import ConfigError, RateLimited, Unauthorized, Unreachable
 from driftwatch.reference import ImageReference
-from driftwatch.registry.auth import Authenticator, Challenge, pick_challenge
+from driftwatch.registry.auth import Authenticator, Challenge, pick_challenge, refusal
 from driftwatch.registry.budget import PullBudget
 from driftwatch.registry.credentials import Credential, CredentialStore
 from driftwatch.registry.endpoints import candidate_bases, same_origin
@@ -181,7 +181,8 @@ class RegistrySession:
             response = await self._send(host, method, host.base + path, {**headers, **auth}, where)
             if response.status_code == 401:
                 await read_small(response)
-                raise Unauthorized(f"{where}: unauthorized (401): credentials refused or missing")
+                why = refusal(response.headers.get("www-authenticate", ""))
+                raise Unauthorized(f"{where}: unauthorized (401): {why}")
         if follow:
             response = await self._follow(host, response, method, headers, sent, where)
         return response

@@ -1,8 +1,9 @@
 """The tags of a repository (`/v2/<name>/tags/list`, paginated) and the ones serving a digest.
 
-Bounded everywhere: at most MAX_TAGS listed, MAX_HEADS candidates asked (HEADs only, free on
-Docker Hub), within the client's deadline. It only ever feeds advice (the "what should my FROM
-line say" part of a fix), so it fails soft: an Aliases saying why the lookup fell short.
+Bounded everywhere: at most MAX_TAGS listed, MAX_HEADS candidates asked (HEADs, free on
+Docker Hub; a GET only where a HEAD's 404 cannot be trusted), within the client's deadline. It
+only ever feeds advice (the "what should my FROM line say" part of a fix), so it fails soft: an
+Aliases saying why the lookup fell short.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlencode, urljoin
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+import httpx
 
 from driftwatch.aliases import Aliases, candidates, choose, parse_tag
 from driftwatch.errors import DriftwatchError, InvalidResponse
@@ -29,6 +32,7 @@ MAX_HEADS = 48  # candidates asked for their digest, newest and most specific fi
 MAX_PAGE_BYTES = 4 * 1024 * 1024
 FOUND_KEPT = 1024
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
+_BARE_LINK = re.compile(r"(?:^|(?<=,))\s*([^<>;,\s]+)\s*(?=;)")
 _REL_NEXT = re.compile(r";\s*rel\s*=\s*\"?([^\";]*)\"?")
 _ACCEPT = {"Accept": "application/json"}
 _FOUND: dict[tuple[str, str, str, str | None], Aliases] = {}  # this run's answers, by digest
@@ -43,8 +47,14 @@ class TagListing:
 
 
 def next_link(header: str | None) -> str | None:
-    """The target of the `rel="next"` link in a `Link` header (RFC 5988), or None."""
-    for match in _LINK.finditer(header or ""):
+    """The target of the `rel="next"` link in a `Link` header (RFC 5988), or None.
+
+    A URL without the angle brackets (`/v2/x/tags/list?...; rel="next"`, as quay.io once sent)
+    is read too."""
+    text = header or ""
+    if "<" not in text:
+        text = _BARE_LINK.sub(r"<\1>", text)
+    for match in _LINK.finditer(text):
         rels = _REL_NEXT.findall(match[2])
         if any("next" in rel.split() for rel in rels):
             return match[1]
@@ -64,15 +74,19 @@ async def list_tags(
     query = {"n": str(page), **({"last": start_after} if start_after else {})}
     path: str | None = f"/v2/{ref.repository}/tags/list?{urlencode(query)}"
     tags: list[str] = []
+    read: set[str] = set()
     for _ in range(MAX_PAGES):
         if path is None:
             return TagListing(tuple(tags))
+        if path in read:  # a Link chain back to a page already read
+            return TagListing(
+                tuple(tags[:cap]), "the registry's next page repeats one already read"
+            )
+        read.add(path)
         if len(tags) >= cap:
             return TagListing(tuple(tags[:cap]), f"stopped after {cap} tags")
-        response = await client.session.request(ref, "GET", path, _ACCEPT)
+        response = await _get_page(client, ref, path, first=not tags)
         where = f"{ref.name} tags"
-        if response.status_code != 200:
-            check_status(response, where, "repository unknown", await read_small(response))
         tags += _page_tags(await read_capped(response, MAX_PAGE_BYTES, where, "tags"), where)
         link = next_link(response.headers.get("link"))
         target = urljoin(str(response.request.url), link) if link else None
@@ -80,6 +94,28 @@ async def list_tags(
             return TagListing(tuple(tags[:cap]), "the next page is on another server")
         path = target[len(host.base) :] if target else None
     return TagListing(tuple(tags[:cap]), f"stopped after {MAX_PAGES} pages")
+
+
+async def _get_page(
+    client: RegistryClient, ref: ImageReference, path: str, *, first: bool
+) -> httpx.Response:
+    """One page (redirects followed: registry.k8s.io answers 307); a 200 or an error raised.
+
+    A first page refused for its `n` (distribution 3.1 answers 400 PAGINATION_NUMBER_INVALID above
+    its `maxtags`) is asked again without `n`, at the server's own page size.
+    """
+    where = f"{ref.name} tags"
+    response = await client.session.request(ref, "GET", path, _ACCEPT, follow=True)
+    if response.status_code == 200:
+        return response
+    body = await read_small(response)
+    parts = urlsplit(path)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "n"]
+    if first and response.status_code == 400 and b"PAGINATION_NUMBER_INVALID" in body:
+        retry = f"{parts.path}?{urlencode(query)}" if query else parts.path
+        return await _get_page(client, ref, retry, first=False)
+    check_status(response, where, "repository unknown", body)
+    raise AssertionError("unreachable")  # pragma: no cover - check_status raised
 
 
 def _page_tags(body: bytes, where: str) -> list[str]:

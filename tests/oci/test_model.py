@@ -7,11 +7,11 @@ import json
 import pytest
 
 from driftwatch.errors import DigestMismatch, InvalidResponse, UnsupportedManifest
-from driftwatch.models import Platform
+from driftwatch.models import Platform, PlatformImage
 from driftwatch.oci import media
 from driftwatch.oci.digest import check_digest_syntax, compute_digest, verify_digest
 from driftwatch.oci.model import ImageManifest, parse_manifest
-from driftwatch.oci.platforms import select_platforms
+from driftwatch.oci.platforms import platform_of, select_platforms
 from tests.testbed.images import build_image, build_index
 
 
@@ -137,3 +137,45 @@ def test_platform_selection_with_and_without_variant() -> None:
     assert pick("linux/arm/v7") == ["linux/arm/v7"]
     assert pick("windows/amd64") == []
     assert len(select_platforms(images, [])) == 4
+
+
+def test_platform_selection_normalises_as_containerd_does() -> None:
+    """Index entries spelt as runtimes accept them: `arm` without a variant is arm/v7 and
+    `aarch64` is arm64 (containerd platforms/database.go, normalizeArch); a Windows filter with a
+    build takes only that build (`windows/amd64:10.0.20348` is ltsc2022, not ltsc2019)."""
+
+    def entry(**platform: str) -> PlatformImage:
+        return PlatformImage(platform_of(platform), "sha256:" + "a" * 64, media.OCI_MANIFEST)
+
+    images = [
+        entry(os="linux", architecture="arm"),
+        entry(os="linux", architecture="aarch64"),
+        entry(os="windows", architecture="amd64", **{"os.version": "10.0.20348.2762"}),
+        entry(os="windows", architecture="amd64", **{"os.version": "10.0.17763.6293"}),
+    ]
+
+    def pick(text: str) -> list[str]:
+        return [str(i.platform) for i in select_platforms(images, [Platform.parse(text)])]
+
+    assert pick("linux/arm/v7") == ["linux/arm"]
+    assert pick("linux/arm/v6") == []
+    assert pick("linux/arm64/v8") == pick("linux/arm64") == ["linux/aarch64"]
+    assert pick("windows/amd64:10.0.20348") == ["windows/amd64:10.0.20348.2762"]
+    assert len(pick("windows/amd64")) == 2
+
+
+def test_an_artifact_entry_without_platform_is_not_a_platform_image() -> None:
+    """Indexes may mix images with a platform-less artifact (bazel-contrib/rules_img#742: an ORAS
+    artifact holding the release binaries of every platform, index entry without `platform`; its
+    descriptor carries `artifactType`, as oras-project/oras#1670 asks). Runtimes skip it (its
+    config is no image config); it is no platform of the image, not a registry lie."""
+    artifact = {
+        "mediaType": media.OCI_MANIFEST,
+        "artifactType": "application/vnd.example.release-binaries",
+        "digest": "sha256:" + "e" * 64,
+        "size": 512,
+    }
+    parsed = parse_manifest(_index(AMD64, artifact), media.OCI_INDEX, "x")
+    assert [str(p.platform) for p in parsed.platforms] == ["linux/amd64"]
+    with pytest.raises(InvalidResponse, match="no platform image"):
+        parse_manifest(_index(artifact), media.OCI_INDEX, "x")

@@ -25,7 +25,15 @@ from tests.testbed.distros import (
     ubuntu,
     wolfi,
 )
-from tests.testbed.images import LAYER_TYPES, compress, file, opaque, tar_bytes, whiteout
+from tests.testbed.images import (
+    LAYER_TYPES,
+    compress,
+    file,
+    image_blobs,
+    opaque,
+    tar_bytes,
+    whiteout,
+)
 from tests.testbed.memory import ImageStore, MemorySource
 
 DEBIAN_SH = "# debian.sh --arch 'amd64' out/ '{suite}' '@{epoch}'"
@@ -291,6 +299,24 @@ def test_foreign_media_type_is_undetermined() -> None:
     assert release.id is None and release.undetermined and "not readable" in release.undetermined
 
 
+@pytest.mark.parametrize(
+    "media_type",
+    [
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",  # Docker, Windows base layers
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",  # OCI image-spec layer.md
+        "application/vnd.oci.image.layer.v1.tar+gzip+encrypted",  # containers/ocicrypt
+    ],
+)
+def test_layers_the_registry_need_not_serve_are_undetermined_unread(media_type: str) -> None:
+    """Foreign/non-distributable layers live at their `urls`, not in the registry; encrypted
+    layers (ocicrypt) cannot be read without the key: neither is fetched."""
+    store = ImageStore()
+    layer = store.add_blob(b"Files/Windows/System32/x", media_type)
+    release, source = detect(store, store.add_image([layer]))
+    assert release.id is None and release.undetermined and "not readable" in release.undetermined
+    assert all(kind != "stream" for kind, _ in source.requests)
+
+
 def test_full_mode_hint_on_an_image_without_os_release() -> None:
     store = ImageStore()
     digest = store.add_image(
@@ -345,3 +371,25 @@ def test_damaged_layers_give_our_error_or_an_answer(codec: str, at: int, noise: 
         assert exc.message.startswith("layer sha256:")
     else:
         assert release.undetermined is None
+
+
+@pytest.mark.parametrize("mode", ["fast", "full"])
+def test_windows_release_is_the_configs_os_version_and_no_layer_is_read(mode: str) -> None:
+    """Windows images have no os-release: the config's `os.version` (image-spec config.md, e.g.
+    `10.0.20348.2762` in mcr.microsoft.com/windows/nanoserver:ltsc2022) is the release: build
+    10.0.20348 (ltsc2022) and its monthly revision. Reading the layers (hundreds of MB) would only
+    find no os-release and call the image OS-less."""
+    store = ImageStore()
+    layer = store.add_layer({"Files/Windows/System32/ntdll.dll": b"MZ"}, style="docker")
+    windows = {"os": "windows", "architecture": "amd64", "os.version": "10.0.20348.2762"}
+    config, manifest = image_blobs([layer], [layer["digest"]], windows, oci=False)
+    store.add(config)
+    digest = store.add_manifest(manifest.data, manifest.media_type)
+    release, source = detect(store, digest, mode=mode)
+    assert (release.id, release.version_id, release.point_release) == (
+        "windows",
+        "10.0.20348",
+        "10.0.20348.2762",
+    )
+    assert release.undetermined is None and release.source == "config:os.version"
+    assert all(kind != "stream" for kind, _ in source.requests)

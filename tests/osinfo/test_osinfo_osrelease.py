@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from driftwatch.models import OsRelease
+from driftwatch.drift import os_change
+from driftwatch.models import DriftKind, OsRelease
 from driftwatch.osinfo.osrelease import parse_os_release, release_from_files, release_line
 from driftwatch.releases import (
     DEBIAN_TABLE_CHECKED,
@@ -55,6 +56,23 @@ def test_wolfi_is_rolling() -> None:
         "20230201",
         "wolfi rolling",
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Chainguard images are Wolfi-based and say ID=chainguard (OSV's "Chainguard" ecosystem;
+        # a test table of Go OS-release parsing in the public corpus has this exact text)
+        'ID=chainguard\nNAME="Chainguard"\nVERSION_ID="20230214"\n',
+        # openSUSE Tumbleweed: a snapshot date, rebuilt daily (os-release of opensuse/tumbleweed)
+        'NAME="openSUSE Tumbleweed"\nID="opensuse-tumbleweed"\nVERSION_ID="20240612"\n',
+    ],
+)
+def test_a_date_as_version_id_is_a_rolling_snapshot_not_a_release(text: str) -> None:
+    """Each rebuild carries a new date: read as a release, every rebuild would be an OS move."""
+    release = release_from_files(text, "x")
+    assert release.version_id == "rolling" and release.point_release in text
+    assert release_line(release) == f"{release.id} rolling"
 
 
 @pytest.mark.parametrize(
@@ -115,3 +133,25 @@ def test_ubuntu_tables() -> None:
     assert ubuntu_by_codename("Noble") == "24.04"
     assert ubuntu_by_version("22.04.4") == "jammy"
     assert ubuntu_by_version("99.04") is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # alpine:edge os-release as recorded in abcdesktopio's image docs and on Alpine boards;
+        # quay/clair's alpine detector test uses the same shape (`3.14.0_alpha20210212`)
+        ("3.18_alpha20230329", "3.18_alpha20230410"),
+        ("3.21.0_alpha20240807", "3.21.0_alpha20241010"),
+    ],
+)
+def test_alpine_edge_is_one_release_whatever_its_snapshot(old: str, new: str) -> None:
+    """Alpine edge is rolling: each snapshot carries a dated `_alpha` VERSION_ID. Read as a
+    release, every rebuild of an edge image would be an OS release move."""
+
+    def edge(version: str) -> OsRelease:
+        text = f'NAME="Alpine Linux"\nID=alpine\nVERSION_ID={version}\nPRETTY_NAME="Alpine Linux edge"\n'
+        return release_from_files(text, "x", {"etc/alpine-release": f"{version}\n"})
+
+    before, after = edge(old), edge(new)
+    assert before.codename == "edge" and release_line(before) == "alpine edge"
+    assert os_change(before, after) is DriftKind.OS_POINT_RELEASE

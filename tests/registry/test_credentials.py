@@ -137,3 +137,20 @@ def test_missing_helper_is_a_config_error(tmp_path: Path) -> None:
     store = _store(tmp_path, {"credsStore": "does-not-exist-anywhere"})
     with pytest.raises(ConfigError, match="docker-credential-does-not-exist-anywhere"):
         store.get("ghcr.io")
+
+
+def test_auths_entry_with_username_and_password_fields(tmp_path: Path) -> None:
+    """docker/cli reads `username`/`password` of an auths entry when it has no `auth`
+    (cli/config/configfile/file.go, LoadFromReader: only a non-empty `auth` is decoded over them);
+    CI scripts write config.json that way."""
+    doc = {
+        "auths": {
+            "registry.example.com": {"username": "ci", "password": "s3cret"},
+            "half.example.com": {"username": "ci"},
+        }
+    }
+    store = _store(tmp_path, doc)
+    found = store.get("registry.example.com")
+    assert found is not None and (found.username, found.secret) == ("ci", "s3cret")
+    assert not found.identity_token
+    assert store.get("half.example.com") is None
