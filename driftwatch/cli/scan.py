@@ -148,7 +148,6 @@ def _watched(
     """Uses from the paths (when given, or when nothing else is watched) plus the watch list,
     and how many files could not be read (their images are not checked: the run fails)."""
     from driftwatch.cli._common import config_from, unreadable
-    from driftwatch.usecases.check import group_uses
 
     config = config_from(ctx)
     watch = [*config.images, *images]
@@ -156,6 +155,8 @@ def _watched(
     uses: dict[ImageReference, tuple[BaseImageUse, ...]] = {}
     unread = 0
     if paths or not watch:
+        from driftwatch.usecases.check import group_uses  # not for a watch list alone
+
         config, inventory = take_inventory(ctx, paths, build_args)
         uses = group_uses(inventory.resolvable)
         unread = len(unreadable(inventory))

@@ -164,9 +164,16 @@ class HistoryStore:
     def record_many(
         self, run_id: int, observations: Sequence[Observation]
     ) -> list[tuple[Drift, ...]]:
-        """`record` for many references in one transaction (far fewer commits for big scans)."""
+        """`record` for many references in one transaction (far fewer commits for big scans);
+        those seen exactly as last time in bulk (history/unchanged.py)."""
+        from driftwatch.history.unchanged import record_unchanged
+
         with self._write() as conn:
-            return [_record(conn, run_id, observation) for observation in observations]
+            done = record_unchanged(conn, run_id, observations)
+            return [
+                () if observation.reference in done else _record(conn, run_id, observation)
+                for observation in observations
+            ]
 
     def record_eol(self, run_id: int, drifts: Sequence[tuple[Drift, datetime]]) -> list[Drift]:
         """Store os-eol news (each with the moment its window opened); the drifts new to it."""

@@ -31,9 +31,12 @@ from driftwatch.models import Drift, DriftKind, Observation, PlatformImage
 from driftwatch.reference import ImageReference
 
 __all__ = [
+    "TOUCH_OBS",
+    "TOUCH_REF",
     "catch_up",
     "fill_from_cache",
     "insert_observation",
+    "knows_any_os",
     "learn_os",
     "lock_reference",
     "new_id",
@@ -47,8 +50,8 @@ _LOCK = (
     .where(REFS.c.canonical == bindparam("canonical"))
     .with_for_update()
 )
-_TOUCH_REF = update(REFS).where(REFS.c.id == bindparam("ref_id")).values(last_seen=bindparam("at"))
-_TOUCH_OBS = (
+TOUCH_REF = update(REFS).where(REFS.c.id == bindparam("ref_id")).values(last_seen=bindparam("at"))
+TOUCH_OBS = (
     update(OBS)
     .where(OBS.c.id == bindparam("obs_id"))
     .values(last_run_id=bindparam("run_id"), last_seen=bindparam("at"))
@@ -78,14 +81,14 @@ def lock_reference(conn: Connection, reference: ImageReference, at: datetime) ->
         conn.execute(insert_ignore(conn, REFS, values))  # a concurrent run may have won
         row = conn.execute(_LOCK, params).one()
     if utc(row.last_seen) < at:
-        conn.execute(_TOUCH_REF, {"ref_id": row.id, "at": at})
+        conn.execute(TOUCH_REF, {"ref_id": row.id, "at": at})
     return int(row.id)
 
 
 def seen_again(conn: Connection, latest: Any, run_id: int, at: datetime) -> None:
     """The same state seen again: move last_seen forward instead of adding a row."""
     last_seen = max(utc(latest["last_seen"]), at)
-    conn.execute(_TOUCH_OBS, {"obs_id": latest["id"], "run_id": run_id, "at": last_seen})
+    conn.execute(TOUCH_OBS, {"obs_id": latest["id"], "run_id": run_id, "at": last_seen})
 
 
 def insert_observation(
@@ -113,6 +116,11 @@ def insert_observation(
     return obs_id
 
 
+def knows_any_os(observation: Observation) -> bool:
+    """Whether any platform of `observation` has an established OS release."""
+    return any(_known(image) for image in observation.platforms)
+
+
 def _known(image: PlatformImage) -> bool:
     return image.os is not None and image.os.known
 
@@ -134,7 +142,7 @@ def learn_os(conn: Connection, latest: RowMapping, observation: Observation) -> 
 
     Returns the images whose OS was learned now (for `catch_up`).
     """
-    if not latest["os_unknown"] or not any(_known(image) for image in observation.platforms):
+    if not latest["os_unknown"] or not knows_any_os(observation):
         return []
     unknown = select(PLATFORMS.c.platform).where(
         PLATFORMS.c.observation_id == latest["id"], PLATFORMS.c.os_id.is_(None)

@@ -159,6 +159,8 @@ def _aliases(
 ) -> dict[ImageReference, Aliases]:
     """The tags that served what each OS-moved reference had, for the fix (advice, bounded by
     ALIAS_SECONDS and the run's deadline); no OS move, no request, so a steady scan asks nothing."""
+    if not any(drifts.values()):
+        return {}  # nothing moved: not even the module is needed
     from driftwatch.usecases.aliases import ALIAS_SECONDS, aliases_online, os_move_queries
 
     queries = os_move_queries(drifts, pins, gone)

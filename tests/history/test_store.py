@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -191,6 +192,66 @@ def test_record_many_is_record_in_one_transaction(store: HistoryStore) -> None:
     assert [d.kind for d in result[1]] == [DriftKind.OS_RELEASE, DriftKind.OS_RELEASE]
     assert store.observation_count() == 3
     assert len(store.events()) == 2
+
+
+def test_record_many_in_bulk_says_and_stores_what_record_says_one_by_one(
+    store: HistoryStore,
+) -> None:
+    """The unchanged references of a batch take the bulk path: the same drifts, timelines and
+    latest observations as recording each alone, for unchanged, moved, OS-learned, stale and new
+    references (two sets of names in one database, compared with the names swapped)."""
+
+    def batches(host: str) -> list[list[Observation]]:
+        refs = [f"{host}/r{n}:1" for n in range(5)]
+        first = [observe(r, 0, "b1", None if "r2" in r else debian("bullseye")) for r in refs]
+        second = [
+            observe(refs[0], 2, "b1", debian("bullseye")),  # seen again
+            observe(refs[1], 2, "b2", debian("bookworm")),  # moved
+            observe(refs[2], 2, "b1", debian("bullseye")),  # its OS learned now
+            observe(refs[3], 2, "b1", debian("bullseye")),  # seen again, then stale below
+            observe(f"{host}/new:1", 2, "b1", debian("bullseye")),  # never seen
+        ]
+        stale = [observe(refs[3], 1, "b1", debian("bullseye")), observe(refs[4], 3, "b1", None)]
+        return [first, second, stale]
+
+    def history(host: str, bulk: bool) -> str:
+        run = store.start_run("cron")
+        said: list[object] = []
+        given = batches(host)
+        tokens: dict[str, str] = {}  # digests derive from the names: numbered in order instead
+        for observation in (o for batch in given for o in batch):
+            for made in (observation.digest, *(i.digest for i in observation.platforms)):
+                tokens.setdefault(made or "", f"D{len(tokens)}")
+        for batch in given:
+            if bulk:
+                said += store.record_many(run, batch)
+            else:
+                said += [store.record(run, observation) for observation in batch]
+        names = [f"{host}/r{n}:1" for n in range(5)] + [f"{host}/new:1"]
+        kept = [store.timeline(parse_reference(n)) for n in names]
+        latest = [store.latest(parse_reference(n)) for n in names]
+        touched = [_reference_last_seen(store, n) for n in names]
+        text = repr([said, kept, latest, touched]).replace(host, "HOST").replace(f"run_id={run}", "RUN")
+        for made, token in tokens.items():
+            text = text.replace(made, token)
+        return re.sub(r"StoredDrift\(id=\d+", "StoredDrift(id=?", text)  # ids: one table
+
+    assert history("bulk.test", bulk=True) == history("single.test", bulk=False)
+
+
+def _reference_last_seen(store: HistoryStore, name: str) -> object:
+    """The reference row's own last_seen (no store method reads it back)."""
+    from sqlalchemy import create_engine, select
+
+    from driftwatch.history.tables import REFS
+
+    engine = create_engine(store.url)
+    try:
+        with engine.connect() as conn:
+            query = select(REFS.c.last_seen).where(REFS.c.canonical == str(parse_reference(name)))
+            return conn.execute(query).scalar()
+    finally:
+        engine.dispose()
 
 
 def test_an_os_learned_later_still_catches_the_next_release_change(store: HistoryStore) -> None:
