@@ -231,7 +231,11 @@ def test_record_many_in_bulk_says_and_stores_what_record_says_one_by_one(
         kept = [store.timeline(parse_reference(n)) for n in names]
         latest = [store.latest(parse_reference(n)) for n in names]
         touched = [_reference_last_seen(store, n) for n in names]
-        text = repr([said, kept, latest, touched]).replace(host, "HOST").replace(f"run_id={run}", "RUN")
+        text = (
+            repr([said, kept, latest, touched])
+            .replace(host, "HOST")
+            .replace(f"run_id={run}", "RUN")
+        )
         for made, token in tokens.items():
             text = text.replace(made, token)
         return re.sub(r"StoredDrift\(id=\d+", "StoredDrift(id=?", text)  # ids: one table
