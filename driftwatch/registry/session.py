@@ -211,16 +211,21 @@ class RegistrySession:
             settings.insecure, limit, tls=any(b.startswith("https://") for b in bases)
         )
         host = Host(registry, bases[-1], settings.insecure, asyncio.Semaphore(limit), sender)
+        over_tls: Unreachable | None = None
         for index, base in enumerate(bases):
             host.base = base
             last = index == len(bases) - 1
             try:
                 response = await self._send(host, "GET", base + "/v2/", {}, registry, retry=last)
-            except Unreachable:
+            except Unreachable as exc:
                 if last:
                     raise
+                over_tls = exc
                 continue
             await read_small(response)
+            if response.status_code == 400 and over_tls is not None:
+                # An HTTPS-only server answers plain HTTP with 400: the TLS failure is the news.
+                raise Unreachable(f"{over_tls.message} (over HTTPS; plain HTTP answered 400)")
             if response.status_code == 401:
                 host.challenge = pick_challenge(response.headers.get("www-authenticate", ""))
             break

@@ -84,3 +84,16 @@ def test_a_ca_bundle_that_cannot_be_loaded_is_a_config_error(
     assert f"SSL_CERT_FILE={os.devnull}" in done.stderr
     assert "cannot load the certificates" in done.stderr
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+
+
+def test_a_loopback_registry_with_an_untrusted_certificate_names_the_tls_failure(
+    tls_refs: list[str], tls_relay: tuple[TlsRegistry, NetProxy], tmp_path: Path
+) -> None:
+    """A loopback registry is tried over HTTPS, then plain HTTP; an HTTPS-only one answers plain
+    HTTP with 400, so the error is the certificate's, not "unexpected answer 400"."""
+    tls, relay = tls_relay
+    ref = f"{tls.host}/{tls_refs[0]}"
+    done = run_driftwatch(tmp_path, "resolve", ref)
+    assert done.returncode == 3, done.stderr
+    assert "certificate verify failed" in done.stderr and "plain HTTP answered 400" in done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
