@@ -91,11 +91,17 @@ def unreadable(inventory: Inventory) -> list[FileProblem]:
     return [p for p in inventory.problems if not p.reason.startswith(_HARMLESS)]
 
 
-def exit_if_unreadable(inventory: Inventory) -> None:
-    """Exit 2 (input error) after the output when a file could not be read or parsed."""
+def say_unreadable(inventory: Inventory) -> bool:
+    """Say how many files could not be read or parsed, if any; whether there were some."""
     problems = unreadable(inventory)
     if problems:
         click.echo(f"driftwatch: error: {len(problems)} file(s) could not be read", err=True)
+    return bool(problems)
+
+
+def exit_if_unreadable(inventory: Inventory) -> None:
+    """Exit 2 (input error) after the output when a file could not be read or parsed."""
+    if say_unreadable(inventory):
         sys.exit(EXIT_USAGE)
 
 

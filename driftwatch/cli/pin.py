@@ -15,7 +15,9 @@ import click
 from driftwatch.cli._common import (
     EXIT_FINDINGS,
     EXIT_REGISTRY,
+    EXIT_USAGE,
     exit_if_unreadable,
+    say_unreadable,
     take_inventory,
     warn,
 )
@@ -55,7 +57,6 @@ def pin(
     config, inventory = take_inventory(ctx, paths, build_args)
     if check and not update:
         _check_offline(inventory)
-        exit_if_unreadable(inventory)  # a file it could not read may hold unpinned images
         return
     digests, failed = _resolve(config, refs_to_resolve(inventory, update=update))
     tags = _suggested(config, digests) if suggest else {}
@@ -85,7 +86,11 @@ def _check_offline(inventory: Inventory) -> None:
             warn(f"{where}: not pinnable: {edit.reason}")
     if to_pin:
         click.echo(f"{to_pin} reference(s) to pin (run `driftwatch pin --write`)", err=True)
+    unread = say_unreadable(inventory)  # a file it could not read may hold unpinned images
+    if to_pin:
         sys.exit(EXIT_FINDINGS)
+    if unread:
+        sys.exit(EXIT_USAGE)
 
 
 def _resolve(

@@ -191,9 +191,10 @@ def _parse_watched(text: str) -> ImageReference:
 def _exit_code(result: ScanResult, fail_on: str, *, unread: int = 0) -> int:
     """1 for findings at or above the policy; 2 when a file could not be read (its images were
     not checked); 3 when an image could not be checked; else 0."""
+    if unread:
+        click.echo(f"driftwatch: error: {unread} file(s) could not be read", err=True)
     if result.failing(fail_on):
         return EXIT_FINDINGS
     if unread:
-        click.echo(f"driftwatch: error: {unread} file(s) could not be read", err=True)
         return EXIT_USAGE
     return EXIT_REGISTRY if result.failures or result.undetermined() else EXIT_OK

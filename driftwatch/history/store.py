@@ -171,8 +171,8 @@ class HistoryStore:
         with self._write() as conn:
             done = record_unchanged(conn, run_id, observations)
             return [
-                () if observation.reference in done else _record(conn, run_id, observation)
-                for observation in observations
+                () if index in done else _record(conn, run_id, observation)
+                for index, observation in enumerate(observations)
             ]
 
     def record_eol(self, run_id: int, drifts: Sequence[tuple[Drift, datetime]]) -> list[Drift]:

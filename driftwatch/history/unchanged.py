@@ -10,6 +10,7 @@ this path; everything else is recorded by `store._record` as before, in the same
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,6 @@ from driftwatch.history.convert import fingerprint, utc
 from driftwatch.history.tables import OBS, REFS
 from driftwatch.history.writes import TOUCH_OBS, TOUCH_REF, knows_any_os
 from driftwatch.models import Observation
-from driftwatch.reference import ImageReference
 
 __all__ = ["record_unchanged"]
 
@@ -29,21 +29,27 @@ _CHUNK = 500  # references per IN (...) list, well under every database's parame
 
 def record_unchanged(
     conn: Connection, run_id: int, observations: Sequence[Observation]
-) -> set[ImageReference]:
-    """Move `last_seen` of every reference seen exactly as last time; the references it did."""
-    latest = _latest_by_reference(conn, [str(o.reference) for o in observations])
+) -> set[int]:
+    """Move `last_seen` of every reference seen exactly as last time; the indexes it recorded.
+
+    A name observed twice in the batch (`nginx` and `nginx:latest`) is left to one-by-one
+    recording, in order: a later sighting must not be written before an earlier one moved.
+    """
+    names = [str(o.reference) for o in observations]
+    once = {name for name, count in Counter(names).items() if count == 1}
+    latest = _latest_by_reference(conn, sorted(once))
     refs: list[dict[str, Any]] = []
     seen: list[dict[str, Any]] = []
-    done: set[ImageReference] = set()
-    for observation in observations:
-        row = latest.get(str(observation.reference))
-        if row is None or observation.reference in done or not _unchanged(row, observation):
+    done: set[int] = set()
+    for index, observation in enumerate(observations):
+        row = latest.get(names[index])
+        if row is None or not _unchanged(row, observation):
             continue
         at = utc(observation.observed_at)
         if utc(row["ref_last_seen"]) < at:
             refs.append({"ref_id": row["reference_id"], "at": at})
         seen.append({"obs_id": row["id"], "run_id": run_id, "at": _later(row["last_seen"], at)})
-        done.add(observation.reference)
+        done.add(index)
     if refs:
         conn.execute(TOUCH_REF, refs)
     if seen:
@@ -64,14 +70,15 @@ def _later(stored: datetime, at: datetime) -> datetime:
 
 def _latest_by_reference(conn: Connection, canonicals: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Each known reference's newest observation (with the reference's own `last_seen`), the
-    references locked for this transaction (FOR UPDATE, in id order, where the database can)."""
+    references locked for this transaction (FOR UPDATE where the database can; the names come
+    sorted, so two scans lock the references they share in the same order)."""
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(canonicals), _CHUNK):
         chunk = canonicals[start : start + _CHUNK]
         locked = (
             select(REFS.c.id, REFS.c.canonical, REFS.c.last_seen)
             .where(REFS.c.canonical.in_(chunk))
-            .order_by(REFS.c.id)
+            .order_by(REFS.c.canonical)
             .with_for_update()
         )
         ids = {row.id: row for row in conn.execute(locked)}

@@ -148,7 +148,10 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         await self._protocol.drained(timeout)
 
     async def aclose(self) -> None:
-        self._transport.close()
+        if self._transport.get_extra_info("ssl_object") is not None:
+            self._transport.abort()  # no close_notify exchange left running after the loop ends
+        else:
+            self._transport.close()
 
     async def start_tls(
         self,
@@ -156,6 +159,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> AsyncioStream:
+        if self._protocol.ended:  # the peer hung up first: no handshake can finish
+            raise httpcore.ConnectError("connection closed before the TLS handshake")
         loop = asyncio.get_running_loop()
         try:
             upgraded = await loop.start_tls(

@@ -97,11 +97,10 @@ class ConnectionPool:
 
     async def _lease(self, origin: httpcore.Origin, timeout: float | None) -> _Lease:
         while True:
-            lease, stale = self._pick(origin)
+            lease, stale = self._pick(origin)  # a lease picked is held already
             for connection in stale:
                 await connection.aclose()
             if lease is not None:
-                lease.holders += 1
                 return lease
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
@@ -114,10 +113,12 @@ class ConnectionPool:
                     self._waiters.remove(waiter)
 
     def _pick(self, origin: httpcore.Origin) -> tuple[_Lease | None, list[_Connection]]:
-        """A usable connection (a new one if there is room) and the connections to close."""
+        """A usable connection (a new one if there is room), held at once so no other request
+        can take it as idle, and the connections to close."""
         stale = self._drop_stale()
         for lease in self._leases:
             if lease.usable_for(origin):
+                lease.holders += 1
                 return lease, stale
         if len(self._leases) >= self._size:
             idle = next((lease for lease in self._leases if not lease.holders), None)
@@ -125,17 +126,19 @@ class ConnectionPool:
                 return None, stale
             self._leases.remove(idle)  # room for a connection to `origin`
             stale.append(idle.connection)
-        lease = _Lease(self._connect(origin), shared=self._may_share(origin))
+        lease = _Lease(self._connect(origin), holders=1, shared=self._may_share(origin))
         self._leases.append(lease)
         return lease, stale
 
     def _drop_stale(self) -> list[_Connection]:
-        """Forget closed connections; take out idle ones that expired (the caller closes them)."""
+        """Forget closed connections nobody holds; take out idle ones that expired (the caller
+        closes them). A closed connection still held stays counted: httpcore may connect it
+        again for the requests queued on it (a shared TLS connection whose first connect failed)."""
         stale = []
         kept = []
         for lease in self._leases:
             connection = lease.connection
-            if connection.is_closed():
+            if connection.is_closed() and not lease.holders:
                 continue
             if not lease.holders and connection.has_expired():
                 stale.append(connection)
@@ -159,14 +162,15 @@ class ConnectionPool:
         return self._http2 and origin.scheme == b"https"
 
     def _give_back(self, lease: _Lease) -> None:
+        """End one hold of `lease`; wake every waiting request (one woken but cancelled before it
+        ran would otherwise leave the others asleep beside a free connection)."""
         lease.holders -= 1
-        if lease.connection.is_closed() and lease in self._leases:
+        if not lease.holders and lease.connection.is_closed() and lease in self._leases:
             self._leases.remove(lease)
-        while self._waiters:
-            waiter = self._waiters.popleft()
+        waiters, self._waiters = self._waiters, deque()
+        for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
-                return
 
 
 class _LeasedBody(AsyncIterable[bytes]):

@@ -22,8 +22,9 @@ from driftwatch.registry.pool import ConnectionPool
 
 
 def environment_has_proxy() -> bool:
-    """Whether HTTP_PROXY/HTTPS_PROXY/ALL_PROXY (any case) is set: httpx must route requests."""
-    return bool(urllib.request.getproxies())
+    """Whether HTTP_PROXY/HTTPS_PROXY/ALL_PROXY (any case) is set: httpx must route requests
+    (NO_PROXY or FTP_PROXY alone route nothing)."""
+    return bool(urllib.request.getproxies().keys() & {"http", "https", "all"})
 
 
 class RegistryTransport(httpx.AsyncBaseTransport):

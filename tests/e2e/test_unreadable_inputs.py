@@ -25,3 +25,12 @@ def test_a_file_that_cannot_be_read_fails_the_run(tmp_path: Path, command: tuple
     assert "Containerfile: larger than 8 MiB" in done.stderr
     assert "1 file(s) could not be read" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_pin_check_says_both_the_unpinned_lines_and_the_unread_file(tmp_path: Path) -> None:
+    root = project(tmp_path / "repo")
+    (root / "Dockerfile").write_text("FROM alpine:3.20\n")
+    done = run_cli(root, "pin", "--check", ".")
+    assert done.returncode == 1, done.stderr  # findings first, as scan and check
+    assert "1 reference(s) to pin" in done.stderr
+    assert "1 file(s) could not be read" in done.stderr

@@ -243,6 +243,18 @@ def test_record_many_in_bulk_says_and_stores_what_record_says_one_by_one(
     assert history("bulk.test", bulk=True) == history("single.test", bulk=False)
 
 
+def test_a_name_observed_twice_in_a_batch_is_recorded_in_order(store: HistoryStore) -> None:
+    """`nginx` and `nginx:latest` are one name: the first sighting moved, the second is as stored.
+    The move must be recorded, as one-by-one recording does (a bulk touch first would make the
+    moved sighting look stale)."""
+    run = store.start_run("cron")
+    store.record(run, observe("nginx", 0, "b1", debian("bullseye")))
+    moved = observe("nginx", 1, "b2", debian("bookworm"))
+    same = observe("nginx:latest", 2, "b1", debian("bullseye"))
+    said = store.record_many(run, [moved, same])
+    assert {d.kind for d in said[0]} == {DriftKind.OS_RELEASE}
+
+
 def _reference_last_seen(store: HistoryStore, name: str) -> object:
     """The reference row's own last_seen (no store method reads it back)."""
     from sqlalchemy import create_engine, select

@@ -4,12 +4,18 @@ test CA trusted through SSL_CERT_FILE, connections counted by a TCP relay."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+import ssl
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpcore
 import pytest
 
+from driftwatch.registry.netbackend import AsyncioBackend, AsyncioStream
+from driftwatch.registry.pool import ConnectionPool
 from tests.clirun import run_driftwatch
 from tests.netproxy import NetProxy
 from tests.testbed.images import build_image
@@ -97,3 +103,53 @@ def test_a_loopback_registry_with_an_untrusted_certificate_names_the_tls_failure
     assert done.returncode == 3, done.stderr
     assert "certificate verify failed" in done.stderr and "plain HTTP answered 400" in done.stderr
     assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+class FirstConnectRefused(AsyncioBackend):
+    """Real sockets, except the first connect, which fails once another request joined it."""
+
+    def __init__(self) -> None:
+        self.connects = 0
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> AsyncioStream:
+        self.connects += 1
+        if self.connects == 1:
+            await asyncio.sleep(0)  # the second request queues on this connection meanwhile
+            raise httpcore.ConnectError("refused")
+        return await super().connect_tcp(host, port, timeout, local_address, socket_options)
+
+
+def test_a_shared_connection_whose_first_connect_failed_stays_in_the_pool(
+    tls_relay: tuple[TlsRegistry, NetProxy],
+) -> None:
+    """Two requests share a new TLS connection (it may be HTTP/2); its first connect fails and
+    httpcore connects again for the second request: that connection must stay tracked (reused,
+    counted, closed with the pool), not leak beside it."""
+    tls, relay = tls_relay
+    backend = FirstConnectRefused()
+    context = ssl.create_default_context(cafile=str(tls.ca))
+    pool = ConnectionPool(4, ssl_context=context, keepalive_expiry=60, http2=True, backend=backend)
+    url = f"https://{tls.host}/v2/"
+
+    async def get() -> int:
+        request = httpcore.Request("GET", url, headers={"Host": tls.host})
+        response = await pool.handle_async_request(request)
+        await response.aread()
+        await response.aclose()
+        return response.status
+
+    async def go() -> list[object]:
+        first = await asyncio.gather(get(), get(), return_exceptions=True)
+        third = await get()
+        await pool.aclose()
+        return [*(type(r).__name__ if isinstance(r, Exception) else r for r in first), third]
+
+    assert asyncio.run(go()) == ["ConnectError", 200, 200]
+    assert backend.connects == 2  # the third request reused the connection the second one made
