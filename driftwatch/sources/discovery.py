@@ -18,6 +18,7 @@ from driftwatch.models import BaseImageUse
 from driftwatch.sources.bake import parse_bake
 from driftwatch.sources.compose import ComposeBuild, parse_compose_project
 from driftwatch.sources.composeinline import parse_inlines
+from driftwatch.sources.devcontainer import parse_devcontainer
 from driftwatch.sources.dockerfile import DockerfileOptions, parse_dockerfile
 from driftwatch.sources.gitlab import parse_gitlab
 from driftwatch.sources.inventory import FileProblem, Inventory
@@ -88,6 +89,7 @@ def find_image_uses(
     found = walker.collect(paths)
     out = _Found(problems=list(walker.problems))
     composes = [relative(path, base) for path in found["compose"]]
+    composes += _read_devcontainers(found["devcontainer"], base, out, composes)
     compose = parse_compose_project(composes, _reader(base), env)
     out.add(compose.uses, compose.problems, compose.files)
     out.builds.extend(compose.builds)
@@ -120,6 +122,19 @@ class _Found:
         self.uses.extend(uses)
         self.problems.extend(problems)
         self.files.update(files)
+
+
+def _read_devcontainers(
+    paths: Sequence[Path], base: Path, out: _Found, composes: Sequence[str]
+) -> list[str]:
+    """Each devcontainer.json's image and build; the compose files it names not yet listed."""
+    more: list[str] = []
+    for file, text in _texts(paths, base, out.problems):
+        found = parse_devcontainer(text, file)
+        out.add(found.uses, found.problems, [file])
+        out.builds.extend(found.builds)
+        more += [f for f in found.compose_files if f not in composes and f not in more]
+    return more
 
 
 def _read_yaml_sources(found: Mapping[str, list[Path]], base: Path, out: _Found) -> None:
