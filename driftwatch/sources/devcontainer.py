@@ -47,7 +47,7 @@ class DevcontainerResult:
     uses: list[BaseImageUse] = field(default_factory=list)
     problems: list[FileProblem] = field(default_factory=list)
     builds: list[ComposeBuild] = field(default_factory=list)
-    compose_files: list[str] = field(default_factory=list)  # root-relative, normalised
+    compose_files: list[tuple[str, int]] = field(default_factory=list)  # root-relative, line
 
 
 def parse_devcontainer(text: str, file: str) -> DevcontainerResult:
@@ -162,5 +162,5 @@ def _compose_files(node: Node | None, file: str, result: DevcontainerResult) -> 
         if path is None:
             reason = f"dockerComposeFile {item.value} resolves outside the repository: skipped"
             result.problems.append(FileProblem(file, reason, item.line))
-        elif path not in result.compose_files:
-            result.compose_files.append(path)
+        elif path not in (known for known, _ in result.compose_files):
+            result.compose_files.append((path, item.line))

@@ -32,6 +32,7 @@ from driftwatch.sources.walk import (
     Walker,
     is_compose_name,
     is_dockerfile_name,
+    matches,
     os_reason,
     relative,
     within,
@@ -89,7 +90,7 @@ def find_image_uses(
     found = walker.collect(paths)
     out = _Found(problems=list(walker.problems))
     composes = [relative(path, base) for path in found["compose"]]
-    composes += _read_devcontainers(found["devcontainer"], base, out, composes)
+    composes += _read_devcontainers(found["devcontainer"], base, out, composes, walker.exclude)
     compose = parse_compose_project(composes, _reader(base), env)
     out.add(compose.uses, compose.problems, compose.files)
     out.builds.extend(compose.builds)
@@ -125,7 +126,7 @@ class _Found:
 
 
 def _read_devcontainers(
-    paths: Sequence[Path], base: Path, out: _Found, composes: Sequence[str]
+    paths: Sequence[Path], base: Path, out: _Found, composes: Sequence[str], exclude: Sequence[str]
 ) -> list[str]:
     """Each devcontainer.json's image and build; the compose files it names not yet listed."""
     more: list[str] = []
@@ -133,7 +134,12 @@ def _read_devcontainers(
         found = parse_devcontainer(text, file)
         out.add(found.uses, found.problems, [file])
         out.builds.extend(found.builds)
-        more += [f for f in found.compose_files if f not in composes and f not in more]
+        for path, line in found.compose_files:
+            if not (base / path).is_file():
+                reason = f"dockerComposeFile {path} not found"
+                out.problems.append(FileProblem(file, reason, line))
+            elif path not in composes and path not in more and not matches(path, exclude):
+                more.append(path)
     return more
 
 

@@ -18,9 +18,11 @@ __all__ = ["devcontainer_variable", "invalid_reference", "placeholder"]
 MAX_SHOWN = 300
 
 # Jinja/Mustache/Go/Cottle `{{ }}` and `{% %}`, ERB `<% %>`, docker-library `%%VAR%%`,
-# autoconf `@VAR@`, Sphinx `|version|`: none can appear in a valid reference.
+# autoconf `@VAR@`, Sphinx `|version|`, Dev Container templates' `${templateOption:x}`: none can
+# appear in a valid reference.
 _PLACEHOLDER = re.compile(
     r"\{\{.*?\}\}|\{%.*?%\}|<%.*?%>|%%[A-Za-z0-9_]+%%|@[A-Z][A-Z0-9_]*@|\|[A-Za-z0-9_.-]+\|"
+    r"|\$\{templateOption:[^}]*\}"
 )
 
 # Dev Container variables (`${localEnv:HOME}`, `${localWorkspaceFolder}`, `${devcontainerId}`...):
