@@ -159,7 +159,10 @@ def _compose_files(node: Node | None, file: str, result: DevcontainerResult) -> 
         if not isinstance(item, JString):
             continue
         path = _relative(folder, item.value)
-        if path is None:
+        if devcontainer_variable(item.value):
+            reason = f"dockerComposeFile `{item.value}` names a Dev Container variable: not read"
+            result.problems.append(FileProblem(file, reason, item.line))
+        elif path is None:
             reason = f"dockerComposeFile {item.value} resolves outside the repository: skipped"
             result.problems.append(FileProblem(file, reason, item.line))
         elif path not in (known for known, _ in result.compose_files):

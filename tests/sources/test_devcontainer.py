@@ -13,6 +13,7 @@ from driftwatch.sources.devcontainer import parse_devcontainer
 from driftwatch.sources.jsonc import MAX_DEPTH, JArray, JObject, JsoncError, JString, parse_jsonc
 from driftwatch.sources.walk import classify
 from driftwatch.usecases.pin import apply_pins, plan_pins
+from tests.clirun import run_driftwatch
 
 D = "sha256:" + "d" * 64
 
@@ -196,7 +197,10 @@ def test_build_paths_that_cannot_be_read_are_problems(tmp_path: Path) -> None:
         {
             "a/.devcontainer.json": '{"build": {"dockerfile": "missing/Dockerfile"}}',
             "b/.devcontainer.json": '{\n"build": {\n"dockerfile": "../../../etc/Dockerfile"}}',
-            "c/.devcontainer.json": '{"dockerComposeFile": ["../../compose.yaml", "none.yml"]}',
+            "c/.devcontainer.json": (
+                '{"dockerComposeFile": ["../../compose.yaml", "none.yml",'
+                ' "${localWorkspaceFolder}/compose.yaml"]}'
+            ),
         },
     )
     found = scan(tmp_path)
@@ -216,6 +220,12 @@ def test_build_paths_that_cannot_be_read_are_problems(tmp_path: Path) -> None:
             "c/.devcontainer.json",
             1,
             "dockerComposeFile ../../compose.yaml resolves outside the repository: skipped",
+        ),
+        (
+            "c/.devcontainer.json",
+            1,
+            "dockerComposeFile `${localWorkspaceFolder}/compose.yaml` names a Dev Container "
+            "variable: not read",
         ),
         ("c/.devcontainer.json", 1, "dockerComposeFile c/none.yml not found"),
     ]
@@ -272,3 +282,16 @@ def test_a_variable_image_is_not_pinnable(tmp_path: Path) -> None:
     [edit] = plan_pins(scan(tmp_path), {})
     assert edit.new is None and edit.reason is not None
     assert edit.reason.startswith("cannot be resolved: Dev Container variable ${localEnv:IMAGE}")
+
+
+def test_pin_check_and_lint_name_the_definition_offline(tmp_path: Path) -> None:
+    write(tmp_path, {".devcontainer/devcontainer.json": '{\n  "image": "alpine:3.20",\n}\n'})
+    result = run_driftwatch(tmp_path, "pin", "--check", drop=("DRIFTWATCH_", "GITHUB_"))
+    assert result.returncode == 1, result.stderr
+    assert ".devcontainer/devcontainer.json:2:13: alpine:3.20 is not pinned" in result.stderr
+    write(tmp_path, {".devcontainer/devcontainer.json": '{\n  "image": "alpine:3.20"\n  "x": 1}'})
+    result = run_driftwatch(tmp_path, "lint", drop=("DRIFTWATCH_", "GITHUB_"))
+    assert result.returncode == 2  # a definition that cannot be parsed fails the gate
+    assert ".devcontainer/devcontainer.json:3" in result.stderr
+    assert "invalid JSON: expected ',' or '}'" in result.stderr
+    assert "Traceback" not in result.stderr
