@@ -37,7 +37,7 @@ MAX_COMPOSE_FILES = 64
 
 def is_devcontainer_path(rel: str) -> bool:
     """A root-relative path where the Dev Container spec looks for a definition."""
-    return _PATH.search(rel) is not None
+    return rel.endswith("devcontainer.json") and _PATH.search(rel) is not None
 
 
 @dataclass

@@ -128,7 +128,7 @@ def classify(rel: str, *, chosen: bool = False) -> str | None:
         return "gitlab"
     if is_bake_name(name):
         return "bake"
-    if is_devcontainer_path(rel):
+    if is_devcontainer_path(rel) or (chosen and name.lower().endswith("devcontainer.json")):
         return "devcontainer"
     if _is_yaml(name):
         return "kubernetes"

@@ -150,6 +150,16 @@ def test_the_walk_finds_the_definitions_where_the_spec_looks(rel: str, source: s
     assert classify(rel) == source
 
 
+def test_a_definition_named_on_the_command_line_is_read_whatever_its_folder(tmp_path: Path) -> None:
+    write(tmp_path, {"ci/dev.devcontainer.json": '{"image": "alpine:3.20"}'})
+    assert classify("ci/dev.devcontainer.json") is None  # not where the spec looks
+    path = tmp_path / "ci" / "dev.devcontainer.json"
+    found = find_image_uses([path], Config(), environ={}, root=tmp_path)
+    assert [(u.file, u.kind.value) for u in found.uses] == [
+        ("ci/dev.devcontainer.json", "devcontainer")
+    ]
+
+
 def test_build_dockerfile_reads_from_lines_with_the_build_args(tmp_path: Path) -> None:
     write(
         tmp_path,
