@@ -305,3 +305,15 @@ def test_pin_check_and_lint_name_the_definition_offline(tmp_path: Path) -> None:
     assert ".devcontainer/devcontainer.json:3" in result.stderr
     assert "invalid JSON: expected ',' or '}'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_crlf_and_a_bom_keep_the_positions(tmp_path: Path) -> None:
+    (tmp_path / ".devcontainer.json").write_bytes(
+        b"\xef\xbb\xbf" + JSONC.replace("\n", "\r\n").encode()
+    )
+    [use] = scan(tmp_path).uses
+    assert (use.line, use.column, use.written) == (
+        6,
+        12,
+        "mcr.microsoft.com/devcontainers/python:1-3.12-bookworm",
+    )
