@@ -72,7 +72,15 @@ class RegistrySettings:
 
 
 # --- [sources]: which files are read (kept in one block) -------------------------------------
-SOURCE_NAMES = ("dockerfile", "compose", "actions", "gitlab", "bake", "kubernetes")
+SOURCE_NAMES = (
+    "dockerfile",
+    "compose",
+    "actions",
+    "gitlab",
+    "bake",
+    "kubernetes",
+    "devcontainer",
+)
 
 
 @dataclass(frozen=True)

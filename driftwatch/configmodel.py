@@ -88,7 +88,9 @@ PlatformText = Annotated[str, MaxLen(300), AfterValidator(_platform)]
 Route = Literal["release", "os", "digest", "eol", "error", "library-removed"]
 FailOn = Literal["never", "digest", "os", "release"]
 MinSeverity = Literal["note", "warning", "error"]
-SourceName = Literal["dockerfile", "compose", "actions", "gitlab", "bake", "kubernetes"]
+SourceName = Literal[
+    "dockerfile", "compose", "actions", "gitlab", "bake", "kubernetes", "devcontainer"
+]
 if set(get_args(SourceName)) != set(SOURCE_NAMES):  # pragma: no cover - a developer's slip
     raise ImportError("configmodel.SourceName must list config.SOURCE_NAMES")
 if (get_args(Route), get_args(FailOn), get_args(MinSeverity)) != (ROUTES, FAIL_ON, LEVELS):

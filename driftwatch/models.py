@@ -284,6 +284,7 @@ class UseKind(str, Enum):
     GITLAB = "gitlab-ci"  # .gitlab-ci.yml: image and services
     BAKE = "bake"  # docker-bake.hcl/json: contexts = docker-image://
     KUBERNETES = "kubernetes"  # manifests: containers[].image in pod specs
+    DEVCONTAINER = "devcontainer"  # devcontainer.json: image
     WATCH = "watch"
 
 

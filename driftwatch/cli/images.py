@@ -71,9 +71,13 @@ def images(
         emit(json.dumps([use_record(use) for use in inventory.uses], indent=2) + "\n", output)
     else:
         emit("".join(f"{_text_line(use)}\n" for use in inventory.uses), output)
-        count = len(inventory.uses)
-        click.echo(
-            f"{count} image reference{'s' if count != 1 else ''} in {len(inventory.files)} files",
-            err=True,
-        )
+        click.echo(_summary(len(inventory.uses), len(inventory.files)), err=True)
     exit_if_unreadable(inventory)
+
+
+def _summary(references: int, files: int) -> str:
+    """`1 image reference in 1 file`, `2 image references in 3 files`: plural only when needed."""
+    return (
+        f"{references} image reference{'' if references == 1 else 's'} "
+        f"in {files} file{'' if files == 1 else 's'}"
+    )

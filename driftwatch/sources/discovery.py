@@ -18,6 +18,7 @@ from driftwatch.models import BaseImageUse
 from driftwatch.sources.bake import parse_bake
 from driftwatch.sources.compose import ComposeBuild, parse_compose_project
 from driftwatch.sources.composeinline import parse_inlines
+from driftwatch.sources.devcontainer import parse_devcontainer
 from driftwatch.sources.dockerfile import DockerfileOptions, parse_dockerfile
 from driftwatch.sources.gitlab import parse_gitlab
 from driftwatch.sources.inventory import FileProblem, Inventory
@@ -31,6 +32,7 @@ from driftwatch.sources.walk import (
     Walker,
     is_compose_name,
     is_dockerfile_name,
+    matches,
     os_reason,
     relative,
     within,
@@ -88,6 +90,7 @@ def find_image_uses(
     found = walker.collect(paths)
     out = _Found(problems=list(walker.problems))
     composes = [relative(path, base) for path in found["compose"]]
+    composes += _read_devcontainers(found["devcontainer"], base, out, composes, walker.exclude)
     compose = parse_compose_project(composes, _reader(base), env)
     out.add(compose.uses, compose.problems, compose.files)
     out.builds.extend(compose.builds)
@@ -120,6 +123,24 @@ class _Found:
         self.uses.extend(uses)
         self.problems.extend(problems)
         self.files.update(files)
+
+
+def _read_devcontainers(
+    paths: Sequence[Path], base: Path, out: _Found, composes: Sequence[str], exclude: Sequence[str]
+) -> list[str]:
+    """Each devcontainer.json's image and build; the compose files it names not yet listed."""
+    more: list[str] = []
+    for file, text in _texts(paths, base, out.problems):
+        found = parse_devcontainer(text, file)
+        out.add(found.uses, found.problems, [file])
+        out.builds.extend(found.builds)
+        for path, line in found.compose_files:
+            if not (base / path).is_file():
+                reason = f"dockerComposeFile {path} not found"
+                out.problems.append(FileProblem(file, reason, line))
+            elif path not in composes and path not in more and not matches(path, exclude):
+                more.append(path)
+    return more
 
 
 def _read_yaml_sources(found: Mapping[str, list[Path]], base: Path, out: _Found) -> None:

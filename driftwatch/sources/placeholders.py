@@ -13,15 +13,30 @@ import re
 
 from driftwatch.errors import InvalidReference
 
-__all__ = ["invalid_reference", "placeholder"]
+__all__ = ["devcontainer_variable", "invalid_reference", "placeholder"]
 
 MAX_SHOWN = 300
 
 # Jinja/Mustache/Go/Cottle `{{ }}` and `{% %}`, ERB `<% %>`, docker-library `%%VAR%%`,
-# autoconf `@VAR@`, Sphinx `|version|`: none can appear in a valid reference.
+# autoconf `@VAR@`, Sphinx `|version|`, Dev Container templates' `${templateOption:x}`: none can
+# appear in a valid reference.
 _PLACEHOLDER = re.compile(
     r"\{\{.*?\}\}|\{%.*?%\}|<%.*?%>|%%[A-Za-z0-9_]+%%|@[A-Z][A-Z0-9_]*@|\|[A-Za-z0-9_.-]+\|"
+    r"|\$\{templateOption:[^}]*\}"
 )
+
+# Dev Container variables (`${localEnv:HOME}`, `${localWorkspaceFolder}`, `${devcontainerId}`...):
+# substituted by the Dev Container CLI where the container is built, so unknown here.
+_DEVCONTAINER = re.compile(
+    r"\$\{(?:localEnv|containerEnv|env):[^}]*\}"
+    r"|\$\{(?:local|container)WorkspaceFolder(?:Basename)?\}|\$\{devcontainerId\}"
+)
+
+
+def devcontainer_variable(text: str) -> str | None:
+    """The first Dev Container variable (`${localEnv:X}`...) in `text`, or None."""
+    found = _DEVCONTAINER.search(text)
+    return found.group() if found else None
 
 
 def placeholder(text: str) -> str | None:
@@ -33,6 +48,13 @@ def placeholder(text: str) -> str | None:
 def invalid_reference(text: str, error: InvalidReference) -> tuple[str, str]:
     """The problem and the advice for a value that `parse_reference` refused."""
     shown = text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."
+    variable = devcontainer_variable(text)
+    if variable is not None:
+        return (
+            f"Dev Container variable {variable} in `{shown}` is only known where the container "
+            "is built",
+            "Give the build arg a literal value in devcontainer.json so it can be checked.",
+        )
     marker = placeholder(text)
     if marker is None:
         reason = str(error)

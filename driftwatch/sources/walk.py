@@ -16,6 +16,7 @@ from pathlib import Path
 
 from driftwatch.config import SOURCE_NAMES
 from driftwatch.sources.bake import is_bake_name
+from driftwatch.sources.devcontainer import is_devcontainer_path
 from driftwatch.sources.gitlab import is_gitlab_name
 from driftwatch.sources.inventory import FileProblem
 from driftwatch.sources.workflows import is_action_path, is_workflow_path
@@ -127,6 +128,8 @@ def classify(rel: str, *, chosen: bool = False) -> str | None:
         return "gitlab"
     if is_bake_name(name):
         return "bake"
+    if is_devcontainer_path(rel) or (chosen and name.lower().endswith("devcontainer.json")):
+        return "devcontainer"
     if _is_yaml(name):
         return "kubernetes"
     return "dockerfile" if chosen else None

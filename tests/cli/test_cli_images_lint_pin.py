@@ -51,6 +51,25 @@ def test_images_text_reports_unresolved(repo: Path) -> None:
     result = run(repo, "images")
     assert result.returncode == 0
     assert "svc/Dockerfile:3:6\tfrom\talpine:$V\t(unresolved: ARG V has no default" in result.stdout
+    assert result.stderr.strip().splitlines()[-1] == "3 image references in 2 files"
+
+
+def test_images_summary_is_singular_for_one(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.19\n")
+    result = run(tmp_path, "images")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "1 image reference in 1 file"
+    (tmp_path / ".devcontainer").mkdir()
+    (tmp_path / ".devcontainer" / "devcontainer.json").write_text(
+        '{\n  // the base image\n  "image": "mcr.microsoft.com/devcontainers/base:bookworm",\n}\n'
+    )
+    result = run(tmp_path, "images")
+    assert result.returncode == 0, result.stderr
+    assert (
+        ".devcontainer/devcontainer.json:3:13\tdevcontainer\t"
+        "mcr.microsoft.com/devcontainers/base:bookworm" in result.stdout
+    )
+    assert result.stderr.strip().splitlines()[-1] == "2 image references in 2 files"
 
 
 def test_lint_exit_codes_and_config_disable(repo: Path) -> None:

@@ -102,3 +102,27 @@ def test_env_doubling_bomb_is_an_error_in_bounded_memory() -> None:
 def test_expansion_stops_at_the_bound() -> None:
     result = expand("$A$A$A", {"A": "x" * 30_000})
     assert result.too_long and len(result.text) <= MAX_EXPANSION
+
+
+def test_devcontainer_json_is_linear() -> None:
+    from driftwatch.sources.devcontainer import parse_devcontainer
+
+    def make(n: int) -> str:
+        items = "".join(f'  /* {i} */ "k{i}": ["a", 1, {{"b": null}}], // c\n' for i in range(n))
+        return '{\n  "image": "alpine:3.20",\n' + items + "}\n"
+
+    little, big = make(2_000), make(20_000)
+    small = cost(lambda: parse_devcontainer(little, ".devcontainer.json"))
+    large = cost(lambda: parse_devcontainer(big, ".devcontainer.json"))
+    assert large / small < 35
+    assert len(parse_devcontainer(big, ".devcontainer.json").uses) == 1
+
+
+def test_an_unclosed_comment_in_a_large_file_ends_fast() -> None:
+    from driftwatch.sources.devcontainer import parse_devcontainer
+
+    text = '{"image": "alpine:3.20", ' + "/* " + "x * / " * 500_000
+    start = time.process_time()
+    result = parse_devcontainer(text, ".devcontainer.json")
+    assert time.process_time() - start < 5
+    assert [p.reason for p in result.problems] == ["invalid JSON: unclosed /* comment"]

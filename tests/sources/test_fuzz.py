@@ -188,3 +188,22 @@ def test_bake_reader_never_raises(text: str) -> None:
 
     result = parse_bake(text, "docker-bake.hcl", {})
     check_positions(text, result.uses)
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.sampled_from(
+            list('{}[],:"\\/* \n\t\r0-e.')
+            + ['"image"', '"alpine:3.20"', "//", "/*", "*/", "\\u00e9"]
+            + ['"build"', '"dockerfile"', '"dockerComposeFile"', "${localEnv:X}", "true", "é"]
+        ),
+        max_size=120,
+    ).map("".join)
+)
+def test_devcontainer_reader_never_raises(text: str) -> None:
+    from driftwatch.sources.devcontainer import parse_devcontainer
+
+    result = parse_devcontainer(text, ".devcontainer.json")
+    check_positions(text, result.uses)
+    assert all(p.file == ".devcontainer.json" and p.line for p in result.problems)

@@ -15,6 +15,7 @@ import pytest
 from driftwatch.config import Config
 from driftwatch.lint import lint
 from driftwatch.sources import Inventory, find_image_uses
+from driftwatch.sources.devcontainer import is_devcontainer_path
 from driftwatch.sources.discovery import is_compose_name, is_dockerfile_name
 
 REAL = Path(__file__).resolve().parent.parent / "assets" / "real"
@@ -49,6 +50,17 @@ def test_corpus_is_big_enough_and_every_file_has_its_provenance() -> None:
         assert re.fullmatch(r"[0-9a-f]{40}", str(entry["commit"]))
     assert sum(is_dockerfile_name(p.name) for p in files) >= 40
     assert sum(is_compose_name(p.name) for p in files) >= 10
+    definitions = [p for p in files if is_devcontainer_path(p.relative_to(REAL).as_posix())]
+    assert len({p.relative_to(REAL).parts[0] for p in definitions}) >= 8  # distinct projects
+
+
+@pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
+def test_every_dev_container_definition_is_read(project: Path) -> None:
+    found = inventory(project)
+    rels = [p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()]
+    definitions = {rel for rel in rels if is_devcontainer_path(rel)}
+    assert definitions <= set(found.files)
+    assert not [p for p in found.problems if p.file in definitions and "invalid JSON" in p.reason]
 
 
 @pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
