@@ -68,7 +68,7 @@ def auth_sources(env: Mapping[str, str], docker_config: Path, home: Path) -> lis
     config_home = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
     sources.append(_file(config_home / "containers" / "auth.json"))
     text = env.get(AUTH_CONFIG_VAR)
-    if text is not None:
+    if text:  # set but empty: unset (a CI variable emptied to switch it off)
         sources.append(AuthSource(f"${AUTH_CONFIG_VAR}", text=text))
     sources.append(_file(docker_config / "config.json"))
     return _unique(sources)
