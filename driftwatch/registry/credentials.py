@@ -46,6 +46,9 @@ class Credential:
 class CredentialStore:
     """Looks up credentials for a registry host (or one of its repositories), once per key.
 
+    Every source is read and checked when the store is made (a broken one is a ConfigError then);
+    credential helpers run only when a registry asks for credentials.
+
     The sources are tried in `auth_sources` order and the first that has credentials wins; in each,
     `credHelpers[host]`, then `credsStore`, then the most specific `auths` key. Never logs or
     stores what it finds.
@@ -62,7 +65,7 @@ class CredentialStore:
         self._env = dict(environ)
         home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
         self.sources = auth_sources(environ, config_dir, home)
-        self._docs: dict[AuthSource, dict[str, Any]] = {}
+        self._docs = {source: _checked(source) for source in self.sources}
         self._found: dict[tuple[str, str | None], Credential | None] = {}
 
     def get(self, host: str, repository: str | None = None) -> Credential | None:
@@ -86,17 +89,12 @@ class CredentialStore:
     def _lookup_in(
         self, source: AuthSource, host: str, repository: str | None
     ) -> Credential | None:
-        doc = self._load(source)
+        doc = self._docs[source]
         helper = _keyed_by_host(doc.get("credHelpers"), host) or doc.get("credsStore")
         if isinstance(helper, str) and helper:
             return self._run_helper(helper, host)  # the file's `auths` are then mere markers
         entry = entry_for(doc.get("auths"), host, repository)
         return _from_auth_entry(entry, source.name) if entry is not None else None
-
-    def _load(self, source: AuthSource) -> dict[str, Any]:
-        if source not in self._docs:
-            self._docs[source] = source.load()
-        return self._docs[source]
 
     def _run_helper(self, name: str, host: str) -> Credential | None:
         """Run `docker-credential-<name> get` (no shell) with the server on stdin."""
@@ -115,6 +113,17 @@ class CredentialStore:
         if done.returncode != 0:
             return None
         return _from_helper_output(done.stdout, name)
+
+
+def _checked(source: AuthSource) -> dict[str, Any]:
+    """The source's document, every `auths` entry decoded once: a bad file fails the run up front
+    (exit 2, as docker/cli refuses a config.json with an undecodable entry), not per image."""
+    doc = source.load()
+    auths = doc.get("auths")
+    for entry in auths.values() if isinstance(auths, dict) else ():
+        if isinstance(entry, dict):
+            _from_auth_entry(entry, source.name)
+    return doc
 
 
 def _keyed_by_host(table: Any, host: str) -> Any:
