@@ -148,3 +148,15 @@ def entry_for(auths: Any, host: str, repository: str | None) -> dict[str, Any] |
             found: dict[str, Any] = table[key]
             return found
     return None
+
+
+def has_namespaced_key(auths: Any, host: str) -> bool:
+    """Whether `auths` has a `host/namespace[/repo]` key."""
+    if not isinstance(auths, dict):
+        return False
+    return any(
+        isinstance(key, str)
+        and "/" in (canonical := auth_key(key))
+        and canonical.startswith(host + "/")
+        for key in auths
+    )

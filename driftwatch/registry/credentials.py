@@ -20,7 +20,13 @@ from typing import Any
 
 from driftwatch.errors import ConfigError
 from driftwatch.reference import DOCKER_HUB
-from driftwatch.registry.authfiles import AuthSource, auth_sources, config_host, entry_for
+from driftwatch.registry.authfiles import (
+    AuthSource,
+    auth_sources,
+    config_host,
+    entry_for,
+    has_namespaced_key,
+)
 
 HUB_CONFIG_KEY = "https://index.docker.io/v1/"
 IDENTITY_TOKEN_USER = "<token>"
@@ -67,6 +73,7 @@ class CredentialStore:
         self.sources = auth_sources(environ, config_dir, home)
         self._docs = {source: _checked(source) for source in self.sources}
         self._found: dict[tuple[str, str | None], Credential | None] = {}
+        self._helped: dict[tuple[str, str], Credential | None] = {}
 
     def get(self, host: str, repository: str | None = None) -> Credential | None:
         """Credentials for `repository` on registry `host` (e.g. `docker.io`), or None.
@@ -78,6 +85,12 @@ class CredentialStore:
         if key not in self._found:
             self._found[key] = self._lookup(*key)
         return self._found[key]
+
+    def per_repository(self, host: str) -> bool:
+        """Whether any source has a namespace or repository key for `host`: only then can
+        `get(host, repository)` differ from `get(host)` (a client may skip the lookup otherwise)."""
+        host = config_host(host)
+        return any(has_namespaced_key(doc.get("auths"), host) for doc in self._docs.values())
 
     def _lookup(self, host: str, repository: str | None) -> Credential | None:
         for source in self.sources:
@@ -92,7 +105,9 @@ class CredentialStore:
         doc = self._docs[source]
         helper = _keyed_by_host(doc.get("credHelpers"), host) or doc.get("credsStore")
         if isinstance(helper, str) and helper:
-            return self._run_helper(helper, host)  # the file's `auths` are then mere markers
+            if (helper, host) not in self._helped:  # helpers know hosts only: run once each
+                self._helped[helper, host] = self._run_helper(helper, host)
+            return self._helped[helper, host]  # the source's `auths` are then mere markers
         entry = entry_for(doc.get("auths"), host, repository)
         return _from_auth_entry(entry, source.name) if entry is not None else None
 

@@ -200,3 +200,31 @@ def test_missing_registry_auth_file_is_an_error(tmp_path: Path) -> None:
     missing = str(tmp_path / "typo" / "auth.json")
     with pytest.raises(ConfigError, match=f"REGISTRY_AUTH_FILE {missing}: no such file"):
         _user({"REGISTRY_AUTH_FILE": missing})
+
+
+def test_per_repository_says_whether_repository_lookups_can_differ(tmp_path: Path) -> None:
+    places = Places(tmp_path)
+    _write(places.config_home, {"reg.example.com/team": _auth("ns"), "b.io": _auth("b")})
+    _write(places.docker, {"https://index.docker.io/v1/": _auth("hub")})
+    store = CredentialStore()
+    assert store.per_repository("reg.example.com") and store.per_repository("REG.example.com")
+    assert not store.per_repository("b.io") and not store.per_repository("docker.io")
+    assert not store.per_repository("reg.example")  # a host is no prefix of another
+
+
+def test_a_helper_runs_once_per_host_whatever_the_repository(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    log = tmp_path / "asked.txt"
+    write_helper(
+        bin_dir,
+        "once",
+        f"open({str(log)!r}, 'a').write(sys.stdin.read() + '\\n')\n"
+        "print(json.dumps({'Username': 'helped', 'Secret': 's'}))",
+    )
+    _write(Places(tmp_path).runtime, {}, credHelpers={"reg.example.com": "once"})
+    store = CredentialStore(
+        env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    )
+    users = {r: store.get("reg.example.com", r) for r in ("a/x", "a/y", "b/z", None)}
+    assert {c.username for c in users.values() if c} == {"helped"} and None not in users.values()
+    assert log.read_text().splitlines() == ["reg.example.com"]
