@@ -79,3 +79,30 @@ def test_an_earlier_source_wins_even_when_wrong(
     _place("REGISTRY_AUTH_FILE", _auths(server.host), tmp_path, monkeypatch)
     [found] = run(_resolve(FAST, [ref]))
     assert isinstance(found, Resolution), found
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs the registry session to ask per repository (report of branch authfiles): "
+    "remove this marker with that change",
+)
+@pytest.mark.parametrize("flavour", ["basic_registry", "token_registry"])
+def test_the_most_specific_key_logs_in_per_repository(
+    flavour: str, request: pytest.FixtureRequest
+) -> None:
+    """auth.json: `host/team/app` right, `host/team` wrong, `host` wrong: only team/app resolves."""
+    server: RegistryServer = request.getfixturevalue(flavour)
+    team = unique_name("private/team")
+    refs = []
+    for name in ("app", "other"):
+        server.pusher.push_image(f"{team}/{name}", "1", build_image([{"p": name.encode()}]))
+        refs.append(f"{server.host}/{team}/{name}:1")
+    wrong = base64.b64encode(f"{READER[0]}:wrong-pw-2".encode()).decode()
+    right = base64.b64encode(f"{READER[0]}:{READER[1]}".encode()).decode()
+    path = Path(os.environ["XDG_CONFIG_HOME"]) / "containers" / "auth.json"
+    path.parent.mkdir(parents=True)
+    auths = {server.host: wrong, f"{server.host}/{team}": wrong, f"{server.host}/{team}/app": right}
+    path.write_text(json.dumps({"auths": {k: {"auth": v} for k, v in auths.items()}}))
+    app, other = run(_resolve(FAST, refs))
+    assert isinstance(app, Resolution), app
+    assert isinstance(other, ResolveFailure) and other.error_type == Unauthorized.__name__
