@@ -135,28 +135,27 @@ def lookup_keys(host: str, repository: str | None) -> list[str]:
     return [f"{host}/{'/'.join(parts[:n])}" for n in range(len(parts), 0, -1)] + [host]
 
 
-def entry_for(auths: Any, host: str, repository: str | None) -> dict[str, Any] | None:
-    """The `auths` entry for the most specific key matching `repository` on `host`, if any."""
-    if not isinstance(auths, dict):
-        return None
-    table: dict[str, Any] = {}
-    for key, value in auths.items():
-        if isinstance(key, str) and isinstance(value, dict):
-            table.setdefault(auth_key(key), value)
+AuthTable = dict[str, dict[str, Any]]
+
+
+def auth_table(auths: Any) -> AuthTable:
+    """A source's `auths` by canonical key (`auth_key`); of two spellings of a key, the first."""
+    table: AuthTable = {}
+    if isinstance(auths, dict):
+        for key, value in auths.items():
+            if isinstance(key, str) and isinstance(value, dict):
+                table.setdefault(auth_key(key), value)
+    return table
+
+
+def entry_for(table: AuthTable, host: str, repository: str | None) -> dict[str, Any] | None:
+    """The entry of the most specific key matching `repository` on `host`, if any."""
     for key in lookup_keys(host, repository):
         if key in table:
-            found: dict[str, Any] = table[key]
-            return found
+            return table[key]
     return None
 
 
-def has_namespaced_key(auths: Any, host: str) -> bool:
-    """Whether `auths` has a `host/namespace[/repo]` key."""
-    if not isinstance(auths, dict):
-        return False
-    return any(
-        isinstance(key, str)
-        and "/" in (canonical := auth_key(key))
-        and canonical.startswith(host + "/")
-        for key in auths
-    )
+def namespaced_hosts(table: AuthTable) -> set[str]:
+    """The hosts that have a `host/namespace[/repo]` key in `table`."""
+    return {key.split("/", 1)[0] for key in table if "/" in key}

@@ -23,9 +23,10 @@ from driftwatch.reference import DOCKER_HUB
 from driftwatch.registry.authfiles import (
     AuthSource,
     auth_sources,
+    auth_table,
     config_host,
     entry_for,
-    has_namespaced_key,
+    namespaced_hosts,
 )
 
 HUB_CONFIG_KEY = "https://index.docker.io/v1/"
@@ -72,6 +73,8 @@ class CredentialStore:
         home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
         self.sources = auth_sources(environ, config_dir, home)
         self._docs = {source: _checked(source) for source in self.sources}
+        self._tables = {source: auth_table(doc.get("auths")) for source, doc in self._docs.items()}
+        self._namespaced = set().union(*map(namespaced_hosts, self._tables.values()))
         self._found: dict[tuple[str, str | None], Credential | None] = {}
         self._helped: dict[tuple[str, str], Credential | None] = {}
 
@@ -89,8 +92,7 @@ class CredentialStore:
     def per_repository(self, host: str) -> bool:
         """Whether any source has a namespace or repository key for `host`: only then can
         `get(host, repository)` differ from `get(host)` (a client may skip the lookup otherwise)."""
-        host = config_host(host)
-        return any(has_namespaced_key(doc.get("auths"), host) for doc in self._docs.values())
+        return config_host(host) in self._namespaced
 
     def _lookup(self, host: str, repository: str | None) -> Credential | None:
         for source in self.sources:
@@ -108,7 +110,7 @@ class CredentialStore:
             if (helper, host) not in self._helped:  # helpers know hosts only: run once each
                 self._helped[helper, host] = self._run_helper(helper, host)
             return self._helped[helper, host]  # the source's `auths` are then mere markers
-        entry = entry_for(doc.get("auths"), host, repository)
+        entry = entry_for(self._tables[source], host, repository)
         return _from_auth_entry(entry, source.name) if entry is not None else None
 
     def _run_helper(self, name: str, host: str) -> Credential | None:
