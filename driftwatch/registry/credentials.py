@@ -53,12 +53,10 @@ class Credential:
 class CredentialStore:
     """Looks up credentials for a registry host (or one of its repositories), once per key.
 
-    Every source is read and checked when the store is made (a broken one is a ConfigError then);
-    credential helpers run only when a registry asks for credentials.
-
     The sources are tried in `auth_sources` order and the first that has credentials wins; in each,
-    `credHelpers[host]`, then `credsStore`, then the most specific `auths` key. Never logs or
-    stores what it finds.
+    `credHelpers[host]`, then `credsStore`, then the most specific `auths` key. Every source is
+    read and checked when the store is made (a broken one is a ConfigError then); a helper runs
+    once per host, when a registry asks. Never logs or stores what it finds.
     """
 
     def __init__(
