@@ -15,7 +15,7 @@ from tests.testbed.registry import RegistryServer
 
 # Variables of the developer's or CI's environment that change what driftwatch does.
 _LEAKY_PREFIXES = ("DRIFTWATCH_", "GITHUB_", "GITLAB_", "RUNNER_")
-_LEAKY_NAMES = ("CI", "NO_COLOR", "FORCE_COLOR")
+_LEAKY_NAMES = ("CI", "NO_COLOR", "FORCE_COLOR", "REGISTRY_AUTH_FILE", "DOCKER_AUTH_CONFIG")
 _TESTS = Path(__file__).resolve().parent
 
 
@@ -25,7 +25,13 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(_LEAKY_PREFIXES) or name in _LEAKY_NAMES:
             monkeypatch.delenv(name)
-    for xdg in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+    for xdg in (
+        "XDG_DATA_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_CONFIG_HOME",
+        "XDG_STATE_HOME",
+        "XDG_RUNTIME_DIR",
+    ):
         monkeypatch.setenv(xdg, str(tmp_path / "xdg" / xdg.lower()))
     monkeypatch.setenv("DRIFTWATCH_CACHE_DIR", str(tmp_path / "cache"))
     docker = tmp_path / "docker-config"

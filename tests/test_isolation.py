@@ -21,11 +21,14 @@ JUNK = {
     "RUNNER_TEMP": "/nonexistent/junk",
     "CI": "true",
     "NO_COLOR": "1",
+    "REGISTRY_AUTH_FILE": "/nonexistent/auth.json",
+    "DOCKER_AUTH_CONFIG": "junk",
 }
 _CHILD = (
     "import json, os; print(json.dumps({k: v for k, v in os.environ.items() "
     "if k.startswith(('DRIFTWATCH_', 'GITHUB_', 'GITLAB_', 'RUNNER_', 'XDG_')) "
-    "or k in ('CI', 'NO_COLOR', 'FORCE_COLOR', 'DOCKER_CONFIG')}))"
+    "or k in ('CI', 'NO_COLOR', 'FORCE_COLOR', 'DOCKER_CONFIG', 'REGISTRY_AUTH_FILE', "
+    "'DOCKER_AUTH_CONFIG')}))"
 )
 
 
@@ -42,6 +45,7 @@ def test_no_leaky_variable_reaches_a_test_or_its_children(tmp_path: Path) -> Non
         "XDG_CACHE_HOME",
         "XDG_CONFIG_HOME",
         "XDG_STATE_HOME",
+        "XDG_RUNTIME_DIR",
     }
     assert all(Path(value).is_relative_to(tmp_path) for value in seen.values()), seen
     assert not set(JUNK) & set(os.environ)

@@ -1,7 +1,9 @@
-"""Registry credentials from Docker's config.json and credential helpers; secrets never shown.
+"""Registry credentials from auth.json, DOCKER_AUTH_CONFIG, config.json and credential helpers.
 
-Precedence as in docker/cli: `credHelpers[host]`, then `credsStore`, then `auths[host]`
-(`auth` = base64 `user:password`, or `identitytoken`). Keys are compared by host.
+Which sources, in which order: `authfiles.py`. In each source, as in docker/cli:
+`credHelpers[host]`, then `credsStore`, then `auths` (`auth` = base64 `user:password`, or
+`identitytoken`), whose keys may name a namespace or repository as in containers-auth.json(5).
+Secrets are never shown.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from driftwatch.errors import ConfigError
-from driftwatch.reference import DOCKER_HUB, HUB_ALIASES
+from driftwatch.reference import DOCKER_HUB
+from driftwatch.registry.authfiles import (
+    AuthSource,
+    auth_sources,
+    auth_table,
+    config_host,
+    entry_for,
+    namespaced_hosts,
+)
 
 HUB_CONFIG_KEY = "https://index.docker.io/v1/"
 IDENTITY_TOKEN_USER = "<token>"
@@ -40,17 +50,14 @@ class Credential:
         return repr(self)
 
 
-def config_host(key: str) -> str:
-    """The host a config.json key names: scheme and path dropped, Docker Hub aliases folded."""
-    host = key.strip()
-    if "://" in host:
-        host = host.split("://", 1)[1]
-    host = host.split("/", 1)[0].lower()
-    return DOCKER_HUB if host in HUB_ALIASES else host
-
-
 class CredentialStore:
-    """Looks up credentials for a registry host, once per host; never logs or stores them."""
+    """Looks up credentials for a registry host (or one of its repositories), once per key.
+
+    The sources are tried in `auth_sources` order and the first that has credentials wins; in each,
+    `credHelpers[host]`, then `credsStore`, then the most specific `auths` key. Every source is
+    read and checked when the store is made (a broken one is a ConfigError then); a helper runs
+    once per host, when a registry asks. Never logs or stores what it finds.
+    """
 
     def __init__(
         self, config_dir: Path | None = None, env: Mapping[str, str] | None = None
@@ -61,36 +68,48 @@ class CredentialStore:
             config_dir = Path(base) if base else Path.home() / ".docker"
         self.config_file = config_dir / "config.json"
         self._env = dict(environ)
-        self._doc: dict[str, Any] | None = None
-        self._found: dict[str, Credential | None] = {}
+        home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
+        self.sources = auth_sources(environ, config_dir, home)
+        self._docs = {source: _checked(source) for source in self.sources}
+        self._tables = {source: auth_table(doc.get("auths")) for source, doc in self._docs.items()}
+        self._namespaced = set().union(*map(namespaced_hosts, self._tables.values()))
+        self._found: dict[tuple[str, str | None], Credential | None] = {}
+        self._helped: dict[tuple[str, str], Credential | None] = {}
 
-    def get(self, host: str) -> Credential | None:
-        """Credentials for registry `host` (e.g. `docker.io`, `ghcr.io`), or None."""
-        host = config_host(host)
-        if host not in self._found:
-            self._found[host] = self._lookup(host)
-        return self._found[host]
+    def get(self, host: str, repository: str | None = None) -> Credential | None:
+        """Credentials for `repository` on registry `host` (e.g. `docker.io`), or None.
 
-    def _lookup(self, host: str) -> Credential | None:
-        doc = self._load()
+        Without `repository`, only host keys (`ghcr.io`) match; with it, `host/namespace` and
+        `host/namespace/repo` keys too, the most specific first.
+        """
+        key = (config_host(host), repository.strip("/") if repository else None)
+        if key not in self._found:
+            self._found[key] = self._lookup(*key)
+        return self._found[key]
+
+    def per_repository(self, host: str) -> bool:
+        """Whether any source has a namespace or repository key for `host`: only then can
+        `get(host, repository)` differ from `get(host)` (a client may skip the lookup otherwise)."""
+        return config_host(host) in self._namespaced
+
+    def _lookup(self, host: str, repository: str | None) -> Credential | None:
+        for source in self.sources:
+            found = self._lookup_in(source, host, repository)
+            if found is not None:
+                return found
+        return None
+
+    def _lookup_in(
+        self, source: AuthSource, host: str, repository: str | None
+    ) -> Credential | None:
+        doc = self._docs[source]
         helper = _keyed_by_host(doc.get("credHelpers"), host) or doc.get("credsStore")
         if isinstance(helper, str) and helper:
-            return self._run_helper(helper, host)
-        entry = _keyed_by_host(doc.get("auths"), host)
-        return _from_auth_entry(entry, self.config_file) if isinstance(entry, dict) else None
-
-    def _load(self) -> dict[str, Any]:
-        if self._doc is None:
-            try:
-                doc = json.loads(self.config_file.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                doc = {}
-            except (OSError, ValueError) as exc:
-                raise ConfigError(f"{self.config_file}: cannot be read as JSON") from exc
-            if not isinstance(doc, dict):
-                raise ConfigError(f"{self.config_file}: not a JSON object")
-            self._doc = doc
-        return self._doc
+            if (helper, host) not in self._helped:  # helpers know hosts only: run once each
+                self._helped[helper, host] = self._run_helper(helper, host)
+            return self._helped[helper, host]  # the source's `auths` are then mere markers
+        entry = entry_for(self._tables[source], host, repository)
+        return _from_auth_entry(entry, source.name) if entry is not None else None
 
     def _run_helper(self, name: str, host: str) -> Credential | None:
         """Run `docker-credential-<name> get` (no shell) with the server on stdin."""
@@ -111,6 +130,17 @@ class CredentialStore:
         return _from_helper_output(done.stdout, name)
 
 
+def _checked(source: AuthSource) -> dict[str, Any]:
+    """The source's document, every `auths` entry decoded once: a bad file fails the run up front
+    (exit 2, as docker/cli refuses a config.json with an undecodable entry), not per image."""
+    doc = source.load()
+    auths = doc.get("auths")
+    for entry in auths.values() if isinstance(auths, dict) else ():
+        if isinstance(entry, dict):
+            _from_auth_entry(entry, source.name)
+    return doc
+
+
 def _keyed_by_host(table: Any, host: str) -> Any:
     if not isinstance(table, dict):
         return None
@@ -120,7 +150,7 @@ def _keyed_by_host(table: Any, host: str) -> Any:
     return None
 
 
-def _from_auth_entry(entry: dict[str, Any], file: Path) -> Credential | None:
+def _from_auth_entry(entry: dict[str, Any], source: str) -> Credential | None:
     token = entry.get("identitytoken")
     encoded = entry.get("auth")
     username = ""
@@ -128,9 +158,9 @@ def _from_auth_entry(entry: dict[str, Any], file: Path) -> Credential | None:
         try:
             username, sep, password = base64.b64decode(encoded).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{file}: an auths entry has an undecodable 'auth'") from exc
+            raise ConfigError(f"{source}: an auths entry has an undecodable 'auth'") from exc
         if not sep:
-            raise ConfigError(f"{file}: an auths entry's 'auth' is not base64 user:password")
+            raise ConfigError(f"{source}: an auths entry's 'auth' is not base64 user:password")
         if not token:
             return Credential(username, password)
     if isinstance(token, str) and token:
