@@ -93,6 +93,8 @@ class Host:
     sender: Sender
     challenge: Challenge | None = None
     credential: Credential | None = None
+    lookup: str = ""  # the host credentials are looked up by (the endpoint's, for a mirror)
+    per_repository: bool = False  # auth files have namespace/repository keys for it
 
 
 class RegistrySession:
@@ -168,7 +170,8 @@ class RegistrySession:
         where = f"{ref}"
         if method == "GET" and "/manifests/" in path:  # counted as a pull (HEADs are free)
             self.budget.take(ref.registry, where)
-        sent = await self._authorization(host, scope)
+        credential = self._credential(host, ref.repository)
+        sent = await self._authorization(host, scope, credential)
         response = await self._send(host, method, host.base + path, {**headers, **sent}, where)
         self.budget.heard(ref.registry, response.headers)
         if response.status_code == 401:
@@ -177,7 +180,7 @@ class RegistrySession:
             if challenge is None:
                 raise Unauthorized(f"{where}: unauthorized (401) without a usable challenge")
             host.challenge = challenge
-            auth = await self._answer(host, challenge, scope, fresh=bool(sent))
+            auth = await self._answer(host, challenge, scope, credential, fresh=bool(sent))
             response = await self._send(host, method, host.base + path, {**headers, **auth}, where)
             if response.status_code == 401:
                 await read_small(response)
@@ -231,20 +234,34 @@ class RegistrySession:
             break
         lookup = urlsplit(settings.endpoint).netloc if settings.endpoint else registry
         host.credential = await asyncio.to_thread(self._credentials.get, lookup)
+        host.lookup, host.per_repository = lookup, self._credentials.per_repository(lookup)
         return host
 
-    async def _authorization(self, host: Host, scope: str) -> dict[str, str]:
+    def _credential(self, host: Host, repository: str) -> Credential | None:
+        """`repository`'s credential: its namespace/repository key, else the host's (no I/O:
+        the sources were read when the store was made, helpers ran for the host in `_ping`)."""
+        if not host.per_repository:
+            return host.credential
+        return self._credentials.get(host.lookup, repository)
+
+    async def _authorization(
+        self, host: Host, scope: str, credential: Credential | None
+    ) -> dict[str, str]:
         """Authorization sent up front when the registry's challenge is known (saves a 401)."""
         if host.challenge is None:
             return {}
-        return await self._answer(host, host.challenge, scope, fresh=False)
+        return await self._answer(host, host.challenge, scope, credential, fresh=False)
 
     async def _answer(
-        self, host: Host, challenge: Challenge, scope: str, *, fresh: bool
+        self,
+        host: Host,
+        challenge: Challenge,
+        scope: str,
+        credential: Credential | None,
+        *,
+        fresh: bool,
     ) -> dict[str, str]:
-        value = await self.auth.authorize(
-            challenge, scope, host.credential, host.insecure, fresh=fresh
-        )
+        value = await self.auth.authorize(challenge, scope, credential, host.insecure, fresh=fresh)
         return {"Authorization": value}
 
     async def _follow(

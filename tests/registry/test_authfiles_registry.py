@@ -81,11 +81,6 @@ def test_an_earlier_source_wins_even_when_wrong(
     assert isinstance(found, Resolution), found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the registry session to ask per repository (report of branch authfiles): "
-    "remove this marker with that change",
-)
 @pytest.mark.parametrize("flavour", ["basic_registry", "token_registry"])
 def test_the_most_specific_key_logs_in_per_repository(
     flavour: str, request: pytest.FixtureRequest
