@@ -186,6 +186,7 @@ class RegistrySession:
                 await read_small(response)
                 why = refusal(response.headers.get("www-authenticate", ""))
                 raise Unauthorized(f"{where}: unauthorized (401): {why}")
+            sent = auth  # a redirect (same origin) carries the Authorization that was accepted
         if follow:
             response = await self._follow(host, response, method, headers, sent, where)
         return response

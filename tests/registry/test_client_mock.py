@@ -209,3 +209,28 @@ def test_blob_redirect_drops_authorization_for_another_origin() -> None:
 
     assert fake.run(fetch) == layer.data
     assert seen == {HOST: "Bearer tok-123", "cdn.test": None}
+
+
+def test_a_same_origin_redirect_after_a_refused_token_carries_the_fresh_token() -> None:
+    """The token sent up front is refused (it expired), a fresh one is accepted and answered with
+    a redirect on the same origin: the redirect carries the fresh token, not the refused one.
+    (A registry answering so is a shape the local registry cannot be made to give.)"""
+    challenge = {"WWW-Authenticate": 'Bearer realm="https://auth.test/token",service="s"'}
+    tokens = iter(["stale", "fresh"])
+    sent: list[tuple[str, str | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "auth.test":
+            return httpx.Response(200, json={"token": next(tokens), "expires_in": 300})
+        sent.append((request.url.path, request.headers.get("Authorization")))
+        if request.headers.get("Authorization") != "Bearer fresh":
+            return httpx.Response(401, headers=challenge)
+        if request.url.path.endswith("/manifests/1"):
+            return httpx.Response(307, headers={"Location": "/v2/team/app/manifests/real-1"})
+        return manifest_response()
+
+    fake = Fake(handler, ping=httpx.Response(401, headers=challenge))
+    resolution = fake.run(lambda client: client.resolve(REF), Config(retries=0))
+    assert resolution.digest == DIGEST
+    assert ("/v2/team/app/manifests/real-1", "Bearer fresh") in sent
+    assert ("/v2/team/app/manifests/real-1", "Bearer stale") not in sent
