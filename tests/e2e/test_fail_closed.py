@@ -148,7 +148,7 @@ def test_an_index_without_usable_entries_is_refused_and_never_locked(
     (fresh / "Dockerfile").write_text(f"FROM {repo}:1\n")
     first = driftwatch(fresh, "lock")
     assert first.returncode == 3
-    assert '"platforms": []' not in (fresh / "driftwatch.lock").read_text()
+    assert not (fresh / "driftwatch.lock").exists()  # nothing could be locked: no lock written
 
 
 def test_duplicate_platform_entries_are_a_registry_lie(
