@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
 from pathlib import Path
@@ -82,14 +82,26 @@ class Calendar:
 
     releases: tuple[Release, ...]
 
+    _found: dict[tuple[str | None, ...], Release | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
     @classmethod
     def shipped(cls) -> Calendar:
         """The calendar shipped with driftwatch."""
         return cls(shipped_releases())
 
+    def release_of(self, os: OsRelease) -> Release | None:
+        """The release `os` names in this calendar, looked up once per (id, version, codename):
+        a fleet of images on a few releases asks the same question thousands of times."""
+        key = (os.id, os.version_id, os.codename)
+        if key not in self._found:
+            self._found[key] = find_release(os.id, os.version_id, os.codename, self.releases)
+        return self._found[key]
+
     def status(self, os: OsRelease, today: date, warn_days: int = DEFAULT_WARN_DAYS) -> EolStatus:
         """Where `os` stands on `today`: ended, ending within `warn_days`, supported or unknown."""
-        release = find_release(os.id, os.version_id, os.codename, self.releases)
+        release = self.release_of(os)
         if release is None or release.eol is None:
             return EolStatus(os, release, EolState.UNKNOWN)
         days_left = (release.eol - today).days

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from driftwatch.aliases import Aliases
 from driftwatch.drift import compare, failing, platform_key, undetermined, worst_first
 from driftwatch.eol import EolState
-from driftwatch.lint.eol import EolCheck
-from driftwatch.lockfile import LockEntry, LockFile
 from driftwatch.models import (
     BaseImageUse,
     Drift,
@@ -31,8 +29,13 @@ from driftwatch.oci.model import Descriptor, Index
 from driftwatch.oci.platforms import select_platforms
 from driftwatch.reference import ImageReference
 from driftwatch.report import Finding, Rule
-from driftwatch.sources import FileProblem
 from driftwatch.usecases.explain import describe_drift, short_digest, title_for
+
+if TYPE_CHECKING:  # types only: scan renders findings without discovery, lint or the lock model
+    from driftwatch.aliases import Aliases
+    from driftwatch.lint.eol import EolCheck
+    from driftwatch.lockfile import LockEntry, LockFile
+    from driftwatch.sources import FileProblem
 
 __all__ = [
     "CHECK_RULES",
