@@ -98,8 +98,13 @@ class ConnectionPool:
     async def _lease(self, origin: httpcore.Origin, timeout: float | None) -> _Lease:
         while True:
             lease, stale = self._pick(origin)  # a lease picked is held already
-            for connection in stale:
-                await connection.aclose()
+            try:
+                for connection in stale:
+                    await connection.aclose()
+            except BaseException:  # cancelled while closing: the lease must not stay held
+                if lease is not None:
+                    self._give_back(lease)
+                raise
             if lease is not None:
                 return lease
             waiter = asyncio.get_running_loop().create_future()
