@@ -16,7 +16,6 @@ from driftwatch.cli._common import (
     EXIT_FINDINGS,
     EXIT_REGISTRY,
     EXIT_USAGE,
-    exit_if_unreadable,
     say_unreadable,
     take_inventory,
     warn,
@@ -66,12 +65,14 @@ def pin(
             warn(f"{edit.file}:{edit.line}:{edit.column}: not pinnable: {edit.reason}")
     changes = [edit for edit in edits if edit.pinnable]
     _rewrite(inventory, changes, write=write, show_diff=not check)
-    exit_if_unreadable(inventory)  # its images were neither pinned nor checked: exit 2
+    unread = say_unreadable(inventory)  # its images were neither pinned nor checked
     if failed:
         sys.exit(EXIT_REGISTRY)
     if check and changes:
         click.echo(f"{len(changes)} reference(s) to pin or refresh", err=True)
         sys.exit(EXIT_FINDINGS)  # ctx.exit is swallowed by main() (standalone_mode=False)
+    if unread:
+        sys.exit(EXIT_USAGE)
 
 
 def _check_offline(inventory: Inventory) -> None:
