@@ -116,7 +116,10 @@ def _number(above: float, high: float) -> Check:
     """A finite int or float, more than `above` and at most `high`, as a float."""
 
     def check(value: Any) -> Any:
-        _need(type(value) in (int, float) and math.isfinite(value) and above < value <= high)
+        if type(value) is int:  # compared exactly: an int too big for a float only declines
+            _need(above < value <= high)
+        else:
+            _need(type(value) is float and math.isfinite(value) and above < value <= high)
         return float(value)
 
     return check

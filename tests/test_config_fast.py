@@ -185,6 +185,14 @@ def test_quick_check_takes_the_documented_configs(tmp_path: Path) -> None:
         assert agree(data), data
 
 
+@pytest.mark.parametrize("key", ["timeout", "deadline"])
+def test_an_integer_too_big_for_a_float_is_the_models_one_line_error(key: str) -> None:
+    """tomllib reads `timeout = 1000...0` as an int no float holds: declined, never a crash."""
+    with pytest.raises(ConfigError) as info:
+        build_config(Path("driftwatch.toml"), {key: 10**400})
+    assert info.value.message.startswith(f"driftwatch.toml: {key} = ")
+
+
 def test_build_config_falls_back_to_the_model_for_its_message() -> None:
     with pytest.raises(ConfigError) as info:
         build_config(Path("driftwatch.toml"), {"concurrency": 0})

@@ -47,9 +47,11 @@ class AuthSource:
             return {}
         except OSError as exc:
             raise ConfigError(f"{self.name}: cannot be read") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{self.name}: not UTF-8 text") from exc
         try:
             doc = json.loads(raw or "")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond reason
             raise ConfigError(f"{self.name}: cannot be read as JSON") from exc
         if not isinstance(doc, dict):
             raise ConfigError(f"{self.name}: not a JSON object")

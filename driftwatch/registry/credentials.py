@@ -9,7 +9,6 @@ Secrets are never shown.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import os
 import subprocess
@@ -157,7 +156,7 @@ def _from_auth_entry(entry: dict[str, Any], source: str) -> Credential | None:
     if isinstance(encoded, str) and encoded:
         try:
             username, sep, password = base64.b64decode(encoded).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError) as exc:
+        except ValueError as exc:  # binascii.Error, UnicodeDecodeError, and non-ASCII text
             raise ConfigError(f"{source}: an auths entry has an undecodable 'auth'") from exc
         if not sep:
             raise ConfigError(f"{source}: an auths entry's 'auth' is not base64 user:password")

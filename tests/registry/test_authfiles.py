@@ -169,6 +169,8 @@ def test_cred_helpers_in_auth_json(tmp_path: Path) -> None:
         '{"auths": {"reg.example.com": {"auth": "' + SECRET + '"',  # cut short
         f'["{SECRET}"]',
         '{"auths": {"reg.example.com": {"auth": "' + SECRET + '!"}}}',  # not base64
+        '{"auths": {"reg.example.com": {"auth": "\u00e9' + SECRET + '"}}}',  # not even ASCII
+        "[" * 100_000 + "]" * 100_000,  # nested beyond the parser's recursion
         " ",
     ],
 )
@@ -193,6 +195,14 @@ def test_malformed_auth_json_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="auth.json: cannot be read as JSON") as caught:
         _user()
     assert str(places.runtime) in str(caught.value) and SECRET not in str(caught.value)
+
+
+def test_an_auth_file_that_is_not_utf8_names_the_file(tmp_path: Path) -> None:
+    places = Places(tmp_path)
+    places.docker.parent.mkdir(parents=True, exist_ok=True)
+    places.docker.write_bytes(b'{"auths": {"reg.example.com": {"auth": "\xff"}}}')
+    with pytest.raises(ConfigError, match="config.json: not UTF-8 text"):
+        _user()
 
 
 def test_missing_registry_auth_file_is_an_error(tmp_path: Path) -> None:
