@@ -20,12 +20,11 @@ from sqlalchemy import Connection, RowMapping, select
 from driftwatch.history.convert import FULL_OS_COLUMNS, os_from_columns, reference_of, utc
 from driftwatch.history.queries import stored
 from driftwatch.history.records import ReferenceHistory, TimelineEntry
+from driftwatch.history.sql import in_chunks
 from driftwatch.history.tables import EVENTS, OBS, PLATFORMS, REFS
 from driftwatch.models import DriftKind, OsRelease
 
 __all__ = ["histories", "watched"]
-
-_CHUNK = 500  # references per IN (...) list, well under every database's parameter limit
 
 
 class _Seen(NamedTuple):
@@ -53,14 +52,14 @@ def watched(conn: Connection) -> list[str]:
 def histories(conn: Connection, names: Sequence[str]) -> list[ReferenceHistory]:
     """The whole history of each named reference that was ever seen, in the order given."""
     found: dict[str, ReferenceHistory] = {}
-    for start in range(0, len(names), _CHUNK):
-        for history in _chunk(conn, names[start : start + _CHUNK]):
+    for chunk in in_chunks(names):
+        for history in _chunk(conn, chunk):
             found[str(history.reference)] = history
     return [found[name] for name in names if name in found]
 
 
 def _chunk(conn: Connection, names: Sequence[str]) -> list[ReferenceHistory]:
-    """Histories of at most _CHUNK references: references, observations, platforms, events."""
+    """Histories of at most IN_LIST_SIZE references: references, observations, platforms, events."""
     refs = [r._mapping for r in conn.execute(select(REFS).where(REFS.c.canonical.in_(names)))]
     ids = [int(r["id"]) for r in refs]
     seen, served = _observations(conn, ids), _platforms(conn, ids)

@@ -18,6 +18,7 @@ from driftwatch.history.convert import (
     utc,
 )
 from driftwatch.history.records import StoredDrift, TimelineEntry
+from driftwatch.history.sql import in_chunks
 from driftwatch.history.tables import (
     EVENTS,
     OBS,
@@ -41,8 +42,6 @@ __all__ = [
 _LATEST = (
     select(OBS).where(OBS.c.reference_id == bindparam("ref_id")).order_by(OBS.c.id.desc()).limit(1)
 )
-
-_CHUNK = 500  # references per IN (...) list, well under every database's parameter limit
 
 
 def reference_id(conn: Connection, reference: ImageReference) -> int | None:
@@ -72,11 +71,11 @@ def latest_facts(conn: Connection, references: Sequence[ImageReference]) -> Late
     query per chunk of references."""
     facts = LatestFacts()
     names = [str(reference) for reference in references]
-    for start in range(0, len(names), _CHUNK):
+    for chunk in in_chunks(names):
         latest = (
             select(func.max(OBS.c.id))
             .join(REFS, REFS.c.id == OBS.c.reference_id)
-            .where(REFS.c.canonical.in_(names[start : start + _CHUNK]))
+            .where(REFS.c.canonical.in_(chunk))
             .group_by(OBS.c.reference_id)
         )
         for row in conn.execute(select(PLATFORMS).where(PLATFORMS.c.observation_id.in_(latest))):

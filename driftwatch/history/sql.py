@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Insert, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-__all__ = ["insert_ignore"]
+__all__ = ["in_chunks", "insert_ignore"]
+
+T = TypeVar("T")
+IN_LIST_SIZE = 500  # values per IN (...) list, well under every database's parameter limit
+
+
+def in_chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """`values` in slices small enough for one IN (...) list each."""
+    for start in range(0, len(values), IN_LIST_SIZE):
+        yield values[start : start + IN_LIST_SIZE]
 
 
 def insert_ignore(conn: Connection, target: Table, values: Mapping[str, Any]) -> Insert:

@@ -2,10 +2,11 @@
 
 A nightly scan mostly sees what it saw the night before. Recorded one by one, each such reference
 costs four statements (lock it, read its latest observation, move both `last_seen`); here the
-references are locked and their latest observations read per chunk of 500, and the `last_seen`
-updates go out as two executemany statements. Only a reference whose latest observation has the
-same fingerprint and nothing left to learn (no platform of unknown OS that this run knows) takes
-this path; everything else is recorded by `store._record` as before, in the same transaction.
+references are locked and their latest observations read per IN-list chunk of 500, and the
+`last_seen` updates go out as two executemany statements. Only a reference whose latest
+observation has the same fingerprint and nothing left to learn (no platform of unknown OS that
+this run knows) takes this path; everything else is recorded by `store._record` as before, in the
+same transaction.
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from driftwatch.history.convert import fingerprint, utc
+from driftwatch.history.sql import in_chunks
 from driftwatch.history.tables import OBS, REFS
 from driftwatch.history.writes import TOUCH_OBS, TOUCH_REF, knows_any_os
 from driftwatch.models import Observation
 
 __all__ = ["record_unchanged"]
-
-_CHUNK = 500  # references per IN (...) list, well under every database's parameter limit
 
 
 def record_unchanged(
@@ -73,8 +73,7 @@ def _latest_by_reference(conn: Connection, canonicals: Sequence[str]) -> dict[st
     references locked for this transaction (FOR UPDATE where the database can; the names come
     sorted, so two scans lock the references they share in the same order)."""
     found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(canonicals), _CHUNK):
-        chunk = canonicals[start : start + _CHUNK]
+    for chunk in in_chunks(canonicals):
         locked = (
             select(REFS.c.id, REFS.c.canonical, REFS.c.last_seen)
             .where(REFS.c.canonical.in_(chunk))
