@@ -58,30 +58,39 @@ def head_unsure(config: Config, ref: ImageReference, response: httpx.Response) -
     return code == 405 or (code == 404 and not hub)
 
 
-async def served_by_get(session: RegistrySession, ref: ImageReference, reference: str) -> bool:
-    """Whether a GET serves manifest `reference` (its body hashed when it is a digest)."""
-    where = f"{ref.name}:{reference}"
+async def _get_body(
+    session: RegistrySession, ref: ImageReference, reference: str
+) -> tuple[bytes, httpx.Headers] | None:
+    """GET manifest `reference`: its body (capped, any other error status raised) and headers;
+    None when the registry answers 404."""
     response = await manifest_request(session, ref, "GET", reference)
     if response.status_code == 404:
         await read_small(response)
-        return False
+        return None
+    where = f"{ref.name}:{reference}"
     body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
-    if ":" in reference:
-        verify_digest(body, check_digest_syntax(reference, where), where)
-    return True
+    return body, response.headers
+
+
+async def served_by_get(session: RegistrySession, ref: ImageReference, reference: str) -> bool:
+    """Whether a GET serves manifest `reference` (its body hashed when it is a digest)."""
+    got = await _get_body(session, ref, reference)
+    if got is not None and ":" in reference:
+        where = f"{ref.name}:{reference}"
+        verify_digest(got[0], check_digest_syntax(reference, where), where)
+    return got is not None
 
 
 async def digest_by_get(session: RegistrySession, ref: ImageReference, tag: str) -> str | None:
     """The digest of the manifest tag `tag` names, its body hashed; None when the GET says 404.
     A digest header that disagrees with the body is a DigestMismatch."""
-    where = f"{ref.name}:{tag}"
-    response = await manifest_request(session, ref, "GET", tag)
-    if response.status_code == 404:
-        await read_small(response)
+    got = await _get_body(session, ref, tag)
+    if got is None:
         return None
-    body = await read_capped(response, MAX_MANIFEST_BYTES, where, "manifest unknown")
-    header: str | None = response.headers.get("docker-content-digest")
+    body, headers = got
+    header: str | None = headers.get("docker-content-digest")
     if header:
+        where = f"{ref.name}:{tag}"
         verify_digest(body, check_digest_syntax(header, where), where)
         return header
     return compute_digest(body)
